@@ -1,0 +1,680 @@
+"""The one BookStack API client: a session, timeouts, retries, a rate limiter, typed errors.
+
+Only this module touches the network (style note point 1). Payloads are returned raw (``dict``); callers
+turn them into their own types. Facts cited as "api §N" are from the reference notes ``bookstack-api.md``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import logging
+import mimetypes
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from http.cookiejar import Cookie, CookiePolicy
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+
+from bookstack_sync import __version__
+from bookstack_sync.bookstack.errors import (
+    AuthenticationError,
+    AuthFailure,
+    FailureKind,
+    NotBookStackError,
+    NotFoundError,
+    ReadOnlyError,
+    ServerError,
+    ambiguous_from_server_error,
+    error_for_response,
+    error_for_transport,
+    not_api_json_error,
+    parse_json_body,
+    redact,
+)
+from bookstack_sync.bookstack.ratelimit import RateLimiter
+from bookstack_sync.bookstack.retry import IDEMPOTENT_METHODS, RetryPolicy
+from bookstack_sync.bookstack.stats import RequestStats
+from bookstack_sync.errors import UsageError
+
+__all__ = ["KINDS", "BookStackClient", "normalise_base_url", "normalise_chapter_id"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+KINDS = frozenset(
+    {
+        "shelves",
+        "books",
+        "chapters",
+        "pages",
+        "attachments",
+        "image-gallery",
+        "imports",
+        "recycle-bin",
+        "comments",
+        "users",
+        "roles",
+        "audit-log",
+    }
+)
+LIST_COUNT = 500  # API_MAX_ITEM_COUNT: larger values are clamped anyway (api §3)
+SEARCH_COUNT = 100  # count > 100 is a 422 on /api/search, not a clamp (api §4)
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_TOKEN_CHARS = re.compile(r"^[^\s:]+$")
+
+
+def normalise_base_url(url: str) -> str:
+    """``https://host[/prefix]`` from what a user may type: trailing ``/``, ``/api`` or ``/api/``."""
+    text = url.strip()
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"`url` must be the http(s) address of BookStack, got {text!r}",
+            hint="e.g. url: https://docs.example.com",
+        )
+    if parts.username or parts.password:
+        raise UsageError(
+            "`url` must not contain a user name or password", hint="use `token_id`/`token_secret`"
+        )
+    if parts.query or parts.fragment:
+        raise UsageError(
+            f"`url` must not have a query or fragment, got {text!r}", hint="e.g. url: https://host"
+        )
+    path = parts.path.rstrip("/")
+    if path.lower().endswith("/api"):
+        path = path[: -len("/api")].rstrip("/")
+    return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
+
+
+def normalise_chapter_id(value: Any) -> int | None:
+    """A page's ``chapter_id`` as "no chapter" = None: BookStack says ``0`` before v25.11 and ``null``
+    from v25.11 on (api §3). Use this once, wherever page payloads are read."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value or None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value) or None
+    raise ValueError(f"unexpected chapter_id {value!r}")
+
+
+class _RefuseAllCookies(CookiePolicy):
+    """A BookStack session cookie would switch the API to session auth (api §1): keep none."""
+
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = True
+
+    def set_ok(self, cookie: Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: Cookie, request: Any) -> bool:
+        return False
+
+    def domain_return_ok(self, domain: str, request: Any) -> bool:
+        return False
+
+    def path_return_ok(self, path: str, request: Any) -> bool:
+        return False
+
+
+class _TokenAuth(requests.auth.AuthBase):
+    """``Authorization: Token <id>:<secret>`` (api §1). As an auth object (not a session header) it is
+    dropped by requests on a redirect to another host, and ``~/.netrc`` can't override it."""
+
+    def __init__(self, token_id: str, token_secret: str) -> None:
+        self._value = f"Token {token_id}:{token_secret}"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._value
+        return request
+
+    def __repr__(self) -> str:
+        return "<_TokenAuth ***>"
+
+
+def _check_token(token_id: str, token_secret: str) -> None:
+    """Decide "no token" and "malformed" before sending, without relying on the server's translated text."""
+    if not token_id or not token_secret:
+        missing = " and ".join(
+            n for n, v in (("`token_id`", token_id), ("`token_secret`", token_secret)) if not v
+        )
+        raise AuthenticationError(
+            f"no API token: {missing} is empty",
+            hint="set `token_id` and `token_secret` to an API token of a user whose role has "
+            "'Access System API'",
+            reason=AuthFailure.NO_TOKEN,
+        )
+    for name, value in (("token_id", token_id), ("token_secret", token_secret)):
+        # The guard splits the header on ':' (api §1); whitespace would end up in the id or secret.
+        if not _TOKEN_CHARS.match(value):
+            raise AuthenticationError(
+                f"the API token is malformed: `{name}` contains whitespace or ':'",
+                hint=f"copy `{name}` again from BookStack's API token page, without spaces or quotes",
+                reason=AuthFailure.MALFORMED,
+            )
+
+
+def _failure_kind(exc: requests.RequestException) -> FailureKind | None:
+    """Classify a requests failure; None for ones that are not about the transport (bad URL etc.)."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return FailureKind.TLS
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return FailureKind.CONNECT
+    if isinstance(exc, requests.exceptions.Timeout):
+        return FailureKind.TIMEOUT
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return FailureKind.CONNECT
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        inner = exc.args[0] if exc.args else None
+        if isinstance(inner, urllib3.exceptions.MaxRetryError):
+            inner = inner.reason
+        if isinstance(inner, urllib3.exceptions.NewConnectionError):
+            return FailureKind.CONNECT  # refused / DNS: the request never left
+        if isinstance(inner, urllib3.exceptions.ReadTimeoutError):
+            return FailureKind.TIMEOUT
+        if isinstance(inner, urllib3.exceptions.SSLError):
+            return FailureKind.TLS
+        return FailureKind.DROPPED
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+        return FailureKind.DROPPED
+    return None
+
+
+def _failure_detail(exc: BaseException) -> str:
+    inner: Any = exc.args[0] if exc.args else exc
+    if isinstance(inner, urllib3.exceptions.MaxRetryError) and inner.reason is not None:
+        inner = inner.reason
+    text = str(inner)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+class BookStackClient:
+    """Talks to one BookStack over its REST API. Thread-safe; use as a context manager or ``close()``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token_id: str,
+        token_secret: str,
+        *,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        rate_limit: int = 180,
+        concurrency: int = 4,
+        verify: bool | str = True,
+        read_only: bool = False,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.base_url = normalise_base_url(base_url)
+        _check_token(token_id, token_secret)
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if rate_limit < 0:
+            raise ValueError("rate_limit must not be negative")
+        self._secret = token_secret
+        self._auth = _TokenAuth(token_id, token_secret)
+        self._timeout = timeout
+        self.concurrency = concurrency
+        self.read_only = read_only
+        self._verify = verify
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._log = logger or logging.getLogger("bookstack_sync.bookstack")
+        self._limiter = RateLimiter(rate_limit, clock=clock, sleep=sleep, logger=self._log)
+        self.stats = RequestStats()
+        origin = urlsplit(self.base_url)
+        self._origin = (origin.scheme, origin.netloc)
+
+        session = requests.Session()
+        session.cookies.set_policy(_RefuseAllCookies())
+        session.headers.update(
+            {
+                "Accept": "application/json",  # otherwise 403 messages differ (api §6)
+                "User-Agent": f"bookstack-sync/{__version__} (+python-requests)",
+            }
+        )
+        session.verify = verify
+        # No urllib3-level retries: every retry decision is ours (and counted).
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(10, concurrency), max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self._session = session
+        if verify is False:
+            self._log.warning(
+                "TLS certificate verification is OFF (`insecure`): anyone on the network path can read "
+                "and change the traffic, including the API token. Use `ca_cert` instead."
+            )
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> BookStackClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"BookStackClient({self.base_url!r}, read_only={self.read_only})"
+
+    # -- the single request path -------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        form: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        retry_as: str | None = None,
+        raw: bool = False,
+        url: str | None = None,
+        allow_redirects: bool = False,
+    ) -> requests.Response:
+        """Send one logical request with limiter, retries and error mapping.
+
+        ``retry_as`` is the method whose retry rules apply (a multipart update is a POST that means PUT).
+        ``raw`` returns any answer but a 429 as it is (for non-API fetches).
+        """
+        method = method.upper()
+        if self.read_only and method in _WRITE_METHODS:
+            raise ReadOnlyError(
+                f"{method} {path}: refused, the client is read-only (dry run); nothing was sent",
+                hint="this is a bug if it happens outside a dry run",
+                method=method,
+                path=path,
+            )
+        semantic = (retry_as or method).upper()
+        target = url or self.base_url + path
+        same_origin = (urlsplit(target).scheme, urlsplit(target).netloc) == self._origin
+        headers: dict[str, str] = {}
+        data: Any = None
+        if json_body is not None:
+            data = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        elif form is not None:
+            data = dict(form)
+        policy = self._retry
+        attempt = 0
+        failed_ambiguously = False
+        while True:
+            attempt += 1
+            last = attempt >= policy.max_attempts
+            self._limiter.acquire()
+            self.stats.record(method, path)
+            started = time.perf_counter()
+            try:
+                response = self._session.request(
+                    method,
+                    target,
+                    params=params,
+                    data=data,
+                    files=files,
+                    headers=headers,
+                    auth=self._auth if same_origin else None,
+                    timeout=self._timeout,
+                    verify=self._verify,
+                    allow_redirects=allow_redirects,
+                )
+            except requests.RequestException as exc:
+                kind = _failure_kind(exc)
+                detail = redact(_failure_detail(exc), self._secret)
+                if kind is None:
+                    raise error_for_transport(
+                        method, path, FailureKind.CONNECT, detail, secret=self._secret, ambiguous=False
+                    ) from None
+                if not last and policy.should_retry_failure(semantic, kind):
+                    failed_ambiguously = failed_ambiguously or kind is not FailureKind.CONNECT
+                    self._pause(method, path, attempt, policy.backoff(attempt), f"{kind.value} error")
+                    continue
+                ambiguous = semantic not in IDEMPOTENT_METHODS and kind in (
+                    FailureKind.TIMEOUT,
+                    FailureKind.DROPPED,
+                )
+                # "from None": the requests exception adds nothing for the user and carries the full URL.
+                raise error_for_transport(
+                    method, path, kind, detail, secret=self._secret, ambiguous=ambiguous
+                ) from None
+
+            status = response.status_code
+            self._limiter.observe(response.headers)
+            self._log.debug(
+                "%s %s -> %d (%.0f ms, attempt %d)",
+                method,
+                path,
+                status,
+                (time.perf_counter() - started) * 1000,
+                attempt,
+            )
+            if status == 429:
+                if not last:
+                    wait_s = policy.retry_after(response.headers.get("Retry-After"), attempt)
+                    if self._limiter.enabled:
+                        # Hold every thread, not just this one: the budget is shared (api §5).
+                        self._limiter.block_for(wait_s)
+                        self._log_retry(method, path, attempt, wait_s, "429 rate limited")
+                    else:
+                        self._pause(method, path, attempt, wait_s, "429 rate limited")
+                    continue
+            elif raw or 200 <= status < 300:
+                return response
+
+            error = error_for_response(
+                method, path, status, response.headers, response.content, secret=self._secret
+            )
+            if status >= 500:
+                refused = isinstance(error, ServerError) and error.refused
+                if not last and policy.should_retry_status(semantic, status, refused=refused):
+                    failed_ambiguously = True
+                    self._pause(method, path, attempt, policy.backoff(attempt), f"{status} server error")
+                    continue
+                if semantic not in IDEMPOTENT_METHODS and not refused:
+                    raise ambiguous_from_server_error(error)
+            if (
+                status == 404
+                and method == "DELETE"
+                and failed_ambiguously
+                and isinstance(error, NotFoundError)
+            ):
+                # An earlier attempt that timed out or failed with 5xx did delete it.
+                self._log.info(
+                    "%s %s: already gone after a retried attempt; treating as deleted", method, path
+                )
+                return response
+            raise error
+
+    def _log_retry(self, method: str, path: str, attempt: int, wait_s: float, why: str) -> None:
+        self._log.warning(
+            "%s %s: %s on attempt %d of %d; retrying in %.1f s",
+            method,
+            path,
+            why,
+            attempt,
+            self._retry.max_attempts,
+            wait_s,
+        )
+
+    def _pause(self, method: str, path: str, attempt: int, wait_s: float, why: str) -> None:
+        self._log_retry(method, path, attempt, wait_s, why)
+        if wait_s > 0:
+            self._sleep(wait_s)
+
+    def _json(self, method: str, path: str, response: requests.Response) -> Any:
+        data = parse_json_body(response.content, response.headers.get("Content-Type", ""))
+        if data is None:
+            raise not_api_json_error(
+                method, path, response.status_code, response.headers.get("Content-Type", "")
+            )
+        return data
+
+    def _object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._request(method, path, **kwargs)
+        data = self._json(method, path, response)
+        if not isinstance(data, dict):
+            raise not_api_json_error(
+                method, path, response.status_code, response.headers.get("Content-Type", "")
+            )
+        return data
+
+    @staticmethod
+    def _kind_path(kind: str) -> str:
+        if kind not in KINDS:
+            raise ValueError(f"unknown BookStack kind {kind!r}; expected one of {sorted(KINDS)}")
+        return f"/api/{kind}"
+
+    # -- generic CRUD ------------------------------------------------------------------------------
+
+    def list(
+        self, kind: str, *, filters: Mapping[str, str | int] | None = None, sort: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a listing endpoint, 500 per request, following ``offset`` until ``total``.
+
+        ``filters={"book_id": 3, "updated_at:gt": "2025-01-01 00:00:00"}`` becomes ``filter[book_id]=3&...``.
+        A filter on a field that is not filterable is silently ignored by BookStack (api §3).
+        """
+        path = self._kind_path(kind)
+        params: dict[str, str | int] = {"count": LIST_COUNT}
+        if sort:
+            params["sort"] = sort
+        for key, value in (filters or {}).items():
+            # Booleans filter as 0/1 (api §3).
+            params[f"filter[{key}]"] = int(value) if isinstance(value, bool) else value
+        return self._paginate(path, params)
+
+    def _paginate(self, path: str, params: dict[str, str | int]) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            body = self._object("GET", path, params={**params, "offset": offset})
+            data, total = body.get("data"), body.get("total")
+            if not isinstance(data, builtins.list) or not isinstance(total, int):
+                raise not_api_json_error("GET", path, 200, "JSON without data/total")
+            yield from data
+            offset += len(data)
+            if not data or offset >= total:
+                return
+
+    def read(self, kind: str, id: int) -> dict[str, Any]:
+        return self._object("GET", f"{self._kind_path(kind)}/{int(id)}")
+
+    def create(self, kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """POST; BookStack answers 200 with the full item (api §2). Never retried on 5xx/timeouts:
+        those raise ``AmbiguousWriteError``."""
+        return self._object("POST", self._kind_path(kind), json_body=payload)
+
+    def update(self, kind: str, id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT, a partial update: only the keys sent change (api §2)."""
+        return self._object("PUT", f"{self._kind_path(kind)}/{int(id)}", json_body=payload)
+
+    def delete(self, kind: str, id: int) -> None:
+        """DELETE; 204 (api §2). Content goes to the recycle bin, attachments are gone for good."""
+        self._request("DELETE", f"{self._kind_path(kind)}/{int(id)}")
+
+    # -- search and system -------------------------------------------------------------------------
+
+    def search(self, query: str) -> Iterator[dict[str, Any]]:
+        """Every hit of ``query`` (UI search syntax, e.g. ``{type:page} [managed-by=bookstack-sync]``).
+
+        Deduplicated by (type, id): before v25.11 each type was paged separately, a page could hold up
+        to 4 x count items and ``total`` was the sum over types (api §4).
+        """
+        return self._search(query)
+
+    def _search(self, query: str) -> Iterator[dict[str, Any]]:
+        seen: set[tuple[str, int]] = set()
+        page, received = 1, 0
+        while True:
+            params: dict[str, str | int] = {"query": query, "page": page, "count": SEARCH_COUNT}
+            body = self._object("GET", "/api/search", params=params)
+            data, total = body.get("data"), body.get("total")
+            if not isinstance(data, builtins.list) or not isinstance(total, int):
+                raise not_api_json_error("GET", "/api/search", 200, "JSON without data/total")
+            new = 0
+            for item in data:
+                key = (str(item.get("type")), int(item.get("id", 0)))
+                if key not in seen:
+                    seen.add(key)
+                    new += 1
+                    yield item
+            received += len(data)
+            if not data or received >= total or new == 0:
+                return
+            page += 1
+
+    def system(self) -> dict[str, Any] | None:
+        """``GET /api/system`` (v25.05+): version, instance id, base URL. None on older servers, which
+        answer with the HTML 404 page (api §2 "Others")."""
+        try:
+            return self._object("GET", "/api/system")
+        except (NotFoundError, NotBookStackError) as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    # -- uploads -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _file(filename: str, data: bytes) -> tuple[str, bytes, str]:
+        mime = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        return (filename, data, mime)
+
+    def upload_image(
+        self, page_id: int, filename: str, data: bytes, *, name: str | None = None
+    ) -> dict[str, Any]:
+        """POST /api/image-gallery (multipart, type=gallery) onto a page; the page must exist (api §7)."""
+        form = {"type": "gallery", "uploaded_to": str(int(page_id))}
+        if name is not None:
+            form["name"] = name
+        return self._object(
+            "POST", "/api/image-gallery", form=form, files={"image": self._file(filename, data)}
+        )
+
+    def replace_image(
+        self, image_id: int, filename: str, data: bytes, *, name: str | None = None
+    ) -> dict[str, Any]:
+        """Replace an image's file: PHP can't parse multipart PUT bodies, so POST with ``_method=PUT``
+        (api §2 conventions). The new file must be of the same type as the old one."""
+        form = {"_method": "PUT"}
+        if name is not None:
+            form["name"] = name
+        return self._object(
+            "POST",
+            f"/api/image-gallery/{int(image_id)}",
+            form=form,
+            files={"image": self._file(filename, data)},
+            retry_as="PUT",
+        )
+
+    def create_attachment(
+        self,
+        page_id: int,
+        name: str,
+        *,
+        filename: str | None = None,
+        data: bytes | None = None,
+        link: str | None = None,
+    ) -> dict[str, Any]:
+        """A file (multipart) or a link (JSON) attachment on a page; exactly one of ``data``/``link``."""
+        if (data is None) == (link is None):
+            raise ValueError("give exactly one of data (a file) or link")
+        if link is not None:
+            payload = {"name": name, "uploaded_to": int(page_id), "link": link}
+            return self._object("POST", "/api/attachments", json_body=payload)
+        assert data is not None
+        form = {"name": name, "uploaded_to": str(int(page_id))}
+        return self._object(
+            "POST", "/api/attachments", form=form, files={"file": self._file(filename or name, data)}
+        )
+
+    def update_attachment(
+        self,
+        attachment_id: int,
+        *,
+        name: str | None = None,
+        filename: str | None = None,
+        data: bytes | None = None,
+        link: str | None = None,
+    ) -> dict[str, Any]:
+        """Rename, re-point or replace an attachment. A new file goes as multipart POST + ``_method=PUT``."""
+        if data is not None and link is not None:
+            raise ValueError("give at most one of data (a file) or link")
+        path = f"/api/attachments/{int(attachment_id)}"
+        if data is not None:
+            form = {"_method": "PUT"}
+            if name is not None:
+                form["name"] = name
+            return self._object(
+                "POST",
+                path,
+                form=form,
+                files={"file": self._file(filename or name or "file", data)},
+                retry_as="PUT",
+            )
+        payload: dict[str, Any] = {}
+        if name is not None:
+            payload["name"] = name
+        if link is not None:
+            payload["link"] = link
+        return self._object("PUT", path, json_body=payload)
+
+    def upload_import(self, filename: str, data: bytes) -> dict[str, Any]:
+        """POST /api/imports, multipart field ``file`` (v25.07+, zip-import §5). Creates nothing yet."""
+        return self._object("POST", "/api/imports", files={"file": (filename, data, "application/zip")})
+
+    def run_import(
+        self, import_id: int, *, parent_type: str | None = None, parent_id: int | None = None
+    ) -> dict[str, Any]:
+        """POST /api/imports/{id}: run a pending import. Chapter/page imports need a parent (book for a
+        chapter; book or chapter for a page). Returns the created top-level item (zip-import §5)."""
+        payload: dict[str, Any] = {}
+        if parent_type is not None:
+            payload["parent_type"] = parent_type
+        if parent_id is not None:
+            payload["parent_id"] = int(parent_id)
+        return self._object("POST", f"/api/imports/{int(import_id)}", json_body=payload)
+
+    # -- non-API fetches ---------------------------------------------------------------------------
+
+    def fetch_web(self, path_or_url: str, *, allow_redirects: bool = False) -> requests.Response:
+        """GET a non-API URL (``/link/12``, an image URL) with the same session; counted, rate-limited,
+        429s retried; any other status is returned as it is. A relative path is taken under the base URL
+        (its prefix included). The token is only sent to BookStack's own origin."""
+        parts = urlsplit(path_or_url)
+        if parts.scheme:
+            url = path_or_url
+            path = parts.path or "/"
+        else:
+            path = "/" + path_or_url.lstrip("/")
+            url = self.base_url + path
+        return self._request("GET", path, url=url, raw=True, allow_redirects=allow_redirects)
+
+    # -- concurrency -------------------------------------------------------------------------------
+
+    def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> builtins.list[R]:
+        """``[fn(x) for x in items]`` on up to ``concurrency`` threads; the shared rate limiter still
+        bounds the request rate. Results come in input order.
+
+        An exception escaping ``fn`` stops the batch: items not yet started are skipped, running ones
+        finish, then the first exception raised is re-raised. Catch per-item errors inside ``fn`` to
+        carry on past them.
+        """
+        work = builtins.list(items)
+        if self.concurrency == 1 or len(work) <= 1:
+            return [fn(x) for x in work]
+        first_error: builtins.list[BaseException] = []
+        lock = threading.Lock()
+
+        def run(x: T) -> R:
+            try:
+                return fn(x)
+            except BaseException as exc:
+                with lock:
+                    if not first_error:
+                        first_error.append(exc)
+                raise
+
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="bookstack") as pool:
+            futures: builtins.list[Future[R]] = [pool.submit(run, x) for x in work]
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            if first_error or any(f.exception() is not None for f in done):
+                for future in pending:
+                    future.cancel()
+            wait(futures)
+        if first_error:
+            raise first_error[0]
+        return [f.result() for f in futures]
