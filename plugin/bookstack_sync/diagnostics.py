@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
 
-class Rule(str, Enum):
+class Rule(StrEnum):
     """Stable rule ids. Users grep for them and may ignore them: never rename one."""
 
     # the structure file

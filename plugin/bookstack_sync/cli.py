@@ -1,0 +1,241 @@
+"""Command line and plugin entrypoint: the one place that reads argv and holds the error boundary.
+
+``bookstack-sync`` with no subcommand is the Woodpecker entrypoint: it reads ``PLUGIN_*``/``CI_*``
+variables and picks what to do from the pipeline event. Subcommands are for people and pre-commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TextIO
+
+from . import __version__
+from .errors import BookstackSyncError, ExitCode, UsageError
+from .settings import SETTINGS, Kind, Settings, SettingSpec, load_settings
+from .structure import read_structure
+from .validate import Validation, display_path, validate_docs
+
+Command = Callable[[argparse.Namespace, Settings, Mapping[str, str]], int]
+_COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None] | None]] = {}
+
+
+def command(
+    name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None] | None = None
+) -> Callable[[Command], Command]:
+    """Register a subcommand; modules of later stages add theirs the same way."""
+
+    def register(fn: Command) -> Command:
+        _COMMANDS[name] = (help, fn, arguments)
+        return fn
+
+    return register
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` keeps the one error boundary."""
+
+    def error(self, message: str) -> Any:
+        raise UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser, skip: set[str]) -> None:
+    group = parser.add_argument_group("settings (also PLUGIN_<NAME> variables)")
+    for spec in SETTINGS:
+        if spec.name in skip:
+            continue
+        _add_flag(group, spec)
+
+
+def _add_flag(group: Any, spec: SettingSpec) -> None:
+    # SUPPRESS: a flag not given leaves no attribute, so a subcommand's parser cannot overwrite a
+    # value given before the subcommand name
+    metavar = spec.kind.value.upper() if spec.kind is not Kind.CHOICE else None
+    if spec.kind is Kind.BOOL:
+        group.add_argument(
+            spec.flag,
+            dest=spec.name,
+            action=argparse.BooleanOptionalAction,
+            default=argparse.SUPPRESS,
+            help=spec.help,
+        )
+    elif spec.kind is Kind.CHOICE:
+        assert spec.choices is not None
+        group.add_argument(
+            spec.flag,
+            dest=spec.name,
+            choices=[c.value for c in spec.choices],
+            default=argparse.SUPPRESS,
+            help=spec.help,
+        )
+    else:
+        group.add_argument(spec.flag, dest=spec.name, default=argparse.SUPPRESS, metavar=metavar, help=spec.help)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bookstack-sync",
+        description="Validate a Markdown docs tree and keep a BookStack wiki in step with it. "
+        "Without a subcommand, runs as the Woodpecker plugin (settings from PLUGIN_* variables).",
+    )
+    parser.add_argument("--version", action="version", version=f"bookstack-sync {__version__}")
+    _add_setting_flags(parser, skip=set())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (help_text, _fn, arguments) in _COMMANDS.items():
+        child = sub.add_parser(name, help=help_text, description=help_text)
+        if arguments is not None:
+            arguments(child)
+        taken = {option for action in child._actions for option in action.option_strings}
+        _add_setting_flags(child, skip={spec.name for spec in SETTINGS if spec.flag in taken})
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run one command and return its exit code; nothing else in the package exits the process."""
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    try:
+        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        flags = {spec.name: getattr(args, spec.name, None) for spec in SETTINGS}
+        settings = load_settings(flags, env)
+        name = args.command or "run"
+        _help, fn, _arguments = _COMMANDS[name]
+        return fn(args, settings, env)
+    except BookstackSyncError as exc:
+        print(f"bookstack-sync: error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"bookstack-sync: hint: {exc.hint}", file=sys.stderr)
+        return int(exc.exit_code)
+    except BrokenPipeError:
+        # the reader went away (`bookstack-sync schema | head`): nothing left to tell anyone
+        sys.stderr.close()
+        return int(ExitCode.OK)
+    except KeyboardInterrupt:
+        print("bookstack-sync: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - the one boundary for bugs: show them, ask for a report, exit 4
+        traceback.print_exc()
+        print(
+            "bookstack-sync: internal error (a bug in bookstack-sync). Please report it with the traceback above.",
+            file=sys.stderr,
+        )
+        return int(ExitCode.INTERNAL)
+
+
+def entrypoint() -> None:
+    """The console script: ``bookstack-sync``."""
+    sys.exit(main())
+
+
+# --- validate ---------------------------------------------------------------------------------------
+
+
+def print_validation(validation: Validation, settings: Settings, out: TextIO) -> None:
+    if settings.format.value == "json":
+        json.dump(
+            {
+                "diagnostics": [d.to_json() for d in validation.diagnostics],
+                "pages": len(validation.tree.pages) if validation.tree else 0,
+                "errors": validation.errors,
+                "warnings": validation.warnings,
+            },
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return
+    for diagnostic in validation.diagnostics:
+        out.write(diagnostic.format() + "\n")
+    out.write(validation.summary() + "\n")
+
+
+def run_validation(settings: Settings) -> Validation:
+    return validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
+
+
+def validation_exit_code(validation: Validation, settings: Settings) -> ExitCode:
+    return ExitCode.INVALID_DOCS if validation.failed(settings.strict) else ExitCode.OK
+
+
+@command("validate", "Check the docs tree against the structure file; every mistake, with path, line and rule id.")
+def _validate(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    validation = run_validation(settings)
+    print_validation(validation, settings, sys.stdout)
+    return int(validation_exit_code(validation, settings))
+
+
+# --- schema -----------------------------------------------------------------------------------------
+
+
+@command("schema", "Print the JSON Schema generated from the structure file.")
+def _schema(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    from .schema import build_schema
+
+    structure, diagnostics = read_structure(
+        settings.structure_path, display=display_path(settings.structure_path, settings.docs_dir)
+    )
+    if structure is None:
+        for diagnostic in diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        return int(ExitCode.INVALID_DOCS)
+    json.dump(build_schema(structure), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return int(ExitCode.OK)
+
+
+# --- paths ------------------------------------------------------------------------------------------
+
+
+def _paths_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", dest="paths_format", choices=["list", "tree"], default="list")
+    parser.add_argument("--category", help="only folders whose pages take this category (a chapter or book slug)")
+
+
+@command("paths", "List every place a page may go, from the structure file.", _paths_arguments)
+def _paths(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    structure, diagnostics = read_structure(
+        settings.structure_path, display=display_path(settings.structure_path, settings.docs_dir)
+    )
+    if structure is None:
+        for diagnostic in diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        return int(ExitCode.INVALID_DOCS)
+    root = settings.docs_dir.as_posix().rstrip("/")
+    if args.paths_format == "list":
+        for folder in structure.folders():
+            if args.category and folder.category != args.category:
+                continue
+            names = [f"{s}.md" for s in folder.listed_pages] if folder.listed_pages is not None else ["NN-*.md"]
+            for name in names:
+                print(f"{root}/{folder.key}/{name}    (category: {folder.category})")
+        return int(ExitCode.OK)
+    print(f"{root}/")
+    for shelf in structure.shelves:
+        print(f"  {shelf.slug}/    # shelf: {shelf.name}")
+        for book in shelf.books:
+            print(f"    {book.slug}/    # book: {book.name}")
+            for folder in structure.folders():
+                if folder.book is not book or (args.category and folder.category != args.category):
+                    continue
+                indent = "      " if folder.chapter is None else "        "
+                if folder.chapter is not None:
+                    print(f"      {folder.chapter.slug}/    # chapter: {folder.chapter.name}")
+                listed = folder.listed_pages
+                for name in (
+                    [f"{s}.md" for s in listed] if listed is not None else (["NN-*.md"] if folder.chapter else [])
+                ):
+                    print(f"{indent}{name}")
+    return int(ExitCode.OK)
+
+
+# --- the plugin entrypoint ----------------------------------------------------------------------------
+
+
+@command("run", "Run as the Woodpecker plugin: the mode follows CI_PIPELINE_EVENT and the `mode` setting.")
+def _run(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    validation = run_validation(settings)
+    print_validation(validation, settings, sys.stdout)
+    return int(validation_exit_code(validation, settings))

@@ -1,0 +1,237 @@
+"""Validation: the structure file, the tree on disk, and every page's frontmatter against the generated schema.
+
+The schema is compiled once per run and the whole tree is validated as one instance; each ``jsonschema``
+error is mapped back to ``path:line`` with a stable rule id. The rules JSON Schema cannot express over
+that instance (a listed page missing on disk, ``order`` against the file prefix, duplicate orders) are
+checked beside it and produce the same :class:`Diagnostic`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from .diagnostics import Diagnostic, Rule, Severity, count, error, sort_diagnostics, warning
+from .errors import UsageError
+from .schema import build_schema
+from .structure import Structure, read_structure
+from .tree import DocsTree, PageSource, discover_tree
+
+
+@dataclass
+class Validation:
+    """Everything one validation run found."""
+
+    structure: Structure | None
+    tree: DocsTree | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return count(self.diagnostics)[0]
+
+    @property
+    def warnings(self) -> int:
+        return count(self.diagnostics)[1]
+
+    def failed(self, strict: bool = False) -> bool:
+        return self.errors > 0 or (strict and self.warnings > 0)
+
+    def summary(self) -> str:
+        pages = len(self.tree.pages) if self.tree else 0
+        return f"{pages} pages checked: {self.errors} error(s), {self.warnings} warning(s)"
+
+
+def display_path(path: Path, docs_dir: Path) -> str:
+    """How a file is named in diagnostics: relative to docs_dir when inside it."""
+    try:
+        return path.resolve().relative_to(docs_dir.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def validate_docs(docs_dir: Path, structure_path: Path, *, ignore: tuple[str, ...] = ()) -> Validation:
+    """Validate the docs tree under ``docs_dir`` against ``structure_path``.
+
+    Raises :class:`UsageError` (exit 2) only when there is nothing to validate: no docs folder,
+    no structure file.
+    """
+    if not docs_dir.is_dir():
+        raise UsageError(
+            f"docs directory not found: {docs_dir}", hint="set `docs_dir` to the folder holding your shelves"
+        )
+    structure, diagnostics = read_structure(structure_path, display=display_path(structure_path, docs_dir))
+    if structure is None:
+        return Validation(None, None, sort_diagnostics(diagnostics))
+    tree = discover_tree(docs_dir, structure, ignore=ignore, skip_dir=structure_path.parent)
+    diagnostics.extend(tree.diagnostics)
+    diagnostics.extend(validate_tree(structure, tree))
+    return Validation(structure, tree, sort_diagnostics(diagnostics))
+
+
+def validate_tree(structure: Structure, tree: DocsTree) -> list[Diagnostic]:
+    """The rules over readable pages: the generated schema, then the folder-level rules beside it."""
+    found = list(schema_diagnostics(structure, tree.pages))
+    found.extend(missing_pages(structure, tree))
+    found.extend(order_rules(tree.pages))
+    return found
+
+
+def compile_validator(structure: Structure) -> Draft202012Validator:
+    return Draft202012Validator(build_schema(structure), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def schema_diagnostics(structure: Structure, pages: Iterable[PageSource]) -> Iterator[Diagnostic]:
+    by_path = {page.path: page for page in pages}
+    instance = {path: page.frontmatter for path, page in by_path.items()}
+    validator = compile_validator(structure)
+    reported_required: set[str] = set()
+    for err in validator.iter_errors(instance):
+        path = list(err.absolute_path)
+        if not path:
+            # Only reachable when the tree and the schema disagree about locations, which the
+            # location checks in tree.py rule out; report it rather than hide it.
+            yield error(".", None, Rule.NOT_IN_HIERARCHY, err.message)
+            continue
+        page = by_path[str(path[0])]
+        yield from _page_error(page, path[1:], err, reported_required)
+
+
+def _page_error(
+    page: PageSource, path: list[Any], err: ValidationError, reported_required: set[str]
+) -> Iterator[Diagnostic]:
+    key = str(path[0]) if path else None
+    instance: Any = err.instance
+    schema: Any = err.schema
+    validator_value: Any = err.validator_value
+    line = page.line_of(key)
+    where = ".".join(str(p) for p in path)
+    keyword = err.validator
+    if keyword == "required":
+        if page.path in reported_required:
+            return
+        reported_required.add(page.path)
+        missing = [name for name in validator_value if name not in instance]
+        for name in missing:
+            yield error(page.path, page.frontmatter_line, Rule.FIELD_REQUIRED, f"missing required field `{name}`")
+        return
+    if keyword == "additionalProperties":
+        known = set(schema.get("properties", {}))
+        for extra in sorted(set(instance) - known):
+            yield warning(page.path, page.line_of(extra), Rule.FIELD_UNKNOWN, f"unknown field `{extra}` is ignored")
+        return
+    if key == "category" and keyword == "const":
+        yield error(
+            page.path,
+            line,
+            Rule.CATEGORY_MISMATCH,
+            f"category is {instance!r} but the page is in {page.folder.key!r}: set `category: {validator_value}`",
+        )
+        return
+    if keyword == "type":
+        expected = validator_value
+        yield error(
+            page.path,
+            line,
+            Rule.FIELD_TYPE,
+            f"`{where}` must be {_article(expected)}, got {_json_type(instance)} {_short(instance)}",
+        )
+        return
+    yield error(page.path, line, Rule.FIELD_VALUE, f"`{where}`: {_value_message(keyword, err)}")
+
+
+def _value_message(keyword: Any, err: ValidationError) -> str:
+    validator_value: Any = err.validator_value
+    value = _short(err.instance)
+    if keyword == "enum":
+        return f"{value} is not one of {', '.join(map(str, validator_value))}"
+    if keyword in ("minimum", "maximum"):
+        return f"{value} is out of range (1 to 99)" if "order" in err.absolute_path else err.message
+    if keyword in ("format", "pattern") and "last_updated" in err.absolute_path:
+        return f"{value} is not a date written YYYY-MM-DD"
+    if keyword == "maxLength":
+        return f"is longer than {validator_value} characters (BookStack's limit)"
+    if keyword in ("minLength", "pattern"):
+        return "must not be empty"
+    return err.message
+
+
+def _article(expected: Any) -> str:
+    names = {"string": "a string", "integer": "a whole number", "array": "a list", "boolean": "true or false"}
+    if isinstance(expected, list):
+        return " or ".join(names.get(str(e), str(e)) for e in expected)
+    return names.get(expected, str(expected))
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def missing_pages(structure: Structure, tree: DocsTree) -> Iterator[Diagnostic]:
+    """Listed pages without a file (checked against every located file, readable or not)."""
+    for folder in structure.folders():
+        if folder.listed_pages is None:
+            continue
+        for stem, line in zip(folder.listed_pages, folder.listed_page_lines, strict=True):
+            expected = f"{folder.key}/{stem}.md"
+            if expected not in tree.page_files:
+                yield error(
+                    structure.source,
+                    line,
+                    Rule.PAGE_MISSING,
+                    f"page {stem!r} is listed but {expected} does not exist",
+                )
+
+
+def order_rules(pages: Iterable[PageSource]) -> Iterator[Diagnostic]:
+    """``order`` against the file's number prefix, and two pages with one order in one folder."""
+    by_folder: dict[str, dict[int, list[PageSource]]] = defaultdict(lambda: defaultdict(list))
+    for page in pages:
+        order = page.frontmatter.get("order")
+        if not isinstance(order, int) or isinstance(order, bool):
+            continue
+        by_folder[page.folder.key][order].append(page)
+        if order != page.number:
+            yield warning(
+                page.path,
+                page.line_of("order"),
+                Rule.ORDER_PREFIX_MISMATCH,
+                f"order {order} differs from the file's number prefix {page.name[:2]}",
+            )
+    for orders in by_folder.values():
+        for order, same in orders.items():
+            if len(same) > 1:
+                names = ", ".join(p.name for p in same)
+                for page in same:
+                    yield warning(
+                        page.path,
+                        page.line_of("order"),
+                        Rule.ORDER_DUPLICATE,
+                        f"order {order} is shared by {names}: their order in BookStack is undefined",
+                    )
+
+
+__all__ = ["Severity", "Validation", "validate_docs", "validate_tree"]
