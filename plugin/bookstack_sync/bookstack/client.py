@@ -68,7 +68,7 @@ KINDS = frozenset(
 LIST_COUNT = 500  # API_MAX_ITEM_COUNT: larger values are clamped anyway (api §3)
 SEARCH_COUNT = 100  # count > 100 is a 422 on /api/search, not a clamp (api §4)
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_TOKEN_CHARS = re.compile(r"^[^\s:]+$")
+_TOKEN_CHARS = re.compile(r"[^\s:]+")
 
 
 def normalise_base_url(url: str) -> str:
@@ -82,13 +82,9 @@ def normalise_base_url(url: str) -> str:
             hint="e.g. url: https://docs.example.com",
         )
     if parts.username or parts.password:
-        raise UsageError(
-            "`url` must not contain a user name or password", hint="use `token_id`/`token_secret`"
-        )
+        raise UsageError("`url` must not contain a user name or password", hint="use `token_id`/`token_secret`")
     if parts.query or parts.fragment:
-        raise UsageError(
-            f"`url` must not have a query or fragment, got {text!r}", hint="e.g. url: https://host"
-        )
+        raise UsageError(f"`url` must not have a query or fragment, got {text!r}", hint="e.g. url: https://host")
     path = parts.path.rstrip("/")
     if path.lower().endswith("/api"):
         path = path[: -len("/api")].rstrip("/")
@@ -127,6 +123,18 @@ class _RefuseAllCookies(CookiePolicy):
         return False
 
 
+class _Secret:
+    """Holds the token secret with a repr that does not show it (for redaction only)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "***"
+
+
 class _TokenAuth(requests.auth.AuthBase):
     """``Authorization: Token <id>:<secret>`` (api §1). As an auth object (not a session header) it is
     dropped by requests on a redirect to another host, and ``~/.netrc`` can't override it."""
@@ -145,18 +153,15 @@ class _TokenAuth(requests.auth.AuthBase):
 def _check_token(token_id: str, token_secret: str) -> None:
     """Decide "no token" and "malformed" before sending, without relying on the server's translated text."""
     if not token_id or not token_secret:
-        missing = " and ".join(
-            n for n, v in (("`token_id`", token_id), ("`token_secret`", token_secret)) if not v
-        )
+        missing = " and ".join(n for n, v in (("`token_id`", token_id), ("`token_secret`", token_secret)) if not v)
         raise AuthenticationError(
             f"no API token: {missing} is empty",
-            hint="set `token_id` and `token_secret` to an API token of a user whose role has "
-            "'Access System API'",
+            hint="set `token_id` and `token_secret` to an API token of a user whose role has 'Access System API'",
             reason=AuthFailure.NO_TOKEN,
         )
     for name, value in (("token_id", token_id), ("token_secret", token_secret)):
         # The guard splits the header on ':' (api §1); whitespace would end up in the id or secret.
-        if not _TOKEN_CHARS.match(value):
+        if not _TOKEN_CHARS.fullmatch(value):
             raise AuthenticationError(
                 f"the API token is malformed: `{name}` contains whitespace or ':'",
                 hint=f"copy `{name}` again from BookStack's API token page, without spaces or quotes",
@@ -223,7 +228,7 @@ class BookStackClient:
             raise ValueError("concurrency must be at least 1")
         if rate_limit < 0:
             raise ValueError("rate_limit must not be negative")
-        self._secret = token_secret
+        self._secret = _Secret(token_secret)
         self._auth = _TokenAuth(token_id, token_secret)
         self._timeout = timeout
         self.concurrency = concurrency
@@ -334,10 +339,10 @@ class BookStackClient:
                 )
             except requests.RequestException as exc:
                 kind = _failure_kind(exc)
-                detail = redact(_failure_detail(exc), self._secret)
+                detail = redact(_failure_detail(exc), self._secret.value)
                 if kind is None:
                     raise error_for_transport(
-                        method, path, FailureKind.CONNECT, detail, secret=self._secret, ambiguous=False
+                        method, path, FailureKind.CONNECT, detail, secret=self._secret.value, ambiguous=False
                     ) from None
                 if not last and policy.should_retry_failure(semantic, kind):
                     failed_ambiguously = failed_ambiguously or kind is not FailureKind.CONNECT
@@ -349,7 +354,7 @@ class BookStackClient:
                 )
                 # "from None": the requests exception adds nothing for the user and carries the full URL.
                 raise error_for_transport(
-                    method, path, kind, detail, secret=self._secret, ambiguous=ambiguous
+                    method, path, kind, detail, secret=self._secret.value, ambiguous=ambiguous
                 ) from None
 
             status = response.status_code
@@ -376,7 +381,7 @@ class BookStackClient:
                 return response
 
             error = error_for_response(
-                method, path, status, response.headers, response.content, secret=self._secret
+                method, path, status, response.headers, response.content, secret=self._secret.value
             )
             if status >= 500:
                 refused = isinstance(error, ServerError) and error.refused
@@ -386,16 +391,9 @@ class BookStackClient:
                     continue
                 if semantic not in IDEMPOTENT_METHODS and not refused:
                     raise ambiguous_from_server_error(error)
-            if (
-                status == 404
-                and method == "DELETE"
-                and failed_ambiguously
-                and isinstance(error, NotFoundError)
-            ):
+            if status == 404 and method == "DELETE" and failed_ambiguously and isinstance(error, NotFoundError):
                 # An earlier attempt that timed out or failed with 5xx did delete it.
-                self._log.info(
-                    "%s %s: already gone after a retried attempt; treating as deleted", method, path
-                )
+                self._log.info("%s %s: already gone after a retried attempt; treating as deleted", method, path)
                 return response
             raise error
 
@@ -418,18 +416,14 @@ class BookStackClient:
     def _json(self, method: str, path: str, response: requests.Response) -> Any:
         data = parse_json_body(response.content, response.headers.get("Content-Type", ""))
         if data is None:
-            raise not_api_json_error(
-                method, path, response.status_code, response.headers.get("Content-Type", "")
-            )
+            raise not_api_json_error(method, path, response.status_code, response.headers.get("Content-Type", ""))
         return data
 
     def _object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = self._request(method, path, **kwargs)
         data = self._json(method, path, response)
         if not isinstance(data, dict):
-            raise not_api_json_error(
-                method, path, response.status_code, response.headers.get("Content-Type", "")
-            )
+            raise not_api_json_error(method, path, response.status_code, response.headers.get("Content-Type", ""))
         return data
 
     @staticmethod
@@ -533,20 +527,14 @@ class BookStackClient:
         mime = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         return (filename, data, mime)
 
-    def upload_image(
-        self, page_id: int, filename: str, data: bytes, *, name: str | None = None
-    ) -> dict[str, Any]:
+    def upload_image(self, page_id: int, filename: str, data: bytes, *, name: str | None = None) -> dict[str, Any]:
         """POST /api/image-gallery (multipart, type=gallery) onto a page; the page must exist (api §7)."""
         form = {"type": "gallery", "uploaded_to": str(int(page_id))}
         if name is not None:
             form["name"] = name
-        return self._object(
-            "POST", "/api/image-gallery", form=form, files={"image": self._file(filename, data)}
-        )
+        return self._object("POST", "/api/image-gallery", form=form, files={"image": self._file(filename, data)})
 
-    def replace_image(
-        self, image_id: int, filename: str, data: bytes, *, name: str | None = None
-    ) -> dict[str, Any]:
+    def replace_image(self, image_id: int, filename: str, data: bytes, *, name: str | None = None) -> dict[str, Any]:
         """Replace an image's file: PHP can't parse multipart PUT bodies, so POST with ``_method=PUT``
         (api §2 conventions). The new file must be of the same type as the old one."""
         form = {"_method": "PUT"}
@@ -577,9 +565,7 @@ class BookStackClient:
             return self._object("POST", "/api/attachments", json_body=payload)
         assert data is not None
         form = {"name": name, "uploaded_to": str(int(page_id))}
-        return self._object(
-            "POST", "/api/attachments", form=form, files={"file": self._file(filename or name, data)}
-        )
+        return self._object("POST", "/api/attachments", form=form, files={"file": self._file(filename or name, data)})
 
     def update_attachment(
         self,
