@@ -1,0 +1,22 @@
+"""A faithful, stateful fake BookStack served over real HTTP on 127.0.0.1, for client and sync tests.
+
+It models BookStack as described in the team's reference notes and live transcripts (v25.02.4 and
+v25.07-v26.03): token auth and its error cases, throttling with ``X-RateLimit-*`` headers, shelves, books,
+chapters, pages, attachments, the image gallery, search, the recycle bin, ZIP imports (v25.07+) and
+``/api/system`` (v25.05+), with Laravel's validation messages, trimming of every input string, slugs,
+priorities, moves, the revision counter and sort rules. It also injects faults (``fake.faults``) and
+records every request (``fake.requests``).
+
+    from tests.fake_bookstack import FakeBookStack
+
+    with FakeBookStack(version="v25.02.4", chapterless_chapter_id=0) as fake:
+        requests.get(fake.url + "/api/books", headers={"Authorization": "Token test-token-id:test-token-secret"})
+"""
+
+from __future__ import annotations
+
+from .faults import Faults
+from .server import FakeBookStack, RecordedRequest
+from .state import DEFAULT_PERMISSIONS, Store
+
+__all__ = ["DEFAULT_PERMISSIONS", "FakeBookStack", "Faults", "RecordedRequest", "Store"]

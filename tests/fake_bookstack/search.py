@@ -1,0 +1,186 @@
+"""``GET /api/search``: BookStack's search syntax over the in-memory content (§4).
+
+Supported: plain terms (prefix match on words of name and body, all terms required), ``"exact phrases"``,
+tag terms ``[name]``, ``[name=value]``, ``[=value]`` with ``= != < > <= >= like`` (case-insensitive,
+numeric when both sides are numbers), ``{type:page|chapter|book|bookshelf}``, and ``-`` negation of any
+term. Other ``{filters}`` are ignored, as BookStack ignores unknown ones. Ranking is a plain score
+(name hits weigh more), then type and id, so results are deterministic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .markdown import html_to_text
+from .state import Book, Chapter, Page, Shelf, Tag, iso
+
+if TYPE_CHECKING:
+    from .api import Api
+
+TYPE_ORDER = {"bookshelf": 0, "book": 1, "chapter": 2, "page": 3}
+_TOKEN = re.compile(r'(-?)\{([^}]*)\}|(-?)\[([^\]]*)\]|(-?)"([^"]*)"|(-?)(\S+)')
+_TAG_OP = re.compile(r"^(.*?)\s*(<=|>=|!=|=|<|>|\blike\b)\s*(.*)$", re.I)
+
+
+@dataclass
+class _Terms:
+    types: set[str]
+    words: list[tuple[bool, str]]  # (negated, term)
+    phrases: list[tuple[bool, str]]
+    tags: list[tuple[bool, str, str | None, str | None]]  # (negated, name, op, value)
+
+
+def parse_query(query: str) -> _Terms:
+    terms = _Terms(types=set(TYPE_ORDER), words=[], phrases=[], tags=[])
+    for match in _TOKEN.finditer(query):
+        if match.group(2) is not None:
+            name, _, value = match.group(2).partition(":")
+            if name.strip().lower() == "type":
+                wanted = {t.strip().lower() for t in value.split("|")} & set(TYPE_ORDER)
+                terms.types = (set(TYPE_ORDER) - wanted) if match.group(1) else wanted
+        elif match.group(4) is not None:
+            negated = bool(match.group(3))
+            op_match = _TAG_OP.match(match.group(4))
+            if op_match:
+                terms.tags.append(
+                    (negated, op_match.group(1).strip(), op_match.group(2).lower(), op_match.group(3).strip())
+                )
+            else:
+                terms.tags.append((negated, match.group(4).strip(), None, None))
+        elif match.group(6) is not None:
+            terms.phrases.append((bool(match.group(5)), match.group(6).lower()))
+        else:
+            term = match.group(8).lower()
+            terms.words.append((bool(match.group(7)), term))
+    return terms
+
+
+def _compare(actual: str, op: str, wanted: str) -> bool:
+    if op == "like":
+        regex = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in wanted)
+        return re.fullmatch(regex, actual, re.I | re.S) is not None
+    left: Any = actual.lower()
+    right: Any = wanted.lower()
+    with contextlib.suppress(ValueError):
+        left, right = float(actual), float(wanted)
+    return {
+        "=": left == right,
+        "!=": left != right,
+        "<": left < right,
+        ">": left > right,
+        "<=": left <= right,
+        ">=": left >= right,
+    }[op]
+
+
+def _tag_matches(tags: list[Tag], name: str, op: str | None, value: str | None) -> bool:
+    for tag in tags:
+        if name and tag.name.lower() != name.lower():
+            continue
+        if op is None or value is None or _compare(tag.value, op, value):
+            return True
+    return False
+
+
+def _body(item: Any) -> str:
+    if isinstance(item, Page):
+        return html_to_text(item.html)
+    return str(getattr(item, "description", ""))
+
+
+def run_search(api: Api, query: str) -> list[dict[str, Any]]:
+    terms = parse_query(query)
+    store = api.store
+    candidates: list[tuple[str, Any]] = []
+    if "bookshelf" in terms.types:
+        candidates += [("bookshelf", s) for s in store.shelves.values()]
+    if "book" in terms.types:
+        candidates += [("book", b) for b in store.books.values()]
+    if "chapter" in terms.types:
+        candidates += [("chapter", c) for c in store.chapters.values()]
+    if "page" in terms.types:
+        candidates += [("page", p) for p in store.pages.values() if not p.draft]
+    scored: list[tuple[int, str, int, Any]] = []
+    for kind, item in candidates:
+        score = _score(item, terms)
+        if score is not None:
+            scored.append((score, kind, item.id, item))
+    scored.sort(key=lambda row: (-row[0], TYPE_ORDER[row[1]], row[2]))
+    positive = [w for neg, w in terms.words if not neg] + [p for neg, p in terms.phrases if not neg]
+    return [_result(api, kind, item, positive) for _, kind, _, item in scored]
+
+
+def _score(item: Any, terms: _Terms) -> int | None:
+    """None when the item does not match; else a relevance score."""
+    name, body = item.name.lower(), _body(item).lower()
+    name_words = re.findall(r"\w+", name)
+    body_words = re.findall(r"\w+", body)
+    score = 1
+    for negated, word in terms.words:
+        clean = re.sub(r"\W+", "", word)
+        in_name = any(w.startswith(clean) for w in name_words) if clean else False
+        in_body = any(w.startswith(clean) for w in body_words) if clean else False
+        if negated == (in_name or in_body):
+            return None
+        if not negated:
+            score += 5 * in_name + sum(w.startswith(clean) for w in body_words)
+    for negated, phrase in terms.phrases:
+        found = phrase in name or phrase in body
+        if negated == found:
+            return None
+        score += 3 if found else 0
+    for negated, tag_name, op, value in terms.tags:
+        if negated == _tag_matches(item.tags, tag_name, op, value):
+            return None
+    return score
+
+
+def _highlight(text: str, words: list[str]) -> str:
+    escaped = html.escape(text)
+    for word in sorted({w for w in words if w}, key=len, reverse=True):
+        escaped = re.sub(rf"(?i)\b({re.escape(html.escape(word))}\w*)", r"<strong>\1</strong>", escaped)
+    return escaped
+
+
+def _result(api: Api, kind: str, item: Any, words: list[str]) -> dict[str, Any]:
+    store = api.store
+    data: dict[str, Any]
+    if isinstance(item, Page):
+        data = {
+            "id": item.id, "name": item.name, "slug": item.slug, "book_id": item.book_id,
+            "chapter_id": store.chapter_id_out(item), "draft": item.draft, "template": item.template,
+            "priority": item.priority, "created_at": iso(item.created_at), "updated_at": iso(item.updated_at),
+            "url": api.page_url(item),
+        }  # fmt: skip
+    elif isinstance(item, Chapter):
+        data = {
+            "id": item.id, "book_id": item.book_id, "slug": item.slug, "name": item.name,
+            "created_at": iso(item.created_at), "updated_at": iso(item.updated_at), "url": api.chapter_url(item),
+        }  # fmt: skip
+    elif isinstance(item, Book):
+        data = {
+            "id": item.id, "slug": item.slug, "name": item.name,
+            "created_at": iso(item.created_at), "updated_at": iso(item.updated_at), "url": api.book_url(item),
+        }  # fmt: skip
+    else:
+        assert isinstance(item, Shelf)
+        data = {
+            "id": item.id, "slug": item.slug, "name": item.name,
+            "created_at": iso(item.created_at), "updated_at": iso(item.updated_at),
+            "url": api.url(f"/shelves/{item.slug}"),
+        }  # fmt: skip
+    data["type"] = kind
+    data["tags"] = [t.as_json() for t in item.tags]
+    if isinstance(item, Page | Chapter):
+        book = store.books[item.book_id]
+        data["book"] = {"id": book.id, "name": book.name, "slug": book.slug}
+    if isinstance(item, Page) and item.chapter_id is not None:
+        chapter = store.chapters[item.chapter_id]
+        data["chapter"] = {"id": chapter.id, "name": chapter.name, "slug": chapter.slug}
+    text = _body(item).strip()
+    data["preview_html"] = {"name": _highlight(item.name, words), "content": _highlight(text[:260], words)}
+    return data

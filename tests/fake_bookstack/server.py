@@ -1,0 +1,435 @@
+"""``FakeBookStack``: the stateful fake served over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .api import DEFAULT_EDITOR, Api, RateLimiter, too_many_attempts
+from .faults import FaultRule, Faults
+from .markdown import add_bookmark_ids, render_markdown
+from .state import DEFAULT_PERMISSIONS, HUMAN_USER, SORT_OPERATIONS, Chapter, Page, Store, parse_version
+from .wire import Request, Response, error_response, html_response, parse_body, php_nest, trim_strings, web_not_found
+
+MIME_BY_EXTENSION = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the fake saw it, and what it did with it."""
+
+    method: str  # as Laravel routes it (POST with ``_method=PUT`` is "PUT")
+    path: str
+    query: dict[str, str]
+    status: int | None  # None when the connection was dropped
+    body_size: int
+    http_method: str = ""  # the method on the request line
+    fault: str | None = None  # fail | hang | drop | rate_limit | apply_then_fail | apply_then_drop
+    body: Any = None  # the parsed (trimmed) input, files left out
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    # Daemon handler threads: a hanging request must never block shutdown.
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], fake: FakeBookStack) -> None:
+        super().__init__(address, _Handler)
+        self.fake = fake
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body leave in one segment (buffered, flushed per request) with Nagle off: otherwise
+    # keep-alive clients wait ~40 ms per request on delayed ACKs.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
+    server: _HTTPServer
+
+    def _serve(self) -> None:
+        self.server.fake._serve(self)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the request log is ``FakeBookStack.requests``."""
+
+
+class FakeBookStack:
+    """An in-memory BookStack over HTTP. See the package docstring for the behaviour it models."""
+
+    def __init__(
+        self,
+        token_id: str = "test-token-id",
+        token_secret: str = "test-token-secret",
+        version: str = "v25.11.0",
+        chapterless_chapter_id: int | None = None,
+        rate_limit: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        permissions: Iterable[str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.token_id = token_id
+        self.token_secret = token_secret
+        self.version = version
+        self.host = host
+        self.port = port
+        self.state = Store(version=parse_version(version), chapterless_chapter_id=chapterless_chapter_id)
+        self.permissions: set[str] = set(DEFAULT_PERMISSIONS if permissions is None else permissions)
+        self.rate_limiter = RateLimiter(rate_limit, clock)
+        self.faults = Faults()
+        self.requests: list[RecordedRequest] = []
+        self.url = ""
+        self._api = Api(
+            self.state,
+            token_id=token_id,
+            token_secret=token_secret,
+            version=version,
+            permissions=self.permissions,
+            rate_limiter=self.rate_limiter,
+            base_url=lambda: self.url,
+        )
+        self._lock = self._api.lock
+        self._log_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------------------------ lifecycle
+
+    def start(self) -> str:
+        """Start serving in a background thread; returns the base URL (``http://127.0.0.1:PORT``)."""
+        if self._server is not None:
+            return self.url
+        self._stopping.clear()
+        self._server = _HTTPServer((self.host, self.port), self)
+        self.url = f"http://{self.host}:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-bookstack", daemon=True)
+        self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        """Stop serving; wakes any hanging request so shutdown is immediate."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeBookStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --------------------------------------------------------------------------------------- knobs
+
+    @property
+    def base_url(self) -> str:
+        return self.url
+
+    @property
+    def token_expired(self) -> bool:
+        """Set to True to make every API call answer 403 "The authorization token used has expired"."""
+        return self._api.token_expired
+
+    @token_expired.setter
+    def token_expired(self, value: bool) -> None:
+        self._api.token_expired = value
+
+    def writes(self) -> list[RecordedRequest]:
+        """Recorded requests that may change something (not GET/HEAD)."""
+        return [r for r in list(self.requests) if r.method not in ("GET", "HEAD")]
+
+    def edit_page_as_human(
+        self, page_id: int, markdown: str | None = None, html: str | None = None, name: str | None = None
+    ) -> None:
+        """A person saving the page in the UI: +1 revision, new updated_at, updated_by = user 2.
+
+        An HTML (WYSIWYG) save clears the markdown and sets the editor to wysiwyg, as BookStack does.
+        """
+        with self._lock:
+            page = self.state.pages[page_id]
+            if name is not None and name != page.name:
+                page.name = name
+                page.slug = self.state.unique_slug("page", name, book_id=page.book_id, exclude=page.id)
+            if markdown is not None:
+                page.markdown = markdown
+                page.html = add_bookmark_ids(render_markdown(markdown))
+                page.editor = "markdown"
+            elif html is not None:
+                page.html = add_bookmark_ids(html)
+                page.markdown = ""
+                page.editor = DEFAULT_EDITOR
+            page.revision_count += 1
+            page.updated_at, page.updated_by = self.state.now(), HUMAN_USER
+            self.state.run_book_auto_sort(page.book_id)
+
+    def set_sort_rule(self, book_id: int, rule: str | None) -> None:
+        """Give a book an auto-sort rule (comma-separated operations, e.g. ``"chapters_first,name_asc"``).
+
+        From now on every create/update/move inside the book renumbers priorities 1..n (§8). The API
+        itself cannot see or set this, like in BookStack.
+        """
+        if rule is not None:
+            unknown = [op for op in rule.split(",") if op.strip() not in SORT_OPERATIONS]
+            if unknown:
+                raise ValueError(f"unknown sort operations: {unknown}")
+        with self._lock:
+            self.state.books[book_id].sort_rule = rule
+            self.state.run_book_auto_sort(book_id)
+
+    def snapshot(self) -> dict[str, Any]:
+        """An id-free, deterministic description of all content, for comparing two runs."""
+        with self._lock:
+            store = self.state
+
+            def page_snap(page: Page) -> dict[str, Any]:
+                data: dict[str, Any] = {"type": "page", "name": page.name, "markdown": page.markdown}
+                if not page.markdown:
+                    data["html"] = page.html
+                data["tags"] = [[t.name, t.value] for t in page.tags]
+                data["images"] = sorted(i.name for i in store.images.values() if i.uploaded_to == page.id)
+                data["attachments"] = [
+                    a.name
+                    for a in sorted(store.attachments.values(), key=lambda a: (a.order, a.id))
+                    if a.uploaded_to == page.id
+                ]
+                return data
+
+            books = []
+            for book in store.books.values():
+                contents: list[dict[str, Any]] = []
+                for item in store.book_contents(book.id):
+                    if isinstance(item, Chapter):
+                        contents.append(
+                            {
+                                "type": "chapter",
+                                "name": item.name,
+                                "description": item.description,
+                                "tags": [[t.name, t.value] for t in item.tags],
+                                "pages": [page_snap(p) for p in store.chapter_pages(item.id)],
+                            }
+                        )
+                    else:
+                        contents.append(page_snap(item))
+                books.append(
+                    {
+                        "name": book.name,
+                        "description": book.description,
+                        "tags": [[t.name, t.value] for t in book.tags],
+                        "contents": contents,
+                    }
+                )
+            shelves = [
+                {
+                    "name": shelf.name,
+                    "description": shelf.description,
+                    "tags": [[t.name, t.value] for t in shelf.tags],
+                    "books": [store.books[i].name for i in shelf.book_ids if i in store.books],
+                }
+                for shelf in store.shelves.values()
+            ]
+
+        def order(item: dict[str, Any]) -> str:
+            return json.dumps(item, sort_keys=True)
+
+        return {"shelves": sorted(shelves, key=order), "books": sorted(books, key=order)}
+
+    # ------------------------------------------------------------------------------------- serving
+
+    def _read_request(self, handler: _Handler) -> Request:
+        split = urlsplit(handler.path)
+        pairs = parse_qsl(split.query, keep_blank_values=True)
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                size = int(handler.rfile.readline().strip().split(b";")[0] or b"0", 16)
+                if size == 0:
+                    handler.rfile.readline()
+                    break
+                body += handler.rfile.read(size)
+                handler.rfile.readline()
+        else:
+            body = handler.rfile.read(int(headers.get("content-length") or 0))
+        body_input, files = parse_body(headers.get("content-type", ""), body)
+        data = trim_strings({**php_nest(pairs), **body_input})
+        method = handler.command.upper()
+        override = (
+            data.get("_method") if isinstance(data.get("_method"), str) else headers.get("x-http-method-override")
+        )
+        if method == "POST" and override and override.upper() in ("PUT", "PATCH", "DELETE"):
+            # Laravel method spoofing: PHP can't parse multipart PUT bodies, so clients POST + _method=PUT.
+            method = override.upper()
+        data.pop("_method", None)
+        return Request(
+            method=method,
+            http_method=handler.command.upper(),
+            path=unquote(split.path),
+            query=dict(pairs),
+            headers=headers,
+            body=body,
+            input=data,
+            files=files,
+        )
+
+    def _serve(self, handler: _Handler) -> None:
+        request = self._read_request(handler)
+        fault = self.faults.take(request.method, request.path)
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            status=None,
+            body_size=len(request.body),
+            http_method=request.http_method,
+            fault=fault.kind if fault else None,
+            body=request.input,
+        )
+        response = self._respond(request, fault, record)
+        with self._log_lock:
+            self.requests.append(record)
+        if response is None:
+            # Drop: no status line at all, the client sees the connection close.
+            handler.close_connection = True
+            return
+        record.status = response.status
+        self._send(handler, request, response)
+
+    def _respond(self, request: Request, fault: FaultRule | None, record: RecordedRequest) -> Response | None:
+        if fault is not None:
+            if fault.kind == "drop":
+                return None
+            if fault.kind == "fail":
+                return _injected_failure(fault.status or 500)
+            if fault.kind == "rate_limit":
+                retry = str(fault.retry_after)
+                return too_many_attempts(
+                    [
+                        ("X-RateLimit-Limit", str(self.rate_limiter.limit or 180)),
+                        ("X-RateLimit-Remaining", "0"),
+                        ("Retry-After", retry),
+                        ("X-RateLimit-Reset", str(int(time.time()) + fault.retry_after)),
+                    ]
+                )
+            if fault.kind == "hang" and self._stopping.wait(fault.seconds):
+                return None
+        response = self._route(request)
+        if fault is not None and fault.kind == "apply_then_fail":
+            if fault.status is None:
+                record.fault = "apply_then_drop"
+                return None
+            return _injected_failure(fault.status)
+        return response
+
+    def _route(self, request: Request) -> Response:
+        with self._lock:
+            if request.path == "/api" or request.path.startswith("/api/"):
+                return self._api.handle(request)
+            return self._web(request)
+
+    def _send(self, handler: _Handler, request: Request, response: Response) -> None:
+        handler.send_response(response.status)
+        for name, value in response.headers:
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(response.body)))
+        handler.end_headers()
+        if request.http_method != "HEAD" and response.body:
+            handler.wfile.write(response.body)
+
+    # ------------------------------------------------------------------------------------ web pages
+
+    def _web(self, request: Request) -> Response:
+        """The few web routes tests need so links and images resolve (no login: the fake is public)."""
+        if request.method not in ("GET", "HEAD"):
+            return html_response(405, "<h1>Method Not Allowed</h1>", [("Allow", "GET, HEAD")])
+        store, path = self.state, request.path
+        if match := re.fullmatch(r"/link/(\d+)(#.*)?", path):
+            page = store.pages.get(int(match.group(1)))
+            if page is None:
+                return web_not_found()
+            return Response(302, b"", [("Location", self._api.page_url(page))])
+        if match := re.fullmatch(r"/books/([^/]+)(?:/(page|chapter)/([^/]+))?", path):
+            book = next((b for b in store.books.values() if b.slug == match.group(1)), None)
+            if book is None:
+                return web_not_found()
+            if match.group(2) == "page":
+                page = next(
+                    (p for p in store.pages.values() if p.book_id == book.id and p.slug == match.group(3)), None
+                )
+                return _html_page(page.name, page.html) if page else web_not_found()
+            if match.group(2) == "chapter":
+                chapter = next(
+                    (c for c in store.chapters.values() if c.book_id == book.id and c.slug == match.group(3)), None
+                )
+                return _html_page(chapter.name, chapter.description_html) if chapter else web_not_found()
+            return _html_page(book.name, book.description_html)
+        if match := re.fullmatch(r"/shelves/([^/]+)", path):
+            shelf = next((s for s in store.shelves.values() if s.slug == match.group(1)), None)
+            return _html_page(shelf.name, shelf.description_html) if shelf else web_not_found()
+        if path.startswith("/uploads/images/"):
+            original = re.sub(r"/(thumbs-150-150|scaled-1680-)/", "/", path)
+            image = next((i for i in store.images.values() if i.path == original), None)
+            if image is None:
+                return web_not_found()
+            mime = MIME_BY_EXTENSION.get(image.path.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+            return Response(200, image.data, [("Content-Type", mime)])
+        if match := re.fullmatch(r"/attachments/(\d+)", path):
+            att = store.attachments.get(int(match.group(1)))
+            if att is None:
+                return web_not_found()
+            if att.external:
+                return Response(302, b"", [("Location", att.link)])
+            filename = att.name if "." in att.name or not att.extension else f"{att.name}.{att.extension}"
+            return Response(
+                200,
+                att.data,
+                [
+                    ("Content-Type", "application/octet-stream"),
+                    ("Content-Disposition", f'attachment; filename="{filename}"'),
+                ],
+            )
+        if path in ("", "/"):
+            return _html_page("BookStack", "<p>Fake BookStack</p>")
+        return web_not_found()
+
+
+def _html_page(title: str, body: str) -> Response:
+    return html_response(
+        200,
+        f"<!DOCTYPE html>\n<html><head><title>{html.escape(title)} | BookStack</title></head>\n<body>{body}</body></html>\n",
+    )
+
+
+def _injected_failure(status: int) -> Response:
+    """500 from the app in BookStack's JSON shape; 502/503/504 as a proxy's HTML page."""
+    if status == 500:
+        return error_response(500, "Injected failure (fake BookStack)")
+    reason = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Time-out"}.get(status, "Error")
+    return html_response(
+        status,
+        f"<html>\n<head><title>{status} {reason}</title></head>\n<body>\n<center><h1>{status} {reason}</h1></center>\n</body>\n</html>\n",
+    )

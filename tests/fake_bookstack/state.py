@@ -1,0 +1,430 @@
+"""The in-memory content of the fake BookStack and the rules that keep it consistent.
+
+Everything here is plain data plus the bookkeeping BookStack does on every write: slugs, priorities,
+moves, the recycle bin and book sort rules. HTTP shapes live in ``api.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .markdown import random_suffix, slugify
+
+# The token user (id 1) and the person editing in the UI (id 2, see ``FakeBookStack.edit_page_as_human``).
+USERS: dict[int, dict[str, Any]] = {
+    1: {"id": 1, "name": "Admin", "slug": "admin"},
+    2: {"id": 2, "name": "Human Editor", "slug": "human-editor"},
+}
+API_USER = 1
+HUMAN_USER = 2
+
+# Role permissions of the token user by default: what BookStack's Admin role has that matters here.
+DEFAULT_PERMISSIONS: frozenset[str] = frozenset(
+    {
+        "access-api",
+        "content-import",
+        "content-export",
+        "editor-change",
+        "settings-manage",
+        "restrictions-manage-all",
+        "image-create-all",
+        "attachment-create-all",
+        "book-create-all",
+        "bookshelf-create-all",
+        "chapter-create-all",
+        "page-create-all",
+        "templates-manage",
+    }
+)
+
+SORT_OPERATIONS = (
+    "name_asc",
+    "name_desc",
+    "name_numeric_asc",
+    "name_numeric_desc",
+    "created_date_asc",
+    "created_date_desc",
+    "updated_date_asc",
+    "updated_date_desc",
+    "chapters_first",
+    "chapters_last",
+)
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    """``"v25.02.4"`` -> ``(25, 2, 4)``; missing parts are 0, a ``-dev`` tail is ignored."""
+    numbers = [int(part) for part in re.findall(r"\d+", version.split("-")[0])[:3]]
+    while len(numbers) < 3:
+        numbers.append(0)
+    return numbers[0], numbers[1], numbers[2]
+
+
+def iso(moment: datetime) -> str:
+    """BookStack's JSON timestamp format, ``2026-11-26T06:11:06.000000Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Tag:
+    name: str
+    value: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        # API-written tags all get order 0 (TagRepo::saveTagsToEntity; transcripts 02, 11).
+        return {"name": self.name, "value": self.value, "order": 0}
+
+
+@dataclass
+class Shelf:
+    id: int
+    name: str
+    slug: str
+    description: str
+    description_html: str
+    created_at: datetime
+    updated_at: datetime
+    tags: list[Tag] = field(default_factory=list)
+    book_ids: list[int] = field(default_factory=list)
+    created_by: int = API_USER
+    updated_by: int = API_USER
+    owned_by: int = API_USER
+
+
+@dataclass
+class Book:
+    id: int
+    name: str
+    slug: str
+    description: str
+    description_html: str
+    created_at: datetime
+    updated_at: datetime
+    tags: list[Tag] = field(default_factory=list)
+    default_template_id: int | None = None
+    sort_rule: str | None = None
+    created_by: int = API_USER
+    updated_by: int = API_USER
+    owned_by: int = API_USER
+
+
+@dataclass
+class Chapter:
+    id: int
+    book_id: int
+    name: str
+    slug: str
+    description: str
+    description_html: str
+    priority: int
+    created_at: datetime
+    updated_at: datetime
+    tags: list[Tag] = field(default_factory=list)
+    default_template_id: int | None = None
+    created_by: int = API_USER
+    updated_by: int = API_USER
+    owned_by: int = API_USER
+
+
+@dataclass
+class Page:
+    id: int
+    book_id: int
+    chapter_id: int | None  # None = at the top level of the book (shown as 0 or null, see Store)
+    name: str
+    slug: str
+    html: str  # the stored HTML (``raw_html``); ``html`` in responses is the same here (no includes)
+    markdown: str
+    editor: str
+    priority: int
+    created_at: datetime
+    updated_at: datetime
+    tags: list[Tag] = field(default_factory=list)
+    revision_count: int = 1
+    draft: bool = False
+    template: bool = False
+    created_by: int = API_USER
+    updated_by: int = API_USER
+    owned_by: int = API_USER
+
+
+@dataclass
+class Image:
+    id: int
+    name: str
+    type: str  # gallery | drawio
+    uploaded_to: int | None
+    path: str  # "/uploads/images/gallery/2026-11/cat.png"
+    data: bytes
+    created_at: datetime
+    updated_at: datetime
+    created_by: int = API_USER
+    updated_by: int = API_USER
+
+
+@dataclass
+class Attachment:
+    id: int
+    name: str
+    uploaded_to: int
+    external: bool
+    link: str  # the URL for links, "" for files
+    data: bytes  # the file for uploads, b"" for links
+    extension: str
+    order: int
+    created_at: datetime
+    updated_at: datetime
+    created_by: int = API_USER
+    updated_by: int = API_USER
+
+
+@dataclass
+class ImportRecord:
+    id: int
+    name: str
+    type: str  # book | chapter | page
+    size: int
+    path: str
+    data: dict[str, Any]  # the parsed data.json
+    files: dict[str, bytes]  # "files/<name>" entries of the ZIP, keyed by <name>
+    created_at: datetime
+    updated_at: datetime
+    created_by: int = API_USER
+
+
+@dataclass
+class Deletion:
+    """One recycle-bin entry: the deleted item and everything that went with it."""
+
+    id: int
+    deletable_type: str  # page | chapter | book | bookshelf
+    deletable_id: int
+    created_at: datetime
+    updated_at: datetime
+    items: list[tuple[str, Any]] = field(default_factory=list)  # (kind, entity) removed from the store
+    deleted_by: int = API_USER
+
+
+class Store:
+    """All content of one fake instance. Callers hold ``lock`` (in ``server.py``) around every use."""
+
+    def __init__(self, *, version: tuple[int, int, int], chapterless_chapter_id: int | None) -> None:
+        self.version = version
+        self.chapterless_chapter_id = chapterless_chapter_id
+        self.shelves: dict[int, Shelf] = {}
+        self.books: dict[int, Book] = {}
+        self.chapters: dict[int, Chapter] = {}
+        self.pages: dict[int, Page] = {}
+        self.images: dict[int, Image] = {}
+        self.attachments: dict[int, Attachment] = {}
+        self.imports: dict[int, ImportRecord] = {}
+        self.recycle_bin: dict[int, Deletion] = {}
+        self._counters: dict[str, int] = {}
+        self._last_time = datetime(2000, 1, 1, tzinfo=UTC)
+        self.sort_rule_ids: dict[str, int] = {}
+
+    # ------------------------------------------------------------------------------------- ids & time
+
+    def next_id(self, kind: str) -> int:
+        """A fresh id; deleted ids are never reused (auto-increment).
+
+        From v25.11 shelves, books, chapters and pages live in one ``entities`` table, so new items of
+        those types draw from one sequence (the v26 transcripts show book 1, page 2, chapter 3, page 4).
+        """
+        if kind in ("shelf", "book", "chapter", "page") and self.version >= (25, 11, 0):
+            kind = "entity"
+        self._counters[kind] = self._counters.get(kind, 0) + 1
+        return self._counters[kind]
+
+    def now(self) -> datetime:
+        """Wall-clock UTC, strictly increasing so every write moves ``updated_at``.
+
+        BookStack stores whole seconds (``.000000Z``); the fake keeps microseconds so two writes in one
+        second still differ, which is what "updated_at changes on every PUT" needs.
+        """
+        moment = datetime.now(UTC)
+        if moment <= self._last_time:
+            moment = self._last_time + timedelta(microseconds=1)
+        self._last_time = moment
+        return moment
+
+    # ----------------------------------------------------------------------------------------- slugs
+
+    def unique_slug(self, kind: str, name: str, *, book_id: int | None = None, exclude: int | None = None) -> str:
+        """``SlugGenerator``: pages and chapters are unique per book, books and shelves globally.
+
+        Items in the recycle bin do not count (they are not in these dicts).
+        """
+        pool: list[Any]
+        if kind == "page":
+            pool = [p for p in self.pages.values() if p.book_id == book_id]
+        elif kind == "chapter":
+            pool = [c for c in self.chapters.values() if c.book_id == book_id]
+        elif kind == "book":
+            pool = list(self.books.values())
+        else:
+            pool = list(self.shelves.values())
+        taken = {item.slug for item in pool if item.id != exclude}
+        slug = slugify(name)
+        while slug in taken:
+            slug = f"{slugify(name)}-{random_suffix()}"
+        return slug
+
+    # ------------------------------------------------------------------------------------ priorities
+
+    def book_last_priority(self, book_id: int) -> int:
+        """``BookContents::getLastPriority``: max over chapters and loose pages, never below 1."""
+        prios = [c.priority for c in self.chapters.values() if c.book_id == book_id]
+        prios += [p.priority for p in self.pages.values() if p.book_id == book_id and p.chapter_id is None]
+        return max([*prios, 1])
+
+    def chapter_next_priority(self, chapter_id: int) -> int:
+        """Last page priority + 1. An empty chapter gives 1, as observed (transcript 02, v26 imports)."""
+        prios = [p.priority for p in self.pages.values() if p.chapter_id == chapter_id]
+        return max([*prios, 0]) + 1
+
+    def chapter_id_out(self, page: Page) -> int | None:
+        """How a page's chapter_id is shown: its chapter, or 0 / null for book-level pages."""
+        return page.chapter_id if page.chapter_id is not None else self.chapterless_chapter_id
+
+    # ----------------------------------------------------------------------------------------- moves
+
+    def move_page(self, page: Page, *, book_id: int, chapter_id: int | None) -> None:
+        """``PageRepo::move``: keeps the priority, regenerates the slug when the book changes."""
+        if page.book_id != book_id:
+            page.slug = self.unique_slug("page", page.name, book_id=book_id, exclude=page.id)
+        page.book_id = book_id
+        page.chapter_id = chapter_id
+
+    def move_chapter(self, chapter: Chapter, book_id: int) -> None:
+        """``ChapterRepo::move``: the chapter and all its pages go to the other book, with new slugs."""
+        if chapter.book_id == book_id:
+            return
+        chapter.book_id = book_id
+        chapter.slug = self.unique_slug("chapter", chapter.name, book_id=book_id, exclude=chapter.id)
+        for page in self.pages.values():
+            if page.chapter_id == chapter.id:
+                page.book_id = book_id
+                page.slug = self.unique_slug("page", page.name, book_id=book_id, exclude=page.id)
+
+    # ------------------------------------------------------------------------------------ sort rules
+
+    def sort_rule_id(self, book: Book) -> int | None:
+        if book.sort_rule is None:
+            return None
+        return self.sort_rule_ids.setdefault(book.sort_rule, len(self.sort_rule_ids) + 1)
+
+    def run_book_auto_sort(self, book_id: int) -> None:
+        """``BookSorter::runBookAutoSort``: renumber 1..n by the book's rule, without touching timestamps."""
+        book = self.books.get(book_id)
+        if book is None or not book.sort_rule:
+            return
+        operations = [op.strip() for op in book.sort_rule.split(",") if op.strip()]
+        top: list[Chapter | Page] = [c for c in self.chapters.values() if c.book_id == book_id]
+        top += [p for p in self.pages.values() if p.book_id == book_id and p.chapter_id is None]
+        for index, item in enumerate(_sorted_by_rule(top, operations), start=1):
+            item.priority = index
+        for chapter in [c for c in self.chapters.values() if c.book_id == book_id]:
+            pages: list[Chapter | Page] = [p for p in self.pages.values() if p.chapter_id == chapter.id]
+            for index, item in enumerate(_sorted_by_rule(pages, operations), start=1):
+                item.priority = index
+
+    # ----------------------------------------------------------------------------------- book tree
+
+    def book_contents(self, book_id: int) -> list[Chapter | Page]:
+        """Chapters and loose pages of a book in display order (priority, then id as the DB would)."""
+        items: list[Chapter | Page] = [c for c in self.chapters.values() if c.book_id == book_id]
+        items += [p for p in self.pages.values() if p.book_id == book_id and p.chapter_id is None]
+        return sorted(items, key=lambda item: (item.priority, isinstance(item, Page), item.id))
+
+    def chapter_pages(self, chapter_id: int) -> list[Page]:
+        return sorted(
+            (p for p in self.pages.values() if p.chapter_id == chapter_id),
+            key=lambda p: (not p.draft, p.priority, p.id),
+        )
+
+    # -------------------------------------------------------------------------------- recycle bin
+
+    def delete(self, kind: str, entity_id: int) -> Deletion:
+        """Move an item (and for books/chapters its children) into the recycle bin."""
+        moment = self.now()
+        deletion = Deletion(
+            id=self.next_id("deletion"),
+            deletable_type="bookshelf" if kind == "shelf" else kind,
+            deletable_id=entity_id,
+            created_at=moment,
+            updated_at=moment,
+        )
+        if kind == "shelf":
+            deletion.items.append(("shelf", self.shelves.pop(entity_id)))
+        elif kind == "book":
+            for page in [p for p in self.pages.values() if p.book_id == entity_id]:
+                deletion.items.append(("page", self.pages.pop(page.id)))
+            for chapter in [c for c in self.chapters.values() if c.book_id == entity_id]:
+                deletion.items.append(("chapter", self.chapters.pop(chapter.id)))
+            deletion.items.append(("book", self.books.pop(entity_id)))
+        elif kind == "chapter":
+            for page in [p for p in self.pages.values() if p.chapter_id == entity_id]:
+                deletion.items.append(("page", self.pages.pop(page.id)))
+            deletion.items.append(("chapter", self.chapters.pop(entity_id)))
+        else:
+            deletion.items.append(("page", self.pages.pop(entity_id)))
+        self.recycle_bin[deletion.id] = deletion
+        return deletion
+
+    def restore(self, deletion_id: int) -> int:
+        deletion = self.recycle_bin.pop(deletion_id)
+        for kind, entity in deletion.items:
+            self._table(kind)[entity.id] = entity
+        return len(deletion.items)
+
+    def destroy(self, deletion_id: int) -> int:
+        deletion = self.recycle_bin.pop(deletion_id)
+        for kind, entity in deletion.items:
+            if kind == "page":
+                # Attachments go with the page; images stay but lose their page (v25.11 behaviour).
+                for att in [a for a in self.attachments.values() if a.uploaded_to == entity.id]:
+                    del self.attachments[att.id]
+                for image in self.images.values():
+                    if image.uploaded_to == entity.id:
+                        image.uploaded_to = None
+        return len(deletion.items)
+
+    def _table(self, kind: str) -> dict[int, Any]:
+        tables: dict[str, dict[int, Any]] = {
+            "shelf": self.shelves,
+            "book": self.books,
+            "chapter": self.chapters,
+            "page": self.pages,
+        }
+        return tables[kind]
+
+
+def _numeric_key(name: str) -> tuple[float, str]:
+    match = re.match(r"\s*(-?\d+(?:\.\d+)?)", name)
+    return (float(match.group(1)) if match else float("inf"), name.lower())
+
+
+def _sorted_by_rule(items: list[Chapter | Page], operations: list[str]) -> list[Chapter | Page]:
+    """Apply the operations as successive sort keys (first operation = primary key)."""
+    keyed: dict[str, tuple[Callable[[Chapter | Page], Any], bool]] = {
+        "name_asc": (lambda i: i.name.lower(), False),
+        "name_desc": (lambda i: i.name.lower(), True),
+        "name_numeric_asc": (lambda i: _numeric_key(i.name), False),
+        "name_numeric_desc": (lambda i: _numeric_key(i.name), True),
+        "created_date_asc": (lambda i: i.created_at, False),
+        "created_date_desc": (lambda i: i.created_at, True),
+        "updated_date_asc": (lambda i: i.updated_at, False),
+        "updated_date_desc": (lambda i: i.updated_at, True),
+        "chapters_first": (lambda i: isinstance(i, Page), False),
+        "chapters_last": (lambda i: isinstance(i, Chapter), False),
+    }
+    result = sorted(items, key=lambda i: (i.priority, i.id))
+    for op in reversed(operations):
+        if op in keyed:
+            key, reverse = keyed[op]
+            result.sort(key=key, reverse=reverse)
+    return result
