@@ -1,0 +1,163 @@
+"""The BookStack a test talks to: a real one when configured, else the in-process fake.
+
+Set all three of ``BOOKSTACK_TEST_URL``, ``BOOKSTACK_TEST_TOKEN_ID`` and ``BOOKSTACK_TEST_TOKEN_SECRET`` to
+run against a real BookStack. Everything a test creates there is named ``bookstack-sync-test-<random>-...``,
+tracked, and deleted afterwards (then purged from the recycle bin when the token may). Without them a
+``FakeBookStack`` is started on 127.0.0.1.
+
+Register the ``bookstack`` fixture in a ``conftest.py`` with ``pytest_plugins = ["tests.bookstack_target"]``
+(at the root conftest) or ``from tests.bookstack_target import bookstack``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from bookstack_sync.bookstack import BookStackClient, BookStackError, NotFoundError, PermissionDeniedError
+
+ENV_URL = "BOOKSTACK_TEST_URL"
+ENV_TOKEN_ID = "BOOKSTACK_TEST_TOKEN_ID"
+ENV_TOKEN_SECRET = "BOOKSTACK_TEST_TOKEN_SECRET"
+NAME_PREFIX = "bookstack-sync-test-"
+
+# Children before parents, so a parent's deletion never hides a child that needs its own entry.
+_DELETE_ORDER = ("attachments", "image-gallery", "imports", "pages", "chapters", "books", "shelves")
+# recycle-bin `deletable_type` per kind (api §2 recycle bin)
+_DELETABLE_TYPE = {"pages": "page", "chapters": "chapter", "books": "book", "shelves": "bookshelf"}
+
+_log = logging.getLogger(__name__)
+
+
+def real_target_configured(environ: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    return all(env.get(name) for name in (ENV_URL, ENV_TOKEN_ID, ENV_TOKEN_SECRET))
+
+
+class BookStackTarget:
+    """What a test needs to talk to its BookStack, and to leave it as it found it."""
+
+    def __init__(self, url: str, token_id: str, token_secret: str, *, fake: Any | None = None) -> None:
+        self.url = url
+        self.token_id = token_id
+        self.token_secret = token_secret
+        self.fake = fake
+        self.run_id = secrets.token_hex(4)
+        self._counter = 0
+        self._tracked: list[tuple[str, int]] = []
+        self._clients: list[BookStackClient] = []
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"BookStackTarget({self.url!r}, fake={self.is_fake})"
+
+    @property
+    def is_fake(self) -> bool:
+        return self.fake is not None
+
+    def client(self, **kwargs: Any) -> BookStackClient:
+        """A client for this target; keyword arguments go to ``BookStackClient``. Closed at teardown.
+
+        The fake has no rate limit unless asked, so the client's limiter is off by default there.
+        """
+        if self.is_fake:
+            kwargs.setdefault("rate_limit", 0)
+        client = BookStackClient(self.url, self.token_id, self.token_secret, **kwargs)
+        self._clients.append(client)
+        return client
+
+    def unique_name(self, prefix: str = "item") -> str:
+        """``bookstack-sync-test-<run>-<prefix>-<n>``: unique per run, recognisable on a shared server."""
+        with self._lock:
+            self._counter += 1
+            return f"{NAME_PREFIX}{self.run_id}-{prefix}-{self._counter}"
+
+    def track(self, kind: str, id: int) -> int:
+        """Register an item for deletion at teardown; returns the id."""
+        with self._lock:
+            self._tracked.append((kind, int(id)))
+        return int(id)
+
+    def create(self, kind: str, payload: Mapping[str, Any], client: BookStackClient | None = None) -> dict[str, Any]:
+        """Create and track in one step (the item is created through ``client`` or a fresh one)."""
+        item = (client or self._cleanup_client()).create(kind, payload)
+        self.track(kind, int(item["id"]))
+        return item
+
+    def _cleanup_client(self) -> BookStackClient:
+        return self.client(rate_limit=0 if self.is_fake else 180)
+
+    def cleanup(self) -> None:
+        """Delete every tracked item (children first), then purge them from the recycle bin."""
+        try:
+            if self.is_fake or not self._tracked:
+                return
+            client = self._cleanup_client()
+            deleted: set[tuple[str, int]] = set()
+            for kind in _DELETE_ORDER:
+                for tracked_kind, item_id in reversed(self._tracked):
+                    if tracked_kind != kind or (kind, item_id) in deleted:
+                        continue
+                    try:
+                        client.delete(kind, item_id)
+                    except NotFoundError:
+                        pass  # deleted by the test, or with its parent
+                    except BookStackError as exc:
+                        _log.warning("cleanup: could not delete %s %d: %s", kind, item_id, exc)
+                    deleted.add((kind, item_id))
+            self._purge_recycle_bin(client)
+        finally:
+            for c in self._clients:
+                c.close()
+            self._clients.clear()
+
+    def _purge_recycle_bin(self, client: BookStackClient) -> None:
+        wanted = {(_DELETABLE_TYPE[k], i) for k, i in self._tracked if k in _DELETABLE_TYPE}
+        try:
+            entries = [
+                e for e in client.list("recycle-bin") if (e.get("deletable_type"), e.get("deletable_id")) in wanted
+            ]
+            for entry in entries:
+                client.delete("recycle-bin", int(entry["id"]))
+        except PermissionDeniedError:
+            # Needs settings-manage + restrictions-manage-all (api §2); the items stay in the bin.
+            _log.info("cleanup: the token may not purge the recycle bin; test items stay there")
+        except BookStackError as exc:
+            _log.warning("cleanup: recycle bin purge failed: %s", exc)
+
+
+def _start_fake() -> Any:
+    try:
+        from tests.fake_bookstack import FakeBookStack
+    except ImportError:  # the package may not re-export yet
+        from tests.fake_bookstack.server import FakeBookStack
+    fake = FakeBookStack()
+    fake.start()
+    return fake
+
+
+@pytest.fixture
+def bookstack() -> Iterator[BookStackTarget]:
+    """The BookStack under test (see the module docstring)."""
+    if real_target_configured():
+        target = BookStackTarget(os.environ[ENV_URL], os.environ[ENV_TOKEN_ID], os.environ[ENV_TOKEN_SECRET], fake=None)
+        try:
+            yield target
+        finally:
+            target.cleanup()
+        return
+    fake = _start_fake()
+    try:
+        target = BookStackTarget(fake.base_url, fake.token_id, fake.token_secret, fake=fake)
+        try:
+            yield target
+        finally:
+            target.cleanup()
+    finally:
+        fake.stop()
