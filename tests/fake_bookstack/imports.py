@@ -356,7 +356,7 @@ class ImportHandlers:
         book: Book | None = None
         chapter: Chapter | None = None
         parent_type, parent_id = data.get("parent_type"), data.get("parent_id")
-        found = int(parent_id) if is_int(parent_id) else -1
+        found = int(str(parent_id)) if is_int(parent_id) else -1
         if record.type == "chapter":
             book = self.store.books.get(found) if parent_type == "book" else None
             if book is None:

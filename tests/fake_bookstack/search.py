@@ -67,14 +67,15 @@ def _compare(actual: str, op: str, wanted: str) -> bool:
     right: Any = wanted.lower()
     with contextlib.suppress(ValueError):
         left, right = float(actual), float(wanted)
-    return {
+    results: dict[str, bool] = {
         "=": left == right,
         "!=": left != right,
         "<": left < right,
         ">": left > right,
         "<=": left <= right,
         ">=": left >= right,
-    }[op]
+    }
+    return results[op]
 
 
 def _tag_matches(tags: list[Tag], name: str, op: str | None, value: str | None) -> bool:

@@ -120,7 +120,10 @@ class FakeBookStack:
         self._stopping.clear()
         self._server = _HTTPServer((self.host, self.port), self)
         self.url = f"http://{self.host}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-bookstack", daemon=True)
+        # A short poll interval keeps stop() fast (serve_forever checks for shutdown between polls).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-bookstack", daemon=True
+        )
         self._thread.start()
         return self.url
 
