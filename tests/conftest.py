@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["tests.fake_bookstack.fixtures"]
+
 _PREFIXES = ("PLUGIN_", "CI_", "BOOKSTACK_", "DRONE_")
 # The real-BookStack target is chosen by these; keep them for the suites that read them.
 _KEEP = {"BOOKSTACK_TEST_URL", "BOOKSTACK_TEST_TOKEN_ID", "BOOKSTACK_TEST_TOKEN_SECRET"}

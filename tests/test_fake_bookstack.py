@@ -980,10 +980,13 @@ def test_request_log_and_snapshot_are_deterministic(make_fake: Callable[..., Fak
     assert book["contents"][0]["pages"][0]["attachments"] == ["L"]
 
 
-def test_fixture_module_and_main_entry_point(tmp_path: Any) -> None:
-    from tests.fake_bookstack import fixtures
+def test_fake_bookstack_fixture_is_started(fake_bookstack: FakeBookStack) -> None:
+    response = requests.get(fake_bookstack.url + "/api/books", headers={"Authorization": TOKEN}, timeout=TIMEOUT)
+    assert response.json() == {"data": [], "total": 0}
+    assert fake_bookstack.version == "v25.11.0" and fake_bookstack.rate_limiter.limit is None
 
-    assert callable(fixtures.fake_bookstack)
+
+def test_main_entry_point() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.fake_bookstack", "--port", "0", "--version", "v25.02.4"],
         stdout=subprocess.PIPE,
