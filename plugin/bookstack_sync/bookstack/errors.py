@@ -70,9 +70,7 @@ class AuthFailure(Enum):
 
     NO_TOKEN = "no_token"  # decided before sending: token id or secret is empty
     MALFORMED = "malformed"  # decided before sending: the header could not be well formed
-    TOKEN_REJECTED = (
-        "token_rejected"  # a 401 from BookStack: id unknown or secret wrong (only the text says which)
-    )
+    TOKEN_REJECTED = "token_rejected"  # a 401 from BookStack: id unknown or secret wrong (only the text says which)
 
 
 class AuthenticationError(BookStackError):
@@ -209,9 +207,7 @@ def _server_message(data: Any) -> str | None:
 
 def _is_status_error_shape(data: Any) -> bool:
     # Controller::jsonError: {"message": "...", "status": "error"} (failed moves, ZIP import errors)
-    return (
-        isinstance(data, Mapping) and data.get("status") == "error" and isinstance(data.get("message"), str)
-    )
+    return isinstance(data, Mapping) and data.get("status") == "error" and isinstance(data.get("message"), str)
 
 
 _ZIP_LINE = re.compile(r"^\[(?P<key>[^\]]+)\]\s*(?P<msg>.*)$")
@@ -315,8 +311,7 @@ def error_for_response(
     if status == 413:
         return PayloadTooLargeError(
             f"{where}: the request body is too large for the server{said}",
-            hint="raise FILE_UPLOAD_SIZE_LIMIT / PHP post_max_size / the proxy's body limit, "
-            "or send a smaller file",
+            hint="raise FILE_UPLOAD_SIZE_LIMIT / PHP post_max_size / the proxy's body limit, or send a smaller file",
             **common,
         )
     if status == 429:
@@ -341,9 +336,7 @@ def error_for_response(
                 refused=True,
                 **common,
             )
-        body_note = (
-            said if data is not None else " (the body was not BookStack JSON: a proxy or a down server)"
-        )
+        body_note = said if data is not None else " (the body was not BookStack JSON: a proxy or a down server)"
         return ServerError(
             f"{where}: BookStack failed with a server error{body_note}",
             hint="check BookStack's logs (storage/logs/laravel.log) and that it is up; try again later",
@@ -448,8 +441,7 @@ def ambiguous_from_server_error(error: BookStackError) -> AmbiguousWriteError:
     publish step failed leaves a draft, api §10)."""
     return AmbiguousWriteError(
         f"{error.message}; the write may or may not have been applied",
-        hint="look for the item in BookStack (drafts included) before creating it again; "
-        + (error.hint or ""),
+        hint="look for the item in BookStack (drafts included) before creating it again; " + (error.hint or ""),
         method=error.method,
         path=error.path,
         status=error.status,

@@ -115,9 +115,7 @@ class RateLimiter:
                 self._prune(now)
                 until = (self._starts[0] if self._starts else now) + self._window
                 if until > self._blocked_until:
-                    self._log.info(
-                        "BookStack reports no requests left in this minute; pausing %.1f s", until - now
-                    )
+                    self._log.info("BookStack reports no requests left in this minute; pausing %.1f s", until - now)
                     self._blocked_until = until
 
 
