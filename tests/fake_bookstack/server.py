@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -95,6 +96,7 @@ class FakeBookStack:
         self.rate_limiter = RateLimiter(rate_limit, clock)
         self.faults = Faults()
         self.requests: list[RecordedRequest] = []
+        self.server_errors: list[str] = []  # tracebacks of unexpected exceptions answered as 500
         self.url = ""
         self._api = Api(
             self.state,
@@ -350,18 +352,29 @@ class FakeBookStack:
 
     def _route(self, request: Request) -> Response:
         with self._lock:
-            if request.path == "/api" or request.path.startswith("/api/"):
-                return self._api.handle(request)
-            return self._web(request)
+            try:
+                if request.path == "/api" or request.path.startswith("/api/"):
+                    return self._api.handle(request)
+                return self._web(request)
+            except (KeyError, ValueError, TypeError, AttributeError, IndexError) as error:
+                # BookStack answers any other exception with a 500 carrying the raw message (§6). Keep
+                # the traceback so a test can tell a fake bug from an intended 500.
+                self.server_errors.append(traceback.format_exc())
+                return error_response(500, f"{type(error).__name__}: {error}")
 
     def _send(self, handler: _Handler, request: Request, response: Response) -> None:
-        handler.send_response(response.status)
-        for name, value in response.headers:
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(response.body)))
-        handler.end_headers()
-        if request.http_method != "HEAD" and response.body:
-            handler.wfile.write(response.body)
+        try:
+            handler.send_response(response.status)
+            for name, value in response.headers:
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(response.body)))
+            handler.end_headers()
+            if request.http_method != "HEAD" and response.body:
+                handler.wfile.write(response.body)
+            handler.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (e.g. its timeout fired during hang_next); the work is done anyway.
+            handler.close_connection = True
 
     # ------------------------------------------------------------------------------------ web pages
 
