@@ -15,9 +15,40 @@ from typing import Any
 import yaml
 
 try:  # the C loader is several times faster; fall back where libyaml is missing
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+MAX_DEPTH = 64  # frontmatter and structure files nest a few levels; deeper input is refused, not recursed into
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+# scalar tags whose constructor is a plain function (others, like !!set or !!omap, are generators)
+_SCALAR_TAGS = frozenset(
+    {_STR, _TIMESTAMP, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
+    | {"tag:yaml.org,2002:null", "tag:yaml.org,2002:binary"}
+)
+
+
+class _Loader(_BaseLoader):
+    """The safe loader, except that an impossible date (``2025-02-30``) stays text instead of raising."""
+
+
+def _lenient_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:  # the schema then reports it as "not a date written YYYY-MM-DD"
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor(_TIMESTAMP, _lenient_timestamp)
+
+
+class _Fallback(Exception):
+    """The fast constructor met something it leaves to PyYAML's (aliases, merge keys, explicit tags)."""
+
 
 JsonPath = tuple[str | int, ...]
 
@@ -46,11 +77,27 @@ class YamlSyntaxError(ValueError):
 
 
 def parse_yaml(text: str) -> YamlDocument:
-    """Parse one YAML document. Raises :class:`YamlSyntaxError` with a 1-based line on bad syntax."""
+    """Parse one YAML document. Raises :class:`YamlSyntaxError` with a 1-based line on bad syntax.
+
+    Values that YAML can write but not construct (``0x_``), nesting deeper than :data:`MAX_DEPTH` and
+    an anchor used inside itself are reported the same way, so no input makes the caller crash.
+    """
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        lines: dict[JsonPath, int] = {}
+        scalars: dict[JsonPath, str] = {}
+        if node is None:
+            return YamlDocument(None, lines, scalars)
+        try:
+            data = _construct(loader, node, (), lines, scalars, set(), 0)
+        except _Fallback:
+            # PyYAML's constructor handles aliases (sharing), merge keys and explicit tags; index the
+            # node graph separately, refusing cycles
+            lines.clear()
+            scalars.clear()
+            _index(node, (), lines, scalars, set(), 0)
+            data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)
@@ -59,27 +106,95 @@ def parse_yaml(text: str) -> YamlDocument:
         raise YamlSyntaxError(problem, mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(str(exc), None) from None
+    except YamlSyntaxError:
+        raise
+    except (ValueError, OverflowError) as exc:  # a constructor refused a value reached through an alias
+        raise YamlSyntaxError(f"cannot read a value: {exc}", None) from None
     finally:
         loader.dispose()
-    lines: dict[JsonPath, int] = {}
-    scalars: dict[JsonPath, str] = {}
-    if node is not None:
-        _index(node, (), lines, scalars)
     return YamlDocument(data, lines, scalars)
 
 
-def _index(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int], scalars: dict[JsonPath, str]) -> None:
+def _check_node(node: yaml.Node, on_path: set[int], depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
+    if id(node) in on_path:
+        raise YamlSyntaxError("an anchor is used inside itself (recursive alias)", node.start_mark.line + 1)
+
+
+def _construct(
+    loader: _Loader,
+    node: yaml.Node,
+    path: JsonPath,
+    lines: dict[JsonPath, int],
+    scalars: dict[JsonPath, str],
+    seen: set[int],
+    depth: int,
+) -> Any:
+    """Build the value of ``node`` and index its lines in one pass; raise :class:`_Fallback` on anything
+    but plain mappings, sequences and scalars of the core tags, each node used once."""
+    if depth > MAX_DEPTH:
+        raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
+    if id(node) in seen:
+        raise _Fallback
+    seen.add(id(node))
+    lines[path] = node.start_mark.line + 1
+    tag = node.tag
+    if isinstance(node, yaml.ScalarNode):
+        if tag not in _SCALAR_TAGS:
+            raise _Fallback
+        if not node.style:
+            scalars[path] = node.value
+        if tag == _STR:
+            return node.value
+        try:
+            return loader.yaml_constructors[tag](loader, node)
+        except (ValueError, OverflowError) as exc:
+            raise YamlSyntaxError(f"cannot read {node.value!r}: {exc}", node.start_mark.line + 1) from None
+    if isinstance(node, yaml.SequenceNode):
+        if tag != _SEQ:
+            raise _Fallback
+        return [
+            _construct(loader, item, (*path, index), lines, scalars, seen, depth + 1)
+            for index, item in enumerate(node.value)
+        ]
+    if not isinstance(node, yaml.MappingNode) or tag != _MAP:
+        raise _Fallback
+    result: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
+            raise _Fallback  # merge keys (<<), complex keys
+        key = _construct(loader, key_node, (*path, "\0key"), {}, {}, seen, depth + 1)
+        child = (*path, key_node.value)
+        result[key] = _construct(loader, value_node, child, lines, scalars, seen, depth + 1)
+        # a key's line is where the key is written, even when its value starts on the next line
+        lines[child] = key_node.start_mark.line + 1
+    return result
+
+
+def _index(
+    node: yaml.Node,
+    path: JsonPath,
+    lines: dict[JsonPath, int],
+    scalars: dict[JsonPath, str],
+    on_path: set[int],
+    depth: int,
+) -> None:
+    _check_node(node, on_path, depth)
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        on_path.add(id(node))
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
             child = (*path, key)
-            _index(value_node, child, lines, scalars)
-            # a key's line is where the key is written, even when its value starts on the next line
+            _index(value_node, child, lines, scalars, on_path, depth + 1)
             lines[child] = key_node.start_mark.line + 1
+        on_path.discard(id(node))
     elif isinstance(node, yaml.SequenceNode):
+        on_path.add(id(node))
         for index, item in enumerate(node.value):
-            _index(item, (*path, index), lines, scalars)
+            _index(item, (*path, index), lines, scalars, on_path, depth + 1)
+        on_path.discard(id(node))
     elif isinstance(node, yaml.ScalarNode) and not node.style:
         scalars[path] = node.value
 
