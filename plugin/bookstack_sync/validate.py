@@ -8,13 +8,16 @@ checked beside it and produce the same :class:`Diagnostic`.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from .diagnostics import Diagnostic, Rule, Severity, count, error, sort_diagnostics, warning
@@ -83,8 +86,133 @@ def validate_tree(structure: Structure, tree: DocsTree) -> list[Diagnostic]:
     return found
 
 
+_REGEX_META = frozenset(".^$*+?{}[]\\|()")
+
+
+@lru_cache(maxsize=4096)
+def _literal_prefix(pattern: str) -> str:
+    """Text every string matching ``pattern`` (as ``re.search`` does it) starts with; "" when unknown.
+
+    Only a pattern anchored with ``^`` and free of alternation has one: the characters up to the first
+    regex metacharacter, minus the last one when a quantifier that allows zero repeats follows it.
+    """
+    if not pattern.startswith("^") or "|" in pattern:
+        return ""
+    prefix: list[str] = []
+    for char in pattern[1:]:
+        if char in _REGEX_META:
+            if char in "*?{" and prefix:
+                prefix.pop()
+            break
+        prefix.append(char)
+    return "".join(prefix)
+
+
+@lru_cache(maxsize=4096)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _pattern_properties(
+    validator: Any, pattern_properties: dict[str, Any], instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    """``patternProperties`` with the same result as jsonschema's, in O(patterns * log(properties)).
+
+    jsonschema tries every pattern on every property name: 100 unlisted folders times 10,000 pages is
+    a million regex searches. Our patterns are anchored folder prefixes, so the candidates of each are
+    found by binary search in the sorted names, and only those are matched against the full pattern.
+    """
+    if not validator.is_type(instance, "object"):
+        return
+    names = sorted(name for name in instance if isinstance(name, str))
+    for pattern, subschema in pattern_properties.items():
+        regex = _regex(pattern)
+        prefix = _literal_prefix(pattern)
+        for index in range(bisect_left(names, prefix) if prefix else 0, len(names)):
+            name = names[index]
+            if not name.startswith(prefix):
+                break
+            if regex.search(name):
+                yield from validator.descend(instance[name], subschema, path=name, schema_path=pattern)
+
+
+# Draft 2020-12, with a faster but equivalent implementation of one keyword
+_TreeValidator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"patternProperties": _pattern_properties}
+)
+
+# keywords whose meaning depends on other keywords of the same schema object: objects holding one of
+# these are never merged with another, only combined with allOf
+_INTERACTING = frozenset(
+    {"$ref", "$dynamicRef", "$id", "$anchor", "$dynamicAnchor", "additionalProperties", "patternProperties"}
+    | {"unevaluatedProperties", "unevaluatedItems", "items", "prefixItems", "contains", "minContains"}
+    | {"maxContains", "if", "then", "else", "dependentSchemas", "dependentRequired"}
+)
+
+
+def inline_local_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The same schema with every ``{"$ref": "#/$defs/x", ...}`` replaced by what it refers to.
+
+    A ``$ref`` costs jsonschema about as much as validating a small object, and the tree schema has two
+    per page (page → ``page-in-<folder>`` → ``frontmatter``). A ``$ref`` with sibling keywords means
+    both must hold; the siblings are merged into the target where that keeps the meaning exactly
+    (disjoint keywords, or ``properties`` naming only properties the target already has), and joined
+    with ``allOf`` otherwise. ``$defs`` stay, so any ``$ref`` left (a recursive one) still resolves.
+    """
+    defs: dict[str, Any] = schema.get("$defs", {})
+    done: dict[str, Any] = {}
+    active: set[str] = set()
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: value if key == "$defs" else resolve(value) for key, value in node.items()}
+        ref = out.get("$ref")
+        name = ref[len("#/$defs/") :] if isinstance(ref, str) and ref.startswith("#/$defs/") else None
+        if name is None or "/" in name or "~" in name or name not in defs or name in active:
+            return out
+        if name not in done:
+            active.add(name)
+            done[name] = resolve(defs[name])
+            active.discard(name)
+        return _conjoin(done[name], {key: value for key, value in out.items() if key != "$ref"})
+
+    inlined: dict[str, Any] = resolve(schema)
+    return inlined
+
+
+def _conjoin(target: Any, siblings: dict[str, Any]) -> Any:
+    """A schema that holds exactly when both ``target`` and ``siblings`` hold."""
+    if not siblings:
+        return target
+    if not isinstance(target, dict):
+        return {"allOf": [target, siblings]}
+    shared = set(target) & set(siblings)
+    if (_INTERACTING & set(siblings)) or shared - {"properties"}:
+        return {"allOf": [target, siblings]}
+    if not shared:
+        if _INTERACTING & set(target):
+            return {"allOf": [target, siblings]}
+        return {**target, **siblings}
+    # both have `properties`: merge them only when the siblings add no property name, so the target's
+    # additionalProperties/unevaluatedProperties see the same names as before
+    own, extra = target["properties"], siblings["properties"]
+    if not isinstance(own, dict) or not isinstance(extra, dict) or not set(extra) <= set(own):
+        return {"allOf": [target, siblings]}
+    if any(not isinstance(sub, dict) for sub in extra.values()):
+        return {"allOf": [target, siblings]}
+    properties = {name: _conjoin(sub, extra[name]) if name in extra else sub for name, sub in own.items()}
+    return {**target, **{k: v for k, v in siblings.items() if k != "properties"}, "properties": properties}
+
+
 def compile_validator(structure: Structure) -> Draft202012Validator:
-    return Draft202012Validator(build_schema(structure), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    """The validator of the tree schema; ``$ref`` resolved ahead of time (same meaning, a third faster)."""
+    validator: Draft202012Validator = _TreeValidator(
+        inline_local_refs(build_schema(structure)), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    return validator
 
 
 def schema_diagnostics(structure: Structure, pages: Iterable[PageSource]) -> Iterator[Diagnostic]:
