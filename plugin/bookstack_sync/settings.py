@@ -8,6 +8,7 @@ so the three cannot disagree. Every problem is collected and reported at once.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -289,7 +290,7 @@ def _parse_timeout(text: str) -> tuple[float, float]:
         raise ValueError(f"expected seconds like `60` or `10,60`, got {text!r}") from None
     if len(numbers) == 1:
         numbers = [min(numbers[0], 10.0), numbers[0]]
-    if len(numbers) != 2 or any(n <= 0 for n in numbers):
+    if len(numbers) != 2 or not all(0 < n < math.inf for n in numbers):
         raise ValueError(f"expected one or two positive numbers of seconds, got {text!r}")
     return numbers[0], numbers[1]
 
