@@ -329,7 +329,7 @@ def parse_value(spec: SettingSpec, raw: object) -> Any:
     elif spec.kind is Kind.PATH:
         # an empty path disables an output file (report, summary) or means "default"
         if text is not None and not text.strip():
-            return None
+            return Path(spec.default) if isinstance(spec.default, str) and spec.name == "docs_dir" else None
         value = Path(str(raw).strip())
     else:
         value = str(raw).strip() or None
