@@ -178,7 +178,7 @@ def locate(rel_path: str, folders: Mapping[str, Folder]) -> tuple[Folder | None,
             "not in the hierarchy: pages go in <shelf>/<book>/ or <shelf>/<book>/<chapter>/ folders named in the "
             "structure file (see `bookstack-sync paths`)",
         )
-    if not PAGE_FILE_RE.match(name):
+    if not PAGE_FILE_RE.fullmatch(name):
         return None, error(
             rel_path,
             None,
