@@ -269,7 +269,7 @@ def read_page(file: Path | str, rel: str, folder: Folder) -> tuple[PageSource | 
     # Values read from their written text: YAML 1.1 reads `order: 08` as a string and `010` as octal,
     # and `version: 1.10` as the float 1.1.
     order_text = doc.scalars.get(("order",))
-    if order_text is not None and order_text.isdigit():
+    if order_text is not None and order_text.isascii() and order_text.isdigit():
         data["order"] = int(order_text, 10)
     version_text = doc.scalars.get(("version",))
     if (
