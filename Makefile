@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint typecheck demo bench clean
+.PHONY: venv test lint lint-ci typecheck demo bench clean lock docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,25 @@ lint: $(STAMP)
 	$(BIN)/ruff check plugin tests bench
 	$(BIN)/ruff format --check plugin tests bench
 	$(BIN)/mypy
+	$(MAKE) lint-ci
+
+# The pipeline files and the Dockerfile cannot run here: check them against Woodpecker's schema and hadolint.
+lint-ci: $(STAMP)
+	$(BIN)/check-jsonschema --builtin-schema vendor.woodpecker-ci .woodpecker/*.yml
+	@if [ -x $(BIN)/hadolint ]; then $(BIN)/hadolint Dockerfile; else echo "hadolint not installed on this platform: skipped"; fi
+
+# Pinned runtime dependencies with hashes for the Dockerfile, resolved by pip-tools in a throwaway venv.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet pip-tools
+	.lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file=requirements.lock pyproject.toml
+	rm -rf .lock-venv
+
+# Rewrite the generated settings table in docs.md and README.md.
+docs: $(STAMP)
+	$(BIN)/python scripts/update_docs.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
