@@ -433,7 +433,9 @@ class _Target:
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-def _classify(url: str, page: PageSource, image: bool, folder_keys: frozenset[str], root: Path) -> _Target | None:
+def classify_destination(
+    url: str, page_path: str, image: bool, folder_keys: frozenset[str], root: Path
+) -> _Target | None:
     """What a destination points at, or None when it is not ours to rewrite (external, absolute, empty)."""
     if not url or _SCHEME.match(url) or url.startswith("/"):
         return None  # schemes (https:, mailto:, data:), protocol-relative and absolute paths on the wiki
@@ -443,9 +445,9 @@ def _classify(url: str, page: PageSource, image: bool, folder_keys: frozenset[st
     if not raw_path:
         if fragment is None:
             return None
-        return _Target(RefKind.PAGE, page.path, fragment, outside=False, same_page=True)
+        return _Target(RefKind.PAGE, page_path, fragment, outside=False, same_page=True)
     decoded = unquote(raw_path)
-    joined = posixpath.normpath(posixpath.join(posixpath.dirname(page.path), decoded))
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(page_path), decoded))
     outside = joined == ".." or joined.startswith("../")
     extension = decoded.rpartition(".")[2].lower() if "." in posixpath.basename(decoded) else ""
     if image:
@@ -495,7 +497,7 @@ class _Found:
 
 def _references(page: PageSource, tree: DocsTree, prepared: _Prepared, folder_keys: frozenset[str]) -> Iterator[_Found]:
     for dest in scan(prepared.text).destinations:
-        target = _classify(dest.url, page, dest.image, folder_keys, tree.root)
+        target = classify_destination(dest.url, page.path, dest.image, folder_keys, tree.root)
         if target is not None:
             yield _Found(dest, target, _line_of(page, prepared, dest.start))
 
@@ -554,7 +556,7 @@ def render_page(
             unresolved.append(reference)
             continue
         replacements.append((item.dest, url))
-    return RenderedPage(_apply(text, replacements), tuple(unresolved), tuple(warnings))
+    return RenderedPage(apply_replacements(text, replacements), tuple(unresolved), tuple(warnings))
 
 
 def _anchor_for(page_path: str, fragment: str, resolver: Resolver, anchors: Callable[[], _Anchors]) -> str | None:
@@ -591,7 +593,8 @@ def _resolve(
     return url
 
 
-def _apply(text: str, replacements: Iterable[tuple[Destination, str]]) -> str:
+def apply_replacements(text: str, replacements: Iterable[tuple[Destination, str]]) -> str:
+    """``text`` with each destination replaced by its new URL, escaped for how it is written."""
     out: list[str] = []
     at = 0
     for dest, url in sorted(replacements, key=lambda r: r[0].start):
@@ -765,8 +768,10 @@ __all__ = [
     "Reference",
     "RenderedPage",
     "Resolver",
+    "apply_replacements",
     "bookstack_id_base",
     "check_references",
+    "classify_destination",
     "find_references",
     "github_slug",
     "heading_ids",
