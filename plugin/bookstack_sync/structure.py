@@ -201,12 +201,23 @@ def parse_structure(text: str, source: str) -> tuple[Structure | None, list[Diag
     except YamlSyntaxError as exc:
         return None, [error(source, exc.line, Rule.STRUCTURE_SYNTAX, f"YAML syntax error: {exc}")]
     problems = [
-        error(source, doc.line_of(tuple(err.absolute_path)), Rule.STRUCTURE_SCHEMA, _meta_message(err))
+        error(source, _meta_line(doc, err), Rule.STRUCTURE_SCHEMA, _meta_message(err))
         for err in sorted(_META_VALIDATOR.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
     ]
     if problems:
         return None, problems
     return _build(doc, source)
+
+
+def _meta_line(doc: YamlDocument, err: Any) -> int | None:
+    """The line to name: an unknown key's own line, else the line of the offending value."""
+    path = tuple(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = err.schema.get("properties", {})
+        extra = [key for key in err.instance if key not in allowed]
+        if extra:
+            return doc.line_of((*path, str(extra[0])))
+    return doc.line_of(path)
 
 
 def _meta_message(err: Any) -> str:
