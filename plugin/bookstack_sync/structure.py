@@ -224,7 +224,7 @@ def _meta_message(err: Any) -> str:
     where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
     validator = err.validator
     if validator == "additionalProperties":
-        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})), key=str)
         allowed = ", ".join(sorted(err.schema.get("properties", {})))
         return f"{where}: unknown key {', '.join(map(repr, extra))} (allowed: {allowed})"
     if validator == "required":
