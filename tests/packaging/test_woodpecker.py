@@ -1,0 +1,91 @@
+"""The project's own Woodpecker 3 pipelines: valid against Woodpecker's schema, and shaped as promised."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .dockerfile import ROOT
+
+CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
+PIPELINES = sorted((ROOT / ".woodpecker").glob("*.yml"))
+
+
+def load(name: str) -> dict:  # type: ignore[type-arg]
+    data = yaml.safe_load((ROOT / ".woodpecker" / name).read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def step(workflow: dict, name: str) -> dict:  # type: ignore[type-arg]
+    (found,) = [s for s in workflow["steps"] if s["name"] == name]
+    assert isinstance(found, dict)
+    return found
+
+
+@pytest.mark.skipif(not CHECK_JSONSCHEMA.exists(), reason="check-jsonschema is not installed")
+def test_pipelines_validate_against_woodpeckers_schema() -> None:
+    assert PIPELINES
+    done = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.woodpecker-ci", *map(str, PIPELINES)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_lint_and_tests_run_on_pull_requests_and_pushes() -> None:
+    test = load("test.yml")
+    events = test["when"][0]["event"]
+    assert "pull_request" in events and "push" in events
+    commands = [c for s in test["steps"] for c in s["commands"]]
+    assert "make lint" in commands and "make test" in commands
+    assert any("examples/docs" in c for c in commands)
+
+
+def test_every_image_is_pinned() -> None:
+    for path in PIPELINES:
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for item in workflow.get("services", []) + workflow["steps"]:
+            image = item["image"]
+            assert re.search(r":(version-)?v?\d+\.\d+\.\d+", image), f"{path.name}: {image} is not pinned"
+
+
+def test_e2e_starts_bookstack_and_mariadb_and_runs_the_suites_with_a_token() -> None:
+    e2e = load("e2e.yml")
+    services = {s["name"]: s for s in e2e["services"]}
+    assert services["bookstack"]["image"].startswith("lscr.io/linuxserver/bookstack:")
+    assert services["db"]["image"].startswith("mariadb:")
+    assert services["bookstack"]["environment"]["DB_HOST"] == "db"
+    token = "\n".join(step(e2e, "make-api-token")["commands"])
+    assert "gensalt(rounds=4)" in token and "INSERT INTO api_tokens" in token and ", 1, " in token
+    suites = "\n".join(step(e2e, "e2e")["commands"])
+    assert "pytest" in suites and "tests/contract" in suites and "tests/e2e" in suites
+    assert "bookstack-test.env" in suites
+    assert "PLUGIN_MODE=plan" in "\n".join(step(e2e, "plan-examples")["commands"])
+
+
+def test_the_token_script_is_valid_python() -> None:
+    token = "\n".join(step(load("e2e.yml"), "make-api-token")["commands"])
+    script = re.search(r"<<'PY'\n(.*?)\nPY", token, re.S)
+    assert script, "heredoc not found"
+    compile(script.group(1), "make-api-token", "exec")
+
+
+def test_image_build_is_multi_arch_dry_run_on_prs_published_on_tags() -> None:
+    image = load("image.yml")
+    build, publish = step(image, "build"), step(image, "publish")
+    for s in (build, publish):
+        assert s["image"].startswith("woodpeckerci/plugin-docker-buildx:")
+        assert set(s["settings"]["platforms"].split(",")) == {"linux/amd64", "linux/arm64"}
+    assert build["settings"]["dry_run"] is True and "pull_request" in build["when"][0]["event"]
+    assert publish["when"][0]["event"] == "tag"
+    assert publish["settings"]["username"] == {"from_secret": "docker_username"}
+    assert publish["settings"]["password"] == {"from_secret": "docker_password"}
+    assert "environment" not in publish
