@@ -493,13 +493,14 @@ class _Found:
     dest: Destination
     target: _Target
     line: int
+    generated: bool  # in the callout or redirect body we wrote, not in the author's text
 
 
 def _references(page: PageSource, tree: DocsTree, prepared: _Prepared, folder_keys: frozenset[str]) -> Iterator[_Found]:
     for dest in scan(prepared.text).destinations:
         target = classify_destination(dest.url, page.path, dest.image, folder_keys, tree.root)
         if target is not None:
-            yield _Found(dest, target, _line_of(page, prepared, dest.start))
+            yield _Found(dest, target, _line_of(page, prepared, dest.start), dest.start < prepared.prefix_len)
 
 
 def find_references(page: PageSource, tree: DocsTree) -> list[Reference]:
@@ -630,9 +631,8 @@ def check_references(tree: DocsTree, structure: Structure, *, max_upload_mb: int
         found.extend(_check_redirect(page, tree))
         prepared = _prepare(page, tree)
         for item in _references(page, tree, prepared, folder_keys):
-            target = item.target
-            if target.same_page:
-                continue
+            if item.target.same_page or item.generated:
+                continue  # generated links come from redirect_to, checked above
             found.extend(_check_one(page, item, tree, pages, folder_keys, limit, anchors_cache))
     return found
 
