@@ -29,6 +29,7 @@ from .report import plan_sentence, validation_counts
 from .settings import LogLevel
 
 __all__ = [
+    "CLIENT_LOGGER",
     "PACKAGE_LOGGER",
     "Redactor",
     "RunLog",
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 PACKAGE_LOGGER = "bookstack_sync"
+CLIENT_LOGGER = "bookstack_sync.bookstack"  # the BookStack client logs each request here, at debug
 
 _LEVELS: dict[LogLevel, int] = {
     LogLevel.DEBUG: logging.DEBUG,
@@ -167,6 +169,14 @@ def configure_logging(
         if getattr(old, "_bookstack_sync", False):
             logger.removeHandler(old)
     redact = Redactor.for_values(secrets)
+    # The filter also sits on the loggers that log requests, so a record is redacted when it is made,
+    # before any handler sees it (a handler someone else adds to the root logger included).
+    for name in (PACKAGE_LOGGER, CLIENT_LOGGER):
+        named = logging.getLogger(name)
+        for old_filter in list(named.filters):
+            if isinstance(old_filter, _RedactingFilter):
+                named.removeFilter(old_filter)
+        named.addFilter(_RedactingFilter(redact))
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler._bookstack_sync = True  # type: ignore[attr-defined]
     handler.addFilter(_RedactingFilter(redact))

@@ -122,9 +122,13 @@ def any_result(request: pytest.FixtureRequest) -> RunResult:
 @pytest.fixture(autouse=True)
 def _restore_package_logger() -> Iterator[None]:
     """configure_logging() changes the package logger; leave it as we found it for other suites."""
-    logger = logging.getLogger("bookstack_sync")
-    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    saved = []
+    for name in ("bookstack_sync", "bookstack_sync.bookstack"):
+        logger = logging.getLogger(name)
+        saved.append((logger, list(logger.handlers), list(logger.filters), logger.level, logger.propagate))
     yield
-    logger.handlers[:] = handlers
-    logger.setLevel(level)
-    logger.propagate = propagate
+    for logger, handlers, filters, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.filters[:] = filters
+        logger.setLevel(level)
+        logger.propagate = propagate

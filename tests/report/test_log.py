@@ -162,3 +162,12 @@ def test_configuring_twice_does_not_double_the_lines() -> None:
     configure_logging("info", stream)
     logging.getLogger("bookstack_sync").info("once")
     assert stream.getvalue() == "once\n"
+
+
+def test_the_token_is_redacted_for_other_handlers_too(caplog: pytest.LogCaptureFixture) -> None:
+    # e.g. a root handler from logging.basicConfig, or pytest's capture
+    configure_logging("debug", io.StringIO(), secrets=(TOKEN_ID, SECRET))
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("bookstack_sync.bookstack").debug("auth %s", f"Token {TOKEN_ID}:{SECRET}")
+    assert SECRET not in caplog.text and TOKEN_ID not in caplog.text
+    assert "Token ***:***" in caplog.text
