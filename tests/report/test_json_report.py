@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
 from bookstack_sync import __version__
-from bookstack_sync.model import ActionKind, EntityKind, OutcomeStatus, RunMode
+from bookstack_sync.errors import ExitCode
+from bookstack_sync.model import ActionKind, EntityKind, OutcomeStatus, RunMode, RunResult
 from bookstack_sync.report import JsonReporter, report_schema
+from bookstack_sync.settings import load_settings
+from bookstack_sync.validate import validate_docs
 
 from .conftest import PAGE, WIKI, plan_result, sync_with_failures, validate_only
 
@@ -113,3 +117,29 @@ def test_mode_is_reported_as_chosen(mode: RunMode) -> None:
     result = plan_result()
     result.mode = mode
     assert render(result)["mode"] == mode.value
+
+
+def test_a_report_of_a_real_validation_validates(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    (docs / "bookstack").mkdir(parents=True)
+    (docs / "handbook" / "guide").mkdir(parents=True)
+    (docs / "bookstack" / "bookstack-structure.yaml").write_text(
+        'structure:\n  - shelf:\n      name: "Handbook"\n      slug: handbook\n      books:\n'
+        '        - book:\n            name: "Guide"\n            slug: guide\n            pages: ["01-intro"]\n'
+    )
+    (docs / "handbook" / "guide" / "01-intro.md").write_text('---\ntitle: "Intro"\norder: 1\n---\n\nHi.\n')
+    (docs / "handbook" / "guide" / "stray.md").write_text("no frontmatter\n")
+    settings = load_settings({}, {"PLUGIN_DOCS_DIR": str(docs)})
+    validation = validate_docs(docs, settings.structure_path)
+    result = RunResult(
+        mode=RunMode.VALIDATE,
+        mode_reason="mode setting (validate)",
+        settings=settings.redacted(),
+        diagnostics=list(validation.diagnostics),
+        pages_checked=len(validation.tree.pages) if validation.tree else 0,
+        exit_code=ExitCode.INVALID_DOCS,
+    )
+    document = render(result)
+    assert Draft202012Validator(report_schema()).is_valid(document)
+    paths = {d["path"] for d in document["validation"]["diagnostics"]}
+    assert "handbook/guide/01-intro.md" in paths and document["validation"]["errors"] >= 1
