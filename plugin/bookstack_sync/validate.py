@@ -20,6 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
+from .content import check_references
 from .diagnostics import Diagnostic, Rule, Severity, count, error, sort_diagnostics, warning
 from .errors import UsageError
 from .schema import build_schema
@@ -83,6 +84,7 @@ def validate_tree(structure: Structure, tree: DocsTree) -> list[Diagnostic]:
     found = list(schema_diagnostics(structure, tree.pages))
     found.extend(missing_pages(structure, tree))
     found.extend(order_rules(tree.pages))
+    found.extend(check_references(tree, structure))
     return found
 
 
