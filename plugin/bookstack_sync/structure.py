@@ -246,6 +246,11 @@ def _build(doc: YamlDocument, source: str) -> tuple[Structure | None, list[Diagn
 
     def slug_of(raw: dict[str, Any], path: tuple[str | int, ...]) -> str:
         slug = raw.get("slug") or slugify(raw["name"])
+        # jsonschema's `pattern` is re.search, where `$` also matches before a final newline
+        if "slug" in raw and not re.fullmatch(SLUG_PATTERN, slug):
+            problems.append(
+                error(source, line((*path, "slug")), Rule.STRUCTURE_SCHEMA, f"slug {slug!r} must be kebab-case")
+            )
         if not slug:
             problems.append(
                 error(
@@ -277,6 +282,11 @@ def _build(doc: YamlDocument, source: str) -> tuple[Structure | None, list[Diagn
             return None, ()
         stems = tuple(raw["pages"])
         lines = tuple(line((*path, "pages", i)) for i in range(len(stems)))
+        for stem, at in zip(stems, lines, strict=True):
+            if not re.fullmatch(PAGE_STEM_PATTERN, stem):
+                problems.append(
+                    error(source, at, Rule.STRUCTURE_SCHEMA, f"page {stem!r} must look like `NN-kebab-case`")
+                )
         check_unique("page", list(zip(stems, lines, strict=True)))
         return stems, lines
 
