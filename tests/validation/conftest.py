@@ -1,0 +1,124 @@
+"""A small docs tree builder for the validation tests.
+
+``docs`` starts as a clean, valid tree (every listed page present, every field right); a test breaks
+one thing and asserts exactly which diagnostics appear, with path, line and rule id.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bookstack_sync.diagnostics import Diagnostic, Rule
+from bookstack_sync.validate import Validation, validate_docs
+
+STRUCTURE = """\
+structure:
+  - shelf:
+      name: "Engineering"
+      slug: eng
+      books:
+        - book:
+            name: "Guide"
+            slug: guide
+            pages: ["01-intro"]
+            chapters:
+              - chapter:
+                  name: "Setup"
+                  slug: setup
+                  pages: ["01-install", "02-configure"]
+              - chapter:
+                  name: "Notes"
+                  slug: notes
+"""
+STRUCTURE_REL = "bookstack/bookstack-structure.yaml"
+# the lines of STRUCTURE where the listed pages are written
+LINE_OF_PAGES = {"01-intro": 9, "01-install": 14, "02-configure": 14}
+
+CLEAN_PAGES = {
+    "eng/guide/01-intro.md": ("guide", 1),
+    "eng/guide/setup/01-install.md": ("setup", 1),
+    "eng/guide/setup/02-configure.md": ("setup", 2),
+    "eng/guide/notes/01-first-note.md": ("notes", 1),
+}
+
+FIELDS_ORDER = ("title", "order", "category", "tags", "last_updated", "author")
+
+
+def frontmatter(category: str, order: int | str = 1, /, **fields: Any) -> str:
+    """Frontmatter text (without the --- lines): valid unless ``fields`` say otherwise.
+
+    ``fields`` override or add keys; each value is YAML text written verbatim (``order="08"`` writes
+    ``order: 08``), and ``None`` leaves the key out.
+    """
+    values: dict[str, Any] = {
+        "title": '"A page"',
+        "order": f"{order:02d}" if isinstance(order, int) else order,
+        "category": f'"{category}"',
+        "tags": '["docs"]',
+        "last_updated": '"2025-01-19"',
+        "author": '"tester"',
+    }
+    for key, value in fields.items():
+        values[key] = value
+    return "".join(f"{key}: {value}\n" for key, value in values.items() if value is not None)
+
+
+def page_text(category: str, order: int | str = 1, /, body: str = "# A page\n\nSome text.\n", **fields: Any) -> str:
+    return "---\n" + frontmatter(category, order, **fields) + "---\n\n" + body
+
+
+@dataclass
+class Docs:
+    root: Path
+
+    @property
+    def structure(self) -> Path:
+        return self.root / STRUCTURE_REL
+
+    def write(self, rel: str, content: str | bytes) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_bytes(content.encode("utf-8"))
+        return path
+
+    def write_structure(self, text: str) -> Path:
+        return self.write(STRUCTURE_REL, textwrap.dedent(text))
+
+    def page(self, rel: str, category: str | None = None, order: int | str | None = None, **fields: Any) -> Path:
+        """A valid page at ``rel`` (category and order from its place unless given)."""
+        parts = rel.split("/")
+        category = category if category is not None else parts[-2]
+        if order is None:
+            order = int(parts[-1][:2]) if parts[-1][:2].isdigit() else 1
+        return self.write(rel, page_text(category, order, **fields))
+
+    def remove(self, rel: str) -> None:
+        (self.root / rel).unlink()
+
+    def validate(self, *, ignore: Iterable[str] = ()) -> Validation:
+        return validate_docs(self.root, self.structure, ignore=tuple(ignore))
+
+    def found(self, **kw: Any) -> set[tuple[str, int | None, Rule]]:
+        """(path, line, rule) of every diagnostic."""
+        return {(d.path, d.line, d.rule) for d in self.validate(**kw).diagnostics}
+
+    def diagnostics(self, rule: Rule | None = None, **kw: Any) -> list[Diagnostic]:
+        return [d for d in self.validate(**kw).diagnostics if rule is None or d.rule is rule]
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Docs:
+    tree = Docs(tmp_path / "docs")
+    tree.write(STRUCTURE_REL, STRUCTURE)
+    for rel, (category, order) in CLEAN_PAGES.items():
+        tree.page(rel, category, order)
+    return tree
