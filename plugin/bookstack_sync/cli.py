@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
         flags = {spec.name: getattr(args, spec.name, None) for spec in SETTINGS}
         settings = load_settings(flags, env)
-        name = args.command or "run"
+        name = args.command or "run"  # a bare `bookstack-sync` is the Woodpecker plugin
         _help, fn, _arguments = _COMMANDS[name]
         return fn(args, settings, env)
     except BookstackSyncError as exc:
@@ -231,11 +231,7 @@ def _paths(args: argparse.Namespace, settings: Settings, env: Mapping[str, str])
     return int(ExitCode.OK)
 
 
-# --- the plugin entrypoint ----------------------------------------------------------------------------
-
-
-@command("run", "Run as the Woodpecker plugin: the mode follows CI_PIPELINE_EVENT and the `mode` setting.")
-def _run(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    validation = run_validation(settings)
-    print_validation(validation, settings, sys.stdout)
-    return int(validation_exit_code(validation, settings))
+# The plugin entrypoint and the BookStack commands (run, plan, sync) live with the stages they drive;
+# importing the module registers them.
+from . import run as _run_commands  # noqa: E402, F401
+from . import migrate as _migrate_commands  # noqa: E402, F401

@@ -150,6 +150,7 @@ class RunResult:
     ci: dict[str, str] = field(default_factory=dict)  # repo, commit, pipeline URL... from CI_*
     diagnostics: list[Any] = field(default_factory=list)  # Diagnostic
     pages_checked: int = 0
+    page_paths: list[str] = field(default_factory=list)  # every page file checked, for per-page reports
     plan: Plan | None = None
     outcomes: list[Outcome] = field(default_factory=list)
     requests: dict[str, Any] = field(default_factory=dict)  # the client's RequestStats.as_dict()

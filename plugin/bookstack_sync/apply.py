@@ -1,0 +1,606 @@
+"""Apply a plan: parents before children, a new page created with its final content and tags in one
+request where its links and assets allow, deletes last (pages, chapters, books, shelves).
+
+A failed action is recorded and the run goes on with what does not depend on it; the next run
+finishes the job, because every created object carries its source key from its first request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from .bookstack import BookStackClient
+from .bookstack.errors import AmbiguousWriteError, AuthenticationError, BookStackError, PermissionDeniedError
+from .content import Reference, RefKind, render_page
+from .desired import (
+    ASSET_TAG,
+    COMMIT_TAG,
+    HASH_TAG,
+    MANAGED_TAG,
+    REV_TAG,
+    SYNCED_TAG,
+    DesiredPage,
+    DesiredState,
+)
+from .errors import SyncError
+from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan
+from .plan import Matching, page_hash, shelf_books_order
+from .remote import RemoteObject, RemoteState
+from .tree import DocsTree
+
+log = logging.getLogger("bookstack_sync.apply")
+
+_LIST_KIND = {
+    EntityKind.SHELF: "shelves",
+    EntityKind.BOOK: "books",
+    EntityKind.CHAPTER: "chapters",
+    EntityKind.PAGE: "pages",
+}
+_EMPTY_PAGE = "<!-- empty page -->"  # BookStack refuses empty markdown on create (422)
+
+
+@dataclass
+class ApplyContext:
+    client: BookStackClient
+    desired: DesiredState
+    remote: RemoteState
+    matching: Matching
+    tree: DocsTree
+    strip_title_heading: bool = True
+    commit: str = ""
+    progress: Callable[[Outcome], None] | None = None
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    # filled while applying
+    slugs: dict[tuple[EntityKind, str], str] = field(default_factory=dict)
+    revisions: dict[int, int] = field(default_factory=dict)  # page id -> revision_count after our last write
+    failed_keys: set[tuple[EntityKind, str]] = field(default_factory=set)
+    pending_rewrite: set[str] = field(default_factory=set)  # pages written before all their links/assets could be
+    sort_rule_books: set[str] = field(default_factory=set)
+    messages: list[str] = field(default_factory=list)
+
+
+class CanonicalResolver:
+    """Links to ids known now, assets as content hashes: the form the stored page hash is taken over."""
+
+    def __init__(self, matching: Matching, tree: DocsTree) -> None:
+        self.matching = matching
+        self.tree = tree
+
+    def page_url(self, page_path: str) -> str | None:
+        page_id = self.matching.id_of(EntityKind.PAGE, page_path)
+        return f"/link/{page_id}" if page_id is not None else None
+
+    def folder_url(self, key: str) -> str | None:
+        return f"folder:{key}"
+
+    def image_url(self, asset_path: str) -> str | None:
+        asset = self.tree.assets.get(asset_path)
+        return f"asset:{asset.sha256[:16]}" if asset else None
+
+    def attachment_url(self, asset_path: str) -> str | None:
+        return self.image_url(asset_path)
+
+    def heading_anchor(self, page_path: str, fragment: str) -> str | None:
+        return None
+
+
+def canonical_markdown(
+    page: DesiredPage, matching: Matching, tree: DocsTree, desired: DesiredState, *, strip_title_heading: bool
+) -> str | None:
+    rendered = render_page(
+        page.source, tree, CanonicalResolver(matching, tree), strip_title_heading=strip_title_heading
+    )
+    if waits_for_pages(rendered.unresolved, desired):
+        return None
+    return rendered.markdown
+
+
+def waits_for_pages(unresolved: tuple[Reference, ...], desired: DesiredState) -> bool:
+    """Whether a rendering lacks the id of a page this run publishes (and so must be written again).
+
+    A link to a page that is not published (a draft) cannot resolve at all; it stays as written.
+    """
+    return any(ref.kind is RefKind.PAGE and ref.target in desired.pages for ref in unresolved)
+
+
+class WriteResolver:
+    """Real URLs for the write: page links by id, folders by slug URL, assets from their upload."""
+
+    def __init__(self, ctx: ApplyContext, assets: dict[str, str]) -> None:
+        self.ctx = ctx
+        self.assets = assets
+        self.base = ctx.client.base_url
+
+    def page_url(self, page_path: str) -> str | None:
+        page_id = self.ctx.matching.id_of(EntityKind.PAGE, page_path)
+        return f"/link/{page_id}" if page_id is not None else None
+
+    def folder_url(self, key: str) -> str | None:
+        parts = key.split("/")
+        slugs = self.ctx.slugs
+        if len(parts) == 1:
+            slug = slugs.get((EntityKind.SHELF, key))
+            return f"{self.base}/shelves/{slug}" if slug else None
+        book_slug = slugs.get((EntityKind.BOOK, "/".join(parts[:2])))
+        if not book_slug:
+            return None
+        if len(parts) == 2:
+            return f"{self.base}/books/{book_slug}"
+        chapter_slug = slugs.get((EntityKind.CHAPTER, key))
+        return f"{self.base}/books/{book_slug}/chapter/{chapter_slug}" if chapter_slug else None
+
+    def image_url(self, asset_path: str) -> str | None:
+        return self.assets.get(asset_path)
+
+    def attachment_url(self, asset_path: str) -> str | None:
+        return self.assets.get(asset_path)
+
+    def heading_anchor(self, page_path: str, fragment: str) -> str | None:
+        return None
+
+
+def _tags(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"name": name, "value": value} for name, value in pairs]
+
+
+def apply_plan(plan: Plan, ctx: ApplyContext) -> list[Outcome]:
+    """Carry out ``plan``. Returns one outcome per action (unchanged ones included)."""
+    for obj in ctx.remote.of(EntityKind.SHELF).values():
+        ctx.slugs[(EntityKind.SHELF, obj.key or f"#{obj.id}")] = obj.slug
+    _remember_slugs(ctx)
+    outcomes: list[Outcome] = []
+    by_entity: dict[EntityKind, list[Action]] = {kind: [] for kind in EntityKind}
+    for action in plan.actions:
+        by_entity[action.entity].append(action)
+
+    def record(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        if ctx.progress is not None:
+            ctx.progress(outcome)
+
+    deletes = [a for a in plan.actions if a.kind is ActionKind.DELETE]
+    for action in by_entity[EntityKind.BOOK]:
+        if action.kind is not ActionKind.DELETE:
+            record(_guarded(ctx, action, _apply_book))
+    for action in by_entity[EntityKind.SHELF]:
+        if action.kind is not ActionKind.DELETE:
+            record(_guarded(ctx, action, _apply_shelf))
+    for action in by_entity[EntityKind.CHAPTER]:
+        if action.kind is not ActionKind.DELETE:
+            record(_guarded(ctx, action, _apply_chapter))
+    for outcome in _apply_pages(ctx, [a for a in by_entity[EntityKind.PAGE] if a.kind is not ActionKind.DELETE]):
+        record(outcome)
+    order = {
+        EntityKind.PAGE: 0,
+        EntityKind.ATTACHMENT: 0,
+        EntityKind.IMAGE: 0,
+        EntityKind.CHAPTER: 1,
+        EntityKind.BOOK: 2,
+        EntityKind.SHELF: 3,
+    }
+    for action in sorted(deletes, key=lambda a: order[a.entity]):
+        record(_guarded(ctx, action, _apply_delete))
+    return outcomes
+
+
+def _remember_slugs(ctx: ApplyContext) -> None:
+    for kind in (EntityKind.SHELF, EntityKind.BOOK, EntityKind.CHAPTER):
+        for obj in ctx.remote.of(kind).values():
+            if obj.key:
+                ctx.slugs[(kind, obj.key)] = obj.slug
+    for (kind, key), obj_id in ctx.matching.ids.items():
+        matched = ctx.remote.of(kind).get(obj_id)
+        if matched is not None:
+            ctx.slugs[(kind, key)] = matched.slug
+
+
+Handler = Callable[[ApplyContext, Action], Outcome]
+
+
+def _guarded(ctx: ApplyContext, action: Action, handler: Handler) -> Outcome:
+    """Run one action; a BookStack error fails this action only (auth errors stop the run)."""
+    if action.kind in (ActionKind.UNCHANGED, ActionKind.ORPHAN, ActionKind.SKIP):
+        status = OutcomeStatus.UNCHANGED if action.kind is ActionKind.UNCHANGED else OutcomeStatus.SKIPPED
+        return Outcome(action, status, action.remote_id, _url(ctx, action.entity, action.key))
+    if action.kind is ActionKind.DRIFT:
+        return Outcome(action, OutcomeStatus.DRIFT, action.remote_id, _url(ctx, action.entity, action.key))
+    try:
+        return handler(ctx, action)
+    except (AuthenticationError, PermissionDeniedError):
+        raise
+    except BookStackError as exc:
+        ctx.failed_keys.add((action.entity, action.key))
+        log.error("%s %s %s failed: %s", action.kind.value, action.entity.value, action.key, exc)
+        return Outcome(action, OutcomeStatus.FAILED, action.remote_id, None, str(exc))
+
+
+def _url(ctx: ApplyContext, kind: EntityKind, key: str) -> str | None:
+    base = ctx.client.base_url
+    if kind is EntityKind.PAGE:
+        page_id = ctx.matching.id_of(kind, key)
+        return f"{base}/link/{page_id}" if page_id is not None else None
+    return WriteResolver(ctx, {}).folder_url(key)
+
+
+def _managed_tags(key: str) -> list[tuple[str, str]]:
+    return [(MANAGED_TAG, key)]
+
+
+def _create_or_find(ctx: ApplyContext, kind: EntityKind, key: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """POST a create; if the answer was lost, look for what the POST may have made before trying again."""
+    list_kind = _LIST_KIND[kind]
+    try:
+        return ctx.client.create(list_kind, payload)
+    except AmbiguousWriteError:
+        search_type = "bookshelf" if kind is EntityKind.SHELF else kind.value
+        for hit in ctx.client.search(f"{{type:{search_type}}} [{MANAGED_TAG}={key}]"):
+            for tag in hit.get("tags", []):
+                if tag.get("name") == MANAGED_TAG and tag.get("value") == key:
+                    log.warning(
+                        "a create of %s %s lost its answer but had happened; using id %s", kind.value, key, hit["id"]
+                    )
+                    return ctx.client.read(list_kind, int(hit["id"]))
+        return ctx.client.create(list_kind, payload)
+
+
+def _container_outcome(
+    ctx: ApplyContext, action: Action, kind: EntityKind, key: str, payload: dict[str, Any]
+) -> Outcome:
+    if action.kind is ActionKind.CREATE:
+        created = _create_or_find(ctx, kind, key, payload)
+        ctx.matching.ids[(kind, key)] = int(created["id"])
+        ctx.slugs[(kind, key)] = str(created.get("slug", ""))
+        return Outcome(action, OutcomeStatus.CREATED, int(created["id"]), _url(ctx, kind, key))
+    assert action.remote_id is not None
+    updated = ctx.client.update(_LIST_KIND[kind], action.remote_id, payload)
+    ctx.slugs[(kind, key)] = str(updated.get("slug", ctx.slugs.get((kind, key), "")))
+    status = {ActionKind.ADOPT: OutcomeStatus.ADOPTED, ActionKind.MOVE: OutcomeStatus.MOVED}.get(
+        action.kind, OutcomeStatus.UPDATED
+    )
+    return Outcome(action, status, action.remote_id, _url(ctx, kind, key))
+
+
+def _container_payload(
+    action: Action, name: str, description: str, key: str, remote: RemoteObject | None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {}
+    if action.kind is ActionKind.CREATE or "name" in action.changes:
+        payload["name"] = name
+    if action.kind is ActionKind.CREATE or "description" in action.changes:
+        payload["description"] = description
+    if action.kind in (ActionKind.CREATE, ActionKind.ADOPT):
+        # adopting keeps the object's own tags and adds ours
+        kept = remote.user_tags() if remote is not None else []
+        payload["tags"] = _tags(kept + _managed_tags(key))
+    return payload
+
+
+def _apply_book(ctx: ApplyContext, action: Action) -> Outcome:
+    book = ctx.desired.books[action.key]
+    remote = ctx.remote.of(EntityKind.BOOK).get(action.remote_id or -1)
+    return _container_outcome(
+        ctx,
+        action,
+        EntityKind.BOOK,
+        book.key,
+        _container_payload(action, book.name, book.description, book.key, remote),
+    )
+
+
+def _apply_shelf(ctx: ApplyContext, action: Action) -> Outcome:
+    shelf = ctx.desired.shelves[action.key]
+    remote = ctx.remote.of(EntityKind.SHELF).get(action.remote_id or -1)
+    payload = _container_payload(action, shelf.name, shelf.description, shelf.key, remote)
+    managed_ids = [ctx.matching.id_of(EntityKind.BOOK, key) for key in shelf.book_keys]
+    wanted = [book_id for book_id in managed_ids if book_id is not None]
+    current = ctx.remote.shelf_books.get(action.remote_id, []) if action.remote_id else []
+    books = shelf_books_order(wanted, current)
+    if books != current or action.kind is ActionKind.CREATE:
+        payload["books"] = books  # the whole list: BookStack replaces it (no attach endpoint exists)
+    if action.kind is ActionKind.UNCHANGED:
+        return Outcome(action, OutcomeStatus.UNCHANGED, action.remote_id)
+    return _container_outcome(ctx, action, EntityKind.SHELF, shelf.key, payload)
+
+
+def _apply_chapter(ctx: ApplyContext, action: Action) -> Outcome:
+    chapter = ctx.desired.chapters[action.key]
+    book_id = ctx.matching.id_of(EntityKind.BOOK, chapter.book_key)
+    if book_id is None:
+        raise _ParentMissing(f"book {chapter.book_key} was not created")
+    remote = ctx.remote.of(EntityKind.CHAPTER).get(action.remote_id or -1)
+    payload = _container_payload(action, chapter.name, chapter.description, chapter.key, remote)
+    if action.kind is ActionKind.CREATE or "priority" in action.changes:
+        payload["priority"] = chapter.priority
+    if action.kind is ActionKind.CREATE or "parent" in action.changes:
+        payload["book_id"] = book_id
+    return _container_outcome(ctx, action, EntityKind.CHAPTER, chapter.key, payload)
+
+
+class _ParentMissing(BookStackError):
+    """A parent failed earlier in this run, so this child cannot be written now (the next run will)."""
+
+
+def _apply_delete(ctx: ApplyContext, action: Action) -> Outcome:
+    assert action.remote_id is not None
+    if action.entity in (EntityKind.CHAPTER, EntityKind.BOOK):
+        foreign = _unmanaged_inside(ctx.remote, action.entity, action.remote_id)
+        if foreign:
+            detail = f"kept: it holds {foreign} that bookstack-sync did not create"
+            return Outcome(
+                Action(ActionKind.ORPHAN, action.entity, action.key, action.name, action.remote_id, (), detail),
+                OutcomeStatus.SKIPPED,
+                action.remote_id,
+            )
+    ctx.client.delete(_LIST_KIND[action.entity], action.remote_id)
+    return Outcome(action, OutcomeStatus.DELETED, action.remote_id)
+
+
+def _unmanaged_inside(remote: RemoteState, kind: EntityKind, obj_id: int) -> str:
+    if kind is EntityKind.CHAPTER:
+        pages = [p for p in remote.of(EntityKind.PAGE).values() if p.chapter_id == obj_id and not p.key]
+        return f"{len(pages)} page(s)" if pages else ""
+    pages = [p for p in remote.of(EntityKind.PAGE).values() if p.book_id == obj_id and not p.key]
+    chapters = [c for c in remote.of(EntityKind.CHAPTER).values() if c.book_id == obj_id and not c.key]
+    if pages or chapters:
+        return f"{len(pages)} page(s) and {len(chapters)} chapter(s)"
+    return ""
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+def _apply_pages(ctx: ApplyContext, actions: list[Action]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    writes = [a for a in actions if a.kind.writes]
+    others = [a for a in actions if not a.kind.writes]
+    for action in others:
+        outcomes.append(_guarded(ctx, action, _apply_page))
+    # creates first, targets of links before the pages that link to them, so most pages are
+    # written once with every link resolved
+    creates = {a.key: a for a in writes if a.kind is ActionKind.CREATE}
+    ordered: list[Action] = []
+    placed: set[str] = set()
+
+    def place(key: str, trail: set[str]) -> None:
+        if key in placed or key in trail:
+            return
+        for target in ctx.desired.pages[key].linked_pages:
+            if target in creates:
+                place(target, trail | {key})
+        placed.add(key)
+        ordered.append(creates[key])
+
+    for key in sorted(creates):
+        place(key, set())
+    ordered.extend(a for a in writes if a.kind is not ActionKind.CREATE)
+    second_pass: list[Action] = []
+    for action in ordered:
+        outcome = _guarded(ctx, action, _apply_page)
+        outcomes.append(outcome)
+        if outcome.status is not OutcomeStatus.FAILED and _needs_second_write(ctx, action.key):
+            second_pass.append(action)
+    for action in second_pass:
+        follow_up = _guarded(ctx, action, _rewrite_page)
+        if follow_up.status is OutcomeStatus.FAILED:
+            outcomes.append(follow_up)
+    return outcomes
+
+
+def _needs_second_write(ctx: ApplyContext, key: str) -> bool:
+    return key in ctx.pending_rewrite
+
+
+def _apply_page(ctx: ApplyContext, action: Action) -> Outcome:
+    page = ctx.desired.pages[action.key]
+    book_id = ctx.matching.id_of(EntityKind.BOOK, page.book_key)
+    chapter_id = ctx.matching.id_of(EntityKind.CHAPTER, page.chapter_key) if page.chapter_key else None
+    if book_id is None or (page.chapter_key and chapter_id is None):
+        raise _ParentMissing(f"its {'chapter' if page.chapter_key else 'book'} could not be written in this run")
+    remote = ctx.remote.of(EntityKind.PAGE).get(action.remote_id or -1)
+    if action.kind is ActionKind.CREATE:
+        payload = _page_payload(ctx, page, remote=None, page_id=None, with_parent=True)
+        payload["priority"] = page.priority
+        created = _create_or_find(ctx, EntityKind.PAGE, page.key, payload)
+        page_id = int(created["id"])
+        ctx.matching.ids[(EntityKind.PAGE, page.key)] = page_id
+        ctx.revisions[page_id] = int(created.get("revision_count") or 1)
+        _check_editor(ctx, created)
+        _check_priority(ctx, page, payload, created)
+        if payload.pop("_unresolved", False):
+            ctx.pending_rewrite.add(page.key)
+        return Outcome(action, OutcomeStatus.CREATED, page_id, _url(ctx, EntityKind.PAGE, page.key))
+    assert action.remote_id is not None and remote is not None
+    with_parent = "parent" in action.changes
+    payload = _page_payload(ctx, page, remote=remote, page_id=action.remote_id, with_parent=with_parent)
+    if "priority" in action.changes or action.kind is ActionKind.REORDER:
+        payload["priority"] = page.priority
+    if payload.pop("_unresolved", False):
+        ctx.pending_rewrite.add(page.key)
+    updated = ctx.client.update("pages", action.remote_id, payload)
+    ctx.revisions[action.remote_id] = int(updated.get("revision_count") or 0)
+    _check_editor(ctx, updated)
+    _check_priority(ctx, page, payload, updated)
+    status = {ActionKind.ADOPT: OutcomeStatus.ADOPTED, ActionKind.MOVE: OutcomeStatus.MOVED}.get(
+        action.kind, OutcomeStatus.UPDATED
+    )
+    return Outcome(action, status, action.remote_id, _url(ctx, EntityKind.PAGE, page.key))
+
+
+def _rewrite_page(ctx: ApplyContext, action: Action) -> Outcome:
+    """The second write of a page whose first write could not resolve every link or asset."""
+    page = ctx.desired.pages[action.key]
+    page_id = ctx.matching.id_of(EntityKind.PAGE, page.key)
+    assert page_id is not None
+    ctx.pending_rewrite.discard(page.key)
+    remote = ctx.remote.of(EntityKind.PAGE).get(page_id)
+    payload = _page_payload(ctx, page, remote=remote, page_id=page_id, with_parent=False)
+    payload.pop("_unresolved", None)
+    updated = ctx.client.update("pages", page_id, payload)
+    ctx.revisions[page_id] = int(updated.get("revision_count") or 0)
+    return Outcome(action, OutcomeStatus.UPDATED, page_id, _url(ctx, EntityKind.PAGE, page.key))
+
+
+def _page_payload(
+    ctx: ApplyContext, page: DesiredPage, *, remote: RemoteObject | None, page_id: int | None, with_parent: bool
+) -> dict[str, Any]:
+    assets: dict[str, str] = {}
+    asset_tags: list[tuple[str, str]] = []
+    unresolved = False
+    if page.assets:
+        if page_id is None:
+            unresolved = True  # uploads need the page to exist: create first, then upload and rewrite
+        else:
+            assets, asset_tags = _sync_assets(ctx, page, page_id, remote)
+    rendered = render_page(
+        page.source, ctx.tree, WriteResolver(ctx, assets), strip_title_heading=ctx.strip_title_heading
+    )
+    if waits_for_pages(rendered.unresolved, ctx.desired):
+        unresolved = True
+    canonical = canonical_markdown(
+        page, ctx.matching, ctx.tree, ctx.desired, strip_title_heading=ctx.strip_title_heading
+    )
+    content_hash = (
+        page_hash(page, canonical, page.parent_key) if canonical is not None and not unresolved else "pending"
+    )
+    if page_id is None:
+        revision = 1
+    else:
+        current = ctx.revisions.get(page_id, remote.revision_count if remote else 0)
+        revision = current + 1
+    tags = [
+        *list(page.tags),
+        (MANAGED_TAG, page.key),
+        (HASH_TAG, content_hash),
+        (REV_TAG, str(revision)),
+        (SYNCED_TAG, ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")),
+    ]
+    if ctx.commit:
+        tags.append((COMMIT_TAG, ctx.commit[:12]))
+    tags.extend(asset_tags)
+    payload: dict[str, Any] = {"name": page.name, "markdown": rendered.markdown or _EMPTY_PAGE, "tags": _tags(tags)}
+    if with_parent:
+        # only the parent key that should change: `book_id` alone would pull a page out of its chapter
+        chapter_id = ctx.matching.id_of(EntityKind.CHAPTER, page.chapter_key) if page.chapter_key else None
+        if chapter_id is not None:
+            payload["chapter_id"] = chapter_id
+        else:
+            payload["book_id"] = ctx.matching.id_of(EntityKind.BOOK, page.book_key)
+    for warning in rendered.warnings:
+        log.warning("%s: %s", page.key, warning)
+    if unresolved:
+        payload["_unresolved"] = True
+    return payload
+
+
+def _asset_name(page: DesiredPage, ref: Reference) -> str:
+    """The name an upload gets in BookStack: its path relative to the page's folder (unique per page)."""
+    folder = PurePosixPath(page.key).parent
+    try:
+        name = PurePosixPath(ref.target).relative_to(folder).as_posix()
+    except ValueError:
+        name = ref.target
+    return name[-180:]  # BookStack's limit on image names
+
+
+def _sync_assets(
+    ctx: ApplyContext, page: DesiredPage, page_id: int, remote: RemoteObject | None
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Upload new or changed images/attachments of one page; reuse unchanged ones. Returns URLs and tags."""
+    recorded = remote.recorded_assets() if remote is not None else {}
+    refs = page.assets
+    images = (
+        {str(i["name"]): i for i in ctx.client.list("image-gallery", filters={"uploaded_to": page_id})}
+        if any(r.kind is RefKind.IMAGE for r in refs)
+        else {}
+    )
+    files = (
+        {str(a["name"]): a for a in ctx.client.list("attachments", filters={"uploaded_to": page_id})}
+        if any(r.kind is RefKind.ATTACHMENT for r in refs)
+        else {}
+    )
+    urls: dict[str, str] = {}
+    tags: list[tuple[str, str]] = []
+    for ref in refs:
+        asset = ctx.tree.assets[ref.target]
+        sha = asset.sha256[:12]
+        name = _asset_name(page, ref)
+        unchanged = recorded.get(ref.target) == sha
+        data = b"" if unchanged else asset.file.read_bytes()
+        filename = PurePosixPath(ref.target).name
+        if ref.kind is RefKind.IMAGE:
+            existing = images.get(name)
+            if existing is not None and unchanged:
+                urls[ref.target] = str(existing["url"])
+            elif existing is not None:
+                urls[ref.target] = str(ctx.client.replace_image(int(existing["id"]), filename, data, name=name)["url"])
+            else:
+                data = data or asset.file.read_bytes()
+                urls[ref.target] = str(ctx.client.upload_image(page_id, filename, data, name=name)["url"])
+        else:
+            existing = files.get(name)
+            if existing is not None and unchanged:
+                attachment_id = int(existing["id"])
+            elif existing is not None:
+                attachment_id = int(
+                    ctx.client.update_attachment(int(existing["id"]), name=name, filename=filename, data=data)["id"]
+                )
+            else:
+                data = data or asset.file.read_bytes()
+                attachment_id = int(ctx.client.create_attachment(page_id, name, filename=filename, data=data)["id"])
+            urls[ref.target] = f"{ctx.client.base_url}/attachments/{attachment_id}"
+        tags.append((ASSET_TAG, f"{sha} {ref.target}"[:190]))
+    return urls, tags
+
+
+def _check_editor(ctx: ApplyContext, page: dict[str, Any]) -> None:
+    editor = page.get("editor")
+    message = (
+        "pages come back from BookStack with a non-markdown editor: the token's role lacks the "
+        '"Change page editor" permission, so the first person to edit a page in BookStack would turn it into HTML'
+    )
+    if editor and editor != "markdown" and message not in ctx.messages:
+        ctx.messages.append(message)
+        log.warning(message)
+
+
+def _check_priority(ctx: ApplyContext, page: DesiredPage, payload: dict[str, Any], answer: dict[str, Any]) -> None:
+    """A book with an automatic sort rule renumbers priorities after every write (BookStack §8)."""
+    sent = payload.get("priority")
+    if sent is None or answer.get("priority") in (None, sent) or page.book_key in ctx.sort_rule_books:
+        return
+    ctx.sort_rule_books.add(page.book_key)
+    book = ctx.desired.books[page.book_key].name
+    message = f"book {book!r} seems to have an automatic sort rule: BookStack overrides the page order set from `order`"
+    ctx.messages.append(message)
+    log.warning(message)
+
+
+def check_drift_policy(plan: Plan) -> None:
+    """``on_drift: fail``: refuse before writing anything."""
+    drifted = [a for a in plan.actions if a.kind is ActionKind.DRIFT]
+    if drifted:
+        names = ", ".join(a.key for a in drifted[:10])
+        raise SyncError(
+            f"{len(drifted)} page(s) were edited in BookStack since the last sync: {names}",
+            hint="review them, then rerun with on_drift: overwrite (git wins) or skip",
+        )
+
+
+def check_prune_guard(plan: Plan, remote: RemoteState, limit_percent: int) -> None:
+    """Refuse a run that would delete more than ``limit_percent`` of the managed pages."""
+    managed = sum(len(objs) for objs in remote.managed(EntityKind.PAGE).values())
+    deleting = sum(
+        1
+        for a in plan.actions
+        if a.kind is ActionKind.DELETE and a.entity is EntityKind.PAGE and "duplicate" not in a.detail
+    )
+    if managed and deleting and deleting * 100 > limit_percent * managed:
+        raise SyncError(
+            f"refusing to prune {deleting} of {managed} managed pages ({deleting * 100 // managed}% > prune_limit {limit_percent}%)",
+            hint="check docs_dir and the structure file; if this is intended, raise `prune_limit`",
+        )

@@ -1,0 +1,157 @@
+"""What BookStack holds now, read in bulk: a handful of requests whatever the size of the tree.
+
+Listings (500 items a request) give ids, names, parents, priorities and revision counts; one tag search
+(100 hits a request) gives every managed object with its tags, which the listings lack (§3, §4 of the
+API notes). Shelves are read one by one for their book order: there are few of them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .bookstack import BookStackClient, normalise_chapter_id
+from .desired import ASSET_TAG, HASH_TAG, MANAGED_TAG, REV_TAG
+from .model import EntityKind
+
+_SEARCH_TYPES = {
+    "bookshelf": EntityKind.SHELF,
+    "book": EntityKind.BOOK,
+    "chapter": EntityKind.CHAPTER,
+    "page": EntityKind.PAGE,
+}
+_LIST_KINDS = {
+    EntityKind.SHELF: "shelves",
+    EntityKind.BOOK: "books",
+    EntityKind.CHAPTER: "chapters",
+    EntityKind.PAGE: "pages",
+}
+
+
+@dataclass
+class RemoteObject:
+    kind: EntityKind
+    id: int
+    name: str
+    slug: str = ""
+    description: str = ""
+    book_id: int | None = None
+    chapter_id: int | None = None
+    priority: int = 0
+    revision_count: int = 0
+    editor: str = ""
+    updated_by: int | None = None
+    tags: list[dict[str, str]] = field(default_factory=list)
+
+    def tag(self, name: str) -> str | None:
+        for tag in self.tags:
+            if tag.get("name") == name:
+                return str(tag.get("value", ""))
+        return None
+
+    def tag_values(self, name: str) -> list[str]:
+        return [str(tag.get("value", "")) for tag in self.tags if tag.get("name") == name]
+
+    @property
+    def key(self) -> str | None:
+        return self.tag(MANAGED_TAG)
+
+    @property
+    def content_hash(self) -> str | None:
+        return self.tag(HASH_TAG)
+
+    @property
+    def recorded_revision(self) -> int | None:
+        value = self.tag(REV_TAG)
+        return int(value) if value and value.isdigit() else None
+
+    def recorded_assets(self) -> dict[str, str]:
+        """asset path -> sha prefix, as recorded at the last write."""
+        found: dict[str, str] = {}
+        for value in self.tag_values(ASSET_TAG):
+            sha, _, path = value.partition(" ")
+            if path:
+                found[path] = sha
+        return found
+
+    def user_tags(self) -> list[tuple[str, str]]:
+        from .desired import SYSTEM_TAGS
+
+        return [(t["name"], t.get("value", "")) for t in self.tags if t.get("name") not in SYSTEM_TAGS]
+
+
+@dataclass
+class RemoteState:
+    objects: dict[EntityKind, dict[int, RemoteObject]] = field(default_factory=lambda: defaultdict(dict))
+    shelf_books: dict[int, list[int]] = field(default_factory=dict)  # shelf id -> book ids in shelf order
+    version: str | None = None  # BookStack's version, when /api/system exists
+
+    def of(self, kind: EntityKind) -> dict[int, RemoteObject]:
+        return self.objects[kind]
+
+    def managed(self, kind: EntityKind) -> dict[str, list[RemoteObject]]:
+        """key -> managed objects carrying it (more than one only after concurrent runs), lowest id first."""
+        found: dict[str, list[RemoteObject]] = defaultdict(list)
+        for obj in sorted(self.objects[kind].values(), key=lambda o: o.id):
+            if obj.key:
+                found[obj.key].append(obj)
+        return found
+
+
+def _remote_object(kind: EntityKind, item: dict[str, Any]) -> RemoteObject:
+    updated_by = item.get("updated_by")
+    if isinstance(updated_by, dict):
+        updated_by = updated_by.get("id")
+    return RemoteObject(
+        kind=kind,
+        id=int(item["id"]),
+        name=str(item.get("name", "")),
+        slug=str(item.get("slug", "")),
+        description=str(item.get("description") or ""),
+        book_id=item.get("book_id"),
+        chapter_id=normalise_chapter_id(item.get("chapter_id")),
+        priority=int(item.get("priority") or 0),
+        revision_count=int(item.get("revision_count") or 0),
+        editor=str(item.get("editor") or ""),
+        updated_by=updated_by if isinstance(updated_by, int) else None,
+        tags=[{"name": str(t.get("name", "")), "value": str(t.get("value") or "")} for t in item.get("tags", [])],
+    )
+
+
+def fetch_remote(client: BookStackClient, *, shelf_names: set[str], shelf_keys: set[str]) -> RemoteState:
+    """Read the snapshot the planner needs.
+
+    Shelves are read for their book order only where they matter: the managed ones and the unmanaged
+    ones a desired shelf could adopt (same name).
+    """
+    state = RemoteState()
+    system = client.system()
+    if system:
+        state.version = str(system.get("version") or "") or None
+    for kind, list_kind in _LIST_KINDS.items():
+        filters = {"draft": 0} if kind is EntityKind.PAGE else None
+        for item in client.list(list_kind, filters=filters):
+            if kind is EntityKind.PAGE and item.get("draft"):
+                continue  # the token user's own drafts are not content
+            obj = _remote_object(kind, item)
+            state.objects[kind][obj.id] = obj
+    for hit in client.search(f"[{MANAGED_TAG}]"):
+        hit_kind = _SEARCH_TYPES.get(str(hit.get("type")))
+        found = state.objects[hit_kind].get(int(hit["id"])) if hit_kind is not None else None
+        if found is not None:
+            found.tags = [
+                {"name": str(t.get("name", "")), "value": str(t.get("value") or "")} for t in hit.get("tags", [])
+            ]
+    for shelf in state.objects[EntityKind.SHELF].values():
+        if (shelf.key and shelf.key in shelf_keys) or (not shelf.key and shelf.name in shelf_names):
+            read = client.read("shelves", shelf.id)
+            state.shelf_books[shelf.id] = [int(book["id"]) for book in read.get("books", [])]
+    return state
+
+
+def read_shelf_books(client: BookStackClient, state: RemoteState, shelf_id: int) -> list[int]:
+    if shelf_id not in state.shelf_books:
+        read = client.read("shelves", shelf_id)
+        state.shelf_books[shelf_id] = [int(book["id"]) for book in read.get("books", [])]
+    return state.shelf_books[shelf_id]

@@ -1,0 +1,292 @@
+"""One run of the plugin: decide the mode, validate, read BookStack, plan, apply, report.
+
+Data flows one way: settings → structure/tree/validation → remote state → plan → apply → report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from .apply import ApplyContext, apply_plan, canonical_markdown, check_drift_policy, check_prune_guard
+from .bookstack import BookStackClient
+from .bookstack.errors import BookStackError
+from .cli import command, run_validation
+from .desired import DesiredPage, DesiredState, build_desired
+from .errors import ExitCode, UsageError
+from .log import RunLog
+from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
+from .plan import Matching, PlanOptions, plan_sync
+from .remote import fetch_remote
+from .report import ci_context, write_reports
+from .settings import Mode, OnDrift, Settings
+from .tree import DocsTree
+from .validate import Validation
+
+# Woodpecker's CI_PIPELINE_EVENT values (pipeline/frontend/metadata/const.go) and what each one does
+_EVENT_MODES = {
+    "pull_request": RunMode.PLAN,
+    "pull_request_metadata": RunMode.PLAN,
+    "pull_request_closed": RunMode.VALIDATE,
+    "push": RunMode.SYNC,
+    "tag": RunMode.SYNC,
+    "release": RunMode.SYNC,
+    "deployment": RunMode.SYNC,
+    "cron": RunMode.SYNC,
+    "manual": RunMode.FULL,
+}
+_PR_EVENTS = {"pull_request", "pull_request_metadata", "pull_request_closed"}
+
+
+def decide_mode(settings: Settings, env: Mapping[str, str], requested: RunMode | None = None) -> tuple[RunMode, str]:
+    """The mode and why: a subcommand, then ``dry_run``, then ``mode``, then the pipeline event."""
+    event = env.get("CI_PIPELINE_EVENT", "")
+    if requested is not None:
+        mode, reason = requested, f"`{requested.value}` command"
+    elif settings.mode is not Mode.AUTO:
+        mode, reason = RunMode(settings.mode.value), f"mode setting ({settings.mode.value})"
+    elif event in _EVENT_MODES:
+        mode, reason = _EVENT_MODES[event], f"CI_PIPELINE_EVENT={event}"
+    elif event:
+        mode, reason = RunMode.VALIDATE, f"CI_PIPELINE_EVENT={event} is not one bookstack-sync knows"
+    else:
+        mode, reason = RunMode.VALIDATE, "no CI_PIPELINE_EVENT (not in a pipeline): validate only"
+    if settings.dry_run and mode in (RunMode.SYNC, RunMode.FULL):
+        mode, reason = RunMode.PLAN, reason + ", dry_run"
+    return mode, reason
+
+
+def make_client(settings: Settings, *, read_only: bool) -> BookStackClient:
+    assert settings.url and settings.token_id and settings.token_secret
+    return BookStackClient(
+        settings.url,
+        settings.token_id,
+        settings.token_secret,
+        timeout=settings.timeout,
+        rate_limit=settings.rate_limit,
+        concurrency=settings.concurrency,
+        verify=settings.verify,
+        read_only=read_only,
+    )
+
+
+def execute(
+    settings: Settings, env: Mapping[str, str], mode: RunMode, reason: str, *, log: RunLog | None = None
+) -> RunResult:
+    """Run the stages for ``mode``. Settings problems raise (exit 2); BookStack failures and invalid
+    docs set the result's exit code instead, so the reports are still written."""
+    result = RunResult(mode=mode, mode_reason=reason, settings=settings.redacted(), ci=ci_context(env))
+    started = time.monotonic()
+    validation = run_validation(settings)
+    result.timings["validate"] = round(time.monotonic() - started, 3)
+    result.diagnostics = list(validation.diagnostics)
+    result.pages_checked = len(validation.tree.pages) if validation.tree else 0
+    result.page_paths = sorted(validation.tree.page_files) if validation.tree else []
+    if validation.failed(settings.strict):
+        result.exit_code = ExitCode.INVALID_DOCS
+        result.error = "the docs are invalid: nothing was sent to BookStack"
+        return result
+    if mode is RunMode.VALIDATE:
+        return result
+    if not settings.url or not settings.has_token:
+        missing = [
+            name
+            for name, value in (
+                ("url", settings.url),
+                ("token_id", settings.token_id),
+                ("token_secret", settings.token_secret),
+            )
+            if not value
+        ]
+        if mode is RunMode.PLAN and env.get("CI_PIPELINE_EVENT") in _PR_EVENTS:
+            # Woodpecker hides secrets from pull requests by default: validating is all we can do
+            result.messages.append(
+                f"plan skipped: no {', '.join(missing)} (secrets are hidden from pull requests by default)"
+            )
+            return result
+        raise UsageError(
+            f"cannot {mode.value} without {', '.join(missing)}",
+            hint="add them to the step's settings (token_id/token_secret with from_secret), "
+            "or set BOOKSTACK_URL / BOOKSTACK_TOKEN_ID / BOOKSTACK_TOKEN_SECRET",
+        )
+    assert validation.structure is not None and validation.tree is not None
+    client = make_client(settings, read_only=mode is RunMode.PLAN)
+    result.bookstack_url = client.base_url
+    try:
+        _sync(settings, env, mode, validation, client, result, log)
+    except BookStackError as exc:
+        result.exit_code = ExitCode.SYNC_FAILED
+        result.error = str(exc)
+    finally:
+        result.requests = client.stats.as_dict()
+        client.close()
+    return result
+
+
+def _sync(
+    settings: Settings,
+    env: Mapping[str, str],
+    mode: RunMode,
+    validation: Validation,
+    client: BookStackClient,
+    result: RunResult,
+    log: RunLog | None,
+) -> None:
+    assert validation.structure is not None and validation.tree is not None
+    tree = validation.tree
+    desired = build_desired(validation.structure, tree, publish_drafts=settings.publish_drafts)
+    started = time.monotonic()
+    remote = fetch_remote(
+        client,
+        shelf_names={s.name for s in desired.shelves.values()},
+        shelf_keys=set(desired.shelves),
+    )
+    result.timings["read"] = round(time.monotonic() - started, 3)
+
+    def render(page: DesiredPage, matching: Matching) -> str | None:
+        return canonical_markdown(page, matching, tree, desired, strip_title_heading=settings.strip_title_heading)
+
+    options = PlanOptions(
+        adopt=settings.adopt,
+        on_drift=settings.on_drift,
+        prune=settings.prune,
+        prune_limit=settings.prune_limit,
+    )
+    started = time.monotonic()
+    plan, matching = plan_sync(desired, remote, render, options)
+    if mode is RunMode.FULL:
+        plan = verify_contents(plan, desired, matching, client, settings, tree)
+    result.timings["plan"] = round(time.monotonic() - started, 3)
+    result.plan = plan
+    if log is not None:
+        log.plan(plan)
+    if mode is RunMode.PLAN:
+        return
+    if settings.on_drift is OnDrift.FAIL:
+        check_drift_policy(plan)
+    if settings.prune:
+        check_prune_guard(plan, remote, settings.prune_limit)
+    started = time.monotonic()
+    ctx = ApplyContext(
+        client=client,
+        desired=desired,
+        remote=remote,
+        matching=matching,
+        tree=tree,
+        strip_title_heading=settings.strip_title_heading,
+        commit=env.get("CI_COMMIT_SHA", ""),
+        progress=_progress(log, sum(1 for a in plan.actions if a.kind.writes)),
+    )
+    result.outcomes = apply_plan(plan, ctx)
+    result.timings["apply"] = round(time.monotonic() - started, 3)
+    result.messages.extend(ctx.messages)
+    failed = [o for o in result.outcomes if o.status is OutcomeStatus.FAILED]
+    if failed:
+        result.exit_code = ExitCode.SYNC_FAILED
+        result.error = f"{len(failed)} action(s) failed; the next run finishes the job"
+
+
+def verify_contents(
+    plan: Plan,
+    desired: DesiredState,
+    matching: Matching,
+    client: BookStackClient,
+    settings: Settings,
+    tree: DocsTree,
+) -> Plan:
+    """Full resync: read every page the plan trusts as unchanged and update those whose name or
+    markdown in BookStack differs from git (hand edits the stored hashes cannot see)."""
+    unchanged = [a for a in plan.actions if a.kind is ActionKind.UNCHANGED and a.entity is EntityKind.PAGE]
+    pages = client.map_concurrently(lambda a: client.read("pages", a.remote_id or 0), unchanged)
+    read_by_id = {int(p["id"]): p for p in pages}
+    actions: list[Action] = []
+    for action in plan.actions:
+        actual = read_by_id.get(action.remote_id or -1) if action.kind is ActionKind.UNCHANGED else None
+        if actual is not None and action.entity is EntityKind.PAGE:
+            expected = canonical_markdown(
+                desired.pages[action.key], matching, tree, desired, strip_title_heading=settings.strip_title_heading
+            )
+            if str(actual.get("name", "")) != action.name or not _same_markdown(
+                str(actual.get("markdown") or ""), expected
+            ):
+                action = replace(
+                    action,
+                    kind=ActionKind.UPDATE,
+                    changes=("content",),
+                    detail="full resync: BookStack's copy differs from git",
+                )
+        actions.append(action)
+    return Plan(tuple(actions), plan.notes)
+
+
+_DESTINATION = re.compile(r"\]\([^)]*\)")
+
+
+def _same_markdown(actual: str, expected: str | None) -> bool:
+    """Compare what BookStack holds with the canonical rendering. Asset and folder URLs exist only in
+    BookStack, so link destinations other than ``/link/<id>`` are compared without their targets."""
+    if expected is None or not actual:
+        return False  # an empty markdown means a person saved the page in the WYSIWYG editor
+
+    def normalise(text: str) -> str:
+        return _DESTINATION.sub(lambda m: m.group(0) if m.group(0).startswith("](/link/") else "]()", text).strip()
+
+    return normalise(actual) == normalise(expected)
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def run_and_report(settings: Settings, env: Mapping[str, str], requested: RunMode | None) -> int:
+    """The whole run with its log and report files; returns the exit code."""
+    mode, reason = decide_mode(settings, env, requested)
+    run_log = RunLog.for_run(env, level=settings.log_level, secrets=(settings.token_id, settings.token_secret))
+    run_log.header(mode, reason)
+    result = execute(settings, env, mode, reason, log=run_log)
+    for diagnostic in result.diagnostics:
+        (run_log.error if diagnostic.severity.value == "error" else run_log.warning)(diagnostic.format())
+    for message in result.messages:
+        run_log.warning(message)
+    run_log.summary(result)
+    workspace = Path(env.get("CI_WORKSPACE") or ".")
+    run_log.reports(write_reports(result, settings, workspace, pages=result.page_paths))
+    return int(result.exit_code)
+
+
+def _progress(log: RunLog | None, total: int) -> Callable[[Outcome], None] | None:
+    """One log line per write as it happens; unchanged objects are only counted in the summary."""
+    if log is None:
+        return None
+    done = 0
+
+    def report(outcome: Outcome) -> None:
+        nonlocal done
+        if outcome.status in (OutcomeStatus.UNCHANGED, OutcomeStatus.SKIPPED):
+            return
+        done += 1
+        log.progress(done, max(total, done), outcome)
+
+    return report
+
+
+@command("run", "Run as the Woodpecker plugin: the mode follows CI_PIPELINE_EVENT and the `mode` setting.")
+def _run(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    return run_and_report(settings, env, None)
+
+
+@command("plan", "Show what a sync would change in BookStack, without writing anything.")
+def _plan(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    return run_and_report(settings, env, RunMode.PLAN)
+
+
+def _sync_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--full", action="store_true", help="verify every page's content, not only the stored hashes")
+
+
+@command("sync", "Sync the docs tree into BookStack.", _sync_arguments)
+def _sync_command(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    return run_and_report(settings, env, RunMode.FULL if args.full else RunMode.SYNC)
