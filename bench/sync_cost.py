@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.gen_tree import generate_tree
 from tests.fake_bookstack import FakeBookStack
 
+from bench.gen_tree import generate_tree
 from bookstack_sync.cli import main as plugin_main
 
 
@@ -39,7 +39,9 @@ def _edit(docs: Path, fraction: float) -> int:
     return len(edited)
 
 
-def _run(fake: FakeBookStack, docs: Path, workspace: Path, event: str, import_mode: str) -> tuple[int, Counter[str], float]:
+def _run(
+    fake: FakeBookStack, docs: Path, workspace: Path, event: str, import_mode: str
+) -> tuple[int, Counter[str], float]:
     fake.requests.clear()
     environ = {
         "CI_PIPELINE_EVENT": event,
@@ -77,9 +79,11 @@ def main() -> int:
             workspace / "docs", args.shelves, args.books_per_shelf, args.chapters_per_book, args.pages_per_chapter
         )
         pages = sum(1 for p in docs.rglob("*.md") if "bookstack" not in p.parts)
-        print(f"tree: {args.shelves} shelves, {args.shelves * args.books_per_shelf} books, "
-              f"{args.shelves * args.books_per_shelf * args.chapters_per_book} chapters, {pages} pages; "
-              f"import: {args.import_mode}")
+        print(
+            f"tree: {args.shelves} shelves, {args.shelves * args.books_per_shelf} books, "
+            f"{args.shelves * args.books_per_shelf * args.chapters_per_book} chapters, {pages} pages; "
+            f"import: {args.import_mode}"
+        )
         print(f"{'run':28} {'exit':>4} {'requests':>9} {'reads':>6} {'writes':>7} {'seconds':>8}")
         scenarios = [
             ("initial sync", "push", 0.0),

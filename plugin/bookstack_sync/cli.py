@@ -233,5 +233,5 @@ def _paths(args: argparse.Namespace, settings: Settings, env: Mapping[str, str])
 
 # The plugin entrypoint and the BookStack commands (run, plan, sync) live with the stages they drive;
 # importing the module registers them.
-from . import run as _run_commands  # noqa: E402, F401
 from . import migrate as _migrate_commands  # noqa: E402, F401
+from . import run as _run_commands  # noqa: E402, F401

@@ -93,8 +93,20 @@ def standard_docs(root: Path, prefix: str) -> Docs:
                             "slug": "guide",
                             "pages": ["01-overview"],
                             "chapters": [
-                                {"chapter": {"name": "Getting Started", "slug": "start", "pages": ["01-install", "02-configure"]}},
-                                {"chapter": {"name": "Best Practices", "slug": "practice", "pages": ["01-style", "02-review"]}},
+                                {
+                                    "chapter": {
+                                        "name": "Getting Started",
+                                        "slug": "start",
+                                        "pages": ["01-install", "02-configure"],
+                                    }
+                                },
+                                {
+                                    "chapter": {
+                                        "name": "Best Practices",
+                                        "slug": "practice",
+                                        "pages": ["01-style", "02-review"],
+                                    }
+                                },
                             ],
                         }
                     },
@@ -117,7 +129,9 @@ def standard_docs(root: Path, prefix: str) -> Docs:
                         "book": {
                             "name": f"Handbook {prefix}",
                             "slug": "handbook",
-                            "chapters": [{"chapter": {"name": "Onboarding", "slug": "onboarding", "pages": ["01-welcome"]}}],
+                            "chapters": [
+                                {"chapter": {"name": "Onboarding", "slug": "onboarding", "pages": ["01-welcome"]}}
+                            ],
                         }
                     }
                 ],
@@ -126,7 +140,11 @@ def standard_docs(root: Path, prefix: str) -> Docs:
     ]
     docs.write_structure()
     docs.page("eng/guide/01-overview.md", "Overview", "Start with [installing](start/01-install.md).\n")
-    docs.page("eng/guide/start/01-install.md", "Install", "# Install\n\nRun `make`. Then [configure](02-configure.md#options).\n")
+    docs.page(
+        "eng/guide/start/01-install.md",
+        "Install",
+        "# Install\n\nRun `make`. Then [configure](02-configure.md#options).\n",
+    )
     docs.page("eng/guide/start/02-configure.md", "Configure", "## Options\n\nSet things.\n")
     docs.page("eng/guide/practice/01-style.md", "Style", "Write clearly.\n")
     docs.page("eng/guide/practice/02-review.md", "Review", "Review kindly. See [style](01-style.md).\n")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bookstack_sync.cli import main
 from tests.bookstack_target import BookStackTarget
@@ -42,7 +39,9 @@ def fake_only(target: BookStackTarget) -> None:
         pytest.skip("needs the fake's request log or fault injection")
 
 
-def test_initial_sync_creates_everything_with_links_resolved(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
+def test_initial_sync_creates_everything_with_links_resolved(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs
+) -> None:
     run = plugin.run()
     assert run.exit_code == 0, run.err
     objects = by_key(bookstack, docs)
@@ -97,7 +96,11 @@ def test_file_moved_to_another_chapter_moves_the_page(plugin: Plugin, bookstack:
     chapters[1]["chapter"]["pages"] = ["01-style"]
     docs.write_structure()
     old = docs.path("eng/guide/practice/02-review.md")
-    text = old.read_text().replace("category: practice", "category: start").replace("(01-style.md)", "(../practice/01-style.md)")
+    text = (
+        old.read_text()
+        .replace("category: practice", "category: start")
+        .replace("(01-style.md)", "(../practice/01-style.md)")
+    )
     old.unlink()
     docs.path("eng/guide/start/02-review.md").write_text(text)
     run = plugin.run()
@@ -137,7 +140,15 @@ def test_new_shelf_book_and_chapter_are_created(plugin: Plugin, bookstack: BookS
             "shelf": {
                 "name": f"Archive {docs.prefix}",
                 "slug": docs.slug("archive"),
-                "books": [{"book": {"name": f"Old {docs.prefix}", "slug": "old", "chapters": [{"chapter": {"name": "Notes", "slug": "notes"}}]}}],
+                "books": [
+                    {
+                        "book": {
+                            "name": f"Old {docs.prefix}",
+                            "slug": "old",
+                            "chapters": [{"chapter": {"name": "Notes", "slug": "notes"}}],
+                        }
+                    }
+                ],
             }
         }
     )
@@ -193,8 +204,12 @@ def test_prune_guard_refuses_to_empty_the_wiki(plugin: Plugin, bookstack: BookSt
     assert f"page:{docs.key('eng/guide/practice/01-style.md')}" in by_key(bookstack, docs)
 
 
-@pytest.mark.parametrize(("on_drift", "exit_code", "restored"), [("overwrite", 0, True), ("skip", 0, False), ("fail", 3, False)])
-def test_drift(plugin: Plugin, bookstack: BookStackTarget, docs: Docs, on_drift: str, exit_code: int, restored: bool) -> None:
+@pytest.mark.parametrize(
+    ("on_drift", "exit_code", "restored"), [("overwrite", 0, True), ("skip", 0, False), ("fail", 3, False)]
+)
+def test_drift(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs, on_drift: str, exit_code: int, restored: bool
+) -> None:
     fake_only(bookstack)
     assert bookstack.fake is not None
     assert plugin.run().exit_code == 0
@@ -285,7 +300,9 @@ def test_pull_request_without_token_validates_and_skips_the_plan(plugin: Plugin,
     assert "plan skipped" in run.err
 
 
-def test_pull_request_with_token_plans_and_writes_nothing(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
+def test_pull_request_with_token_plans_and_writes_nothing(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs
+) -> None:
     run = plugin.run("pull_request")
     assert run.exit_code == 0, run.err
     assert "create" in run.out + run.err
@@ -300,7 +317,9 @@ def test_missing_token_outside_a_pull_request_is_a_settings_error(plugin: Plugin
     assert "token_id" in run.err
 
 
-def test_manual_full_resync_finds_a_hand_edit_the_hashes_miss(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
+def test_manual_full_resync_finds_a_hand_edit_the_hashes_miss(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs
+) -> None:
     fake_only(bookstack)
     assert bookstack.fake is not None
     assert plugin.run().exit_code == 0
