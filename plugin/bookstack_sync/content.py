@@ -326,7 +326,12 @@ def _title_cut(page: PageSource, strip_title_heading: bool) -> int:
     """Offset in the body after a leading H1 equal to the title (0 when there is none to drop)."""
     if not strip_title_heading or not page.title:
         return 0
-    result = scan(page.body)
+    # the first block ends at the first blank line at the latest: scanning up to there is enough
+    lead = re.match(r"(?:[ \t]*\n)*", page.body)
+    assert lead is not None
+    gap = re.search(r"\n[ \t]*(?:\n|$)", page.body[lead.end() :])
+    chunk = page.body if gap is None else page.body[: lead.end() + gap.end()]
+    result = scan(chunk)
     first: HeadingBlock | None = result.first_block
     if first is None or first.level != 1:
         return 0
@@ -389,10 +394,8 @@ def _escape_link_text(text: str) -> str:
 
 
 def _page_title(tree: DocsTree, path: str) -> str:
-    for candidate in tree.pages:
-        if candidate.path == path:
-            return candidate.title or candidate.stem
-    return path
+    page = _index(tree).pages.get(path)
+    return path if page is None else page.title or page.stem
 
 
 def redirect_target(page: PageSource, tree: DocsTree) -> str | None:
@@ -401,7 +404,7 @@ def redirect_target(page: PageSource, tree: DocsTree) -> str | None:
     if not isinstance(raw, str) or not raw.strip():
         return None
     path = unquote(raw.strip().partition("#")[0])
-    pages = tree.page_paths()
+    pages = _index(tree).pages
     page_dir = posixpath.dirname(page.path)
     for base in (page_dir, ""):
         for candidate in (path, path + ".md"):
@@ -463,15 +466,36 @@ def classify_destination(
     return _Target(kind, joined, fragment, outside)
 
 
-def _tree_folder_keys(tree: DocsTree) -> frozenset[str]:
+@dataclass(frozen=True)
+class _Index:
+    """Look-ups over a tree, built once: rendering a page must not cost a walk over every page."""
+
+    pages: Mapping[str, PageSource]
+    folder_keys: frozenset[str]
+
+
+_INDEX_CACHE: list[tuple[DocsTree, tuple[int, int, int], _Index]] = []
+
+
+def _index(tree: DocsTree) -> _Index:
+    # A tree is not mutated once discovered; the fingerprint still catches pages added in tests.
+    fingerprint = (len(tree.pages), len(tree.assets), id(tree.pages[-1]) if tree.pages else 0)
+    for cached_tree, cached_print, index in _INDEX_CACHE:
+        if cached_tree is tree and cached_print == fingerprint:
+            return index
     keys: set[str] = set()
-    for page in tree.pages:
-        shelf = page.folder.shelf
+    for shelf in {id(page.folder.shelf): page.folder.shelf for page in tree.pages}.values():
         keys.add(shelf.key)
         for book in shelf.books:
             keys.add(book.key)
             keys.update(chapter.key for chapter in book.chapters)
-    return frozenset(keys)
+    index = _Index({page.path: page for page in tree.pages}, frozenset(keys))
+    _INDEX_CACHE[:] = [*_INDEX_CACHE[-3:], (tree, fingerprint, index)]
+    return index
+
+
+def _tree_folder_keys(tree: DocsTree) -> frozenset[str]:
+    return _index(tree).folder_keys
 
 
 def _structure_folder_keys(structure: Structure) -> frozenset[str]:
@@ -482,7 +506,7 @@ def _exists(target: _Target, tree: DocsTree, folder_keys: frozenset[str]) -> boo
     if target.outside:
         return False
     if target.kind is RefKind.PAGE:
-        return target.path in tree.page_paths()
+        return target.path in _index(tree).pages
     if target.kind is RefKind.FOLDER:
         return target.path in folder_keys
     return target.path in tree.assets
@@ -575,7 +599,7 @@ def _resolve(
         url = resolver.page_url(reference.target)
         if url is None or reference.fragment is None:
             return url
-        target_page = next(p for p in tree.pages if p.path == reference.target)
+        target_page = _index(tree).pages[reference.target]
         anchor = _anchor_for(
             reference.target, reference.fragment, resolver, lambda: _anchors(_prepare(target_page, tree).text)
         )

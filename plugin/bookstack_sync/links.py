@@ -876,6 +876,7 @@ _INLINE_HTML = re.compile(
     + r"|<!---->|<!--(?:-?[^>-])(?:-?[^-])*-->|<\?.*?\?>|<![A-Za-z]+[^>]*>|<!\[CDATA\[.*?\]\]>",
     re.S,
 )
+_INLINE_SPECIAL = re.compile(r"[\\`<!\[*_~\n]")
 _TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)")
 _ATTR = re.compile(r"""\s([A-Za-z_:][A-Za-z0-9_.:-]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
 _LINK_ATTRS = {"a": "href", "img": "src"}
@@ -1065,8 +1066,11 @@ class _InlineContext:
                 while i < end and s[i] in " \t":
                     i += 1
                 continue
-            text_buf.append(ch)
-            i += 1
+            # ordinary text: copy up to the next character that can start something
+            special = _INLINE_SPECIAL.search(s, i + 1, end)
+            stop = end if special is None else special.start()
+            text_buf.append(s[i:stop])
+            i = stop
         flush()
         _process_emphasis(tokens, delims)
         return "".join(tokens), dests, has_link
