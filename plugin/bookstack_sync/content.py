@@ -406,9 +406,11 @@ def redirect_target(page: PageSource, tree: DocsTree) -> str | None:
     path = unquote(raw.strip().partition("#")[0])
     pages = _index(tree).pages
     page_dir = posixpath.dirname(page.path)
-    for base in (page_dir, ""):
-        for candidate in (path, path + ".md"):
-            joined = posixpath.normpath(posixpath.join(base, candidate.lstrip("/") if base == "" else candidate))
+    # relative to the page first; a leading "/" can only mean the docs folder
+    bases = ("",) if path.startswith("/") else (page_dir, "")
+    for base in bases:
+        for candidate in (path.lstrip("/"), path.lstrip("/") + ".md"):
+            joined = posixpath.normpath(posixpath.join(base, candidate))
             if joined in pages and joined != page.path:
                 return joined
     return None

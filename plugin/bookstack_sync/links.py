@@ -904,12 +904,15 @@ def html_tag_destinations(tag: str, offset: int) -> list[Destination]:
     return []
 
 
+_HTML_SKIP = re.compile(r"<!--.*?-->|<(script|style|textarea)\b.*?</\1\s*>", re.S | re.I)
+_HTML_OPEN_TAG = re.compile(_OPEN_TAG, re.S)
+
+
 def html_block_destinations(text: str, start: int, end: int) -> list[Destination]:
     """Link and image destinations in raw HTML, skipping comments and script/style/textarea content."""
     found: list[Destination] = []
     i = start
-    skip = re.compile(r"<!--.*?-->|<(script|style|textarea)\b.*?</\1\s*>", re.S | re.I)
-    tag = re.compile(_OPEN_TAG, re.S)
+    skip, tag = _HTML_SKIP, _HTML_OPEN_TAG
     while i < end:
         lt = text.find("<", i, end)
         if lt < 0:

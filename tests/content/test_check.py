@@ -120,7 +120,9 @@ def test_redirect_to_itself_is_reported(build_tree: BuildTree) -> None:
     assert [d.rule for d in check_references(built.tree, built.structure)] == [Rule.REDIRECT_TARGET]
 
 
-@pytest.mark.parametrize("target", ["02-other.md", "./setup/01-setup.md", "docs/guide/02-other.md", "02-other"])
+@pytest.mark.parametrize(
+    "target", ["02-other.md", "./setup/01-setup.md", "docs/guide/02-other.md", "/docs/guide/02-other.md", "02-other"]
+)
 def test_valid_redirects(build_tree: BuildTree, target: str) -> None:
     built = build_tree({PAGE: page_text("Old.\n", redirect_to=target)})
     assert check_references(built.tree, built.structure) == []
