@@ -44,11 +44,15 @@ docs: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Validate the example tree, then sync it into the bundled fake BookStack twice (see scripts/demo.py).
 demo: $(STAMP)
 	$(BIN)/bookstack-sync validate --docs-dir examples/docs
+	$(BIN)/python scripts/demo.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/validate_tree.py
+	$(BIN)/python bench/sync_cost.py
+	$(BIN)/python bench/client_overhead.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -64,16 +64,27 @@ class ApplyContext:
     messages: list[str] = field(default_factory=list)
 
 
+def unpublished_parent(page_path: str, desired: DesiredState) -> str | None:
+    """Where a link to a page that is not published (a draft) goes: its chapter or book, never a dead link."""
+    if page_path not in desired.skipped:
+        return None
+    return page_path.rpartition("/")[0]
+
+
 class CanonicalResolver:
     """Links to ids known now, assets as content hashes: the form the stored page hash is taken over."""
 
-    def __init__(self, matching: Matching, tree: DocsTree) -> None:
+    def __init__(self, matching: Matching, tree: DocsTree, desired: DesiredState) -> None:
         self.matching = matching
         self.tree = tree
+        self.desired = desired
 
     def page_url(self, page_path: str) -> str | None:
         page_id = self.matching.id_of(EntityKind.PAGE, page_path)
-        return f"/link/{page_id}" if page_id is not None else None
+        if page_id is not None:
+            return f"/link/{page_id}"
+        parent = unpublished_parent(page_path, self.desired)
+        return self.folder_url(parent) if parent else None
 
     def folder_url(self, key: str) -> str | None:
         return f"folder:{key}"
@@ -93,7 +104,7 @@ def canonical_markdown(
     page: DesiredPage, matching: Matching, tree: DocsTree, desired: DesiredState, *, strip_title_heading: bool
 ) -> str | None:
     rendered = render_page(
-        page.source, tree, CanonicalResolver(matching, tree), strip_title_heading=strip_title_heading
+        page.source, tree, CanonicalResolver(matching, tree, desired), strip_title_heading=strip_title_heading
     )
     if waits_for_pages(rendered.unresolved, desired):
         return None
@@ -118,7 +129,10 @@ class WriteResolver:
 
     def page_url(self, page_path: str) -> str | None:
         page_id = self.ctx.matching.id_of(EntityKind.PAGE, page_path)
-        return f"/link/{page_id}" if page_id is not None else None
+        if page_id is not None:
+            return f"/link/{page_id}"
+        parent = unpublished_parent(page_path, self.ctx.desired)
+        return self.folder_url(parent) if parent else None
 
     def folder_url(self, key: str) -> str | None:
         parts = key.split("/")

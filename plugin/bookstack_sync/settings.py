@@ -110,7 +110,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "mode",
         Kind.CHOICE,
         Mode.AUTO,
-        "auto picks from CI_PIPELINE_EVENT: pull_request → plan, manual → full, else sync.",
+        "auto picks from CI_PIPELINE_EVENT: pull_request → plan, manual → full, push/tag/release/deployment/cron → sync; outside a pipeline, validate.",
         Mode,
     ),
     SettingSpec("dry_run", Kind.BOOL, False, "Plan only; never write to BookStack."),

@@ -346,3 +346,23 @@ def test_the_entrypoint_as_woodpecker_runs_it(plugin: Plugin, bookstack: BookSta
     assert len([k for k in by_key(bookstack, docs) if k.startswith("page:")]) == 7
     again = plugin.subprocess("push")
     assert again.exit_code == 0
+
+
+def test_a_link_to_a_draft_page_goes_to_its_chapter_until_it_is_published(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs
+) -> None:
+    docs.page("eng/guide/practice/02-review.md", "Review", "Review kindly.\n", status="draft")
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    style_link = page(bookstack, docs, "eng/guide/practice/01-style.md")
+    assert f"page:{docs.key('eng/guide/practice/02-review.md')}" not in by_key(bookstack, docs)
+    docs.page("eng/guide/practice/01-style.md", "Style", "Write clearly. See [review](02-review.md).\n")
+    assert plugin.run().exit_code == 0
+    markdown = page(bookstack, docs, "eng/guide/practice/01-style.md")["markdown"]
+    assert "02-review.md" not in markdown
+    assert "/chapter/" in markdown  # the chapter's URL
+    assert style_link["id"] == page(bookstack, docs, "eng/guide/practice/01-style.md")["id"]
+    docs.page("eng/guide/practice/02-review.md", "Review", "Review kindly.\n", status="published")
+    assert plugin.run().exit_code == 0
+    review_id = by_key(bookstack, docs)[f"page:{docs.key('eng/guide/practice/02-review.md')}"]["id"]
+    assert f"/link/{review_id}" in page(bookstack, docs, "eng/guide/practice/01-style.md")["markdown"]
