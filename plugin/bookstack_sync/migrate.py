@@ -1145,13 +1145,19 @@ def _frontmatter_findings(docs_dir: Path, rel: str) -> Iterator[Diagnostic]:
 
 def print_analysis(analysis: Analysis, settings: Settings, out: TextIO) -> None:
     groups = analysis.by_rule()
-    bad_files = {d.path for d in analysis.diagnostics if d.path != analysis.validation_source}
+    # a file conforms when validate would pass it: warnings alone (CRLF, a BOM) do not count
+    bad_files = {
+        d.path for d in analysis.diagnostics if d.severity is Severity.ERROR and d.path != analysis.validation_source
+    }
+    errors = sum(1 for d in analysis.diagnostics if d.severity is Severity.ERROR)
+    warnings = len(analysis.diagnostics) - errors
     if settings.format is OutputFormat.JSON:
         json.dump(
             {
                 "markdown_files": analysis.markdown_files,
                 "nonconforming_files": len(bad_files),
-                "problems": len(analysis.diagnostics),
+                "errors": errors,
+                "warnings": warnings,
                 "rules": [
                     {
                         "rule": rule.value,
@@ -1169,7 +1175,7 @@ def print_analysis(analysis: Analysis, settings: Settings, out: TextIO) -> None:
         return
     out.write(
         f"{analysis.markdown_files} Markdown file(s) under {settings.docs_dir.as_posix()}: "
-        f"{len(bad_files)} do not conform, {len(analysis.diagnostics)} problem(s)\n"
+        f"{len(bad_files)} do not conform; {errors} error(s), {warnings} warning(s)\n"
     )
     for rule, items in groups.items():
         paths = {d.path for d in items}
@@ -1184,8 +1190,8 @@ def print_analysis(analysis: Analysis, settings: Settings, out: TextIO) -> None:
             for d in items:
                 where = f"{d.path}:{d.line}" if d.line else d.path
                 out.write(f"  {where}: {d.message}\n")
-    if not analysis.diagnostics:
-        out.write("nothing to migrate: every file conforms\n")
+    if not bad_files:
+        out.write("\nnothing to migrate: every file conforms\n")
 
 
 # ------------------------------------------------------------------------------------------ the command
