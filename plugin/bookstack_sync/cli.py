@@ -224,9 +224,7 @@ def _paths(args: argparse.Namespace, settings: Settings, env: Mapping[str, str])
                 if folder.chapter is not None:
                     print(f"      {folder.chapter.slug}/    # chapter: {folder.chapter.name}")
                 listed = folder.listed_pages
-                for name in (
-                    [f"{s}.md" for s in listed] if listed is not None else (["NN-*.md"] if folder.chapter else [])
-                ):
+                for name in [f"{s}.md" for s in listed] if listed is not None else ["NN-*.md"]:
                     print(f"{indent}{name}")
     return int(ExitCode.OK)
 
