@@ -656,8 +656,10 @@ def _number(docs_dir: Path, folder: Folder, group: list[_Draft]) -> None:
     for draft in group:
         if draft.stem is not None and not draft.stem.startswith("??-"):
             used.add(int(draft.stem[:2]))
+    # in the order a person reads the folder: case does not decide it
     open_ones = sorted(
-        (d for d in group if d.stem is not None and d.stem.startswith("??-")), key=lambda d: d.source.rel
+        (d for d in group if d.stem is not None and d.stem.startswith("??-")),
+        key=lambda d: (d.source.rel.casefold(), d.source.rel),
     )
     next_number = max(used, default=0) + 1
     for draft in open_ones:

@@ -222,3 +222,37 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+# book-level pages keep the paths short: guide/start/01-x.md has category `start`
+SMALL_STRUCTURE = """\
+structure:
+  - shelf:
+      name: Guide
+      slug: guide
+      books:
+        - book: {name: Start, slug: start}
+        - book: {name: Listed, slug: listed, pages: ["01-intro", "02-install"]}
+        - book: {name: Other, slug: other}
+"""
+
+VALID = b"---\ntitle: T\norder: 1\ncategory: start\ntags: []\nlast_updated: 2024-01-01\nauthor: Sam\n---\n# T\n"
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Callable[..., Repo]:
+    """A repository with one shelf of three books (docs/guide/{start,listed,other}) and the given files."""
+    structure = tmp_path / "small-structure.yaml"
+    structure.write_text(SMALL_STRUCTURE)
+
+    def build(files: dict[str, bytes], *, git: bool = True, listed: bool = True) -> Repo:
+        # the pages the `listed` book names, unless the test is about them
+        defaults = {
+            f"guide/listed/{stem}.md": VALID.replace(b"category: start", b"category: listed").replace(
+                b"order: 1", f"order: {stem[:2].lstrip('0')}".encode()
+            )
+            for stem in ("01-intro", "02-install")
+        }
+        return make_repo(tmp_path / "repo", {**(defaults if listed else {}), **files}, structure, git=git)
+
+    return build
