@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from . import __version__
 from .errors import BookstackSyncError, ExitCode, UsageError
 from .settings import SETTINGS, Kind, Settings, SettingSpec, load_settings
-from .structure import read_structure
+from .structure import Structure, read_structure
 from .validate import Validation, display_path, validate_docs
 
 Command = Callable[[argparse.Namespace, Settings, Mapping[str, str]], int]
@@ -167,6 +167,16 @@ def _validate(args: argparse.Namespace, settings: Settings, env: Mapping[str, st
     return int(validation_exit_code(validation, settings))
 
 
+def _structure_or_report(settings: Settings) -> Structure | None:
+    """The structure file, or ``None`` after printing its problems (for commands that need only it)."""
+    structure, diagnostics = read_structure(
+        settings.structure_path, display=display_path(settings.structure_path, settings.docs_dir)
+    )
+    for diagnostic in diagnostics:
+        print(diagnostic.format(), file=sys.stderr)
+    return structure
+
+
 # --- schema -----------------------------------------------------------------------------------------
 
 
@@ -174,12 +184,8 @@ def _validate(args: argparse.Namespace, settings: Settings, env: Mapping[str, st
 def _schema(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
     from .schema import build_schema
 
-    structure, diagnostics = read_structure(
-        settings.structure_path, display=display_path(settings.structure_path, settings.docs_dir)
-    )
+    structure = _structure_or_report(settings)
     if structure is None:
-        for diagnostic in diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
         return int(ExitCode.INVALID_DOCS)
     json.dump(build_schema(structure), sys.stdout, indent=2)
     sys.stdout.write("\n")
@@ -196,12 +202,8 @@ def _paths_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("paths", "List every place a page may go, from the structure file.", _paths_arguments)
 def _paths(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    structure, diagnostics = read_structure(
-        settings.structure_path, display=display_path(settings.structure_path, settings.docs_dir)
-    )
+    structure = _structure_or_report(settings)
     if structure is None:
-        for diagnostic in diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
         return int(ExitCode.INVALID_DOCS)
     root = settings.docs_dir.as_posix().rstrip("/")
     if args.paths_format == "list":
