@@ -23,7 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.gen_tree import generate_tree
-from bookstack_sync.validate import validate_docs
+from bookstack_sync.content import check_references
+from bookstack_sync.structure import read_structure
+from bookstack_sync.tree import discover_tree
+from bookstack_sync.validate import missing_pages, order_rules, schema_diagnostics, validate_docs
 
 
 def machine() -> str:
@@ -32,6 +35,30 @@ def machine() -> str:
         f"{platform.system()} {platform.release()} {platform.machine()}, {os.cpu_count()} CPU(s) ({cpu}), "
         f"{platform.python_implementation()} {platform.python_version()}"
     )
+
+
+def breakdown(docs: Path) -> None:
+    """Time each stage of validate_docs on its own (one run each), to see where the time goes."""
+    structure_file = docs / "bookstack" / "bookstack-structure.yaml"
+    start = time.perf_counter()
+    structure, _ = read_structure(structure_file)
+    assert structure is not None
+    stages = [("structure file", time.perf_counter() - start)]
+    start = time.perf_counter()
+    tree = discover_tree(docs, structure, skip_dir=structure_file.parent)
+    stages.append(("discovery (walk, read, frontmatter)", time.perf_counter() - start))
+    start = time.perf_counter()
+    list(schema_diagnostics(structure, tree.pages))
+    stages.append(("generated JSON Schema", time.perf_counter() - start))
+    start = time.perf_counter()
+    list(missing_pages(structure, tree))
+    list(order_rules(tree.pages))
+    stages.append(("folder rules (missing pages, order)", time.perf_counter() - start))
+    start = time.perf_counter()
+    check_references(tree, structure)
+    stages.append(("links, images, redirects (content.py)", time.perf_counter() - start))
+    for name, seconds in stages:
+        print(f"  {name:40s} {seconds:6.3f} s")
 
 
 def run(docs: Path, repeat: int) -> int:
@@ -55,6 +82,8 @@ def run(docs: Path, repeat: int) -> int:
     print(f"pages/second: {pages / best:,.0f}")
     print(f"machine:      {machine()}")
     print(f"target:       < 3 s for 10,000 pages -> {'met' if best < 3 else 'MISSED'}")
+    print("stages:")
+    breakdown(docs)
     return 0
 
 
