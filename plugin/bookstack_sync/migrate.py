@@ -21,7 +21,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -674,24 +674,23 @@ def _number(docs_dir: Path, folder: Folder, group: list[_Draft]) -> None:
 
 
 def _find_conflicts(docs_dir: Path, drafts: list[_Draft]) -> None:
-    targets = Counter(d.target for d in drafts if d.blocker is None and d.target)
+    staying = {d.source.rel for d in drafts if d.target == d.source.rel}
+    moving = [d for d in drafts if d.blocker is None and d.target and d.target != d.source.rel]
     sources: dict[str, list[str]] = defaultdict(list)
-    for draft in drafts:
-        if draft.blocker is None and draft.target:
-            sources[draft.target].append(draft.source.rel)
-    for draft in drafts:
+    for draft in moving:
+        assert draft.target is not None
+        sources[draft.target].append(draft.source.rel)
+    for draft in moving:
         target = draft.target
-        if draft.blocker is not None or target is None or target == draft.source.rel:
-            continue
-        if targets[target] > 1:
+        assert target is not None
+        path = docs_dir / target
+        if target in staying or (os.path.lexists(path) and not _same_file(path, docs_dir / draft.source.rel)):
+            draft.blocker = Blocker.CONFLICT
+            draft.reason = f"{target} already exists: merge the two files or give this one another name in the map"
+        elif len(sources[target]) > 1:
             others = ", ".join(s for s in sources[target] if s != draft.source.rel)
             draft.blocker = Blocker.CONFLICT
             draft.reason = f"{others} would also become {target}: settle which one goes there"
-            continue
-        path = docs_dir / target
-        if os.path.lexists(path) and not _same_file(path, docs_dir / draft.source.rel):
-            draft.blocker = Blocker.CONFLICT
-            draft.reason = f"{target} already exists: merge the two files or give this one another name in the map"
 
 
 def _same_file(a: Path, b: Path) -> bool:

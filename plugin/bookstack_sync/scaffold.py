@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .cli import command
+from .content import apply_replacements, classify_destination
 from .errors import ExitCode, UsageError
 from .links import scan
 from .migrate import FileProblem, Git, field_line, parse_source
@@ -56,7 +57,7 @@ def load_template(docs_dir: Path) -> Template:
     return Template(shown, dict(src.data), body)
 
 
-def stub_text(template: Template, folder: Folder, stem: str, author: str, today: str) -> str:
+def stub_text(template: Template, folder: Folder, stem: str, author: str, today: str, docs_dir: Path) -> str:
     title = _title(stem)
     ours: dict[str, object] = {
         "title": title,
@@ -75,7 +76,23 @@ def stub_text(template: Template, folder: Folder, stem: str, author: str, today:
     if heading is not None:
         # the template's heading is a placeholder ("Page Title Here"): the page's own title replaces it
         body = body[: heading.start] + f"# {title}\n" + body[heading.end :]
-    return "---\n" + "".join(lines) + "---\n" + body
+    return "---\n" + "".join(lines) + "---\n" + _unlink_placeholders(body, f"{folder.key}/{stem}.md", docs_dir)
+
+
+def _unlink_placeholders(body: str, page_path: str, docs_dir: Path) -> str:
+    """Relative links of the template that lead nowhere from the new page point at ``#`` instead.
+
+    The seed's template carries example links (``../related-chapter/01-related-page.md``); kept as they
+    are, every stub would fail validation with broken links. ``#`` keeps them visible as placeholders.
+    """
+    replacements = []
+    for dest in scan(body).destinations:
+        target = classify_destination(dest.url, page_path, dest.image, frozenset(), docs_dir)
+        if target is None or target.same_page or dest.image:
+            continue
+        if target.outside or not (docs_dir / target.path).exists():
+            replacements.append((dest, "#"))
+    return apply_replacements(body, replacements) if replacements else body
 
 
 def _title(stem: str) -> str:
@@ -110,15 +127,22 @@ def scaffold(
             keys.extend(chapter.key for chapter in book.chapters)
     created: list[str] = []
     problems: list[str] = []
+    blocked: set[str] = set()
     for key in keys:
         path = docs_dir / key
-        if path.is_dir():
+        if path.is_dir() or any(key.startswith(b + "/") for b in blocked):
             continue
         if os.path.lexists(path):
+            blocked.add(key)
             problems.append(f"{key} exists and is not a folder: rename it, then run scaffold again")
             continue
         if not dry_run:
-            path.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                blocked.add(key)
+                problems.append(f"cannot create {key}/: {exc.strerror}")
+                continue
         created.append(key)
     written: list[str] = []
     existing = 0
@@ -136,7 +160,7 @@ def scaffold(
                 if author is None:
                     raise UsageError("stub pages need an author: git has no user.name here", hint="pass --author NAME")
                 if not dry_run:
-                    _create(path, stub_text(template, folder, stem, author, day).encode("utf-8"))
+                    _create(path, stub_text(template, folder, stem, author, day, docs_dir).encode("utf-8"))
                 written.append(rel)
     return ScaffoldResult(tuple(created), tuple(written), existing, tuple(problems))
 
