@@ -21,10 +21,12 @@ import re
 import subprocess
 import sys
 import tempfile
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,7 +37,7 @@ from jsonschema import Draft202012Validator
 from .cli import command, print_validation, validation_exit_code
 from .content import apply_replacements, classify_destination
 from .diagnostics import Diagnostic, Rule, Severity, error, sort_diagnostics, warning
-from .errors import ExitCode, UsageError
+from .errors import BookstackSyncError, ExitCode, UsageError
 from .links import Destination, scan
 from .schema import FRONTMATTER_SCHEMA, REQUIRED_FIELDS
 from .settings import OutputFormat, Settings
@@ -457,7 +459,6 @@ class MigrationPlan:
     map_shown: str | None
     files: tuple[FilePlan, ...]
     notes: tuple[str, ...]
-    git: bool
 
     @property
     def moves(self) -> dict[str, str]:
@@ -511,8 +512,6 @@ class Context:
 
 def markdown_files(docs_dir: Path, structure_path: Path, ignore: Iterable[str]) -> tuple[list[str], list[str]]:
     """(Markdown files, Markdown symlinks) under ``docs_dir``, without the structure folder and ignored paths."""
-    from fnmatch import fnmatchcase
-
     skip = os.path.realpath(structure_path.parent)
     patterns = tuple(ignore)
     files: list[str] = []
@@ -582,7 +581,6 @@ def build_plan(ctx: Context) -> MigrationPlan:
         ctx.map_shown,
         tuple(sorted([*plans, *blocked], key=lambda p: p.source)),
         tuple(notes),
-        ctx.git is not None,
     )
 
 
@@ -863,8 +861,6 @@ def rewrite_links(
     removed = [m.start() - i for i, m in enumerate(re.finditer(r"\r\n", body))]  # offset in ``text`` of each CR dropped
 
     def original(offset: int) -> int:
-        from bisect import bisect_left
-
         return offset + bisect_left(removed, offset)
 
     new_dir = posixpath.dirname(new_path) or "."
@@ -895,7 +891,7 @@ def rewrite_links(
 # ------------------------------------------------------------------------------------------ applying
 
 
-class ApplyError(UsageError):
+class ApplyError(BookstackSyncError):
     """A step of ``--apply`` failed part way; what was done is reported, nothing is lost."""
 
     exit_code = ExitCode.INVALID_DOCS
