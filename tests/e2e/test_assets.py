@@ -1,0 +1,100 @@
+"""Images and attachments end to end: uploaded once, reused while unchanged, replaced in place when changed."""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+
+from tests.bookstack_target import BookStackTarget
+
+from .conftest import MANAGED_TAG, Docs, Plugin, managed_objects
+
+
+def png(colour: tuple[int, int, int]) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = (b"\x00" + bytes(colour) * 2) * 2
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def with_assets(docs: Docs) -> None:
+    folder = docs.path("eng/ops/runbooks")
+    (folder / "img").mkdir(parents=True, exist_ok=True)
+    (folder / "img" / "before.png").write_bytes(png((200, 30, 30)))
+    (folder / "img" / "after.png").write_bytes(png((30, 200, 30)))
+    (folder / "checklist.pdf").write_bytes(b"%PDF-1.4\n% a tiny checklist\n%%EOF\n")
+    docs.page(
+        "eng/ops/runbooks/01-restart.md",
+        "Restart",
+        "Before:\n\n![before](img/before.png)\n\nAfter:\n\n![after](img/after.png)\n\n"
+        "Print the [checklist](checklist.pdf).\n",
+    )
+
+
+def restart_page(target: BookStackTarget, docs: Docs) -> dict[str, object]:
+    key = docs.key("eng/ops/runbooks/01-restart.md")
+    for hit in managed_objects(target, docs.prefix):
+        if {"name": MANAGED_TAG, "value": key} in [{"name": t["name"], "value": t["value"]} for t in hit["tags"]]:
+            return target.client().read("pages", int(hit["id"]))
+    raise AssertionError("page not synced")
+
+
+def test_images_and_attachments_are_uploaded_and_linked(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
+    with_assets(docs)
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    page = restart_page(bookstack, docs)
+    markdown = str(page["markdown"])
+    assert "img/before.png" not in markdown and "checklist.pdf)" not in markdown
+    urls = re.findall(r"\]\(([^)\s]+)", markdown)
+    assert len(urls) == 3
+    client = bookstack.client()
+    for url in urls:
+        assert client.fetch_web(url, allow_redirects=True).status_code == 200
+    images = list(client.list("image-gallery", filters={"uploaded_to": int(str(page["id"]))}))
+    assert sorted(i["name"] for i in images) == ["img/after.png", "img/before.png"]
+
+
+def test_unchanged_assets_are_not_uploaded_again(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
+    with_assets(docs)
+    assert plugin.run().exit_code == 0
+    fake = bookstack.fake
+    if fake is None:
+        return
+    fake.requests.clear()
+    assert plugin.run().exit_code == 0
+    assert fake.writes() == []
+    # the page's text changes, its files do not: one page write, no upload
+    docs.page(
+        "eng/ops/runbooks/01-restart.md",
+        "Restart",
+        "Before (edited):\n\n![before](img/before.png)\n\nAfter:\n\n![after](img/after.png)\n\n"
+        "Print the [checklist](checklist.pdf).\n",
+    )
+    fake.requests.clear()
+    assert plugin.run().exit_code == 0
+    assert [f"{w.method} {w.path.rsplit('/', 1)[0]}" for w in fake.writes()] == ["PUT /api/pages"]
+
+
+def test_changing_one_image_replaces_only_that_image(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
+    with_assets(docs)
+    assert plugin.run().exit_code == 0
+    before = restart_page(bookstack, docs)
+    docs.path("eng/ops/runbooks/img/after.png").write_bytes(png((30, 30, 200)))
+    fake = bookstack.fake
+    if fake is not None:
+        fake.requests.clear()
+    assert plugin.run().exit_code == 0
+    after = restart_page(bookstack, docs)
+    assert after["id"] == before["id"]
+    assert after["markdown"] == before["markdown"]  # replaced in place: the image URL stays the same
+    if fake is not None:
+        writes = [f"{w.method} {w.path}" for w in fake.writes()]
+        assert len(writes) == 2, writes
+        assert writes[0].startswith("PUT /api/image-gallery/")
+        assert writes[1].startswith("PUT /api/pages/")
+        image_id = int(writes[0].rsplit("/", 1)[1])
+        assert fake.state.images[image_id].name == "img/after.png"
