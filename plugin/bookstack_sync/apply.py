@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from .bookstack import BookStackClient
 from .bookstack.errors import AmbiguousWriteError, AuthenticationError, BookStackError, PermissionDeniedError
@@ -28,8 +28,8 @@ from .desired import (
     DesiredState,
 )
 from .errors import SyncError
-from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan
-from .plan import Matching, page_hash, shelf_books_order
+from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, Route
+from .plan import ImportUnit, Matching, import_units, page_hash, shelf_books_order
 from .remote import RemoteObject, RemoteState
 from .tree import DocsTree
 
@@ -41,7 +41,7 @@ _LIST_KIND = {
     EntityKind.CHAPTER: "chapters",
     EntityKind.PAGE: "pages",
 }
-_EMPTY_PAGE = "<!-- empty page -->"  # BookStack refuses empty markdown on create (422)
+EMPTY_PAGE = "<!-- empty page -->"  # BookStack refuses empty markdown on create (422)
 
 
 @dataclass
@@ -135,18 +135,7 @@ class WriteResolver:
         return self.folder_url(parent) if parent else None
 
     def folder_url(self, key: str) -> str | None:
-        parts = key.split("/")
-        slugs = self.ctx.slugs
-        if len(parts) == 1:
-            slug = slugs.get((EntityKind.SHELF, key))
-            return f"{self.base}/shelves/{slug}" if slug else None
-        book_slug = slugs.get((EntityKind.BOOK, "/".join(parts[:2])))
-        if not book_slug:
-            return None
-        if len(parts) == 2:
-            return f"{self.base}/books/{book_slug}"
-        chapter_slug = slugs.get((EntityKind.CHAPTER, key))
-        return f"{self.base}/books/{book_slug}/chapter/{chapter_slug}" if chapter_slug else None
+        return slug_folder_url(self.base, self.ctx.slugs, key)
 
     def image_url(self, asset_path: str) -> str | None:
         return self.assets.get(asset_path)
@@ -158,19 +147,53 @@ class WriteResolver:
         return None
 
 
+def slug_folder_url(base: str, slugs: dict[tuple[EntityKind, str], str], key: str) -> str | None:
+    """The URL of a shelf, book or chapter by its source key, from the slugs known now."""
+    parts = key.split("/")
+    if len(parts) == 1:
+        slug = slugs.get((EntityKind.SHELF, key))
+        return f"{base}/shelves/{slug}" if slug else None
+    book_slug = slugs.get((EntityKind.BOOK, "/".join(parts[:2])))
+    if not book_slug:
+        return None
+    if len(parts) == 2:
+        return f"{base}/books/{book_slug}"
+    chapter_slug = slugs.get((EntityKind.CHAPTER, key))
+    return f"{base}/books/{book_slug}/chapter/{chapter_slug}" if chapter_slug else None
+
+
 def _tags(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"name": name, "value": value} for name, value in pairs]
 
 
-def apply_plan(plan: Plan, ctx: ApplyContext) -> list[Outcome]:
-    """Carry out ``plan``. Returns one outcome per action (unchanged ones included)."""
+@dataclass(frozen=True)
+class ImportResult:
+    """What one ZIP import did: outcomes of what it created, and what must still be created per object."""
+
+    outcomes: tuple[Outcome, ...] = ()
+    fallback: tuple[Action, ...] = ()  # route=API now; their detail says why
+
+
+class Importer(Protocol):
+    """Carries out the creates of one import unit (``zipimport.ZipImporter``)."""
+
+    def run(self, ctx: ApplyContext, unit: ImportUnit, actions: list[Action]) -> ImportResult: ...
+
+
+def apply_plan(plan: Plan, ctx: ApplyContext, importer: Importer | None = None) -> list[Outcome]:
+    """Carry out ``plan``. Returns one outcome per action (unchanged ones included).
+
+    Order: books, then ZIP imports (their books need nothing; a chapter import needs its book), shelves
+    (their book lists need the books' ids), chapters, pages, pages that waited for a link target, deletes.
+    """
     for obj in ctx.remote.of(EntityKind.SHELF).values():
         ctx.slugs[(EntityKind.SHELF, obj.key or f"#{obj.id}")] = obj.slug
     _remember_slugs(ctx)
     outcomes: list[Outcome] = []
     by_entity: dict[EntityKind, list[Action]] = {kind: [] for kind in EntityKind}
     for action in plan.actions:
-        by_entity[action.entity].append(action)
+        if action.route is not Route.IMPORT:
+            by_entity[action.entity].append(action)
 
     def record(outcome: Outcome) -> None:
         outcomes.append(outcome)
@@ -181,6 +204,21 @@ def apply_plan(plan: Plan, ctx: ApplyContext) -> list[Outcome]:
     for action in by_entity[EntityKind.BOOK]:
         if action.kind is not ActionKind.DELETE:
             record(_guarded(ctx, action, _apply_book))
+    imported: list[Action] = []
+    for unit, unit_actions in _import_order(ctx, plan):
+        if importer is None:
+            result = ImportResult(fallback=tuple(replace(a, route=Route.API) for a in unit_actions))
+        else:
+            result = importer.run(ctx, unit, unit_actions)
+        for outcome in result.outcomes:
+            record(outcome)
+            if outcome.action.entity is EntityKind.PAGE and outcome.status is OutcomeStatus.CREATED:
+                imported.append(outcome.action)
+        for action in result.fallback:
+            if action.entity is EntityKind.BOOK:
+                record(_guarded(ctx, action, _apply_book))  # before the shelves, which list it
+            else:
+                by_entity[action.entity].append(action)
     for action in by_entity[EntityKind.SHELF]:
         if action.kind is not ActionKind.DELETE:
             record(_guarded(ctx, action, _apply_shelf))
@@ -189,6 +227,12 @@ def apply_plan(plan: Plan, ctx: ApplyContext) -> list[Outcome]:
             record(_guarded(ctx, action, _apply_chapter))
     for outcome in _apply_pages(ctx, [a for a in by_entity[EntityKind.PAGE] if a.kind is not ActionKind.DELETE]):
         record(outcome)
+    for action in imported:
+        # imported before a page it links to had an id: one more write now that every id is known
+        if action.key in ctx.pending_rewrite:
+            follow_up = _guarded(ctx, action, _rewrite_page)
+            if follow_up.status is OutcomeStatus.FAILED:
+                record(follow_up)
     order = {
         EntityKind.PAGE: 0,
         EntityKind.ATTACHMENT: 0,
@@ -200,6 +244,46 @@ def apply_plan(plan: Plan, ctx: ApplyContext) -> list[Outcome]:
     for action in sorted(deletes, key=lambda a: order[a.entity]):
         record(_guarded(ctx, action, _apply_delete))
     return outcomes
+
+
+def _import_order(ctx: ApplyContext, plan: Plan) -> list[tuple[ImportUnit, list[Action]]]:
+    """The import units with their actions, link targets first where the links allow it (as pages are),
+    and a book's own import before the imports of its other chapters."""
+    units = import_units(ctx.desired, list(plan.actions))
+    if not units:
+        return []
+    routed = {(a.entity, a.key): a for a in plan.actions if a.route is Route.IMPORT}
+    unit_of_page = {key: n for n, unit in enumerate(units) for key in unit.page_keys}
+    book_unit = {unit.key: n for n, unit in enumerate(units) if unit.kind is EntityKind.BOOK}
+    ordered: list[int] = []
+    placed: set[int] = set()
+
+    def place(n: int, trail: frozenset[int]) -> None:
+        if n in placed or n in trail:
+            return
+        unit = units[n]
+        if unit.kind is EntityKind.CHAPTER:
+            parent = book_unit.get(ctx.desired.chapters[unit.key].book_key)
+            if parent is not None:
+                place(parent, trail | {n})
+        for key in unit.page_keys:
+            for target in ctx.desired.pages[key].linked_pages:
+                other = unit_of_page.get(target)
+                if other is not None and other != n:
+                    place(other, trail | {n})
+        placed.add(n)
+        ordered.append(n)
+
+    for n in range(len(units)):
+        place(n, frozenset())
+    result = []
+    for n in ordered:
+        unit = units[n]
+        keys = [(unit.kind, unit.key)]
+        keys += [(EntityKind.CHAPTER, c) for c in unit.chapter_keys]
+        keys += [(EntityKind.PAGE, p) for p in unit.page_keys]
+        result.append((unit, [routed[k] for k in keys if k in routed]))
+    return result
 
 
 def _remember_slugs(ctx: ApplyContext) -> None:
@@ -486,17 +570,8 @@ def _page_payload(
     else:
         current = ctx.revisions.get(page_id, remote.revision_count if remote else 0)
         revision = current + 1
-    tags = [
-        *list(page.tags),
-        (MANAGED_TAG, page.key),
-        (HASH_TAG, content_hash),
-        (REV_TAG, str(revision)),
-        (SYNCED_TAG, ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")),
-    ]
-    if ctx.commit:
-        tags.append((COMMIT_TAG, ctx.commit[:12]))
-    tags.extend(asset_tags)
-    payload: dict[str, Any] = {"name": page.name, "markdown": rendered.markdown or _EMPTY_PAGE, "tags": _tags(tags)}
+    tags = page_write_tags(ctx, page, content_hash, revision, asset_tags)
+    payload: dict[str, Any] = {"name": page.name, "markdown": rendered.markdown or EMPTY_PAGE, "tags": _tags(tags)}
     if with_parent:
         # only the parent key that should change: `book_id` alone would pull a page out of its chapter
         chapter_id = ctx.matching.id_of(EntityKind.CHAPTER, page.chapter_key) if page.chapter_key else None
@@ -511,7 +586,28 @@ def _page_payload(
     return payload
 
 
-def _asset_name(page: DesiredPage, ref: Reference) -> str:
+def page_write_tags(
+    ctx: ApplyContext, page: DesiredPage, content_hash: str, revision: int, asset_tags: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The tags a page is written with, in order: the user's, then ours (the same on both routes)."""
+    tags = [
+        *list(page.tags),
+        (MANAGED_TAG, page.key),
+        (HASH_TAG, content_hash),
+        (REV_TAG, str(revision)),
+        (SYNCED_TAG, ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")),
+    ]
+    if ctx.commit:
+        tags.append((COMMIT_TAG, ctx.commit[:12]))
+    tags.extend(asset_tags)
+    return tags
+
+
+def asset_tag(ref: Reference, sha: str) -> tuple[str, str]:
+    return (ASSET_TAG, f"{sha[:12]} {ref.target}"[:190])
+
+
+def asset_name(page: DesiredPage, ref: Reference) -> str:
     """The name an upload gets in BookStack: its path relative to the page's folder (unique per page)."""
     folder = PurePosixPath(page.key).parent
     try:
@@ -542,7 +638,7 @@ def _sync_assets(
     for ref in refs:
         asset = ctx.tree.assets[ref.target]
         sha = asset.sha256[:12]
-        name = _asset_name(page, ref)
+        name = asset_name(page, ref)
         unchanged = recorded.get(ref.target) == sha
         data = b"" if unchanged else asset.file.read_bytes()
         filename = PurePosixPath(ref.target).name
@@ -567,7 +663,7 @@ def _sync_assets(
                 data = data or asset.file.read_bytes()
                 attachment_id = int(ctx.client.create_attachment(page_id, name, filename=filename, data=data)["id"])
             urls[ref.target] = f"{ctx.client.base_url}/attachments/{attachment_id}"
-        tags.append((ASSET_TAG, f"{sha} {ref.target}"[:190]))
+        tags.append(asset_tag(ref, sha))
     return urls, tags
 
 

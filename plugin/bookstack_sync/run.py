@@ -23,9 +23,10 @@ from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan,
 from .plan import Matching, PlanOptions, plan_sync
 from .remote import fetch_remote
 from .report import ci_context, write_reports
-from .settings import Mode, OnDrift, Settings
+from .settings import ImportMode, Mode, OnDrift, Settings
 from .tree import DocsTree
 from .validate import Validation
+from .zipimport import ZipImporter
 
 # Woodpecker's CI_PIPELINE_EVENT values (pipeline/frontend/metadata/const.go) and what each one does
 _EVENT_MODES = {
@@ -155,6 +156,8 @@ def _sync(
         on_drift=settings.on_drift,
         prune=settings.prune,
         prune_limit=settings.prune_limit,
+        use_import=settings.import_mode is ImportMode.AUTO,
+        import_max_pages=settings.import_max_pages,
     )
     started = time.monotonic()
     plan, matching = plan_sync(desired, remote, render, options)
@@ -181,7 +184,7 @@ def _sync(
         commit=env.get("CI_COMMIT_SHA", ""),
         progress=_progress(log, sum(1 for a in plan.actions if a.kind.writes)),
     )
-    result.outcomes = apply_plan(plan, ctx)
+    result.outcomes = apply_plan(plan, ctx, ZipImporter())
     result.timings["apply"] = round(time.monotonic() - started, 3)
     result.messages.extend(ctx.messages)
     failed = [o for o in result.outcomes if o.status is OutcomeStatus.FAILED]
