@@ -29,7 +29,7 @@ from .desired import (
 )
 from .errors import SyncError
 from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, Route
-from .plan import ImportUnit, Matching, import_units, page_hash, shelf_books_order
+from .plan import ImportUnit, Matching, page_hash, shelf_books_order
 from .remote import RemoteObject, RemoteState
 from .tree import DocsTree
 
@@ -172,6 +172,7 @@ class ImportResult:
 
     outcomes: tuple[Outcome, ...] = ()
     fallback: tuple[Action, ...] = ()  # route=API now; their detail says why
+    follow_ups: tuple[Action, ...] = ()  # writes the import could not do (a page's priority), done with the pages
 
 
 class Importer(Protocol):
@@ -214,6 +215,7 @@ def apply_plan(plan: Plan, ctx: ApplyContext, importer: Importer | None = None) 
             record(outcome)
             if outcome.action.entity is EntityKind.PAGE and outcome.status is OutcomeStatus.CREATED:
                 imported.append(outcome.action)
+        by_entity[EntityKind.PAGE].extend(result.follow_ups)
         for action in result.fallback:
             if action.entity is EntityKind.BOOK:
                 record(_guarded(ctx, action, _apply_book))  # before the shelves, which list it
@@ -249,7 +251,7 @@ def apply_plan(plan: Plan, ctx: ApplyContext, importer: Importer | None = None) 
 def _import_order(ctx: ApplyContext, plan: Plan) -> list[tuple[ImportUnit, list[Action]]]:
     """The import units with their actions, link targets first where the links allow it (as pages are),
     and a book's own import before the imports of its other chapters."""
-    units = import_units(ctx.desired, list(plan.actions))
+    units = ctx.matching.import_units
     if not units:
         return []
     routed = {(a.entity, a.key): a for a in plan.actions if a.route is Route.IMPORT}

@@ -32,12 +32,27 @@ class PlanOptions:
     import_max_pages: int = 300
 
 
+@dataclass(frozen=True)
+class ImportUnit:
+    """One ZIP import: a new book (with its book-level pages and leading chapters), or one new chapter."""
+
+    kind: EntityKind  # BOOK or CHAPTER
+    key: str
+    chapter_keys: tuple[str, ...]  # chapters inside (a book unit), in book order
+    page_keys: tuple[str, ...]  # every page inside, book-level first, then chapter by chapter
+
+    @property
+    def size(self) -> int:
+        return len(self.page_keys)
+
+
 @dataclass
 class Matching:
     """Which remote object each desired key maps to (filled by the planner, extended by apply)."""
 
     ids: dict[tuple[EntityKind, str], int] = field(default_factory=dict)
     adopted: set[tuple[EntityKind, str]] = field(default_factory=set)
+    import_units: list[ImportUnit] = field(default_factory=list)  # the ZIP imports the routed creates form
     duplicates: list[RemoteObject] = field(default_factory=list)  # same key twice: the higher ids
     orphans: list[RemoteObject] = field(default_factory=list)
 
@@ -399,38 +414,6 @@ def version_allows_import(version: str | None) -> bool:
     return parsed is not None and parsed >= IMPORT_MIN_VERSION
 
 
-@dataclass(frozen=True)
-class ImportUnit:
-    """One ZIP import: a new book (with its book-level pages and leading chapters), or one new chapter."""
-
-    kind: EntityKind  # BOOK or CHAPTER
-    key: str
-    chapter_keys: tuple[str, ...]  # chapters inside (a book unit), in book order
-    page_keys: tuple[str, ...]  # every page inside, book-level first, then chapter by chapter
-
-    @property
-    def size(self) -> int:
-        return len(self.page_keys)
-
-
-def import_units(desired: DesiredState, actions: list[Action]) -> list[ImportUnit]:
-    """The units the routed actions of ``actions`` form (what the planner decided, for apply)."""
-    routed = {(a.entity, a.key) for a in actions if a.route is Route.IMPORT}
-    units: list[ImportUnit] = []
-    for book in desired.books.values():
-        chapters = [c for c in _chapters_of(desired, book.key) if (EntityKind.CHAPTER, c) in routed]
-        if (EntityKind.BOOK, book.key) in routed:
-            pages = [p for p in _pages_of(desired, book.key, None) if (EntityKind.PAGE, p) in routed]
-            for chapter in chapters:
-                pages += [p for p in _pages_of(desired, book.key, chapter) if (EntityKind.PAGE, p) in routed]
-            units.append(ImportUnit(EntityKind.BOOK, book.key, tuple(chapters), tuple(pages)))
-        else:
-            for chapter in chapters:
-                pages = [p for p in _pages_of(desired, book.key, chapter) if (EntityKind.PAGE, p) in routed]
-                units.append(ImportUnit(EntityKind.CHAPTER, chapter, (), tuple(pages)))
-    return units
-
-
 def _chapters_of(desired: DesiredState, book_key: str) -> list[str]:
     chapters = [c for c in desired.chapters.values() if c.book_key == book_key]
     return [c.key for c in sorted(chapters, key=lambda c: (c.priority, c.key))]
@@ -523,6 +506,7 @@ def plan_routes(
                 if book_id is not None and o.book_id == book_id and (kind is EntityKind.CHAPTER or o.chapter_id is None)
             ]
             next_top[book_key] = max([*top, 1]) + 1  # BookContents::getLastPriority + 1 (zip-import §7)
+        matching.import_units.append(ImportUnit(EntityKind.CHAPTER, chapter_key, (), tuple(pages)))
         landing[(EntityKind.CHAPTER, chapter_key)] = next_top[book_key]
         next_top[book_key] += 1
         for position, page in enumerate(pages, start=1):
@@ -555,6 +539,8 @@ def plan_routes(
             else:
                 routed.extend(keys)
                 books_imported.append(book.key)
+                unit_pages = [key for kind, key in keys if kind is EntityKind.PAGE]
+                matching.import_units.append(ImportUnit(EntityKind.BOOK, book.key, tuple(inside), tuple(unit_pages)))
                 # a new book's first child gets 2, the next 3, ...; pages in a new chapter 1, 2, ...
                 top = sorted(
                     [(desired.pages[p].priority, 1, p, EntityKind.PAGE) for p in book_pages]

@@ -184,9 +184,12 @@ def _sync(
         commit=env.get("CI_COMMIT_SHA", ""),
         progress=_progress(log, sum(1 for a in plan.actions if a.kind.writes)),
     )
-    result.outcomes = apply_plan(plan, ctx, ZipImporter())
+    try:
+        result.outcomes = apply_plan(plan, ctx, ZipImporter())
+    finally:
+        # warnings gathered before a run-stopping error (a refused permission) are reported too
+        result.messages.extend(ctx.messages)
     result.timings["apply"] = round(time.monotonic() - started, 3)
-    result.messages.extend(ctx.messages)
     failed = [o for o in result.outcomes if o.status is OutcomeStatus.FAILED]
     if failed:
         result.exit_code = ExitCode.SYNC_FAILED

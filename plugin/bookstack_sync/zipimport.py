@@ -55,7 +55,7 @@ from .bookstack.errors import (
 )
 from .content import Reference, RefKind, render_page
 from .desired import HASH_TAG, MANAGED_TAG, DesiredState
-from .model import Action, EntityKind, Outcome, OutcomeStatus, Route
+from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Route
 from .plan import IMPORT_TEXT_LIMIT, ImportUnit, Matching, page_hash, parse_version
 from .remote import RemoteObject
 from .tree import DocsTree
@@ -411,7 +411,8 @@ class ZipImporter:
             self._delete(ctx, import_id)
             return self._failed(ctx, unit, actions, f"the run failed: {_said(exc)}")
         self.imported.append((unit.kind, unit.key))
-        return ImportResult(outcomes=tuple(self._learn(ctx, unit, actions, built, created)))
+        outcomes, follow_ups = self._learn(ctx, unit, actions, built, created)
+        return ImportResult(outcomes=tuple(outcomes), follow_ups=tuple(follow_ups))
 
     def _run(self, ctx: ApplyContext, unit: ImportUnit, import_id: int) -> dict[str, Any]:
         """POST the run; after a lost answer, look for what it made before running it again."""
@@ -441,7 +442,7 @@ class ZipImporter:
 
     def _learn(
         self, ctx: ApplyContext, unit: ImportUnit, actions: list[Action], built: BuiltImport, created: dict[str, Any]
-    ) -> list[Outcome]:
+    ) -> tuple[list[Outcome], list[Action]]:
         """Map what the import made to source keys (one tag search), remember the ids, fix what the
         import cannot do (a chapter appended in the wrong place)."""
         root_id = int(created["id"])
@@ -467,6 +468,7 @@ class ZipImporter:
                     found[(kind, key)] = hit
                     break
         outcomes: list[Outcome] = []
+        follow_ups: list[Action] = []
         self._check_predictions(ctx, built, found)
         for action in actions:
             entity_key = (action.entity, action.key)
@@ -487,11 +489,26 @@ class ZipImporter:
             if action.entity is EntityKind.CHAPTER:
                 ctx.slugs[entity_key] = str(match.get("slug", ""))
                 url = slug_folder_url(ctx.client.base_url, ctx.slugs, action.key)
-            else:
-                self._remember_page(ctx, action.key, obj_id, match, built)
-                url = f"{ctx.client.base_url}/link/{obj_id}"
-            outcomes.append(Outcome(action, OutcomeStatus.CREATED, obj_id, url))
-        return outcomes
+                outcomes.append(self._fix_chapter_priority(ctx, action, obj_id, url))
+                continue
+            self._remember_page(ctx, action.key, obj_id, match, built)
+            if "priority" in action.changes:
+                # the renumbered place is wrong among siblings made another way: a page write (a
+                # priority alone still makes a revision, so the tags go with it: apply's REORDER)
+                follow_ups.append(
+                    Action(
+                        ActionKind.REORDER,
+                        EntityKind.PAGE,
+                        action.key,
+                        action.name,
+                        obj_id,
+                        ("priority",),
+                        "put in its place after the ZIP import",
+                        Route.IMPORT,
+                    )
+                )
+            outcomes.append(Outcome(action, OutcomeStatus.CREATED, obj_id, f"{ctx.client.base_url}/link/{obj_id}"))
+        return outcomes, follow_ups
 
     def _check_predictions(
         self, ctx: ApplyContext, built: BuiltImport, found: dict[tuple[EntityKind, str], dict[str, Any]]
@@ -514,22 +531,26 @@ class ZipImporter:
             "written once more to correct their links"
         )
         ctx.messages.append(message)
-        log.warning("%s", message)
 
     def _root_outcome(self, ctx: ApplyContext, action: Action, created: dict[str, Any]) -> Outcome:
         obj_id = int(created["id"])
-        kind = EntityKind.BOOK if action.entity is EntityKind.BOOK else EntityKind.CHAPTER
-        if kind is EntityKind.CHAPTER and "priority" in action.changes:
-            # appended after everything in the book (zip-import §7); the planner found that out of order
-            wanted = ctx.desired.chapters[action.key].priority
+        url = slug_folder_url(ctx.client.base_url, ctx.slugs, action.key)
+        if action.entity is EntityKind.CHAPTER:
+            return self._fix_chapter_priority(ctx, action, obj_id, url)
+        return Outcome(action, OutcomeStatus.CREATED, obj_id, url)
+
+    def _fix_chapter_priority(self, ctx: ApplyContext, action: Action, obj_id: int, url: str | None) -> Outcome:
+        """A chapter import is appended after everything in the book, and a book import renumbers
+        (zip-import §7): where the planner found that out of order, set the desired priority."""
+        if "priority" in action.changes:
             try:
-                ctx.client.update("chapters", obj_id, {"priority": wanted})
+                ctx.client.update("chapters", obj_id, {"priority": ctx.desired.chapters[action.key].priority})
+            except (AuthenticationError, PermissionDeniedError):
+                raise
             except BookStackError as exc:
-                ctx.failed_keys.add((kind, action.key))
-                return Outcome(action, OutcomeStatus.FAILED, obj_id, None, f"imported, but its priority: {exc}")
-        return Outcome(
-            action, OutcomeStatus.CREATED, obj_id, slug_folder_url(ctx.client.base_url, ctx.slugs, action.key)
-        )
+                ctx.failed_keys.add((EntityKind.CHAPTER, action.key))
+                return Outcome(action, OutcomeStatus.FAILED, obj_id, None, f"imported, but not put in its place: {exc}")
+        return Outcome(action, OutcomeStatus.CREATED, obj_id, url)
 
     def _remember_page(
         self, ctx: ApplyContext, key: str, page_id: int, hit: dict[str, Any], built: BuiltImport
@@ -564,14 +585,13 @@ class ZipImporter:
     def _refused(self, ctx: ApplyContext, actions: list[Action], exc: PermissionDeniedError) -> ImportResult:
         self.disabled = PERMISSION_MESSAGE
         if PERMISSION_MESSAGE not in ctx.messages:
-            ctx.messages.append(PERMISSION_MESSAGE)
-            log.warning("%s (%s)", PERMISSION_MESSAGE, _said(exc))
+            ctx.messages.append(PERMISSION_MESSAGE)  # shown once, with the run's other warnings
+            log.info("ZIP import refused: %s", _said(exc))
         return _fall_back(actions, "no content-import permission")
 
     def _failed(self, ctx: ApplyContext, unit: ImportUnit, actions: list[Action], why: str) -> ImportResult:
         message = f"ZIP import of {unit.kind.value} {unit.key}: {why}; created object by object instead"
-        ctx.messages.append(message)
-        log.warning("%s", message)
+        ctx.messages.append(message)  # shown with the run's other warnings
         return _fall_back(actions, f"ZIP import failed: {why}")
 
 
