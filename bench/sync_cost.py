@@ -2,7 +2,9 @@
 
 Builds the 1,000-page tree (4 shelves, 20 books, 100 chapters) with ``bench/gen_tree.py`` and runs the
 plugin's entrypoint for: the initial sync into an empty BookStack, a no-op run, one page edited, 10% of
-the pages edited, and a manual full resync. Request counts are what matter (BookStack allows 180 a
+the pages edited, and a manual full resync (with ``--import-mode``, default ``never``); then, on a fresh
+fake, the initial sync via ZIP import (``import: auto``) and the no-op run after it, naming the books
+that went by import. Request counts are what matter (BookStack allows 180 a
 minute by default and a real server spends ~300 ms on each); wall time on loopback is printed too.
 Prints figures; not a test.
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
 import platform
 import sys
@@ -40,7 +43,7 @@ def _edit(docs: Path, fraction: float) -> int:
 
 
 def _run(
-    fake: FakeBookStack, docs: Path, workspace: Path, event: str, import_mode: str
+    fake: FakeBookStack, docs: Path, workspace: Path, event: str, import_mode: str, report: str = ""
 ) -> tuple[int, Counter[str], float]:
     fake.requests.clear()
     environ = {
@@ -51,7 +54,7 @@ def _run(
         "PLUGIN_TOKEN_SECRET": fake.token_secret,
         "PLUGIN_DOCS_DIR": str(docs),
         "PLUGIN_RATE_LIMIT": "0",
-        "PLUGIN_REPORT": "",
+        "PLUGIN_REPORT": report,
         "PLUGIN_SUMMARY": "",
         "PLUGIN_IMPORT": import_mode,
         "PLUGIN_LOG_LEVEL": "error",
@@ -101,7 +104,37 @@ def main() -> int:
             code, counts, elapsed = _run(fake, docs, workspace, event, args.import_mode)
             total = counts["read"] + counts["write"]
             print(f"{label:28} {code:>4} {total:>9} {counts['read']:>6} {counts['write']:>7} {elapsed:>8.2f}")
+        with FakeBookStack() as fresh:
+            docs = generate_tree(
+                workspace / "docs-import",
+                args.shelves,
+                args.books_per_shelf,
+                args.chapters_per_book,
+                args.pages_per_chapter,
+            )
+            report = workspace / "import-report.json"
+            for label in ("initial sync via import", "no-op after import"):
+                code, counts, elapsed = _run(fresh, docs, workspace, "push", "auto", str(report))
+                total = counts["read"] + counts["write"]
+                print(f"{label:28} {code:>4} {total:>9} {counts['read']:>6} {counts['write']:>7} {elapsed:>8.2f}")
+                if label == "initial sync via import":
+                    by_route = _book_routes(report)
+        imported = sorted(key for key, route in by_route.items() if route == "import")
+        others = sorted(key for key, route in by_route.items() if route != "import")
+        print(f"books by ZIP import: {len(imported)} of {len(by_route)}: {', '.join(imported)}")
+        if others:
+            print(f"books object by object: {', '.join(others)}")
     return 0
+
+
+def _book_routes(report: Path) -> dict[str, str]:
+    """Book key -> route of its create, from the run's JSON report."""
+    data = json.loads(report.read_text(encoding="utf-8"))
+    return {
+        o["key"]: o["route"]
+        for o in data["outcomes"]
+        if o["entity"] == "book" and o["kind"] == "create" and o["status"] == "created"
+    }
 
 
 if __name__ == "__main__":
