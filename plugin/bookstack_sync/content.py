@@ -335,9 +335,9 @@ def _title_cut(page: PageSource, strip_title_heading: bool) -> int:
     first: HeadingBlock | None = result.first_block
     if first is None or first.level != 1:
         return 0
-    plain = _heading_plain_text(result.skeleton)
     title = _norm_title(page.title)
-    if _norm_title(first.text) != title and _norm_title(plain) != title:
+    # the rendered text (the skeleton) only when the source differs, e.g. "# *Setup*" for "Setup"
+    if _norm_title(first.text) != title and _norm_title(_heading_plain_text(result.skeleton)) != title:
         return 0
     return first.end
 

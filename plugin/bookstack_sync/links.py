@@ -53,28 +53,55 @@ class HeadingBlock:
     top_level: bool  # a child of the document, not inside a block quote or list
 
 
-@dataclass(frozen=True)
 class Scan:
-    destinations: tuple[Destination, ...]
-    headings: tuple[HeadingBlock, ...]
-    first_block: HeadingBlock | None  # the document's first block when it is a heading
-    skeleton: str  # HTML with the text content and element structure BookStack would render
+    """What :func:`scan` found in a text. The skeleton is rendered on first use: most callers never need it."""
+
+    __slots__ = ("_skeleton", "_text", "destinations", "first_block", "headings")
+
+    def __init__(
+        self,
+        destinations: tuple[Destination, ...],
+        headings: tuple[HeadingBlock, ...],
+        first_block: HeadingBlock | None,
+        text: str,
+    ) -> None:
+        self.destinations = destinations
+        self.headings = headings
+        self.first_block = first_block  # the document's first block when it is a heading
+        self._text = text
+        self._skeleton: str | None = None
+
+    @property
+    def skeleton(self) -> str:
+        """HTML with the text content and element structure BookStack would render."""
+        if self._skeleton is None:
+            self._skeleton = _skeleton(self._text)
+        return self._skeleton
+
+    def __repr__(self) -> str:
+        return f"Scan(destinations={self.destinations!r}, headings={self.headings!r}, first_block={self.first_block!r})"
 
 
 def scan(text: str) -> Scan:
-    """Scan Markdown ``text`` (LF line ends) once."""
+    """Scan Markdown ``text`` (LF line ends): destinations and headings now, the skeleton when asked for."""
     blocks = _BlockParser(text).parse()
     inline = _InlineContext(text, blocks.definitions)
-    parts: list[str] = []
     headings: list[HeadingBlock] = []
     for block in blocks.root.children:
-        parts.append(_render(block, inline, headings, top=True))
+        _collect(block, inline, headings, top=True)
     first = blocks.root.children[0] if blocks.root.children else None
     first_heading = headings[0] if first is not None and first.kind is _Kind.HEADING and headings else None
     if first_heading is not None and not first_heading.top_level:
         first_heading = None
     dests = sorted(blocks.definition_dests + inline.destinations, key=lambda d: d.start)
-    return Scan(tuple(dests), tuple(headings), first_heading, "\n".join(parts))
+    return Scan(tuple(dests), tuple(headings), first_heading, text)
+
+
+def _skeleton(text: str) -> str:
+    blocks = _BlockParser(text).parse()
+    inline = _InlineContext(text, blocks.definitions)
+    headings: list[HeadingBlock] = []
+    return "\n".join(_render(block, inline, headings, top=True) for block in blocks.root.children)
 
 
 # ------------------------------------------------------------------------------------------- blocks
@@ -877,6 +904,7 @@ _INLINE_HTML = re.compile(
     re.S,
 )
 _INLINE_SPECIAL = re.compile(r"[\\`<!\[*_~\n]")
+_DEST_SPECIAL = re.compile(r"[\\`<!\[]")  # what can start an escape, code span, tag, link or image
 _TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)")
 _ATTR = re.compile(r"""\s([A-Za-z_:][A-Za-z0-9_.:-]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
 _LINK_ATTRS = {"a": "href", "img": "src"}
@@ -959,6 +987,75 @@ class _InlineContext:
 
     def render_span(self, start: int, end: int) -> str:
         return self.render([_Line(start, end, start)])
+
+    def collect(self, lines: list[_Line]) -> None:
+        """The destinations :meth:`render` would find in ``lines``, without rendering anything."""
+        if not lines:
+            return
+        text, first, last = self.text, lines[0].start, lines[-1].end
+        # every destination starts at a '[' (links, images) or a '<' (raw HTML): none, nothing to do
+        if text.find("[", first, last) < 0 and text.find("<", first, last) < 0:
+            return
+        joined, starts = _join_lines(text, lines)
+        dests, _ = self._dests(joined, 0, len(joined.rstrip(" \t")), starts)
+        self.destinations.extend(dests)
+
+    def collect_span(self, start: int, end: int) -> None:
+        self.collect([_Line(start, end, start)])
+
+    def _dests(self, s: str, start: int, end: int, starts: list[tuple[int, int]]) -> tuple[list[Destination], bool]:
+        """:meth:`_parse` without the HTML: the same walk over what can hold a destination, the rest skipped."""
+        dests: list[Destination] = []
+        has_link = False
+        if s.find("[", start, end) < 0 and s.find("<", start, end) < 0:
+            return dests, has_link
+        i = start
+        while i < end:
+            ch = s[i]
+            if ch == "\\":
+                i += 2 if i + 1 < end and (s[i + 1] in _ESCAPABLE or s[i + 1] == "\n") else 1
+                continue
+            if ch == "`":
+                run = _run_length(s, i, end, "`")
+                close = _find_code_close(s, i + run, end, run)
+                i = i + run if close is None else close + run
+                continue
+            if ch == "<":
+                m = _AUTOLINK_URI.match(s, i, end) or _AUTOLINK_EMAIL.match(s, i, end)
+                if m:
+                    i = m.end()
+                    continue
+                m = _INLINE_HTML.match(s, i, end)
+                if m:
+                    raw = m.group(0)
+                    for d in html_tag_destinations(raw, i):
+                        dests.append(
+                            Destination(_map(starts, d.start), _map(starts, d.end), d.url, d.form, d.image, d.quote)
+                        )
+                    if raw.startswith("<a") or raw.startswith("<A"):
+                        has_link = True
+                    i = m.end()
+                    continue
+                i += 1
+                continue
+            if ch == "[" or (ch == "!" and i + 1 < end and s[i + 1] == "["):
+                image = ch == "!"
+                result = self._try_link(s, i + (1 if image else 0), end, starts, image, render=False)
+                if result is not None:
+                    link_end, _inner_html, inner_dests, own = result
+                    if not image:
+                        dests.extend(inner_dests)
+                        has_link = True
+                    if own is not None:
+                        dests.append(own)
+                    i = link_end
+                    continue
+                i += 2 if image else 1
+                continue
+            # anything else only renders: skip to the next character that can start a code span, tag or link
+            special = _DEST_SPECIAL.search(s, i + 1, end)
+            i = end if special is None else special.start()
+        return dests, has_link
 
     # s: the joined text; positions map back through starts
     def _parse(
@@ -1079,7 +1176,7 @@ class _InlineContext:
         return "".join(tokens), dests, has_link
 
     def _try_link(
-        self, s: str, i: int, end: int, starts: list[tuple[int, int]], image: bool
+        self, s: str, i: int, end: int, starts: list[tuple[int, int]], image: bool, *, render: bool = True
     ) -> tuple[int, str, list[Destination], Destination | None] | None:
         """A link or image whose ``[`` is at ``i``: (end, text html, destinations inside, own destination)."""
         close = _find_bracket_close(s, i + 1, end)
@@ -1117,7 +1214,11 @@ class _InlineContext:
             link_end = close + 1
         if link_end is None:
             return None
-        inner_html, inner_dests, inner_link = self._parse(s, i + 1, close, starts)
+        if render:
+            inner_html, inner_dests, inner_link = self._parse(s, i + 1, close, starts)
+        else:
+            inner_html = ""
+            inner_dests, inner_link = self._dests(s, i + 1, close, starts)
         if inner_link and not image:
             return None  # links may not contain links: the inner one wins, this bracket is text
         if image:
@@ -1222,14 +1323,41 @@ def _escape_text(s: str) -> str:
 # ------------------------------------------------------------------------------------------ render
 
 
+def _heading(block: _Block, text: str, top: bool) -> HeadingBlock:
+    source = "\n".join(text[ln.start : ln.end] for ln in block.lines).strip()
+    return HeadingBlock(block.level, block.span_start, _line_end(text, block.span_end), source, top)
+
+
+def _collect(block: _Block, inline: _InlineContext, headings: list[HeadingBlock], *, top: bool) -> None:
+    """:func:`_render`'s walk for destinations and headings only: what every scan needs."""
+    kind = block.kind
+    text = inline.text
+    if kind is _Kind.PARAGRAPH:
+        inline.collect(block.lines)
+    elif kind is _Kind.HEADING:
+        headings.append(_heading(block, text, top))
+        inline.collect(block.lines)
+    elif kind is _Kind.HTML:
+        if block.lines:
+            inline.destinations.extend(html_block_destinations(text, block.lines[0].start, block.lines[-1].end))
+    elif kind is _Kind.TABLE:
+        assert block.header is not None
+        for row in (block.header, *block.rows):
+            if text.find("[", row.start, row.end) >= 0 or text.find("<", row.start, row.end) >= 0:
+                for a, b in _cell_spans(text, row):
+                    inline.collect_span(a, b)
+    elif kind in _CONTAINERS:
+        for child in block.children:
+            _collect(child, inline, headings, top=False)
+
+
 def _render(block: _Block, inline: _InlineContext, headings: list[HeadingBlock], *, top: bool) -> str:
     kind = block.kind
     text = inline.text
     if kind is _Kind.PARAGRAPH:
         return "<p>" + inline.render(block.lines) + "</p>"
     if kind is _Kind.HEADING:
-        source = "\n".join(text[ln.start : ln.end] for ln in block.lines).strip()
-        headings.append(HeadingBlock(block.level, block.span_start, _line_end(text, block.span_end), source, top))
+        headings.append(_heading(block, text, top))
         return f'<h{block.level} data-md-heading="">' + inline.render(block.lines) + f"</h{block.level}>"
     if kind in (_Kind.FENCED, _Kind.INDENTED):
         lines = [text[ln.start : ln.end] for ln in block.lines]
