@@ -135,6 +135,19 @@ def _container_action(
     return Action(ActionKind.UNCHANGED, kind, key, name, obj.id)
 
 
+def _text_changes(obj: RemoteObject | None, name: str, description: str) -> list[str]:
+    """Which of name and description differ. BookStack derives the plain description from its HTML
+    copy, so line breaks may come back as other whitespace: compare the words."""
+    if obj is None:
+        return []
+    changes = []
+    if obj.name != name:
+        changes.append("name")
+    if obj.description.split() != description.split():
+        changes.append("description")
+    return changes
+
+
 def _plan_containers(
     desired: DesiredState, remote: RemoteState, options: PlanOptions, matching: Matching, actions: list[Action]
 ) -> None:
@@ -143,35 +156,21 @@ def _plan_containers(
     chapters = list(remote.of(EntityKind.CHAPTER).values())
     for shelf in desired.shelves.values():
         obj = _match_container(EntityKind.SHELF, shelf.key, shelf.name, remote, shelves, options, matching)
-        changes = []
-        if obj is not None:
-            if obj.name != shelf.name:
-                changes.append("name")
-            if obj.description.strip() != shelf.description:
-                changes.append("description")
+        changes = _text_changes(obj, shelf.name, shelf.description)
         actions.append(_container_action(EntityKind.SHELF, shelf.key, shelf.name, obj, changes, matching))
     for book in desired.books.values():
         shelf_id = matching.id_of(EntityKind.SHELF, book.shelf_key)
         on_shelf = set(remote.shelf_books.get(shelf_id, [])) if shelf_id else set()
         candidates = [b for b in books.values() if b.id in on_shelf]
         obj = _match_container(EntityKind.BOOK, book.key, book.name, remote, candidates, options, matching)
-        changes = []
-        if obj is not None:
-            if obj.name != book.name:
-                changes.append("name")
-            if obj.description.strip() != book.description:
-                changes.append("description")
+        changes = _text_changes(obj, book.name, book.description)
         actions.append(_container_action(EntityKind.BOOK, book.key, book.name, obj, changes, matching))
     for chapter in desired.chapters.values():
         book_id = matching.id_of(EntityKind.BOOK, chapter.book_key)
         candidates = [c for c in chapters if book_id is not None and c.book_id == book_id]
         obj = _match_container(EntityKind.CHAPTER, chapter.key, chapter.name, remote, candidates, options, matching)
-        changes = []
+        changes = _text_changes(obj, chapter.name, chapter.description)
         if obj is not None:
-            if obj.name != chapter.name:
-                changes.append("name")
-            if obj.description.strip() != chapter.description:
-                changes.append("description")
             if obj.priority != chapter.priority:
                 changes.append("priority")
             if book_id is not None and obj.book_id != book_id:

@@ -1,0 +1,169 @@
+"""The planner on its own: a snapshot of BookStack taken after a real sync (into the fake), then changed
+in memory the way people and other runs change BookStack, then planned again. No request is made by
+``plan_sync`` itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bookstack_sync.apply import canonical_markdown
+from bookstack_sync.bookstack import BookStackClient
+from bookstack_sync.cli import main
+from bookstack_sync.desired import DesiredPage, DesiredState, build_desired
+from bookstack_sync.model import ActionKind, EntityKind, Plan
+from bookstack_sync.plan import Matching, PlanOptions, plan_sync, shelf_books_order
+from bookstack_sync.remote import RemoteState, fetch_remote
+from bookstack_sync.settings import OnDrift
+from bookstack_sync.tree import DocsTree
+from bookstack_sync.validate import validate_docs
+from tests.e2e.conftest import Docs, standard_docs
+from tests.fake_bookstack import FakeBookStack
+
+
+class Snapshot:
+    def __init__(self, docs: Docs, fake: FakeBookStack) -> None:
+        self.docs = docs
+        self.fake = fake
+
+    def desired(self) -> tuple[DesiredState, DocsTree]:
+        validation = validate_docs(self.docs.docs_dir, self.docs.docs_dir / "bookstack" / "bookstack-structure.yaml")
+        assert validation.structure is not None and validation.tree is not None and not validation.failed()
+        return build_desired(validation.structure, validation.tree), validation.tree
+
+    def remote(self, desired: DesiredState) -> RemoteState:
+        with BookStackClient(self.fake.url, self.fake.token_id, self.fake.token_secret, rate_limit=0) as client:
+            return fetch_remote(
+                client, shelf_names={s.name for s in desired.shelves.values()}, shelf_keys=set(desired.shelves)
+            )
+
+    def plan(self, remote: RemoteState | None = None, **options: object) -> tuple[Plan, Matching]:
+        desired, tree = self.desired()
+        remote = remote if remote is not None else self.remote(desired)
+
+        def render(page: DesiredPage, matching: Matching) -> str | None:
+            return canonical_markdown(page, matching, tree, desired, strip_title_heading=True)
+
+        return plan_sync(desired, remote, render, PlanOptions(**options))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path) -> Iterator[Snapshot]:
+    with FakeBookStack() as fake:
+        docs = standard_docs(tmp_path, "p")
+        env = {
+            "CI_PIPELINE_EVENT": "push",
+            "PLUGIN_URL": fake.url,
+            "PLUGIN_TOKEN_ID": fake.token_id,
+            "PLUGIN_TOKEN_SECRET": fake.token_secret,
+            "PLUGIN_DOCS_DIR": str(docs.docs_dir),
+            "PLUGIN_RATE_LIMIT": "0",
+            "PLUGIN_REPORT": "",
+            "PLUGIN_SUMMARY": "",
+        }
+        assert main([], env) == 0
+        yield Snapshot(docs, fake)
+
+
+def kinds(plan: Plan) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for action in plan.actions:
+        if action.kind is not ActionKind.UNCHANGED:
+            found.setdefault(action.kind.value, []).append(f"{action.entity.value}:{action.key}")
+    return found
+
+
+def test_into_an_empty_bookstack_everything_is_created(tmp_path: Path) -> None:
+    with FakeBookStack() as fake:
+        snap = Snapshot(standard_docs(tmp_path, "p"), fake)
+        plan, _ = snap.plan()
+    counts = plan.counts()
+    assert counts == {"create": 2 + 3 + 4 + 7}
+
+
+def test_after_a_sync_nothing_changes(snapshot: Snapshot) -> None:
+    plan, _ = snapshot.plan()
+    assert kinds(plan) == {}
+
+
+def test_description_whitespace_from_bookstack_is_not_a_change(snapshot: Snapshot) -> None:
+    desired, _ = snapshot.desired()
+    remote = snapshot.remote(desired)
+    shelf = next(o for o in remote.of(EntityKind.SHELF).values() if o.key == "p-eng")
+    shelf.description = "How  we\nbuild things "
+    plan, _ = snapshot.plan(remote)
+    assert kinds(plan) == {}
+    shelf.description = "How we build other things"
+    plan, _ = snapshot.plan(remote)
+    assert kinds(plan) == {"update": ["shelf:p-eng"]}
+
+
+def test_a_person_edit_is_drift_and_the_option_decides(snapshot: Snapshot) -> None:
+    desired, _ = snapshot.desired()
+    remote = snapshot.remote(desired)
+    page = next(o for o in remote.of(EntityKind.PAGE).values() if o.key == "p-eng/guide/practice/01-style.md")
+    page.revision_count += 1
+    overwrite, _ = snapshot.plan(remote)
+    assert kinds(overwrite) == {"update": ["page:p-eng/guide/practice/01-style.md"]}
+    assert "drift" in next(a for a in overwrite.actions if a.kind is ActionKind.UPDATE).detail
+    for policy in (OnDrift.SKIP, OnDrift.FAIL):
+        plan, _ = snapshot.plan(remote, on_drift=policy)
+        assert kinds(plan) == {"drift": ["page:p-eng/guide/practice/01-style.md"]}
+
+
+def test_a_tag_missing_from_bookstack_is_a_content_change(snapshot: Snapshot) -> None:
+    desired, _ = snapshot.desired()
+    remote = snapshot.remote(desired)
+    page = next(o for o in remote.of(EntityKind.PAGE).values() if o.key == "p-team/handbook/onboarding/01-welcome.md")
+    page.tags = [t for t in page.tags if t["name"] != "bookstack-sync-hash"]
+    plan, _ = snapshot.plan(remote)
+    action = next(a for a in plan.actions if a.key == "p-team/handbook/onboarding/01-welcome.md")
+    assert action.kind is ActionKind.UPDATE and action.changes == ("content",)
+
+
+def test_a_gone_source_is_an_orphan_and_prune_deletes_it(snapshot: Snapshot) -> None:
+    snapshot.docs.path("eng/ops/runbooks/01-restart.md").unlink()
+    plan, _ = snapshot.plan()
+    assert kinds(plan) == {"orphan": ["page:p-eng/ops/runbooks/01-restart.md"]}
+    plan, _ = snapshot.plan(prune=True)
+    assert kinds(plan) == {"delete": ["page:p-eng/ops/runbooks/01-restart.md"]}
+
+
+def test_duplicates_from_concurrent_runs_keep_the_lowest_id(snapshot: Snapshot) -> None:
+    desired, _ = snapshot.desired()
+    remote = snapshot.remote(desired)
+    original = next(o for o in remote.of(EntityKind.PAGE).values() if o.key == "p-eng/guide/practice/01-style.md")
+    twin = type(original)(**{**original.__dict__, "id": original.id + 1000, "tags": list(original.tags)})
+    remote.of(EntityKind.PAGE)[twin.id] = twin
+    plan, matching = snapshot.plan(remote)
+    assert matching.id_of(EntityKind.PAGE, "p-eng/guide/practice/01-style.md") == original.id
+    deletes = [a for a in plan.actions if a.kind is ActionKind.DELETE]
+    assert [(a.remote_id, "duplicate" in a.detail) for a in deletes] == [(twin.id, True)]
+
+
+def test_an_unmanaged_page_of_the_same_name_is_adopted_unless_told_not_to(snapshot: Snapshot) -> None:
+    desired, _ = snapshot.desired()
+    remote = snapshot.remote(desired)
+    page = next(o for o in remote.of(EntityKind.PAGE).values() if o.key == "p-eng/guide/practice/02-review.md")
+    page.tags = []  # as if a person had made it by hand
+    plan, _ = snapshot.plan(remote)
+    assert kinds(plan) == {"adopt": ["page:p-eng/guide/practice/02-review.md"]}
+    plan, _ = snapshot.plan(remote, adopt=False)
+    assert kinds(plan) == {"create": ["page:p-eng/guide/practice/02-review.md"]}
+
+
+@pytest.mark.parametrize(
+    ("managed", "current", "expected"),
+    [
+        ([1, 2], [], [1, 2]),
+        ([1, 2], [9, 2, 1], [1, 2, 9]),
+        ([2, 1], [1, 8, 2, 9], [2, 1, 8, 9]),
+        ([], [5, 4], [5, 4]),
+    ],
+)
+def test_shelf_order_keeps_other_books_after_the_managed_ones(
+    managed: list[int], current: list[int], expected: list[int]
+) -> None:
+    assert shelf_books_order(managed, current) == expected
