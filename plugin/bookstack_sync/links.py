@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
@@ -82,8 +84,63 @@ class Scan:
         return f"Scan(destinations={self.destinations!r}, headings={self.headings!r}, first_block={self.first_block!r})"
 
 
+class _ScanCache:
+    """The latest scans by text, least recently used dropped first, bounded by entries and total characters.
+
+    One run scans the same text several times: a page for its own links and again as the target of
+    another page's ``#fragment``; validation, ``find_references`` and ``render_page`` during a sync.
+    """
+
+    def __init__(self, max_entries: int, max_chars: int) -> None:
+        self.max_entries = max_entries
+        self.max_chars = max_chars
+        self.chars = 0
+        self.entries: OrderedDict[str, Scan] = OrderedDict()
+        self.lock = threading.Lock()  # apply renders pages from worker threads
+
+    def get(self, text: str) -> Scan | None:
+        with self.lock:
+            found = self.entries.get(text)
+            if found is not None:
+                self.entries.move_to_end(text)
+            return found
+
+    def put(self, text: str, result: Scan) -> None:
+        if len(text) > self.max_chars // 8:
+            return  # a huge text would push out everything else
+        with self.lock:
+            if text in self.entries:
+                return
+            self.entries[text] = result
+            self.chars += len(text)
+            while len(self.entries) > self.max_entries or self.chars > self.max_chars:
+                old, _ = self.entries.popitem(last=False)
+                self.chars -= len(old)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.chars = 0
+
+
+# about 10 MB at most: a 4,000-page tree of ordinary pages is scanned once per run
+_CACHE = _ScanCache(max_entries=4096, max_chars=4_000_000)
+
+
 def scan(text: str) -> Scan:
-    """Scan Markdown ``text`` (LF line ends): destinations and headings now, the skeleton when asked for."""
+    """Scan Markdown ``text`` (LF line ends): destinations and headings now, the skeleton when asked for.
+
+    Results are shared through a small cache keyed by the text; a :class:`Scan` is never modified
+    (its skeleton is computed once, from the same text).
+    """
+    found = _CACHE.get(text)
+    if found is None:
+        found = _scan(text)
+        _CACHE.put(text, found)
+    return found
+
+
+def _scan(text: str) -> Scan:
     blocks = _BlockParser(text).parse()
     inline = _InlineContext(text, blocks.definitions)
     headings: list[HeadingBlock] = []
