@@ -322,15 +322,21 @@ class _Prepared:
     prefix_line: int  # file line reported for references in the generated part
 
 
+_BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")
+_BLANK_LINE = re.compile(r"\n[ \t]*(?:\n|$)")
+
+
 def _title_cut(page: PageSource, strip_title_heading: bool) -> int:
     """Offset in the body after a leading H1 equal to the title (0 when there is none to drop)."""
     if not strip_title_heading or not page.title:
         return 0
     # the first block ends at the first blank line at the latest: scanning up to there is enough
-    lead = re.match(r"(?:[ \t]*\n)*", page.body)
+    lead = _BLANK_LINES.match(page.body)
     assert lead is not None
-    gap = re.search(r"\n[ \t]*(?:\n|$)", page.body[lead.end() :])
-    chunk = page.body if gap is None else page.body[: lead.end() + gap.end()]
+    gap = _BLANK_LINE.search(page.body, lead.end())
+    chunk = page.body if gap is None else page.body[: gap.end()]
+    if "#" not in chunk and "=" not in chunk:
+        return 0  # an H1 is "# ..." or underlined with "="
     result = scan(chunk)
     first: HeadingBlock | None = result.first_block
     if first is None or first.level != 1:

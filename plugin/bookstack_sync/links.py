@@ -56,22 +56,39 @@ class HeadingBlock:
 
 
 class Scan:
-    """What :func:`scan` found in a text. The skeleton is rendered on first use: most callers never need it."""
+    """What :func:`scan` found in a text.
 
-    __slots__ = ("_skeleton", "_text", "destinations", "first_block", "headings")
+    Computed when first read, each from one parse of the text: the headings of a text that cannot hold
+    a destination (no ``[`` and no ``<``), and the skeleton, which most callers never need.
+    """
+
+    __slots__ = ("_first_block", "_headings", "_skeleton", "_text", "destinations")
 
     def __init__(
         self,
         destinations: tuple[Destination, ...],
-        headings: tuple[HeadingBlock, ...],
+        headings: tuple[HeadingBlock, ...] | None,
         first_block: HeadingBlock | None,
         text: str,
     ) -> None:
         self.destinations = destinations
-        self.headings = headings
-        self.first_block = first_block  # the document's first block when it is a heading
+        self._headings = headings  # None: not parsed yet
+        self._first_block = first_block
         self._text = text
         self._skeleton: str | None = None
+
+    @property
+    def headings(self) -> tuple[HeadingBlock, ...]:
+        if self._headings is None:
+            _, self._first_block, self._headings = _scan_parts(self._text)
+        return self._headings
+
+    @property
+    def first_block(self) -> HeadingBlock | None:
+        """The document's first block when it is a heading."""
+        if self._headings is None:
+            _, self._first_block, self._headings = _scan_parts(self._text)
+        return self._first_block
 
     @property
     def skeleton(self) -> str:
@@ -141,6 +158,14 @@ def scan(text: str) -> Scan:
 
 
 def _scan(text: str) -> Scan:
+    if "[" not in text and "<" not in text:
+        # every destination starts at a '[' (links, images, definitions) or a '<' (raw HTML): no parse
+        return Scan((), None, None, text)
+    dests, first, headings = _scan_parts(text)
+    return Scan(dests, headings, first, text)
+
+
+def _scan_parts(text: str) -> tuple[tuple[Destination, ...], HeadingBlock | None, tuple[HeadingBlock, ...]]:
     blocks = _BlockParser(text).parse()
     inline = _InlineContext(text, blocks.definitions)
     headings: list[HeadingBlock] = []
@@ -151,7 +176,7 @@ def _scan(text: str) -> Scan:
     if first_heading is not None and not first_heading.top_level:
         first_heading = None
     dests = sorted(blocks.definition_dests + inline.destinations, key=lambda d: d.start)
-    return Scan(tuple(dests), tuple(headings), first_heading, text)
+    return tuple(dests), first_heading, tuple(headings)
 
 
 def _skeleton(text: str) -> str:
