@@ -705,12 +705,11 @@ def _check_one(
                 f"link {url} points outside the docs tree, which BookStack cannot resolve; use an https:// URL",
             )
         return
-    on_disk = tree.root / target.path
     if target.kind is RefKind.PAGE:
         if target.path not in pages:
             if target.path in tree.page_files:
                 why = "cannot be published (see its own errors)"
-            elif on_disk.is_file():
+            elif (tree.root / target.path).is_file():
                 why = "is not a page of the hierarchy (see `bookstack-sync paths`)"
             else:
                 why = "does not exist"
@@ -739,7 +738,7 @@ def _check_one(
         return
     asset = tree.assets.get(target.path)
     if asset is None:
-        if on_disk.is_file():
+        if (tree.root / target.path).is_file():
             why = "is not part of the docs content (the structure folder, an ignored path or a refused symlink)"
         else:
             why = "does not exist"

@@ -206,7 +206,7 @@ class _Kind(Enum):
 _CONTAINERS = {_Kind.DOCUMENT, _Kind.BLOCKQUOTE, _Kind.LIST, _Kind.ITEM}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     """Content of one source line that belongs to a leaf block: ``text[start:end]``."""
 
@@ -215,7 +215,7 @@ class _Line:
     line_start: int  # offset of the whole source line
 
 
-@dataclass(eq=False)  # mutable parser state; identity matters, not value
+@dataclass(eq=False, slots=True)  # mutable parser state; identity matters, not value
 class _Block:
     kind: _Kind
     parent: _Block | None = None
@@ -258,6 +258,7 @@ class _Parsed:
 
 
 _ATX = re.compile(r"#{1,6}(?=[ \t]|$)")
+_ATX_CLOSE = re.compile(r"(^|[ \t]+)#+[ \t]*$")
 _FENCE_OPEN = re.compile(r"(`{3,}|~{3,})")
 _THEMATIC = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _SETEXT = re.compile(r"(=+|-+)[ \t]*$")
@@ -384,11 +385,20 @@ class _BlockParser:
         self.indent = 0
         self.indented = False
         self.blank = False
+        self.has_tab = False  # the line has a tab: columns and characters differ
 
     # ---- cursor
 
     def _find_next_nonspace(self) -> None:
         i, cols = self.pos, self.col
+        line = self.line
+        if i < len(line) and line[i] != " " and line[i] != "\t":
+            self.blank = False
+            self.next_nonspace = i
+            self.next_nonspace_col = cols
+            self.indent = 0
+            self.indented = False
+            return
         while i < len(self.line):
             ch = self.line[i]
             if ch == " ":
@@ -411,6 +421,14 @@ class _BlockParser:
         self.partial_tab = False
 
     def _advance(self, count: int, columns: bool) -> None:
+        if not self.has_tab:
+            # no tab on the line: a column is a character
+            step = min(count, len(self.line) - self.pos)
+            if step > 0:
+                self.pos += step
+                self.col += step
+                self.partial_tab = False
+            return
         while count > 0 and self.pos < len(self.line):
             ch = self.line[self.pos]
             if ch == "\t" and columns:
@@ -434,13 +452,14 @@ class _BlockParser:
     # ---- driver
 
     def parse(self) -> _Parsed:
-        text = self.text
+        lines = self.text.split("\n")
+        if not lines[-1]:
+            lines.pop()  # the text ends with a newline (or is empty): no line after it
         offset = 0
-        while offset < len(text):
-            nl = text.find("\n", offset)
-            end = len(text) if nl < 0 else nl
-            self._incorporate(text[offset:end], offset)
-            offset = end + 1
+        incorporate = self._incorporate
+        for line in lines:
+            incorporate(line, offset)
+            offset += len(line) + 1
         while self.tip is not self.root:
             self._finalize(self.tip)
         self._finalize(self.root)
@@ -452,13 +471,17 @@ class _BlockParser:
         self.pos = 0
         self.col = 0
         self.partial_tab = False
+        self.has_tab = "\t" in line
         self.old_tip = self.tip
 
         # 1. which open blocks does this line continue?
         container = self.root
         while True:
-            last = container.last_child
-            if last is None or not last.is_open:
+            children = container.children
+            if not children:
+                break
+            last = children[-1]
+            if not last.is_open:
                 break
             self._find_next_nonspace()
             result = self._continue(last)
@@ -475,7 +498,15 @@ class _BlockParser:
         consumed = False
         while not matched_leaf:
             self._find_next_nonspace()
-            if not self.indented and not self.blank and self.line[self.next_nonspace] not in _MAYBE_SPECIAL:
+            # nothing starts on a blank line, nor on one that begins with ordinary text, nor on a table
+            # row ('|' or ':' can only begin a table, and only under a paragraph's last line)
+            if self.blank or (
+                not self.indented
+                and (
+                    (ch := line[self.next_nonspace]) not in _MAYBE_SPECIAL
+                    or (ch in "|:" and container.kind is not _Kind.PARAGRAPH)
+                )
+            ):
                 self._advance_next_nonspace()
                 break
             started = self._try_starts(container)
@@ -604,7 +635,7 @@ class _BlockParser:
                 self._close_unmatched()
                 content_start = m.end()
                 content = line[content_start:]
-                stripped = re.sub(r"(^|[ \t]+)#+[ \t]*$", "", content).strip(" \t")
+                stripped = _ATX_CLOSE.sub("", content).strip(" \t")
                 inner = content_start + (len(content) - len(content.lstrip(" \t")))
                 block = self._add_child(_Block(_Kind.HEADING, level=len(m.group(0))))
                 block.lines.append(
@@ -735,6 +766,9 @@ class _BlockParser:
     def _take_definitions(self, para: _Block) -> None:
         """Consume leading link reference definitions of a paragraph."""
         while para.lines:
+            first = para.lines[0]
+            if self.text[first.start : min(first.start + 4, first.end)].lstrip(" ")[:1] != "[":
+                return  # a definition starts with '[' after at most three spaces
             joined, starts = _join_lines(self.text, para.lines)
             parsed = _parse_definition(joined)
             if parsed is None:
