@@ -10,10 +10,16 @@ The Markdown is located by :mod:`bookstack_sync.links`, a small CommonMark scann
 from __future__ import annotations
 
 import html
+import multiprocessing
+import os
 import posixpath
 import re
+import sys
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -652,14 +658,32 @@ def _escape_destination(url: str, dest: Destination) -> str:
 # ------------------------------------------------------------------------------------------ validation
 
 
+# Pages are checked in two processes from this many on: below it, starting one costs more than it saves.
+PARALLEL_MIN_PAGES = 2000
+
+
 def check_references(tree: DocsTree, structure: Structure, *, max_upload_mb: int = 50) -> list[Diagnostic]:
-    """Link checking for ``validate``: every relative link, image and ``redirect_to`` of every page."""
-    folder_keys = _structure_folder_keys(structure)
+    """Link checking for ``validate``: every relative link, image and ``redirect_to`` of every page.
+
+    Pages are independent, so a large tree is split among the CPUs (see :func:`_parallel_workers`);
+    the diagnostics are the same, in the same order, either way.
+    """
     limit = max_upload_mb * 1000 * 1024  # Laravel `max:<MB*1000>` on files counts kilobytes of 1024 bytes
+    ordered = sorted(tree.pages, key=lambda p: p.path)
+    workers = _parallel_workers(len(ordered))
+    if workers > 1:
+        found = _check_in_parallel(tree, structure, limit, ordered, workers)
+        if found is not None:
+            return found
+    return _check_pages(tree, structure, limit, ordered)
+
+
+def _check_pages(tree: DocsTree, structure: Structure, limit: int, ordered: list[PageSource]) -> list[Diagnostic]:
+    folder_keys = _structure_folder_keys(structure)
     pages = {page.path: page for page in tree.pages}
     found: list[Diagnostic] = []
     anchors_cache: dict[str, _Anchors] = {}
-    for page in sorted(tree.pages, key=lambda p: p.path):
+    for page in ordered:
         found.extend(_check_redirect(page, tree))
         prepared = _prepare(page, tree)
         for item in _references(page, tree, prepared, folder_keys):
@@ -667,6 +691,55 @@ def check_references(tree: DocsTree, structure: Structure, *, max_upload_mb: int
                 continue  # generated links come from redirect_to, checked above
             found.extend(_check_one(page, item, tree, pages, folder_keys, limit, anchors_cache))
     return found
+
+
+def _parallel_workers(page_count: int) -> int:
+    """How many processes check the pages: 1 unless the tree is large and a fork is safe and cheap.
+
+    Only on Linux (fork is the platform's default there and starts at once, sharing the parsed tree
+    without pickling it) and only from a process with no other thread running (a fork copies locks
+    another thread may hold).
+    """
+    if page_count < PARALLEL_MIN_PAGES or sys.platform != "linux" or threading.active_count() > 1:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except OSError:
+        return 1
+    return max(1, min(cpus, page_count // (PARALLEL_MIN_PAGES // 2)))
+
+
+# What a forked checker works on: set in the parent just before the fork, inherited, never pickled.
+_FORKED: tuple[DocsTree, Structure, int, list[PageSource]] | None = None
+
+
+def _check_slice(start: int, stop: int) -> list[Diagnostic]:
+    assert _FORKED is not None
+    tree, structure, limit, ordered = _FORKED
+    return _check_pages(tree, structure, limit, ordered[start:stop])
+
+
+def _check_in_parallel(
+    tree: DocsTree, structure: Structure, limit: int, ordered: list[PageSource], workers: int
+) -> list[Diagnostic] | None:
+    """The pages in ``workers`` contiguous slices, the first checked here, the others in forked processes.
+
+    None when the processes cannot be started or fail: the caller then checks every page itself.
+    """
+    global _FORKED
+    bounds = [len(ordered) * k // workers for k in range(workers + 1)]
+    _FORKED = (tree, structure, limit, ordered)
+    try:
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_check_slice, bounds[k], bounds[k + 1]) for k in range(1, workers)]
+            found = _check_pages(tree, structure, limit, ordered[: bounds[1]])
+            for future in futures:
+                found.extend(future.result())
+        return found
+    except (OSError, BrokenProcessPool):
+        return None
+    finally:
+        _FORKED = None
 
 
 def _check_redirect(page: PageSource, tree: DocsTree) -> Iterator[Diagnostic]:
