@@ -138,6 +138,8 @@ class _ScanCache:
         with self.lock:
             self.entries.clear()
             self.chars = 0
+        with _TREES_LOCK:
+            _TREES.clear()
 
 
 # about 10 MB at most: a 4,000-page tree of ordinary pages is scanned once per run
@@ -166,7 +168,7 @@ def _scan(text: str) -> Scan:
 
 
 def _scan_parts(text: str) -> tuple[tuple[Destination, ...], HeadingBlock | None, tuple[HeadingBlock, ...]]:
-    blocks = _BlockParser(text).parse()
+    blocks = _parse(text)
     inline = _InlineContext(text, blocks.definitions)
     headings: list[HeadingBlock] = []
     for block in blocks.root.children:
@@ -179,8 +181,28 @@ def _scan_parts(text: str) -> tuple[tuple[Destination, ...], HeadingBlock | None
     return tuple(dests), first_heading, tuple(headings)
 
 
+# The last few block trees, so a skeleton asked for right after a scan (a heading's id for a #fragment
+# link to that page) renders without parsing again. Trees are large next to scans: a handful only.
+_TREES: OrderedDict[str, _Parsed] = OrderedDict()
+_TREES_MAX = 16
+_TREES_LOCK = threading.Lock()
+
+
+def _parse(text: str) -> _Parsed:
+    with _TREES_LOCK:
+        found = _TREES.get(text)
+    if found is not None:
+        return found
+    parsed = _BlockParser(text).parse()
+    with _TREES_LOCK:
+        _TREES[text] = parsed
+        if len(_TREES) > _TREES_MAX:
+            _TREES.popitem(last=False)
+    return parsed
+
+
 def _skeleton(text: str) -> str:
-    blocks = _BlockParser(text).parse()
+    blocks = _parse(text)  # the tree is only read: rendering and collecting never change it
     inline = _InlineContext(text, blocks.definitions)
     headings: list[HeadingBlock] = []
     return "\n".join(_render(block, inline, headings, top=True) for block in blocks.root.children)
