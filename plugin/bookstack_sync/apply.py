@@ -112,11 +112,15 @@ def canonical_markdown(
 
 
 def waits_for_pages(unresolved: tuple[Reference, ...], desired: DesiredState) -> bool:
-    """Whether a rendering lacks the id of a page this run publishes (and so must be written again).
-
-    A link to a page that is not published (a draft) cannot resolve at all; it stays as written.
-    """
-    return any(ref.kind is RefKind.PAGE and ref.target in desired.pages for ref in unresolved)
+    """Whether a rendering lacks the URL of something this run creates (and so must be written again):
+    a page it publishes, a shelf, book or chapter it makes, or the folder standing in for a draft page."""
+    containers = desired.shelves.keys() | desired.books.keys() | desired.chapters.keys()
+    for ref in unresolved:
+        if ref.kind is RefKind.PAGE and (ref.target in desired.pages or ref.target in desired.skipped):
+            return True
+        if ref.kind is RefKind.FOLDER and ref.target in containers:
+            return True
+    return False
 
 
 class WriteResolver:

@@ -366,3 +366,23 @@ def test_a_link_to_a_draft_page_goes_to_its_chapter_until_it_is_published(
     assert plugin.run().exit_code == 0
     review_id = by_key(bookstack, docs)[f"page:{docs.key('eng/guide/practice/02-review.md')}"]["id"]
     assert f"/link/{review_id}" in page(bookstack, docs, "eng/guide/practice/01-style.md")["markdown"]
+
+
+def test_no_relative_link_survives_a_first_sync(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
+    """Links across books, to folders and to a draft, whichever way the books were created."""
+    eng, team = docs.slug("eng"), docs.slug("team")
+    docs.page("eng/guide/practice/02-review.md", "Review", "Review kindly.\n", status="draft")
+    docs.page(
+        "team/handbook/onboarding/01-welcome.md",
+        "Welcome",
+        f"Read the [review guide](../../../{eng}/guide/practice/02-review.md), the "
+        f"[guide](../../../{eng}/guide/) and [operations](../../../{eng}/ops/runbooks/).\n",
+    )
+    docs.page("eng/guide/01-overview.md", "Overview", f"Then the [handbook](../../{team}/handbook/onboarding/).\n")
+    for import_mode in ("auto", "never"):
+        run = plugin.run(**{"import": import_mode})
+        assert run.exit_code == 0, run.err
+        for hit in managed_objects(bookstack, docs.prefix):
+            if hit["type"] == "page":
+                markdown = bookstack.client().read("pages", int(hit["id"]))["markdown"]
+                assert ".md" not in markdown and "](../" not in markdown, markdown
