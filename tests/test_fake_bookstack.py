@@ -398,7 +398,9 @@ def test_search_tags_types_words_and_count(api: Api) -> None:
     assert search("[TOPIC=API]")["total"] == 1  # case-insensitive (MySQL collation)
     assert search("[topic] {type:page}")["total"] == 2
     assert search("{type:page} -[topic=api]")["total"] == 2  # the html page and "Other"
-    assert search("[topic like o%]")["total"] == 1
+    assert search("[topiclikeo%]")["total"] == 1
+    # BookStack trims nothing inside a tag term: the value " o%" (leading space) matches no tag
+    assert search("[topic like o%]")["total"] == 0
     assert search("bold")["data"][0]["id"] == ids["page"]
     assert {r["type"] for r in search("{type:book|chapter}")["data"]} == {"book", "chapter"}
     paged = search("{type:page}", count=1, page=2)

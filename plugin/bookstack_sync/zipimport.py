@@ -453,7 +453,7 @@ class ZipImporter:
         wanted = {(EntityKind.CHAPTER, c) for c in built.unit.chapter_keys}
         wanted |= {(EntityKind.PAGE, p) for p in built.unit.page_keys}
         found: dict[tuple[EntityKind, str], dict[str, Any]] = {}
-        for hit in ctx.client.search(f"[{MANAGED_TAG} like {unit.key}/%]"):
+        for hit in ctx.client.search(f"[{MANAGED_TAG}like{unit.key}/%]"):
             kind = {"chapter": EntityKind.CHAPTER, "page": EntityKind.PAGE}.get(str(hit.get("type")))
             key = next((str(t.get("value")) for t in hit.get("tags", []) if t.get("name") == MANAGED_TAG), None)
             if kind is None or key is None or (kind, key) not in wanted or int(hit.get("book_id") or 0) != book_id:

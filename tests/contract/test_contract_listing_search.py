@@ -86,6 +86,19 @@ def test_search_returns_tags_and_filters_by_tag(bookstack: BookStackTarget, clie
             assert key in hit
 
 
+def test_tag_like_search_takes_no_spaces_around_the_operator(
+    bookstack: BookStackTarget, client: BookStackClient, book: Any
+) -> None:
+    """TagSearchOption::getParts splits at the first operator and trims nothing, so the operator is
+    written without spaces: `[name like value]` would compare the value " value"."""
+    prefix = bookstack.unique_name("key")
+    inside = _pages(bookstack, client, book, 2, tags=[{"name": "bssynctest", "value": f"{prefix}/a.md"}])
+    _pages(bookstack, client, book, 1, tags=[{"name": "bssynctest", "value": f"{prefix}-other/b.md"}])
+    hits = list(client.search(f"{{type:page}} [bssynctestlike{prefix}/%]"))
+    assert sorted(h["id"] for h in hits) == sorted(inside)
+    assert list(client.search(f"{{type:page}} [bssynctest like {prefix}/%]")) == []
+
+
 def test_search_count_over_100_is_a_422(bookstack: BookStackTarget, client: BookStackClient) -> None:
     with pytest.raises(ValidationError) as info:
         raw_get(client, "/api/search", {"query": "anything", "count": 101})

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 TYPE_ORDER = {"bookshelf": 0, "book": 1, "chapter": 2, "page": 3}
 _TOKEN = re.compile(r'(-?)\{([^}]*)\}|(-?)\[([^\]]*)\]|(-?)"([^"]*)"|(-?)(\S+)')
-_TAG_OP = re.compile(r"^(.*?)\s*(<=|>=|!=|=|<|>|\blike\b)\s*(.*)$", re.I)
+# BookStack's TagSearchOption::getParts: the first operator after the shortest name, nothing trimmed
+# (so `[name like value]` compares the value " value", with its leading space, and finds nothing).
+_TAG_OP = re.compile(r"^(.*?)(<=|>=|=|<|>|like|!=)(.*)$")
 
 
 @dataclass
@@ -46,9 +48,8 @@ def parse_query(query: str) -> _Terms:
             negated = bool(match.group(3))
             op_match = _TAG_OP.match(match.group(4))
             if op_match:
-                terms.tags.append(
-                    (negated, op_match.group(1).strip(), op_match.group(2).lower(), op_match.group(3).strip())
-                )
+                # MySQL's PAD SPACE collation ignores trailing spaces in `=`, so only those are dropped
+                terms.tags.append((negated, op_match.group(1).rstrip(" "), op_match.group(2), op_match.group(3)))
             else:
                 terms.tags.append((negated, match.group(4).strip(), None, None))
         elif match.group(6) is not None:
