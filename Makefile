@@ -18,8 +18,8 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check plugin tests bench
-	$(BIN)/ruff format --check plugin tests bench
+	$(BIN)/ruff check plugin tests bench scripts
+	$(BIN)/ruff format --check plugin tests bench scripts
 	$(BIN)/mypy
 	$(MAKE) lint-ci
 
