@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ from bookstack_sync import __version__
 from bookstack_sync.bookstack import (
     BookStackClient,
     NotBookStackError,
+    PermissionDeniedError,
     ReadOnlyError,
     normalise_base_url,
     normalise_chapter_id,
@@ -288,6 +291,56 @@ def test_imports_upload_and_run(server: ScriptedServer, client: BookStackClient)
     assert b'name="file"; filename="book.zip"' in upload.body
     assert (run.method, run.path, run.body) == ("POST", "/api/imports/3", b'{"parent_type": "book", "parent_id": 12}')
     assert run_book.body == b"{}"
+
+
+def _zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("data.json", '{"book": {"id": 3, "name": "B"}}')
+    return buffer.getvalue()
+
+
+def test_export_zip_returns_the_file_and_is_counted(server: ScriptedServer) -> None:
+    data = _zip_bytes()
+    server.push(
+        Reply(
+            200,
+            data,
+            {"Content-Type": "application/octet-stream", "Content-Disposition": 'attachment; filename="b.zip"'},
+        )
+    )
+    with make_client(server.url, read_only=True) as c:  # a read: fine in a dry run
+        assert c.export_zip("books", 3) == data
+        assert c.stats.by_endpoint() == {"GET /api/books/{id}/export/zip": 1}
+    assert (server.seen[0].method, server.seen[0].path) == ("GET", "/api/books/3/export/zip")
+
+
+def test_export_zip_without_content_export_names_the_permission(
+    server: ScriptedServer, client: BookStackClient
+) -> None:
+    server.push(Reply(403, {"error": "You do not have permission to perform the requested action."}))
+    with pytest.raises(PermissionDeniedError) as info:
+        client.export_zip("chapters", 4)
+    assert info.value.status == 403
+    assert "content-export" in str(info.value)
+
+
+def test_export_zip_on_a_server_before_v25_07_is_a_404(server: ScriptedServer, client: BookStackClient) -> None:
+    server.push(Reply(404, HTML_404))
+    with pytest.raises(NotBookStackError) as info:
+        client.export_zip("pages", 5)
+    assert info.value.status == 404
+
+
+def test_export_zip_that_is_not_a_zip_is_not_bookstack(server: ScriptedServer, client: BookStackClient) -> None:
+    server.push(Reply(200, "<html>login</html>"))
+    with pytest.raises(NotBookStackError, match="expected a ZIP file"):
+        client.export_zip("books", 1)
+
+
+def test_export_zip_only_for_books_chapters_pages(client: BookStackClient) -> None:
+    with pytest.raises(ValueError, match="shelves"):
+        client.export_zip("shelves", 1)
 
 
 # -- read-only guard -------------------------------------------------------------------------------

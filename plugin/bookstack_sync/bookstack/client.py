@@ -30,6 +30,7 @@ from bookstack_sync.bookstack.errors import (
     FailureKind,
     NotBookStackError,
     NotFoundError,
+    PermissionDeniedError,
     ReadOnlyError,
     ServerError,
     ambiguous_from_server_error,
@@ -613,6 +614,43 @@ class BookStackClient:
         if parent_id is not None:
             payload["parent_id"] = int(parent_id)
         return self._object("POST", f"/api/imports/{int(import_id)}", json_body=payload)
+
+    # -- exports -----------------------------------------------------------------------------------
+
+    def export_zip(self, kind: str, id: int) -> bytes:
+        """``GET /api/{books,chapters,pages}/{id}/export/zip`` (v25.07+, zip-import §10): the portable ZIP
+        (``data.json`` + ``files/``) of one item with everything inside it, as bytes. A read, so allowed in
+        a dry run. The answer is ``application/octet-stream``; errors are the usual JSON (a role without
+        ``content-export`` gets a 403), and servers before v25.07 answer the HTML 404 page
+        (``NotBookStackError``, status 404)."""
+        if kind not in ("books", "chapters", "pages"):
+            raise ValueError(f"only books, chapters and pages export as ZIP, not {kind!r}")
+        path = f"{self._kind_path(kind)}/{int(id)}/export/zip"
+        try:
+            response = self._request("GET", path)
+        except PermissionDeniedError as exc:
+            raise PermissionDeniedError(
+                exc.message,
+                hint="the token's role lacks the 'Export content' (content-export) permission; if every "
+                "call fails, the token has expired or lacks 'Access System API'",
+                reason=exc.reason,
+                method=exc.method,
+                path=exc.path,
+                status=exc.status,
+                server_message=exc.server_message,
+            ) from None
+        body = response.content
+        if not body.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            content_type = response.headers.get("Content-Type", "")
+            raise NotBookStackError(
+                f"GET {path} -> {response.status_code}: expected a ZIP file, got "
+                f"{content_type or 'no content type'} ({len(body)} bytes)",
+                hint="check `url`: something other than BookStack answered (a proxy or login page?)",
+                method="GET",
+                path=path,
+                status=response.status_code,
+            )
+        return body
 
     # -- non-API fetches ---------------------------------------------------------------------------
 
