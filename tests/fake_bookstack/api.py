@@ -246,6 +246,12 @@ class Api:
             self._route("GET", "imports/{id}", handlers.read)
             self._route("POST", "imports/{id}", handlers.run)
             self._route("DELETE", "imports/{id}", handlers.delete)
+            from . import exports  # local, like imports
+
+            export = exports.ExportHandlers(self)
+            self._route("GET", "books/{id}/export/zip", export.book)
+            self._route("GET", "chapters/{id}/export/zip", export.chapter)
+            self._route("GET", "pages/{id}/export/zip", export.page)
 
     def match(self, method: str, path: str) -> tuple[Handler | None, dict[str, str], list[str]]:
         """-> (handler, params, methods the path supports)."""
