@@ -2,9 +2,9 @@
 
 It models BookStack as described in the team's reference notes and live transcripts (v25.02.4 and
 v25.07-v26.03): token auth and its error cases, throttling with ``X-RateLimit-*`` headers, shelves, books,
-chapters, pages, attachments, the image gallery, search, the recycle bin, ZIP imports and
-exports (v25.07+) and ``/api/system`` (v25.05+), with Laravel's validation messages, trimming of every input string, slugs,
-priorities, moves, the revision counter and sort rules. It also injects faults (``fake.faults``) and
+chapters, pages, attachments, the image gallery, search, the recycle bin, ZIP imports and exports
+(v25.07+) and ``/api/system`` (v25.05+), with Laravel's validation messages, trimming of every input
+string, slugs, priorities, moves, the revision counter and sort rules. It also injects faults (``fake.faults``) and
 records every request (``fake.requests``).
 
     from tests.fake_bookstack import FakeBookStack
