@@ -6,26 +6,24 @@ Data flows one way: settings → structure/tree/validation → remote state → 
 from __future__ import annotations
 
 import argparse
-import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 
 from .apply import ApplyContext, apply_plan, canonical_markdown, check_drift_policy, check_prune_guard
 from .bookstack import BookStackClient
 from .bookstack.errors import BookStackError
 from .cli import command, run_validation
-from .desired import DesiredPage, DesiredState, build_desired
+from .desired import DesiredPage, build_desired
 from .errors import ExitCode, UsageError
 from .log import RunLog
-from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
+from .model import Outcome, OutcomeStatus, RunMode, RunResult
 from .plan import Matching, PlanOptions, plan_sync
 from .remote import fetch_remote
 from .report import ci_context, write_reports
 from .settings import ImportMode, Mode, OnDrift, Settings
-from .tree import DocsTree
 from .validate import Validation
+from .verify import verify_contents
 from .zipimport import ZipImporter
 
 # Woodpecker's CI_PIPELINE_EVENT values (pipeline/frontend/metadata/const.go) and what each one does
@@ -162,7 +160,7 @@ def _sync(
     started = time.monotonic()
     plan, matching = plan_sync(desired, remote, render, options)
     if mode is RunMode.FULL:
-        plan = verify_contents(plan, desired, matching, client, settings, tree)
+        plan = verify_contents(plan, desired, matching, client, settings, tree, remote)
     result.timings["plan"] = round(time.monotonic() - started, 3)
     result.plan = plan
     if log is not None:
@@ -194,54 +192,6 @@ def _sync(
     if failed:
         result.exit_code = ExitCode.SYNC_FAILED
         result.error = f"{len(failed)} action(s) failed; the next run finishes the job"
-
-
-def verify_contents(
-    plan: Plan,
-    desired: DesiredState,
-    matching: Matching,
-    client: BookStackClient,
-    settings: Settings,
-    tree: DocsTree,
-) -> Plan:
-    """Full resync: read every page the plan trusts as unchanged and update those whose name or
-    markdown in BookStack differs from git (hand edits the stored hashes cannot see)."""
-    unchanged = [a for a in plan.actions if a.kind is ActionKind.UNCHANGED and a.entity is EntityKind.PAGE]
-    pages = client.map_concurrently(lambda a: client.read("pages", a.remote_id or 0), unchanged)
-    read_by_id = {int(p["id"]): p for p in pages}
-    actions: list[Action] = []
-    for action in plan.actions:
-        actual = read_by_id.get(action.remote_id or -1) if action.kind is ActionKind.UNCHANGED else None
-        if actual is not None and action.entity is EntityKind.PAGE:
-            expected = canonical_markdown(
-                desired.pages[action.key], matching, tree, desired, strip_title_heading=settings.strip_title_heading
-            )
-            if str(actual.get("name", "")) != action.name or not _same_markdown(
-                str(actual.get("markdown") or ""), expected
-            ):
-                action = replace(
-                    action,
-                    kind=ActionKind.UPDATE,
-                    changes=("content",),
-                    detail="full resync: BookStack's copy differs from git",
-                )
-        actions.append(action)
-    return Plan(tuple(actions), plan.notes)
-
-
-_DESTINATION = re.compile(r"\]\([^)]*\)")
-
-
-def _same_markdown(actual: str, expected: str | None) -> bool:
-    """Compare what BookStack holds with the canonical rendering. Asset and folder URLs exist only in
-    BookStack, so link destinations other than ``/link/<id>`` are compared without their targets."""
-    if expected is None or not actual:
-        return False  # an empty markdown means a person saved the page in the WYSIWYG editor
-
-    def normalise(text: str) -> str:
-        return _DESTINATION.sub(lambda m: m.group(0) if m.group(0).startswith("](/link/") else "]()", text).strip()
-
-    return normalise(actual) == normalise(expected)
 
 
 # --- commands -----------------------------------------------------------------------------------

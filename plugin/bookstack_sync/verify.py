@@ -1,0 +1,199 @@
+"""Full resync: read what BookStack holds for every page the plan trusts as unchanged, and turn the pages
+whose name or markdown differs from git into updates (hand edits the stored hashes cannot see).
+
+Where the server allows it the content is read in bulk: one ZIP export per book (``GET
+/api/books/{id}/export/zip``, v25.07+, zip-import §10) holds every page's name and stored markdown, so a
+book costs one request instead of one per page. Pages are read one by one (``GET /api/pages/{id}``) on
+older servers, when the token's role may not export (403), when an export fails or lacks a page, and in
+books with a single page to check (as many requests, and a page read carries no attachment files).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .apply import canonical_markdown
+from .bookstack import AuthenticationError, BookStackClient, BookStackError, PermissionDeniedError
+from .desired import DesiredState
+from .model import Action, ActionKind, EntityKind, Plan
+from .plan import Matching, parse_version
+from .remote import RemoteState
+from .settings import Settings
+from .tree import DocsTree
+
+EXPORT_MIN_VERSION = (25, 7)  # the export API came with the import API (zip-import §0)
+EXPORT_MIN_PAGES = 2  # below this an export saves no request
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """A page as BookStack holds it, for comparison: its name and markdown ("" when it has none)."""
+
+    name: str
+    markdown: str
+
+
+def verify_contents(
+    plan: Plan,
+    desired: DesiredState,
+    matching: Matching,
+    client: BookStackClient,
+    settings: Settings,
+    tree: DocsTree,
+    remote: RemoteState,
+) -> Plan:
+    """The plan with every unchanged page whose content in BookStack differs from git turned into an
+    update; plan notes say how the content was read when that was not the cheapest way."""
+    unchanged = [
+        a
+        for a in plan.actions
+        if a.kind is ActionKind.UNCHANGED and a.entity is EntityKind.PAGE and a.remote_id is not None
+    ]
+    stored, notes = read_pages(client, remote, [a.remote_id for a in unchanged if a.remote_id is not None])
+    actions: list[Action] = []
+    for action in plan.actions:
+        is_checked = action.kind is ActionKind.UNCHANGED and action.entity is EntityKind.PAGE
+        actual = stored.get(action.remote_id or -1) if is_checked else None
+        if actual is not None:
+            expected = canonical_markdown(
+                desired.pages[action.key], matching, tree, desired, strip_title_heading=settings.strip_title_heading
+            )
+            if actual.name != action.name or not same_markdown(actual.markdown, expected):
+                action = replace(
+                    action,
+                    kind=ActionKind.UPDATE,
+                    changes=("content",),
+                    detail="full resync: BookStack's copy differs from git",
+                )
+        actions.append(action)
+    return Plan(tuple(actions), (*plan.notes, *notes))
+
+
+def read_pages(
+    client: BookStackClient, remote: RemoteState, page_ids: Iterable[int]
+) -> tuple[dict[int, StoredPage], list[str]]:
+    """Name and markdown of each page, by id, from book exports where possible; plus notes for people."""
+    wanted = list(dict.fromkeys(page_ids))
+    pages = remote.of(EntityKind.PAGE)
+    by_book: dict[int, list[int]] = defaultdict(list)
+    for page_id in wanted:
+        book_id = pages[page_id].book_id if page_id in pages else None
+        if book_id is not None:
+            by_book[book_id].append(page_id)
+    books = sorted(book_id for book_id, ids in by_book.items() if len(ids) >= EXPORT_MIN_PAGES)
+    found: dict[int, StoredPage] = {}
+    notes: list[str] = []
+    if books:
+        parsed = parse_version(remote.version)
+        if parsed is None or parsed < EXPORT_MIN_VERSION:
+            notes.append(
+                f"full resync: BookStack {remote.version or 'before v25.05 (no /api/system)'} has no ZIP "
+                "export API (v25.07+), so every page was read one by one"
+            )
+        else:
+            for book_id, exported in _export_books(client, books, notes):
+                found.update((i, exported[i]) for i in by_book[book_id] if i in exported)
+    rest = [page_id for page_id in wanted if page_id not in found]
+    for page in client.map_concurrently(lambda page_id: client.read("pages", page_id), rest):
+        found[int(page["id"])] = StoredPage(str(page.get("name", "")), str(page.get("markdown") or ""))
+    return found, notes
+
+
+def _export_books(
+    client: BookStackClient, book_ids: list[int], notes: list[str]
+) -> Iterator[tuple[int, dict[int, StoredPage]]]:
+    """(book id, its pages) for each book whose export worked. The first export goes alone: a 403 there
+    means the role lacks ``content-export``, and then no other book is tried."""
+
+    def export(book_id: int, *, first: bool = False) -> dict[int, StoredPage] | str:
+        """The book's pages, or why the export failed."""
+        try:
+            return parse_export(client.export_zip("books", book_id))
+        except AuthenticationError:
+            raise  # the token is wrong: page reads would fail the same way
+        except PermissionDeniedError as exc:
+            if first:
+                raise
+            return exc.message
+        except BookStackError as exc:
+            return exc.message
+        except ValueError as exc:
+            return f"unreadable export: {exc}"
+
+    try:
+        first = export(book_ids[0], first=True)
+    except PermissionDeniedError:
+        notes.append(
+            "full resync: the token's role may not export content (no 'Export content' permission), "
+            "so every page was read one by one"
+        )
+        return
+    results = [first, *client.map_concurrently(export, book_ids[1:])]
+    for book_id, result in zip(book_ids, results, strict=True):
+        if isinstance(result, str):
+            notes.append(f"full resync: the export of book {book_id} failed ({result}); its pages were read one by one")
+        else:
+            yield book_id, result
+
+
+_PAGE_REFERENCE = re.compile(r"\[\[bsexport:page:(\d+)\]\]")
+
+
+def parse_export(archive: bytes) -> dict[int, StoredPage]:
+    """Every page in a ZIP export (a book, chapter or page), by id. References to pages inside the export
+    become ``/link/<id>`` again, the form the sync writes; other references stay (they only ever stand
+    where an asset or folder URL stood, which the comparison ignores). Raises ValueError on a file that
+    is not an export."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+            data = json.loads(zf.read("data.json").decode("utf-8"))
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"no readable data.json ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError("data.json is not an object")
+    pages: list[Any] = []
+    if isinstance(data.get("book"), dict):
+        book = data["book"]
+        pages += _list(book.get("pages"))
+        for chapter in _list(book.get("chapters")):
+            pages += _list(chapter.get("pages")) if isinstance(chapter, dict) else []
+    elif isinstance(data.get("chapter"), dict):
+        pages += _list(data["chapter"].get("pages"))
+    elif isinstance(data.get("page"), dict):
+        pages.append(data["page"])
+    else:
+        raise ValueError("data.json holds no book, chapter or page")
+    found: dict[int, StoredPage] = {}
+    for page in pages:
+        if not isinstance(page, dict) or not isinstance(page.get("id"), int) or not isinstance(page.get("name"), str):
+            continue  # such a page is read one by one
+        markdown = page.get("markdown")
+        text = _PAGE_REFERENCE.sub(r"/link/\1", markdown) if isinstance(markdown, str) else ""
+        found[page["id"]] = StoredPage(page["name"], text)
+    return found
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+_DESTINATION = re.compile(r"\]\([^)]*\)")
+
+
+def same_markdown(actual: str, expected: str | None) -> bool:
+    """Compare what BookStack holds with the canonical rendering. Asset and folder URLs exist only in
+    BookStack, so link destinations other than ``/link/<id>`` are compared without their targets."""
+    if expected is None or not actual:
+        return False  # an empty markdown means a person saved the page in the WYSIWYG editor
+
+    def normalise(text: str) -> str:
+        return _DESTINATION.sub(lambda m: m.group(0) if m.group(0).startswith("](/link/") else "]()", text).strip()
+
+    return normalise(actual) == normalise(expected)
