@@ -2,13 +2,15 @@
 
 Builds the 1,000-page tree (4 shelves, 20 books, 100 chapters) with ``bench/gen_tree.py`` and runs the
 plugin's entrypoint for: the initial sync into an empty BookStack, a no-op run, one page edited, 10% of
-the pages edited, and a manual full resync (with ``--import-mode``, default ``never``); then, on a fresh
-fake, the initial sync via ZIP import (``import: auto``) and the no-op run after it, naming the books
-that went by import. Request counts are what matter (BookStack allows 180 a
-minute by default and a real server spends ~300 ms on each); wall time on loopback is printed too.
-Prints figures; not a test.
+the pages edited, and a manual full resync (all with ``--import-mode``, default ``never``). The full
+resync reads every page's content: one ZIP export per book on v25.07+, one read per page on older
+servers (``--bookstack-version v25.02.4``); a line after it says which. Then, on a fresh fake, the
+initial sync via ZIP import (``import: auto``) and the no-op run after it, naming the books that went by
+import. Request counts are what matter (BookStack allows 180 a minute by default and a real server
+spends ~300 ms on each); wall time on loopback is printed too. Prints figures; not a test.
 
     .venv/bin/python bench/sync_cost.py [--pages-per-chapter 10] [--import-mode auto|never]
+        [--bookstack-version v25.11.0]
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import io
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 import time
@@ -74,9 +77,10 @@ def main() -> int:
     parser.add_argument("--chapters-per-book", type=int, default=5)
     parser.add_argument("--pages-per-chapter", type=int, default=10)
     parser.add_argument("--import-mode", choices=["auto", "never"], default="never")
+    parser.add_argument("--bookstack-version", default="v25.11.0", help="the fake's version (v25.02.4: no exports)")
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    with tempfile.TemporaryDirectory() as tmp, FakeBookStack() as fake:
+    with tempfile.TemporaryDirectory() as tmp, _fake(args.bookstack_version) as fake:
         workspace = Path(tmp)
         docs = generate_tree(
             workspace / "docs", args.shelves, args.books_per_shelf, args.chapters_per_book, args.pages_per_chapter
@@ -85,7 +89,7 @@ def main() -> int:
         print(
             f"tree: {args.shelves} shelves, {args.shelves * args.books_per_shelf} books, "
             f"{args.shelves * args.books_per_shelf * args.chapters_per_book} chapters, {pages} pages; "
-            f"import: {args.import_mode}"
+            f"import: {args.import_mode}; BookStack {args.bookstack_version}"
         )
         print(f"{'run':28} {'exit':>4} {'requests':>9} {'reads':>6} {'writes':>7} {'seconds':>8}")
         scenarios = [
@@ -104,7 +108,9 @@ def main() -> int:
             code, counts, elapsed = _run(fake, docs, workspace, event, args.import_mode)
             total = counts["read"] + counts["write"]
             print(f"{label:28} {code:>4} {total:>9} {counts['read']:>6} {counts['write']:>7} {elapsed:>8.2f}")
-        with FakeBookStack() as fresh:
+            if event == "manual":
+                print(f"  {_content_reads(fake)}")
+        with _fake(args.bookstack_version) as fresh:
             docs = generate_tree(
                 workspace / "docs-import",
                 args.shelves,
@@ -125,6 +131,23 @@ def main() -> int:
         if others:
             print(f"books object by object: {', '.join(others)}")
     return 0
+
+
+def _fake(version: str) -> FakeBookStack:
+    """A fake of that version; before v25.11 a page outside a chapter has ``chapter_id`` 0."""
+    old = tuple(int(n) for n in re.findall(r"\d+", version)[:2]) < (25, 11)
+    return FakeBookStack(version=version, chapterless_chapter_id=0 if old else None)
+
+
+def _content_reads(fake: FakeBookStack) -> str:
+    """How the last run read page content: book exports, single page reads, and the rest (discovery)."""
+    reads = [r.path for r in fake.requests if r.method in ("GET", "HEAD")]
+    exports = sum(1 for path in reads if re.fullmatch(r"/api/books/\d+/export/zip", path))
+    pages = sum(1 for path in reads if re.fullmatch(r"/api/pages/\d+", path))
+    return (
+        f"reads: {exports} book export(s) (GET /api/books/{{id}}/export/zip), {pages} page read(s) "
+        f"(GET /api/pages/{{id}}), {len(reads) - exports - pages} discovery"
+    )
 
 
 def _book_routes(report: Path) -> dict[str, str]:
