@@ -485,6 +485,14 @@ class _BlockParser:
         while self.tip is not self.root:
             self._finalize(self.tip)
         self._finalize(self.root)
+        # parent links are for parsing only: without them a tree is freed as soon as it is dropped, not
+        # left to the cycle collector (whose full passes over a large docs tree cost a third of a scan)
+        stack = [self.root]
+        while stack:
+            block = stack.pop()
+            block.parent = None
+            stack.extend(block.children)
+        self.tip = self.old_tip = self.last_matched = self.root
         return _Parsed(self.root, self.definitions, self.definition_dests)
 
     def _incorporate(self, line: str, line_start: int) -> None:
