@@ -668,14 +668,32 @@ def check_references(tree: DocsTree, structure: Structure, *, max_upload_mb: int
     Pages are independent, so a large tree is split among the CPUs (see :func:`_parallel_workers`);
     the diagnostics are the same, in the same order, either way.
     """
-    limit = max_upload_mb * 1000 * 1024  # Laravel `max:<MB*1000>` on files counts kilobytes of 1024 bytes
-    ordered = sorted(tree.pages, key=lambda p: p.path)
+    limit = upload_limit(max_upload_mb)
+    ordered = checking_order(tree)
     workers = _parallel_workers(len(ordered))
     if workers > 1:
         found = _check_in_parallel(tree, structure, limit, ordered, workers)
         if found is not None:
             return found
     return _check_pages(tree, structure, limit, ordered)
+
+
+def upload_limit(max_upload_mb: int) -> int:
+    """The largest file size BookStack takes: Laravel `max:<MB*1000>` on files counts kilobytes of 1024 bytes."""
+    return max_upload_mb * 1000 * 1024
+
+
+def checking_order(tree: DocsTree) -> list[PageSource]:
+    """The order :func:`check_references` reports pages in (by path)."""
+    return sorted(tree.pages, key=lambda p: p.path)
+
+
+def check_page_references(
+    tree: DocsTree, structure: Structure, pages: list[PageSource], *, max_upload_mb: int = 50
+) -> list[Diagnostic]:
+    """:func:`check_references` of some of the tree's pages, in one process: for callers that split the
+    tree themselves (concatenating the parts of :func:`checking_order` gives the same list)."""
+    return _check_pages(tree, structure, upload_limit(max_upload_mb), pages)
 
 
 def _check_pages(tree: DocsTree, structure: Structure, limit: int, ordered: list[PageSource]) -> list[Diagnostic]:

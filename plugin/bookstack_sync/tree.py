@@ -99,11 +99,58 @@ def discover_tree(
     ``skip_dir`` is the folder holding the structure file (and its templates), which is not content.
     Symlinks are followed only while they stay inside ``docs_dir``.
     """
+    walk = walk_tree(docs_dir, structure, ignore=ignore, skip_dir=skip_dir)
+    return walk.finish(read_pages(walk.files))
+
+
+# A page file to read: (path to open, path relative to docs_dir, its folder)
+PageFile = tuple[str, str, Folder]
+# What reading one gave: the page (None when it cannot be read) and its diagnostics
+PageRead = tuple[PageSource | None, list[Diagnostic]]
+
+
+@dataclass
+class TreeWalk:
+    """Discovery before any page file is read: the tree without pages, and the page files in walk order.
+
+    Reading the files is most of discovery's time and each file is read on its own, so the files may be
+    read in parts (by different processes); :meth:`finish` puts the results where a plain walk has them.
+    """
+
+    tree: DocsTree
+    files: list[PageFile]
+    # tree.diagnostics in walk order: a diagnostic, or the index in ``files`` whose read diagnostics go there
+    steps: list[Diagnostic | int]
+
+    def finish(self, reads: list[PageRead]) -> DocsTree:
+        """The tree, given what reading each of ``files`` gave (in the same order)."""
+        tree = self.tree
+        for step in self.steps:
+            if isinstance(step, int):
+                page, diagnostics = reads[step]
+                tree.diagnostics.extend(diagnostics)
+                if page is not None:
+                    tree.pages.append(page)
+            else:
+                tree.diagnostics.append(step)
+        return tree
+
+
+def read_pages(files: list[PageFile]) -> list[PageRead]:
+    return [read_page(file, rel, folder) for file, rel, folder in files]
+
+
+def walk_tree(
+    docs_dir: Path, structure: Structure, *, ignore: tuple[str, ...] = (), skip_dir: Path | None = None
+) -> TreeWalk:
+    """Discovery up to reading the page files: folders, symlinks, locations, assets (see :func:`discover_tree`)."""
     root = os.path.realpath(docs_dir)
     inside = root.rstrip(os.sep) + os.sep
     tree = DocsTree(root=docs_dir)
     folders = structure.folder_index()
     skip = os.path.realpath(skip_dir) if skip_dir is not None else None
+    files: list[PageFile] = []
+    steps: list[Diagnostic | int] = []
 
     def walk(directory: str, real: str, rel: str, ancestors: frozenset[str]) -> None:
         # ``real`` is the resolved path of ``directory``; ``ancestors`` those of the folders above it and
@@ -113,14 +160,14 @@ def discover_tree(
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=lambda e: e.name)
         except OSError as exc:
-            tree.diagnostics.append(error(rel or ".", None, Rule.NOT_A_FILE, f"cannot read folder: {exc.strerror}"))
+            steps.append(error(rel or ".", None, Rule.NOT_A_FILE, f"cannot read folder: {exc.strerror}"))
             return
         for entry in entries:
             entry_rel = f"{rel}/{entry.name}" if rel else entry.name
             if entry.is_symlink():
                 target, problem = _symlink_target(entry.path, entry_rel, root, inside)
                 if problem is not None:
-                    tree.diagnostics.append(problem)
+                    steps.append(problem)
                     continue
             else:
                 target = os.path.join(real, entry.name)
@@ -128,7 +175,7 @@ def discover_tree(
                 if target == skip or target in ancestors:  # the structure folder; a symlink to a parent
                     continue
                 if is_markdown(entry.name):
-                    tree.diagnostics.append(
+                    steps.append(
                         error(entry_rel, None, Rule.NOT_A_FILE, "a folder where a Markdown page file should be")
                     )
                     continue
@@ -137,13 +184,20 @@ def discover_tree(
                 tree.markdown_files += 1
                 if any(fnmatch.fnmatchcase(entry_rel, pattern) for pattern in ignore):
                     continue
-                _add_page(tree, entry.path, entry_rel, folders)
+                folder, problem = locate(entry_rel, folders)
+                if problem is not None:
+                    steps.append(problem)
+                    continue
+                assert folder is not None
+                tree.page_files.add(entry_rel)
+                steps.append(len(files))
+                files.append((entry.path, entry_rel, folder))
             elif entry.is_file():
                 # any other file is an asset that pages may reference (images, PDFs), wherever it sits
                 tree.assets[entry_rel] = Asset(entry_rel, Path(entry.path), entry.stat().st_size)
 
     walk(str(docs_dir), root, "", frozenset({root}))
-    return tree
+    return TreeWalk(tree, files, steps)
 
 
 def _symlink_target(path: str, rel: str, root: str, inside: str) -> tuple[str, Diagnostic | None]:
@@ -196,19 +250,6 @@ def locate(rel_path: str, folders: Mapping[str, Folder]) -> tuple[Folder | None,
             "add it there or move the file",
         )
     return folder, None
-
-
-def _add_page(tree: DocsTree, file: Path | str, rel: str, folders: Mapping[str, Folder]) -> None:
-    folder, problem = locate(rel, folders)
-    if problem is not None:
-        tree.diagnostics.append(problem)
-        return
-    assert folder is not None
-    tree.page_files.add(rel)
-    page, diagnostics = read_page(file, rel, folder)
-    tree.diagnostics.extend(diagnostics)
-    if page is not None:
-        tree.pages.append(page)
 
 
 def read_page(file: Path | str, rel: str, folder: Folder) -> tuple[PageSource | None, list[Diagnostic]]:
