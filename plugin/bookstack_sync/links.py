@@ -163,8 +163,92 @@ def _scan(text: str) -> Scan:
     if "[" not in text and "<" not in text:
         # every destination starts at a '[' (links, images, definitions) or a '<' (raw HTML): no parse
         return Scan((), None, None, text)
-    dests, first, headings = _scan_parts(text)
-    return Scan(dests, headings, first, text)
+    lines = _lines(text)
+    parts = _parts_to_parse(text, lines)
+    if parts is None:
+        dests, first, headings = _scan_parts(text)
+        return Scan(dests, headings, first, text)
+    # only the parts that can hold a destination; headings are parsed from the whole text when asked for
+    definitions: dict[str, str] = {}
+    definition_dests: list[Destination] = []
+    roots: list[_Block] = []
+    for first_line, last_line, offset in parts:
+        parser = _BlockParser(text)
+        parser.definitions = definitions  # shared, in text order: the first definition of a label wins
+        parser.definition_dests = definition_dests
+        roots.append(parser.parse(lines, first_line, last_line, offset).root)
+    inline = _InlineContext(text, definitions)
+    ignored: list[HeadingBlock] = []
+    for root in roots:
+        for block in root.children:
+            _collect(block, inline, ignored, top=True)
+    found = sorted(definition_dests + inline.destinations, key=lambda d: d.start)
+    return Scan(tuple(found), None, None, text)
+
+
+def _lines(text: str) -> list[str]:
+    """The lines the block parser reads."""
+    lines = text.split("\n")
+    if not lines[-1]:
+        lines.pop()  # the text ends with a newline (or is empty): no line after it
+    return lines
+
+
+# A line starting (after spaces) with '<' may open an HTML block, which can span blank lines; a fence
+# written with indentation may sit in a container or not: texts with either are parsed whole.
+_UNSURE_LINE = re.compile(r"^[ \t]*<|^[ \t]+(?:```|~~~)", re.M)
+
+
+def _parts_to_parse(text: str, lines: list[str]) -> list[tuple[int, int, int]] | None:
+    """(first line, end line, offset) of each part of ``text`` that holds a '[' or '<', each starting
+    where a parse of the whole text has every block closed; None when the whole text is to be parsed.
+
+    A part starts at a line with no indentation, after a blank line, that cannot start a list item
+    and is not inside a fenced code block opened at the top level. Such a line closes every open
+    block: the blank line closes paragraphs, tables, block quotes and HTML blocks of kinds 6-7;
+    list items and everything inside them end at a line with less indentation than their content,
+    and their lists at a line that is no list item; indented code ends at a line without indentation.
+    What else spans blank lines, HTML blocks of kinds 1-5 and fenced code, is ruled out by
+    :data:`_UNSURE_LINE` or followed here (a fence without indentation is at the top level). So each
+    part, parsed on its own, gives the blocks a parse of the whole text gives for its lines; parts
+    without '[' or '<' hold no destination and no link reference definition.
+    """
+    if _UNSURE_LINE.search(text):
+        return None
+    parts: list[tuple[int, int, int]] = []
+    start = start_offset = 0
+    needed = False
+    fence_char = ""
+    fence_len = 0
+    blank_before = False
+    offset = 0
+    for index, line in enumerate(lines):
+        head = line[:1]
+        if not fence_char:
+            if blank_before and head and head not in _NO_PART_START:
+                if needed:
+                    parts.append((start, index, start_offset))
+                start, start_offset, needed = index, offset, False
+            if head in "`~" and (m := _FENCE_OPEN.match(line)):
+                fence = m.group(1)
+                if not (fence[0] == "`" and "`" in line[m.end() :]):
+                    fence_char, fence_len = fence[0], len(fence)
+        elif head == fence_char:
+            run = len(line) - len(line.lstrip(fence_char))
+            if run >= fence_len and _is_blank(line[run:]):
+                fence_char = ""
+        if not needed and ("[" in line or "<" in line):
+            needed = True
+        blank_before = not line.strip(" \t")
+        offset += len(line) + 1
+    if needed:
+        parts.append((start, len(lines), start_offset))
+    if len(parts) == 1 and parts[0][0] == 0:
+        return None  # the whole text
+    return parts
+
+
+_NO_PART_START = frozenset(" \t-+*0123456789")
 
 
 def _scan_parts(text: str) -> tuple[tuple[Destination, ...], HeadingBlock | None, tuple[HeadingBlock, ...]]:
@@ -473,13 +557,16 @@ class _BlockParser:
 
     # ---- driver
 
-    def parse(self) -> _Parsed:
-        lines = self.text.split("\n")
-        if not lines[-1]:
-            lines.pop()  # the text ends with a newline (or is empty): no line after it
-        offset = 0
+    def parse(
+        self, lines: list[str] | None = None, first: int = 0, last: int | None = None, offset: int = 0
+    ) -> _Parsed:
+        """Parse the text, or only ``lines[first:last]`` (of :func:`_lines`) from ``offset``, the text
+        offset of ``lines[first]``: a part that starts where a parse of the whole text has nothing open."""
+        if lines is None:
+            lines = _lines(self.text)
         incorporate = self._incorporate
-        for line in lines:
+        for index in range(first, len(lines) if last is None else last):
+            line = lines[index]
             incorporate(line, offset)
             offset += len(line) + 1
         while self.tip is not self.root:
