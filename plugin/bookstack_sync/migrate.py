@@ -42,9 +42,9 @@ from .links import Destination, scan
 from .schema import FRONTMATTER_SCHEMA, REQUIRED_FIELDS
 from .settings import OutputFormat, Settings
 from .structure import NAME_MAX, PAGE_FILE_RE, PAGE_STEM_PATTERN, Folder, Structure, read_structure, slugify
-from .tree import is_markdown
+from .tree import frontmatter_values, is_markdown
 from .validate import Validation, display_path, validate_docs
-from .yamlsource import YamlSyntaxError, parse_yaml, to_json_value
+from .yamlsource import YamlSyntaxError, parse_yaml
 
 _BOM = "\ufeff"
 _BOUNDARY = re.compile(r"-{3,}\s*")  # python-frontmatter's `^-{3,}\s*$`, applied to one line
@@ -209,18 +209,7 @@ def parse_source(raw: bytes, rel: str, mode: int = 0o644) -> SourceFile:
             Rule.FRONTMATTER_NOT_MAPPING, f"frontmatter must be a mapping of fields, not a {type(doc.data).__name__}", 1
         )
     else:
-        data = to_json_value(doc.data)
-    # read like tree.read_page: `order: 08` is 8, `version: 1.10` stays "1.10"
-    order_text = doc.scalars.get(("order",))
-    if order_text is not None and order_text.isdigit():
-        data["order"] = int(order_text, 10)
-    version_text = doc.scalars.get(("version",))
-    if (
-        version_text is not None
-        and isinstance(data.get("version"), int | float)
-        and not isinstance(data["version"], bool)
-    ):
-        data["version"] = version_text
+        data = frontmatter_values(doc)  # read like tree.read_page: `order: 08` is 8, `version: 1.10` stays "1.10"
     key_lines = {str(path[0]): line for path, line in doc.lines.items() if len(path) == 1}
     return SourceFile(
         rel,

@@ -21,7 +21,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from .diagnostics import Diagnostic, Rule, error, warning
 from .structure import PAGE_FILE_RE, Folder, Structure
-from .yamlsource import YamlSyntaxError, parse_yaml, to_json_value
+from .yamlsource import YamlDocument, YamlSyntaxError, parse_yaml, to_json_value
 
 _HANDLER = YAMLHandler()
 _BOM = "\ufeff"
@@ -252,6 +252,25 @@ def locate(rel_path: str, folders: Mapping[str, Folder]) -> tuple[Folder | None,
     return folder, None
 
 
+def frontmatter_values(doc: YamlDocument) -> dict[str, Any]:
+    """A frontmatter mapping as JSON values, with the fields whose meaning is their written text.
+
+    YAML 1.1 reads `order: 08` as a string and `010` as octal, and `version: 1.10` as the float 1.1.
+    """
+    data: dict[str, Any] = to_json_value(doc.data)
+    order_text = doc.scalars.get(("order",))
+    if order_text is not None and order_text.isascii() and order_text.isdigit():
+        data["order"] = int(order_text, 10)
+    version_text = doc.scalars.get(("version",))
+    if (
+        version_text is not None
+        and isinstance(data.get("version"), int | float)
+        and not isinstance(data["version"], bool)
+    ):
+        data["version"] = version_text
+    return data
+
+
 def read_page(file: Path | str, rel: str, folder: Folder) -> tuple[PageSource | None, list[Diagnostic]]:
     """Read one page file. Returns ``None`` with an error when its frontmatter cannot be read."""
     found: list[Diagnostic] = []
@@ -306,19 +325,7 @@ def read_page(file: Path | str, rel: str, folder: Folder) -> tuple[PageSource | 
             error(rel, 1, Rule.FRONTMATTER_NOT_MAPPING, f"frontmatter must be a mapping of fields, not {kind}")
         )
         return None, found
-    data: dict[str, Any] = to_json_value(doc.data)
-    # Values read from their written text: YAML 1.1 reads `order: 08` as a string and `010` as octal,
-    # and `version: 1.10` as the float 1.1.
-    order_text = doc.scalars.get(("order",))
-    if order_text is not None and order_text.isascii() and order_text.isdigit():
-        data["order"] = int(order_text, 10)
-    version_text = doc.scalars.get(("version",))
-    if (
-        version_text is not None
-        and isinstance(data.get("version"), int | float)
-        and not isinstance(data["version"], bool)
-    ):
-        data["version"] = version_text
+    data = frontmatter_values(doc)
     field_lines = {str(path[0]): line + offset for path, line in doc.lines.items() if len(path) == 1}
     body_start = closing.end()
     if text.startswith("\n", body_start):

@@ -299,14 +299,20 @@ def _pattern_properties(
         return
     names = sorted(name for name in instance if isinstance(name, str))
     for pattern, subschema in pattern_properties.items():
-        regex = _regex(pattern)
-        prefix = _literal_prefix(pattern)
-        for index in range(bisect_left(names, prefix) if prefix else 0, len(names)):
-            name = names[index]
-            if not name.startswith(prefix):
-                break
-            if regex.search(name):
-                yield from validator.descend(instance[name], subschema, path=name, schema_path=pattern)
+        for name in _names_matching(pattern, names):
+            yield from validator.descend(instance[name], subschema, path=name, schema_path=pattern)
+
+
+def _names_matching(pattern: str, sorted_names: list[str]) -> Iterator[str]:
+    """The names ``pattern`` matches: only those sharing its literal prefix are tried (binary search)."""
+    regex = _regex(pattern)
+    prefix = _literal_prefix(pattern)
+    for index in range(bisect_left(sorted_names, prefix) if prefix else 0, len(sorted_names)):
+        name = sorted_names[index]
+        if not name.startswith(prefix):
+            break
+        if regex.search(name):
+            yield name
 
 
 # Draft 2020-12, with a faster but equivalent implementation of one keyword
@@ -450,14 +456,8 @@ def _unproven(schema: dict[str, Any], instance: dict[str, Any]) -> dict[str, Any
             applies[name].append(subschema)
     names = sorted(instance)
     for pattern, subschema in patterns.items():
-        regex = _regex(pattern)
-        prefix = _literal_prefix(pattern)
-        for index in range(bisect_left(names, prefix) if prefix else 0, len(names)):
-            name = names[index]
-            if not name.startswith(prefix):
-                break
-            if regex.search(name):
-                applies[name].append(subschema)
+        for name in _names_matching(pattern, names):
+            applies[name].append(subschema)
     left: dict[str, Any] = {}
     for name, value in instance.items():
         subschemas = applies.get(name)
