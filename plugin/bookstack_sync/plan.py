@@ -185,11 +185,12 @@ def _plan_containers(
     for shelf in desired.shelves.values():
         shelf_id = matching.id_of(EntityKind.SHELF, shelf.key)
         wanted = [matching.id_of(EntityKind.BOOK, k) for k in shelf.book_keys]
-        if shelf_id is None or None in wanted:
-            continue  # created this run: apply sets the list once the books exist
+        if shelf_id is None:
+            continue  # a new shelf is created with its books
         current = remote.shelf_books.get(shelf_id, [])
+        # a book created this run has no id yet: the list changes, and apply writes it once the book exists
         desired_list = shelf_books_order([i for i in wanted if i is not None], current)
-        if desired_list != current:
+        if None in wanted or desired_list != current:
             for index, action in enumerate(actions):
                 if action.entity is EntityKind.SHELF and action.key == shelf.key:
                     with_books = tuple(dict.fromkeys((*action.changes, "books")))

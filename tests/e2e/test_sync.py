@@ -386,3 +386,27 @@ def test_no_relative_link_survives_a_first_sync(plugin: Plugin, bookstack: BookS
             if hit["type"] == "page":
                 markdown = bookstack.client().read("pages", int(hit["id"]))["markdown"]
                 assert ".md" not in markdown and "](../" not in markdown, markdown
+
+
+def test_a_new_book_on_an_existing_shelf_is_put_on_it(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
+    assert plugin.run().exit_code == 0
+    docs.shelves[1]["shelf"]["books"].append(
+        {
+            "book": {
+                "name": f"Policies {docs.prefix}",
+                "slug": "policies",
+                "chapters": [{"chapter": {"name": "HR", "slug": "hr"}}],
+            }
+        }
+    )
+    docs.write_structure()
+    for number, title in enumerate(("Leave", "Travel", "Equipment"), start=1):
+        docs.page(f"team/policies/hr/{number:02d}-{title.lower()}.md", title, f"About {title.lower()}.\n")
+    assert plugin.run().exit_code == 0  # big enough to go by ZIP import where the server has it
+    objects = by_key(bookstack, docs)
+    shelf = bookstack.client().read("shelves", int(objects[f"bookshelf:{docs.slug('team')}"]["id"]))
+    assert [b["name"] for b in shelf["books"]] == [f"Handbook {docs.prefix}", f"Policies {docs.prefix}"]
+    if bookstack.fake is not None:
+        bookstack.fake.requests.clear()
+        assert plugin.run().exit_code == 0
+        assert bookstack.fake.writes() == []
