@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -61,23 +61,8 @@ class Api:
 
 
 @pytest.fixture
-def make_fake() -> Iterator[Callable[..., FakeBookStack]]:
-    started: list[FakeBookStack] = []
-
-    def make(**kwargs: Any) -> FakeBookStack:
-        fake = FakeBookStack(**kwargs)
-        fake.start()
-        started.append(fake)
-        return fake
-
-    yield make
-    for fake in started:
-        fake.stop()
-
-
-@pytest.fixture
-def api(make_fake: Callable[..., FakeBookStack]) -> Api:
-    return Api(make_fake())
+def api(make_fake_bookstack: Callable[..., FakeBookStack]) -> Api:
+    return Api(make_fake_bookstack())
 
 
 def make_tree(api: Api) -> dict[str, int]:
@@ -117,8 +102,8 @@ def upload_zip(api: Api, payload: bytes, filename: str = "book.zip") -> requests
 # ------------------------------------------------------------------------------------------------ auth
 
 
-def test_auth_errors_match_transcript_04(make_fake: Callable[..., FakeBookStack]) -> None:
-    fake = make_fake(rate_limit=50)
+def test_auth_errors_match_transcript_04(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
+    fake = make_fake_bookstack(rate_limit=50)
     cases = {
         None: (401, "No authorization token found on the request"),
         "Token abcdef": (401, "An authorization token was found on the request but the format appeared incorrect"),
@@ -147,8 +132,8 @@ def test_auth_errors_match_transcript_04(make_fake: Callable[..., FakeBookStack]
     assert response.json()["error"] == {"message": "The authorization token used has expired", "code": 403}
 
 
-def test_user_without_api_permission_gets_403(make_fake: Callable[..., FakeBookStack]) -> None:
-    fake = make_fake(permissions={"editor-change"})
+def test_user_without_api_permission_gets_403(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
+    fake = make_fake_bookstack(permissions={"editor-change"})
     response = requests.get(fake.url + "/api/books", headers={"Authorization": TOKEN}, timeout=TIMEOUT)
     assert response.status_code == 403
     assert response.json() == {
@@ -186,8 +171,8 @@ def test_create_read_shapes_follow_transcripts_02_03(api: Api) -> None:
     assert delete.status_code == 204 and delete.content == b""
 
 
-def test_book_read_contents_and_shelves_key_by_version(make_fake: Callable[..., FakeBookStack]) -> None:
-    old = Api(make_fake(version="v25.02.4", chapterless_chapter_id=0))
+def test_book_read_contents_and_shelves_key_by_version(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
+    old = Api(make_fake_bookstack(version="v25.02.4", chapterless_chapter_id=0))
     ids = make_tree(old)
     book = old.ok("GET", f"/api/books/{ids['book']}")
     assert "shelves" not in book
@@ -199,7 +184,7 @@ def test_book_read_contents_and_shelves_key_by_version(make_fake: Callable[..., 
     assert book["contents"][1]["chapter_id"] == 0
     assert book["contents"][1]["url"].endswith("/books/demo-book/page/html-page")
 
-    new = Api(make_fake(version="v26.03.3"))
+    new = Api(make_fake_bookstack(version="v26.03.3"))
     ids = make_tree(new)
     new.ok("POST", "/api/shelves", json={"name": "S", "books": [ids["book"]]})
     book = new.ok("GET", f"/api/books/{ids['book']}")
@@ -364,9 +349,11 @@ def test_pages_list_item_shape(api: Api) -> None:
     assert item["created_by"] == 1 and item["book_slug"] == "demo-book"
 
 
-def test_chapterless_chapter_id_zero_before_v25_11_null_after(make_fake: Callable[..., FakeBookStack]) -> None:
+def test_chapterless_chapter_id_zero_before_v25_11_null_after(
+    make_fake_bookstack: Callable[..., FakeBookStack],
+) -> None:
     for chapterless, expected_total in ((0, 1), (None, 0)):
-        api = Api(make_fake(chapterless_chapter_id=chapterless))
+        api = Api(make_fake_bookstack(chapterless_chapter_id=chapterless))
         ids = make_tree(api)
         assert api.ok("GET", f"/api/pages/{ids['loose']}")["chapter_id"] == chapterless
         listed = api.ok("GET", f"/api/pages?filter[book_id]={ids['book']}&sort=id")["data"]
@@ -412,8 +399,8 @@ def test_search_tags_types_words_and_count(api: Api) -> None:
     assert missing.json()["error"]["validation"] == {"query": ["The query field is required."]}
 
 
-def test_search_paging_before_v25_11_is_per_type(make_fake: Callable[..., FakeBookStack]) -> None:
-    api = Api(make_fake(version="v25.02.4"))
+def test_search_paging_before_v25_11_is_per_type(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
+    api = Api(make_fake_bookstack(version="v25.02.4"))
     make_tree(api)
     data = api.ok("GET", "/api/search", params={"query": "{type:page|chapter|book}", "count": 1})
     # Each type is paged on its own: one book, one chapter and one page for count=1 (§4).
@@ -454,14 +441,14 @@ def test_tags_replace_keep_clear_transcript_11(api: Api) -> None:
     assert api.ok("PUT", path, json={"tags": []})["tags"] == []
 
 
-def test_html_write_clears_markdown_and_editor_permission(make_fake: Callable[..., FakeBookStack]) -> None:
-    api = Api(make_fake())
+def test_html_write_clears_markdown_and_editor_permission(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
+    api = Api(make_fake_bookstack())
     ids = make_tree(api)
     after = api.ok("PUT", f"/api/pages/{ids['page']}", json={"html": "<p>now html</p>"})
     assert after["markdown"] == "" and after["editor"] == "wysiwyg"
     assert after["html"] == '<p id="bkmrk-now-html">now html</p>'
     # Without "editor-change" a markdown page keeps the default editor (§7, transcript 25).
-    limited = Api(make_fake(permissions={"access-api"}))
+    limited = Api(make_fake_bookstack(permissions={"access-api"}))
     ids = make_tree(limited)
     page = limited.ok("GET", f"/api/pages/{ids['page']}")
     assert page["editor"] == "wysiwyg" and page["markdown"].startswith("# Hello")
@@ -544,8 +531,8 @@ def test_shelf_books_set_replace_keep_transcript_07(api: Api) -> None:
     assert [b["id"] for b in read["books"]] == [b1] and read["books"][0]["created_by"] == 1
 
 
-def test_deletes_go_to_recycle_bin_and_ids_are_not_reused(make_fake: Callable[..., FakeBookStack]) -> None:
-    api = Api(make_fake(version="v25.02.4"))
+def test_deletes_go_to_recycle_bin_and_ids_are_not_reused(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
+    api = Api(make_fake_bookstack(version="v25.02.4"))
     ids = make_tree(api)
     assert api.delete(f"/api/books/{ids['book']}").status_code == 204
     assert api.get(f"/api/pages/{ids['page']}").status_code == 404
@@ -563,9 +550,11 @@ def test_deletes_go_to_recycle_bin_and_ids_are_not_reused(make_fake: Callable[..
 # ---------------------------------------------------------------------------------------- rate limit
 
 
-def test_rate_limit_fixed_window_with_fake_clock_transcript_10(make_fake: Callable[..., FakeBookStack]) -> None:
+def test_rate_limit_fixed_window_with_fake_clock_transcript_10(
+    make_fake_bookstack: Callable[..., FakeBookStack],
+) -> None:
     now = [1000.0]
-    fake = make_fake(rate_limit=3, clock=lambda: now[0])
+    fake = make_fake_bookstack(rate_limit=3, clock=lambda: now[0])
     api = Api(fake)
     remaining = [api.get("/api/books").headers["X-RateLimit-Remaining"] for _ in range(3)]
     assert remaining == ["2", "1", "0"]
@@ -596,10 +585,10 @@ def test_fault_fail_next_with_filters(api: Api) -> None:
     assert [r.fault for r in api.fake.requests[-3:]] == ["fail", "fail", None]
 
 
-def test_fault_fail_fraction_is_reproducible(make_fake: Callable[..., FakeBookStack]) -> None:
+def test_fault_fail_fraction_is_reproducible(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
     runs = []
     for _ in range(2):
-        api = Api(make_fake())
+        api = Api(make_fake_bookstack())
         api.fake.faults.fail_fraction(0.5, seed=7)
         runs.append([api.get("/api/books").status_code for _ in range(12)])
     assert runs[0] == runs[1]
@@ -616,8 +605,8 @@ def test_fault_hang_exceeds_client_timeout_then_applies(api: Api) -> None:
     assert [b.name for b in api.fake.state.books.values()] == ["slow"]
 
 
-def test_fault_hang_does_not_block_stop(make_fake: Callable[..., FakeBookStack]) -> None:
-    fake = make_fake()
+def test_fault_hang_does_not_block_stop(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
+    fake = make_fake_bookstack()
     fake.faults.hang_next(30)
     errors: list[BaseException] = []
 
@@ -736,15 +725,15 @@ def test_link_redirect_and_page_url(api: Api) -> None:
 # ---------------------------------------------------------------------------------- versions & system
 
 
-def test_system_and_imports_gated_by_version(make_fake: Callable[..., FakeBookStack]) -> None:
-    old = Api(make_fake(version="v25.02.4"))
+def test_system_and_imports_gated_by_version(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
+    old = Api(make_fake_bookstack(version="v25.02.4"))
     assert old.get("/api/system").headers["Content-Type"].startswith("text/html")
     assert old.get("/api/imports").status_code == 404
     assert old.post("/api/imports", json={}).status_code == 405
-    mid = Api(make_fake(version="v25.05.0"))
+    mid = Api(make_fake_bookstack(version="v25.05.0"))
     assert mid.ok("GET", "/api/system")["version"] == "v25.05.0"
     assert mid.get("/api/imports").status_code == 404
-    new = Api(make_fake(version="v25.11.2"))
+    new = Api(make_fake_bookstack(version="v25.11.2"))
     system = new.ok("GET", "/api/system")
     assert system["base_url"] == new.fake.url and system["version"] == "v25.11.2"
     assert new.ok("GET", "/api/imports") == {"data": [], "total": 0}
@@ -937,12 +926,16 @@ def test_import_truncates_long_names_and_tags_to_191(api: Api) -> None:
     assert api.ok("GET", f"/api/books/{book['id']}")["tags"][0]["value"] == "v" * 191
 
 
-def test_import_needs_content_import_permission_transcript_25(make_fake: Callable[..., FakeBookStack]) -> None:
-    api = Api(make_fake(permissions={"access-api", "book-create-all", "page-create-all"}))
+def test_import_needs_content_import_permission_transcript_25(
+    make_fake_bookstack: Callable[..., FakeBookStack],
+) -> None:
+    api = Api(make_fake_bookstack(permissions={"access-api", "book-create-all", "page-create-all"}))
     response = upload_zip(api, build_zip({"page": {"name": "p"}}))
     assert response.status_code == 403
     assert response.json() == {"error": "You do not have permission to perform the requested action."}
-    editor = Api(make_fake(permissions={"access-api", "content-import", "book-create-all", "page-create-all"}))
+    editor = Api(
+        make_fake_bookstack(permissions={"access-api", "content-import", "book-create-all", "page-create-all"})
+    )
     record = upload_zip(
         editor, build_zip({"book": {"name": "Editor import", "pages": [{"name": "md", "markdown": "# hi\n\ntext"}]}})
     )
@@ -955,10 +948,10 @@ def test_import_needs_content_import_permission_transcript_25(make_fake: Callabl
 # ------------------------------------------------------------------------------------- log, snapshot
 
 
-def test_request_log_and_snapshot_are_deterministic(make_fake: Callable[..., FakeBookStack]) -> None:
+def test_request_log_and_snapshot_are_deterministic(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
     snapshots = []
     for _ in range(2):
-        api = Api(make_fake())
+        api = Api(make_fake_bookstack())
         ids = make_tree(api)
         api.ok("POST", "/api/shelves", json={"name": "Shelf", "books": [ids["book"]]})
         api.ok("POST", "/api/attachments", json={"name": "L", "uploaded_to": ids["page"], "link": "https://e.com"})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -13,6 +11,7 @@ import yaml
 
 from bookstack_sync.structure import Structure, parse_structure
 from bookstack_sync.tree import DocsTree, PageSource, discover_tree
+from tests.images import png
 
 STRUCTURE = """\
 structure:
@@ -30,13 +29,7 @@ PAGE = "docs/guide/01-intro.md"  # the page under test
 
 
 def png_bytes(width: int = 2, height: int = 2) -> bytes:
-    raw = b"".join(b"\x00" + b"\x10\x20\x30" * width for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    return png((0x10, 0x20, 0x30), width, height)
 
 
 def page_text(body: str, *, title: str = "Intro", category: str = "guide", **fields: Any) -> str:

@@ -7,14 +7,13 @@ written from the reference notes and the v25.02 transcripts, not from the fake.
 from __future__ import annotations
 
 import logging
-import struct
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bookstack_sync.bookstack import BookStackClient
+from tests import images
 from tests.bookstack_target import BookStackTarget, bookstack  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.real_bookstack
@@ -64,15 +63,8 @@ def raw_get(client: BookStackClient, path: str, params: dict[str, str | int]) ->
 
 
 def png(color: tuple[int, int, int] = (200, 30, 30), size: int = 2) -> bytes:
-    """A valid tiny PNG, built with the stdlib (BookStack sniffs image content)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    row = b"\x00" + bytes(color) * size
-    raw = row * size
-    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    """A valid tiny PNG (BookStack sniffs image content)."""
+    return images.png(color, size, size)
 
 
 def version_tuple(version: str | None) -> tuple[int, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,6 +218,17 @@ def docs(tmp_path: Path, bookstack: BookStackTarget) -> Iterator[Docs]:  # noqa:
         kinds = {"page": "pages", "chapter": "chapters", "book": "books", "bookshelf": "shelves"}
         for hit in managed_objects(bookstack, prefix):
             bookstack.track(kinds[str(hit["type"])], int(hit["id"]))
+
+
+@pytest.fixture
+def fakes(
+    bookstack: BookStackTarget,  # noqa: F811
+    make_fake_bookstack: Callable[..., Any],
+) -> Callable[..., Any]:
+    """Extra fake BookStacks configured per test (a version, permissions...), stopped afterwards. Fake only."""
+    if not bookstack.is_fake:
+        pytest.skip("needs fake BookStacks configured per test")
+    return make_fake_bookstack
 
 
 @pytest.fixture

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 
+from tests import images
 from tests.bookstack_target import BookStackTarget
 
 from .conftest import MANAGED_TAG, Docs, Plugin, managed_objects
 
 
 def png(colour: tuple[int, int, int]) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    raw = (b"\x00" + bytes(colour) * 2) * 2
-    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    return images.png(colour)
 
 
 def with_assets(docs: Docs) -> None:

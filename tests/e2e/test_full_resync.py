@@ -9,7 +9,7 @@ fall back to reading pages one by one, with the same result.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,24 +27,6 @@ from .test_sync import by_key
 
 _PAGE_READ = re.compile(r"^/api/pages/\d+$")
 _BOOK_EXPORT = re.compile(r"^/api/books/(\d+)/export/zip$")
-
-
-@pytest.fixture
-def fakes(bookstack: BookStackTarget) -> Iterator[Callable[..., FakeBookStack]]:
-    """Fake BookStacks with a given version or permissions, stopped afterwards (fake only)."""
-    if not bookstack.is_fake:
-        pytest.skip("needs the fake's request log and direct edits of its content")
-    started: list[FakeBookStack] = []
-
-    def make(**kwargs: Any) -> FakeBookStack:
-        fake = FakeBookStack(**kwargs)
-        fake.start()
-        started.append(fake)
-        return fake
-
-    yield make
-    for fake in started:
-        fake.stop()
 
 
 def setup(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -88,24 +88,6 @@ def comparable(fake: FakeBookStack) -> dict[str, Any]:
 
     snap = clean(fake.snapshot())
     return {key: sorted(items, key=lambda i: json.dumps(i, sort_keys=True)) for key, items in snap.items()}
-
-
-@pytest.fixture
-def fakes(bookstack: BookStackTarget) -> Iterator[Callable[..., FakeBookStack]]:
-    """Extra fake BookStacks (a version, permissions...), stopped afterwards. Fake only."""
-    if not bookstack.is_fake:
-        pytest.skip("needs fakes configured per test")
-    started: list[FakeBookStack] = []
-
-    def make(**kwargs: Any) -> FakeBookStack:
-        fake = FakeBookStack(**kwargs)
-        fake.start()
-        started.append(fake)
-        return fake
-
-    yield make
-    for fake in started:
-        fake.stop()
 
 
 def plugin_for(fake: FakeBookStack, docs: Docs, capsys: pytest.CaptureFixture[str]) -> Plugin:

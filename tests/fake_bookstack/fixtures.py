@@ -1,8 +1,9 @@
-"""Pytest fixture ``fake_bookstack``: a fresh fake BookStack with default settings for each test."""
+"""Pytest fixtures: ``fake_bookstack``, a fresh fake BookStack for each test, and ``make_fake_bookstack``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -18,3 +19,21 @@ def fake_bookstack() -> Iterator[FakeBookStack]:
         yield fake
     finally:
         fake.stop()
+
+
+@pytest.fixture
+def make_fake_bookstack() -> Iterator[Callable[..., FakeBookStack]]:
+    """A factory of started fakes (``make_fake_bookstack(version=..., permissions=...)``), all stopped after."""
+    started: list[FakeBookStack] = []
+
+    def make(**kwargs: Any) -> FakeBookStack:
+        fake = FakeBookStack(**kwargs)
+        fake.start()
+        started.append(fake)
+        return fake
+
+    try:
+        yield make
+    finally:
+        for fake in started:
+            fake.stop()

@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import struct
 import subprocess
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bookstack_sync.cli import main
+from tests.images import png
 
 HERE = Path(__file__).parent
 SEED_STRUCTURE = HERE / "seed-structure.yaml"
@@ -25,13 +24,7 @@ AUTHOR = "Dana Writer"
 
 def png_bytes() -> bytes:
     """A real 1x1 PNG: validate checks image bytes, not just names."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\x00\x00")
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return png((0xFF, 0x00, 0x00), 1, 1)
 
 
 # The messy tree, relative to docs/. Bytes exactly as written: CRLF, BOM and all.
