@@ -331,10 +331,6 @@ def _url(ctx: ApplyContext, kind: EntityKind, key: str) -> str | None:
     return WriteResolver(ctx, {}).folder_url(key)
 
 
-def _managed_tags(key: str) -> list[tuple[str, str]]:
-    return [(MANAGED_TAG, key)]
-
-
 def _create_or_find(ctx: ApplyContext, kind: EntityKind, key: str, payload: dict[str, Any]) -> dict[str, Any]:
     """POST a create; if the answer was lost, look for what the POST may have made before trying again."""
     list_kind = _LIST_KIND[kind]
@@ -380,7 +376,7 @@ def _container_payload(
     if action.kind in (ActionKind.CREATE, ActionKind.ADOPT):
         # adopting keeps the object's own tags and adds ours
         kept = remote.user_tags() if remote is not None else []
-        payload["tags"] = _tags(kept + _managed_tags(key))
+        payload["tags"] = _tags([*kept, (MANAGED_TAG, key)])
     return payload
 
 
@@ -406,8 +402,6 @@ def _apply_shelf(ctx: ApplyContext, action: Action) -> Outcome:
     books = shelf_books_order(wanted, current)
     if books != current or action.kind is ActionKind.CREATE:
         payload["books"] = books  # the whole list: BookStack replaces it (no attach endpoint exists)
-    if action.kind is ActionKind.UNCHANGED:
-        return Outcome(action, OutcomeStatus.UNCHANGED, action.remote_id)
     return _container_outcome(ctx, action, EntityKind.SHELF, shelf.key, payload)
 
 
@@ -486,17 +480,13 @@ def _apply_pages(ctx: ApplyContext, actions: list[Action]) -> list[Outcome]:
     for action in ordered:
         outcome = _guarded(ctx, action, _apply_page)
         outcomes.append(outcome)
-        if outcome.status is not OutcomeStatus.FAILED and _needs_second_write(ctx, action.key):
+        if outcome.status is not OutcomeStatus.FAILED and action.key in ctx.pending_rewrite:
             second_pass.append(action)
     for action in second_pass:
         follow_up = _guarded(ctx, action, _rewrite_page)
         if follow_up.status is OutcomeStatus.FAILED:
             outcomes.append(follow_up)
     return outcomes
-
-
-def _needs_second_write(ctx: ApplyContext, key: str) -> bool:
-    return key in ctx.pending_rewrite
 
 
 def _apply_page(ctx: ApplyContext, action: Action) -> Outcome:
