@@ -12,13 +12,15 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TextIO
+from pathlib import Path
+from typing import Any
 
-from . import __version__
+from . import __version__, migrate, run, scaffold
 from .errors import BookstackSyncError, ExitCode, UsageError
+from .model import RunMode
 from .settings import SETTINGS, Kind, Settings, SettingSpec, load_settings
 from .structure import Structure, read_structure
-from .validate import Validation, display_path, validate_docs
+from .validate import display_path, validate_docs, write_validation
 
 Command = Callable[[argparse.Namespace, Settings, Mapping[str, str]], int]
 _COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None] | None]] = {}
@@ -27,7 +29,7 @@ _COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], Non
 def command(
     name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None] | None = None
 ) -> Callable[[Command], Command]:
-    """Register a subcommand; modules of later stages add theirs the same way."""
+    """Register a subcommand. Every command lives in this module: the stages know nothing of argv."""
 
     def register(fn: Command) -> Command:
         _COMMANDS[name] = (help, fn, arguments)
@@ -133,38 +135,11 @@ def entrypoint() -> None:
 # --- validate ---------------------------------------------------------------------------------------
 
 
-def print_validation(validation: Validation, settings: Settings, out: TextIO) -> None:
-    if settings.format.value == "json":
-        json.dump(
-            {
-                "diagnostics": [d.to_json() for d in validation.diagnostics],
-                "pages": len(validation.tree.pages) if validation.tree else 0,
-                "errors": validation.errors,
-                "warnings": validation.warnings,
-            },
-            out,
-            indent=2,
-        )
-        out.write("\n")
-        return
-    for diagnostic in validation.diagnostics:
-        out.write(diagnostic.format() + "\n")
-    out.write(validation.summary() + "\n")
-
-
-def run_validation(settings: Settings) -> Validation:
-    return validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
-
-
-def validation_exit_code(validation: Validation, settings: Settings) -> ExitCode:
-    return ExitCode.INVALID_DOCS if validation.failed(settings.strict) else ExitCode.OK
-
-
 @command("validate", "Check the docs tree against the structure file; every mistake, with path, line and rule id.")
 def _validate(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    validation = run_validation(settings)
-    print_validation(validation, settings, sys.stdout)
-    return int(validation_exit_code(validation, settings))
+    validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
+    write_validation(validation, settings.format, sys.stdout)
+    return int(validation.exit_code(settings.strict))
 
 
 def _structure_or_report(settings: Settings) -> Structure | None:
@@ -231,7 +206,148 @@ def _paths(args: argparse.Namespace, settings: Settings, env: Mapping[str, str])
     return int(ExitCode.OK)
 
 
-# The plugin entrypoint and the BookStack commands (run, plan, sync) live with the stages they drive;
-# importing the module registers them.
-from . import migrate as _migrate_commands  # noqa: E402, F401
-from . import run as _run_commands  # noqa: E402, F401
+# --- BookStack: run, plan, sync --------------------------------------------------------------------
+
+
+@command("run", "Run as the Woodpecker plugin: the mode follows CI_PIPELINE_EVENT and the `mode` setting.")
+def _run(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    return run.run_and_report(settings, env, None)
+
+
+@command("plan", "Show what a sync would change in BookStack, without writing anything.")
+def _plan(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    return run.run_and_report(settings, env, RunMode.PLAN)
+
+
+def _sync_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--full", action="store_true", help="verify every page's content, not only the stored hashes")
+
+
+@command("sync", "Sync the docs tree into BookStack.", _sync_arguments)
+def _sync_command(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    return run.run_and_report(settings, env, RunMode.FULL if args.full else RunMode.SYNC)
+
+
+# --- migrate and scaffold ---------------------------------------------------------------------------
+
+
+def _migrate_arguments(parser: argparse.ArgumentParser) -> None:
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--analyze",
+        dest="migrate_action",
+        action="store_const",
+        const="analyze",
+        help="list every file that does not conform, grouped by rule id, with counts",
+    )
+    what.add_argument(
+        "--report",
+        dest="migrate_action",
+        action="store_const",
+        const="report",
+        help="print the migration plan as Markdown: new paths, frontmatter changes, files it cannot place",
+    )
+    what.add_argument("--apply", dest="migrate_action", action="store_const", const="apply", help="carry the plan out")
+    parser.add_argument(
+        "--dry-run",
+        dest="migrate_dry_run",
+        action="store_true",
+        help="with --apply: show what would change, change nothing",
+    )
+    parser.add_argument(
+        "--map",
+        dest="migrate_map",
+        metavar="FILE",
+        help="YAML map of old path or glob (relative to docs_dir) to new chapter folder, optionally with a file name",
+    )
+    parser.add_argument(
+        "--author", dest="migrate_author", metavar="NAME", help="author for files that have no commit to take one from"
+    )
+    parser.add_argument(
+        "--force", dest="migrate_force", action="store_true", help="apply even with uncommitted changes under docs_dir"
+    )
+
+
+@command(
+    "migrate",
+    "Bring an existing docs folder into the structure: --analyze, --report (Markdown plan) or --apply [--dry-run].",
+    _migrate_arguments,
+)
+def _migrate(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    action = args.migrate_action
+    if action == "analyze":
+        if not settings.docs_dir.is_dir():
+            raise UsageError(f"docs directory not found: {settings.docs_dir}")
+        analysis = migrate.analyze(settings.docs_dir, settings.structure_path, settings.ignore)
+        migrate.print_analysis(analysis, settings, sys.stdout)
+        return int(ExitCode.INVALID_DOCS if analysis.failed else ExitCode.OK)
+    ctx = migrate.load_context(settings, args.migrate_map, args.migrate_author)
+    if ctx is None:
+        return int(ExitCode.INVALID_DOCS)
+    plan = migrate.build_plan(ctx)
+    left = ExitCode.INVALID_DOCS if plan.blocked else ExitCode.OK
+    if action == "report":
+        sys.stdout.write(migrate.report_markdown(plan))
+        return int(left)
+    dry_run = args.migrate_dry_run or settings.dry_run
+    if dry_run:
+        migrate.print_plan(plan, sys.stdout, dry_run=True)
+        if ctx.git is not None and ctx.git.changes() and not args.migrate_force:
+            print("note: there are uncommitted changes under the docs folder; --apply would refuse without --force")
+        print("dry run: nothing was changed")
+        return int(left)
+    migrate.check_clean(ctx.git, args.migrate_force)
+    for item in plan.blocked:
+        print(f"{item.blocker}: {item.source}: {item.reason}")
+    for note in plan.notes:
+        print(f"note: {note}")
+    migrate.apply_plan(plan, ctx.git, sys.stdout)
+    print(migrate.summary_line(plan))
+    if ctx.git is not None and plan.of("move"):
+        print(
+            "the moves are staged (git mv) and the edits are not: commit the moves first "
+            "(`git commit -m 'docs: move pages'`), then the edits, so `git log --follow` finds every file's history"
+        )
+    print("validate:")
+    validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
+    write_validation(validation, settings.format, sys.stdout)
+    return int(max(left, validation.exit_code(settings.strict)))
+
+
+def _scaffold_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stubs",
+        action="store_true",
+        help="also write a stub page for each page the structure lists but the tree lacks",
+    )
+    parser.add_argument(
+        "--author",
+        dest="scaffold_author",
+        metavar="NAME",
+        help="author of the stub pages (default: git's user.name)",
+    )
+
+
+@command(
+    "scaffold",
+    "Create the folders the structure file names; --stubs adds a draft stub for each listed page that is missing.",
+    _scaffold_arguments,
+)
+def _scaffold(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    docs_dir = settings.docs_dir
+    structure, diagnostics = read_structure(
+        settings.structure_path, display=display_path(settings.structure_path, docs_dir)
+    )
+    if structure is None:
+        for diagnostic in diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        return int(ExitCode.INVALID_DOCS)
+    author = args.scaffold_author
+    if author is not None and not author.strip():
+        raise UsageError("--author must not be empty")
+    if author is None and args.stubs:
+        git = migrate.Git(docs_dir) if docs_dir.is_dir() else migrate.Git(Path.cwd())
+        author = git.user_name()
+    result = scaffold.scaffold(docs_dir, structure, stubs=args.stubs, author=author, dry_run=settings.dry_run)
+    scaffold.print_result(result, sys.stdout, dry_run=settings.dry_run)
+    return int(ExitCode.INVALID_DOCS if result.problems else ExitCode.OK)

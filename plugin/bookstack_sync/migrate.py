@@ -12,7 +12,6 @@ Nothing is ever overwritten: an existing target is a conflict, moves use ``git m
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -34,7 +33,6 @@ from typing import Any, TextIO
 import yaml
 from jsonschema import Draft202012Validator
 
-from .cli import command, print_validation, validation_exit_code
 from .content import apply_replacements, classify_destination
 from .diagnostics import Diagnostic, Rule, Severity, error, sort_diagnostics, warning
 from .errors import BookstackSyncError, ExitCode, UsageError
@@ -1183,43 +1181,6 @@ def print_analysis(analysis: Analysis, settings: Settings, out: TextIO) -> None:
 # ------------------------------------------------------------------------------------------ the command
 
 
-def _migrate_arguments(parser: argparse.ArgumentParser) -> None:
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument(
-        "--analyze",
-        dest="migrate_action",
-        action="store_const",
-        const="analyze",
-        help="list every file that does not conform, grouped by rule id, with counts",
-    )
-    what.add_argument(
-        "--report",
-        dest="migrate_action",
-        action="store_const",
-        const="report",
-        help="print the migration plan as Markdown: new paths, frontmatter changes, files it cannot place",
-    )
-    what.add_argument("--apply", dest="migrate_action", action="store_const", const="apply", help="carry the plan out")
-    parser.add_argument(
-        "--dry-run",
-        dest="migrate_dry_run",
-        action="store_true",
-        help="with --apply: show what would change, change nothing",
-    )
-    parser.add_argument(
-        "--map",
-        dest="migrate_map",
-        metavar="FILE",
-        help="YAML map of old path or glob (relative to docs_dir) to new chapter folder, optionally with a file name",
-    )
-    parser.add_argument(
-        "--author", dest="migrate_author", metavar="NAME", help="author for files that have no commit to take one from"
-    )
-    parser.add_argument(
-        "--force", dest="migrate_force", action="store_true", help="apply even with uncommitted changes under docs_dir"
-    )
-
-
 def load_context(settings: Settings, map_file: str | None, author: str | None) -> Context | None:
     """The structure, map and git context; None (after printing why) when the structure file is broken."""
     if not settings.docs_dir.is_dir():
@@ -1247,53 +1208,3 @@ def load_context(settings: Settings, map_file: str | None, author: str | None) -
         author=author.strip() if author else None,
         git=Git.find(settings.docs_dir),
     )
-
-
-@command(
-    "migrate",
-    "Bring an existing docs folder into the structure: --analyze, --report (Markdown plan) or --apply [--dry-run].",
-    _migrate_arguments,
-)
-def _migrate(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    action = args.migrate_action
-    if action == "analyze":
-        if not settings.docs_dir.is_dir():
-            raise UsageError(f"docs directory not found: {settings.docs_dir}")
-        analysis = analyze(settings.docs_dir, settings.structure_path, settings.ignore)
-        print_analysis(analysis, settings, sys.stdout)
-        return int(ExitCode.INVALID_DOCS if analysis.failed else ExitCode.OK)
-    ctx = load_context(settings, args.migrate_map, args.migrate_author)
-    if ctx is None:
-        return int(ExitCode.INVALID_DOCS)
-    plan = build_plan(ctx)
-    left = ExitCode.INVALID_DOCS if plan.blocked else ExitCode.OK
-    if action == "report":
-        sys.stdout.write(report_markdown(plan))
-        return int(left)
-    dry_run = args.migrate_dry_run or settings.dry_run
-    if dry_run:
-        print_plan(plan, sys.stdout, dry_run=True)
-        if ctx.git is not None and ctx.git.changes() and not args.migrate_force:
-            print("note: there are uncommitted changes under the docs folder; --apply would refuse without --force")
-        print("dry run: nothing was changed")
-        return int(left)
-    check_clean(ctx.git, args.migrate_force)
-    for item in plan.blocked:
-        print(f"{item.blocker}: {item.source}: {item.reason}")
-    for note in plan.notes:
-        print(f"note: {note}")
-    apply_plan(plan, ctx.git, sys.stdout)
-    print(summary_line(plan))
-    if ctx.git is not None and plan.of("move"):
-        print(
-            "the moves are staged (git mv) and the edits are not: commit the moves first "
-            "(`git commit -m 'docs: move pages'`), then the edits, so `git log --follow` finds every file's history"
-        )
-    print("validate:")
-    validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
-    print_validation(validation, settings, sys.stdout)
-    return int(max(left, validation_exit_code(validation, settings)))
-
-
-# scaffold lives beside migrate; importing it registers its command
-from . import scaffold as _scaffold_command  # noqa: E402, F401

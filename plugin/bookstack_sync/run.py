@@ -5,7 +5,6 @@ Data flows one way: settings → structure/tree/validation → remote state → 
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -13,7 +12,6 @@ from pathlib import Path
 from .apply import ApplyContext, apply_plan, canonical_markdown, check_drift_policy, check_prune_guard
 from .bookstack import BookStackClient
 from .bookstack.errors import BookStackError
-from .cli import command, run_validation
 from .desired import DesiredPage, build_desired
 from .errors import ExitCode, UsageError
 from .log import RunLog
@@ -22,7 +20,7 @@ from .plan import Matching, PlanOptions, plan_sync
 from .remote import fetch_remote
 from .report import ci_context, write_reports
 from .settings import ImportMode, Mode, OnDrift, Settings
-from .validate import Validation
+from .validate import Validation, validate_docs
 from .verify import verify_contents
 from .zipimport import ZipImporter
 
@@ -80,7 +78,7 @@ def execute(
     docs set the result's exit code instead, so the reports are still written."""
     result = RunResult(mode=mode, mode_reason=reason, settings=settings.redacted(), ci=ci_context(env))
     started = time.monotonic()
-    validation = run_validation(settings)
+    validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
     result.timings["validate"] = round(time.monotonic() - started, 3)
     result.diagnostics = list(validation.diagnostics)
     result.pages_checked = len(validation.tree.pages) if validation.tree else 0
@@ -227,22 +225,3 @@ def _progress(log: RunLog | None, total: int) -> Callable[[Outcome], None] | Non
         log.progress(done, max(total, done), outcome)
 
     return report
-
-
-@command("run", "Run as the Woodpecker plugin: the mode follows CI_PIPELINE_EVENT and the `mode` setting.")
-def _run(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    return run_and_report(settings, env, None)
-
-
-@command("plan", "Show what a sync would change in BookStack, without writing anything.")
-def _plan(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    return run_and_report(settings, env, RunMode.PLAN)
-
-
-def _sync_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--full", action="store_true", help="verify every page's content, not only the stored hashes")
-
-
-@command("sync", "Sync the docs tree into BookStack.", _sync_arguments)
-def _sync_command(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    return run_and_report(settings, env, RunMode.FULL if args.full else RunMode.SYNC)

@@ -7,25 +7,20 @@ templates folder), else from a minimal built-in page, and always gets frontmatte
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .cli import command
 from .content import apply_replacements, classify_destination
-from .errors import ExitCode, UsageError
+from .errors import UsageError
 from .links import scan
-from .migrate import FileProblem, Git, field_line, parse_source
+from .migrate import FileProblem, field_line, parse_source
 from .schema import REQUIRED_FIELDS
-from .settings import Settings
-from .structure import Folder, Structure, read_structure
-from .validate import display_path
+from .structure import Folder, Structure
 
 BUILTIN_TEMPLATE = "# {title}\n\nThis page is a stub: write it, then set `status: published`.\n"
 
@@ -174,20 +169,6 @@ def _create(path: Path, content: bytes) -> None:
         return
 
 
-def _scaffold_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--stubs",
-        action="store_true",
-        help="also write a stub page for each page the structure lists but the tree lacks",
-    )
-    parser.add_argument(
-        "--author",
-        dest="scaffold_author",
-        metavar="NAME",
-        help="author of the stub pages (default: git's user.name)",
-    )
-
-
 def print_result(result: ScaffoldResult, out: TextIO, *, dry_run: bool) -> None:
     verb = "would create" if dry_run else "created"
     for key in result.folders:
@@ -205,28 +186,3 @@ def print_result(result: ScaffoldResult, out: TextIO, *, dry_run: bool) -> None:
         )
         + ("\n" if not dry_run else " (dry run: nothing was changed)\n")
     )
-
-
-@command(
-    "scaffold",
-    "Create the folders the structure file names; --stubs adds a draft stub for each listed page that is missing.",
-    _scaffold_arguments,
-)
-def _scaffold(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    docs_dir = settings.docs_dir
-    structure, diagnostics = read_structure(
-        settings.structure_path, display=display_path(settings.structure_path, docs_dir)
-    )
-    if structure is None:
-        for diagnostic in diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
-        return int(ExitCode.INVALID_DOCS)
-    author = args.scaffold_author
-    if author is not None and not author.strip():
-        raise UsageError("--author must not be empty")
-    if author is None and args.stubs:
-        git = Git(docs_dir) if docs_dir.is_dir() else Git(Path.cwd())
-        author = git.user_name()
-    result = scaffold(docs_dir, structure, stubs=args.stubs, author=author, dry_run=settings.dry_run)
-    print_result(result, sys.stdout, dry_run=settings.dry_run)
-    return int(ExitCode.INVALID_DOCS if result.problems else ExitCode.OK)

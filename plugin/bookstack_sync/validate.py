@@ -9,6 +9,7 @@ checked beside it and produce the same :class:`Diagnostic`.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pickle
 import re
@@ -21,15 +22,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from .content import PARALLEL_MIN_PAGES, check_page_references, check_references, checking_order
 from .diagnostics import Diagnostic, Rule, Severity, count, error, sort_diagnostics, warning
-from .errors import UsageError
+from .errors import ExitCode, UsageError
 from .schema import build_schema
+from .settings import OutputFormat
 from .structure import Structure, read_structure
 from .tree import DocsTree, PageFile, PageRead, PageSource, TreeWalk, read_pages, walk_tree
 
@@ -41,6 +43,9 @@ class Validation:
     structure: Structure | None
     tree: DocsTree | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def exit_code(self, strict: bool) -> ExitCode:
+        return ExitCode.INVALID_DOCS if self.failed(strict) else ExitCode.OK
 
     @property
     def errors(self) -> int:
@@ -701,3 +706,23 @@ def order_rules(pages: Iterable[PageSource]) -> Iterator[Diagnostic]:
 
 
 __all__ = ["Severity", "Validation", "validate_docs", "validate_tree"]
+
+
+def write_validation(validation: Validation, output_format: OutputFormat, out: TextIO) -> None:
+    """What ``validate`` prints: one line per problem and a summary, or the same as JSON."""
+    if output_format is OutputFormat.JSON:
+        json.dump(
+            {
+                "diagnostics": [d.to_json() for d in validation.diagnostics],
+                "pages": len(validation.tree.pages) if validation.tree else 0,
+                "errors": validation.errors,
+                "warnings": validation.warnings,
+            },
+            out,
+            indent=2,
+        )
+        out.write("\n")
+        return
+    for diagnostic in validation.diagnostics:
+        out.write(diagnostic.format() + "\n")
+    out.write(validation.summary() + "\n")
