@@ -161,3 +161,4 @@ def bookstack() -> Iterator[BookStackTarget]:
             target.cleanup()
     finally:
         fake.stop()
+    fake.assert_not_crashed()

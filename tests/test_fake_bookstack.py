@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fake_bookstack import FakeBookStack
+from tests.fake_bookstack import API_ONLY, DEFAULT_PERMISSIONS, FakeBookStack
 
 TOKEN = "Token test-token-id:test-token-secret"
 TIMEOUT = 5
@@ -139,6 +139,87 @@ def test_user_without_api_permission_gets_403(make_fake_bookstack: Callable[...,
     assert response.json() == {
         "error": {"message": "The owner of the used API token does not have permission to make API calls", "code": 403}
     }
+
+
+# ---------------------------------------------------------------------------------------- permissions
+
+DENIED = {"error": {"message": "You do not have permission to perform the requested action.", "code": 403}}
+
+
+def test_api_only_role_reads_but_cannot_write_section_12(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
+    fake = make_fake_bookstack()
+    api = Api(fake)
+    ids = make_tree(api)
+    shelf = api.ok("POST", "/api/shelves", json={"name": "Shelf", "books": [ids["book"]]})
+    fake.permissions.clear()
+    fake.permissions.update(API_ONLY)  # a Viewer given "Access System API" (§12)
+    assert api.ok("GET", f"/api/pages/{ids['page']}")["id"] == ids["page"]
+    assert api.ok("GET", "/api/books")["total"] == 1
+    writes = [
+        ("POST", "/api/shelves", {"name": "S"}),
+        ("POST", "/api/books", {"name": "B"}),
+        ("POST", "/api/chapters", {"book_id": ids["book"], "name": "C"}),
+        ("POST", "/api/pages", {"book_id": ids["book"], "name": "P", "markdown": "x"}),
+        ("PUT", f"/api/shelves/{shelf['id']}", {"name": "S2"}),
+        ("PUT", f"/api/books/{ids['book']}", {"name": "B2"}),
+        ("PUT", f"/api/chapters/{ids['chapter']}", {"name": "C2"}),
+        ("PUT", f"/api/pages/{ids['page']}", {"markdown": "changed"}),
+        ("DELETE", f"/api/pages/{ids['page']}", None),
+        ("DELETE", f"/api/chapters/{ids['chapter']}", None),
+        ("DELETE", f"/api/books/{ids['book']}", None),
+        ("DELETE", f"/api/shelves/{shelf['id']}", None),
+    ]
+    for method, path, body in writes:
+        response = api.call(method, path, json=body)
+        assert (method, path, response.status_code, response.json()) == (method, path, 403, DENIED)
+    fake.permissions.update(DEFAULT_PERMISSIONS)
+    assert api.ok("GET", f"/api/pages/{ids['page']}")["markdown"].startswith("# Hello")  # nothing was written
+    assert len(api.ok("GET", "/api/books")["data"]) == 1 and api.ok("GET", "/api/shelves")["total"] == 1
+
+
+def test_role_permissions_all_and_own(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
+    # An Editor-like role: may edit what the token user owns (everything it created), create pages only.
+    fake = make_fake_bookstack()
+    api = Api(fake)
+    ids = make_tree(api)
+    fake.edit_page_as_human(ids["loose"], markdown="a person's page")
+    fake.state.pages[ids["loose"]].owned_by = 2  # owned by the person, not the token user
+    fake.permissions.clear()
+    fake.permissions.update({"access-api", "page-create-own", "page-update-own"})
+    assert api.ok("PUT", f"/api/pages/{ids['page']}", json={"markdown": "mine"})["markdown"] == "mine"
+    assert api.put(f"/api/pages/{ids['loose']}", json={"markdown": "theirs"}).json() == DENIED
+    page = api.ok("POST", "/api/pages", json={"book_id": ids["book"], "name": "New", "markdown": "x"})
+    assert api.delete(f"/api/pages/{page['id']}").json() == DENIED
+    assert api.post("/api/chapters", json={"book_id": ids["book"], "name": "C"}).json() == DENIED
+
+
+def test_entity_permission_denies_update_on_one_page_only_section_12(api: Api) -> None:
+    ids = make_tree(api)
+    other = api.ok("POST", "/api/pages", json={"chapter_id": ids["chapter"], "name": "Other", "markdown": "o"})
+    api.fake.set_entity_permission("page", ids["page"], update=False)
+    response = api.put(f"/api/pages/{ids['page']}", json={"markdown": "changed"})
+    assert (response.status_code, response.json()) == (403, DENIED)
+    assert api.ok("GET", f"/api/pages/{ids['page']}")["revision_count"] == 1  # nothing was applied
+    assert api.ok("PUT", f"/api/pages/{other['id']}", json={"markdown": "fine"})["markdown"] == "fine"
+    assert api.delete(f"/api/pages/{ids['page']}").status_code == 204  # only update was denied
+
+
+def test_entity_permissions_inherit_from_chapter_and_book(api: Api) -> None:
+    ids = make_tree(api)
+    second = api.ok("POST", "/api/pages", json={"chapter_id": ids["chapter"], "name": "Second", "markdown": "s"})
+    api.fake.set_entity_permission("chapter", ids["chapter"], update=False, create=False)
+    api.fake.set_entity_permission("page", second["id"], update=True)  # the item's own setting wins
+    assert api.put(f"/api/pages/{ids['page']}", json={"markdown": "x"}).json() == DENIED
+    assert api.put(f"/api/chapters/{ids['chapter']}", json={"name": "x"}).json() == DENIED
+    assert api.ok("PUT", f"/api/pages/{second['id']}", json={"markdown": "y"})["markdown"] == "y"
+    assert api.post("/api/pages", json={"chapter_id": ids["chapter"], "name": "N", "markdown": "n"}).json() == DENIED
+    # Moving a page into the chapter needs create there; moving one out needs delete on the page.
+    assert api.put(f"/api/pages/{ids['loose']}", json={"chapter_id": ids["chapter"]}).json() == DENIED
+    api.fake.set_entity_permission("book", ids["book"], delete=False)
+    assert api.put(f"/api/pages/{second['id']}", json={"book_id": ids["book"]}).json() == DENIED
+    assert api.ok("GET", f"/api/pages/{second['id']}")["chapter_id"] == ids["chapter"]
+    with pytest.raises(ValueError, match="unknown entity permission"):
+        api.fake.set_entity_permission("page", 1, edit=False)
 
 
 # ----------------------------------------------------------------------------------- create/read shapes
@@ -448,7 +529,7 @@ def test_html_write_clears_markdown_and_editor_permission(make_fake_bookstack: C
     assert after["markdown"] == "" and after["editor"] == "wysiwyg"
     assert after["html"] == '<p id="bkmrk-now-html">now html</p>'
     # Without "editor-change" a markdown page keeps the default editor (§7, transcript 25).
-    limited = Api(make_fake_bookstack(permissions={"access-api"}))
+    limited = Api(make_fake_bookstack(permissions=DEFAULT_PERMISSIONS - {"editor-change"}))
     ids = make_tree(limited)
     page = limited.ok("GET", f"/api/pages/{ids['page']}")
     assert page["editor"] == "wysiwyg" and page["markdown"].startswith("# Hello")
@@ -973,6 +1054,18 @@ def test_request_log_and_snapshot_are_deterministic(make_fake_bookstack: Callabl
     assert snapshots[0]["shelves"][0]["books"] == ["Demo Book"]
     assert [c["name"] for c in book["contents"]] == ["Chapter One", "HTML Page"]
     assert book["contents"][0]["pages"][0]["attachments"] == ["L"]
+
+
+def test_a_crash_inside_the_fake_is_a_500_and_fails_the_test() -> None:
+    def broken(request: Any) -> Any:
+        raise KeyError("a bug in the fake")
+
+    with pytest.raises(AssertionError, match="crashed 1 time"), FakeBookStack() as fake:
+        fake._api.handle = broken  # type: ignore[method-assign]
+        response = requests.get(fake.url + "/api/books", headers={"Authorization": TOKEN}, timeout=TIMEOUT)
+        assert response.status_code == 500
+        assert response.json()["error"]["message"] == "KeyError: 'a bug in the fake'"
+    assert "a bug in the fake" in fake.server_errors[0]
 
 
 def test_fake_bookstack_fixture_is_started(fake_bookstack: FakeBookStack) -> None:

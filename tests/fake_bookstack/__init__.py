@@ -16,7 +16,8 @@ records every request (``fake.requests``).
 from __future__ import annotations
 
 from .faults import Faults
+from .permissions import API_ONLY, DEFAULT_PERMISSIONS
 from .server import FakeBookStack, RecordedRequest
-from .state import DEFAULT_PERMISSIONS, Store
+from .state import Store
 
-__all__ = ["DEFAULT_PERMISSIONS", "FakeBookStack", "Faults", "RecordedRequest", "Store"]
+__all__ = ["API_ONLY", "DEFAULT_PERMISSIONS", "FakeBookStack", "Faults", "RecordedRequest", "Store"]

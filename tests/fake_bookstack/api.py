@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .markdown import add_bookmark_ids, html_to_text, plain_to_description_html, render_markdown
+from .permissions import Permissions
 from .state import (
     USERS,
     Attachment,
@@ -198,6 +199,7 @@ class Api:
         self.version_string = version
         self.version = store.version
         self.permissions = permissions
+        self.access = Permissions(permissions)
         self.rate_limiter = rate_limiter
         self.base_url = base_url
         self.token_expired = False
@@ -311,7 +313,13 @@ class Api:
             raise api_error(403, "The owner of the used API token does not have permission to make API calls")
 
     def require(self, *permissions: str) -> None:
-        if not all(p in self.permissions for p in permissions):
+        """``Controller::checkPermission``: plain role permissions."""
+        if not all(self.access.has(p) for p in permissions):
+            raise api_error(403, PERMISSION_MESSAGE)
+
+    def require_can(self, permission: str, item: Any) -> None:
+        """``Controller::checkOwnablePermission``: role ``-all``/``-own`` and entity permissions."""
+        if not self.access.can(permission, item):
             raise api_error(403, PERMISSION_MESSAGE)
 
     # ----------------------------------------------------------------------------------- helpers
@@ -460,6 +468,7 @@ class Api:
     def create_shelf(self, request: Request, params: dict[str, str]) -> Response:
         data = request.input
         self._shelf_rules(Validator(data, request.files), creating=True)
+        self.require("bookshelf-create-all")
         description, description_html = self.description_from_input(data, None)
         moment = self.store.now()
         shelf = Shelf(
@@ -486,6 +495,7 @@ class Api:
         shelf = self.find_shelf(self.route_id(params, "shelf"))
         data = request.input
         self._shelf_rules(Validator(data, request.files), creating=False)
+        self.require_can("bookshelf-update", shelf)
         if data.get("name") is not None and data["name"] != shelf.name:
             shelf.name = data["name"]
             shelf.slug = self.store.unique_slug("shelf", shelf.name, exclude=shelf.id)
@@ -501,6 +511,7 @@ class Api:
 
     def delete_shelf(self, request: Request, params: dict[str, str]) -> Response:
         shelf = self.find_shelf(self.route_id(params, "shelf"))
+        self.require_can("bookshelf-delete", shelf)
         self.store.delete("shelf", shelf.id)
         return Response(204)
 
@@ -558,6 +569,7 @@ class Api:
     def create_book(self, request: Request, params: dict[str, str]) -> Response:
         data = request.input
         self._book_rules(Validator(data, request.files), creating=True)
+        self.require("book-create-all")
         book = self.new_book(
             name=data["name"],
             description_pair=self.description_from_input(data, None),
@@ -630,6 +642,7 @@ class Api:
         book = self.find_book(self.route_id(params, "book"))
         data = request.input
         self._book_rules(Validator(data, request.files), creating=False)
+        self.require_can("book-update", book)
         if data.get("name") is not None and data["name"] != book.name:
             book.name = data["name"]
             book.slug = self.store.unique_slug("book", book.name, exclude=book.id)
@@ -645,6 +658,7 @@ class Api:
 
     def delete_book(self, request: Request, params: dict[str, str]) -> Response:
         book = self.find_book(self.route_id(params, "book"))
+        self.require_can("book-delete", book)
         self.store.delete("book", book.id)
         return Response(204)
 
@@ -688,6 +702,7 @@ class Api:
         data = request.input
         self._chapter_rules(Validator(data, request.files), creating=True)
         book = self.find_book(int(data["book_id"]))
+        self.require_can("chapter-create", book)
         chapter = self.new_chapter(
             book,
             name=data["name"],
@@ -728,11 +743,15 @@ class Api:
         chapter = self.find_chapter(self.route_id(params, "chapter"))
         data = request.input
         self._chapter_rules(Validator(data, request.files), creating=False)
+        self.require_can("chapter-update", chapter)
         old_book = chapter.book_id
         if data.get("book_id") is not None and int(data["book_id"]) != chapter.book_id:
+            self.require_can("chapter-delete", chapter)
             if int(data["book_id"]) not in self.store.books:
                 # MoveOperationException -> Controller::jsonError, a 500 in the odd shape (§2 Chapters).
                 raise json_error("The selected book was not found")
+            # ChapterRepo::move: a PermissionsException becomes the usual 403.
+            self.require_can("chapter-create", self.store.books[int(data["book_id"])])
             self.store.move_chapter(chapter, int(data["book_id"]))
         if data.get("name") is not None and data["name"] != chapter.name:
             chapter.name = data["name"]
@@ -754,6 +773,7 @@ class Api:
 
     def delete_chapter(self, request: Request, params: dict[str, str]) -> Response:
         chapter = self.find_chapter(self.route_id(params, "chapter"))
+        self.require_can("chapter-delete", chapter)
         self.store.delete("chapter", chapter.id)
         return Response(204)
 
@@ -875,6 +895,7 @@ class Api:
         data = request.input
         self._page_rules(Validator(data, request.files), creating=True)
         book, chapter = self.page_parent(data)
+        self.require_can("page-create", chapter or book)
         page = self.new_page(
             book,
             chapter,
@@ -893,15 +914,21 @@ class Api:
         page = self.find_page(self.route_id(params, "page"))
         data = request.input
         self._page_rules(Validator(data, request.files), creating=False)
+        self.require_can("page-update", page)
         old_book = page.book_id
         if "chapter_id" in data or "book_id" in data:
             book, chapter = self.page_parent(data)
             # The parent compared is the chapter for chapter pages, so sending book_id (even the same
             # book) pulls a page out of its chapter (§2 Pages, "the trap").
-            if chapter is not None and page.chapter_id != chapter.id:
-                self.store.move_page(page, book_id=book.id, chapter_id=chapter.id)
-            elif chapter is None and (page.chapter_id is not None or page.book_id != book.id):
-                self.store.move_page(page, book_id=book.id, chapter_id=None)
+            if chapter is not None:
+                moves = page.chapter_id != chapter.id
+            else:
+                moves = page.chapter_id is not None or page.book_id != book.id
+            if moves:
+                # A move needs delete on the page and create in the new parent (PageRepo::move).
+                self.require_can("page-delete", page)
+                self.require_can("page-create", chapter or book)
+                self.store.move_page(page, book_id=book.id, chapter_id=chapter.id if chapter else None)
         if data.get("name") is not None and data["name"] != page.name:
             page.name = data["name"]
             page.slug = self.store.unique_slug("page", page.name, book_id=page.book_id, exclude=page.id)
@@ -920,6 +947,7 @@ class Api:
 
     def delete_page(self, request: Request, params: dict[str, str]) -> Response:
         page = self.find_page(self.route_id(params, "page"))
+        self.require_can("page-delete", page)
         self.store.delete("page", page.id)
         return Response(204)
 
@@ -972,6 +1000,7 @@ class Api:
         self.require("attachment-create-all")
         data = request.input
         page = self.find_page(int(data["uploaded_to"]))
+        self.require_can("page-update", page)
         upload = request.files.get("file")
         att = self.new_attachment(page, name=data["name"], upload=upload, link=None if upload else data["link"])
         return json_response(200, self.attachment_json(att))
@@ -1009,6 +1038,8 @@ class Api:
     def update_attachment(self, request: Request, params: dict[str, str]) -> Response:
         att = self.find_attachment(params["id"])
         self._attachment_rules(request, creating=False)
+        self.require_can("page-update", self.find_page(att.uploaded_to))
+        self.require_can("attachment-update", att)
         data = request.input
         if data.get("name") is not None:
             att.name = data["name"]
@@ -1024,6 +1055,7 @@ class Api:
 
     def delete_attachment(self, request: Request, params: dict[str, str]) -> Response:
         att = self.find_attachment(params["id"])
+        self.require_can("attachment-delete", att)
         del self.store.attachments[att.id]  # attachments skip the recycle bin
         return Response(204)
 
@@ -1122,6 +1154,7 @@ class Api:
         if "image" not in v.errors and upload is not None and sniff_mime(upload.data) not in IMAGE_MIMES:
             v.errors["image"] = ["The image must be a file of type: jpeg, png, gif, webp."]
         v.raise_if_failed()
+        self.require_can("image-update", image)
         if request.input.get("name") is not None:
             image.name = request.input["name"]
         if upload is not None:
@@ -1131,6 +1164,7 @@ class Api:
 
     def delete_image(self, request: Request, params: dict[str, str]) -> Response:
         image = self.find_image(params["id"])
+        self.require_can("image-delete", image)
         del self.store.images[image.id]  # no check whether a page still uses it (§2)
         return Response(204)
 

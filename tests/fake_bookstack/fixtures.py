@@ -12,13 +12,14 @@ from .server import FakeBookStack
 
 @pytest.fixture
 def fake_bookstack() -> Iterator[FakeBookStack]:
-    """Started before the test and stopped after it (``fake_bookstack.url`` is its base URL)."""
+    """Started before the test, stopped after it; the test fails if the fake crashed (``.url`` is its base URL)."""
     fake = FakeBookStack()
     fake.start()
     try:
         yield fake
     finally:
         fake.stop()
+    fake.assert_not_crashed()
 
 
 @pytest.fixture
@@ -37,3 +38,5 @@ def make_fake_bookstack() -> Iterator[Callable[..., FakeBookStack]]:
     finally:
         for fake in started:
             fake.stop()
+    for fake in started:
+        fake.assert_not_crashed()

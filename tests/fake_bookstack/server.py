@@ -18,7 +18,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from .api import DEFAULT_EDITOR, Api, RateLimiter, too_many_attempts
 from .faults import FaultRule, Faults
 from .markdown import add_bookmark_ids, render_markdown
-from .state import DEFAULT_PERMISSIONS, HUMAN_USER, SORT_OPERATIONS, Chapter, Page, Store, parse_version
+from .permissions import DEFAULT_PERMISSIONS
+from .state import HUMAN_USER, SORT_OPERATIONS, Chapter, Page, Store, parse_version
 from .wire import Request, Response, error_response, html_response, parse_body, php_nest, trim_strings, web_not_found
 
 MIME_BY_EXTENSION = {
@@ -148,6 +149,19 @@ class FakeBookStack:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+        if exc_type is None:
+            self.assert_not_crashed()
+
+    def assert_not_crashed(self) -> None:
+        """Fail when the fake itself raised while answering (a bug in the fake, hidden behind a 500).
+
+        Every test fixture calls this at teardown: a test whose fake crashed fails even when the plugin
+        coped with the 500.
+        """
+        if self.server_errors:
+            raise AssertionError(
+                f"the fake BookStack crashed {len(self.server_errors)} time(s):\n" + "\n".join(self.server_errors)
+            )
 
     # --------------------------------------------------------------------------------------- knobs
 
@@ -205,6 +219,17 @@ class FakeBookStack:
         with self._lock:
             self.state.books[book_id].sort_rule = rule
             self.state.run_book_auto_sort(book_id)
+
+    def set_entity_permission(self, kind: str, item_id: int, **actions: bool) -> None:
+        """An entity permission for the token's role on one item, as set in BookStack's permissions view.
+
+        ``kind`` is ``bookshelf``, ``book``, ``chapter`` or ``page``; ``actions`` any of ``view``, ``create``,
+        ``update``, ``delete``. ``set_entity_permission("page", 7, update=False)`` makes ``PUT /api/pages/7``
+        answer 403 while every other page stays writable; a setting on a book or chapter is inherited by
+        what it holds unless the item sets that action itself.
+        """
+        with self._lock:
+            self._api.access.set_entity(kind, item_id, **actions)
 
     def snapshot(self) -> dict[str, Any]:
         """An id-free, deterministic description of all content, for comparing two runs."""

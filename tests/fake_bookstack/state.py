@@ -22,25 +22,6 @@ USERS: dict[int, dict[str, Any]] = {
 API_USER = 1
 HUMAN_USER = 2
 
-# Role permissions of the token user by default: what BookStack's Admin role has that matters here.
-DEFAULT_PERMISSIONS: frozenset[str] = frozenset(
-    {
-        "access-api",
-        "content-import",
-        "content-export",
-        "editor-change",
-        "settings-manage",
-        "restrictions-manage-all",
-        "image-create-all",
-        "attachment-create-all",
-        "book-create-all",
-        "bookshelf-create-all",
-        "chapter-create-all",
-        "page-create-all",
-        "templates-manage",
-    }
-)
-
 SORT_OPERATIONS = (
     "name_asc",
     "name_desc",
