@@ -305,11 +305,17 @@ def _remember_slugs(ctx: ApplyContext) -> None:
 
 Handler = Callable[[ApplyContext, Action], Outcome]
 
+_NOT_WRITTEN = {
+    ActionKind.UNCHANGED: OutcomeStatus.UNCHANGED,
+    ActionKind.ORPHAN: OutcomeStatus.ORPHAN,
+    ActionKind.SKIP: OutcomeStatus.SKIPPED,
+}
+
 
 def _guarded(ctx: ApplyContext, action: Action, handler: Handler) -> Outcome:
     """Run one action; a BookStack error fails this action only (auth errors stop the run)."""
-    if action.kind in (ActionKind.UNCHANGED, ActionKind.ORPHAN, ActionKind.SKIP):
-        status = OutcomeStatus.UNCHANGED if action.kind is ActionKind.UNCHANGED else OutcomeStatus.SKIPPED
+    if action.kind in _NOT_WRITTEN:
+        status = _NOT_WRITTEN[action.kind]
         return Outcome(action, status, action.remote_id, _url(ctx, action.entity, action.key))
     if action.kind is ActionKind.DRIFT:
         return Outcome(action, OutcomeStatus.DRIFT, action.remote_id, _url(ctx, action.entity, action.key))
@@ -431,7 +437,7 @@ def _apply_delete(ctx: ApplyContext, action: Action) -> Outcome:
             detail = f"kept: it holds {foreign} that bookstack-sync did not create"
             return Outcome(
                 Action(ActionKind.ORPHAN, action.entity, action.key, action.name, action.remote_id, (), detail),
-                OutcomeStatus.SKIPPED,
+                OutcomeStatus.ORPHAN,
                 action.remote_id,
             )
     ctx.client.delete(_LIST_KIND[action.entity], action.remote_id)

@@ -24,8 +24,8 @@ from typing import TextIO
 
 from . import __version__
 from .errors import ExitCode
-from .model import Action, ActionKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
-from .report import plan_sentence, validation_counts
+from .model import ActionKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
+from .report import action_note, group_by_book, plan_sentence, validation_counts
 from .settings import LogLevel
 
 __all__ = [
@@ -205,6 +205,7 @@ _STATUS_COLOUR: dict[OutcomeStatus, Colour | None] = {
     OutcomeStatus.DRIFT: Colour.MAGENTA,
     OutcomeStatus.FAILED: Colour.RED,
     OutcomeStatus.SKIPPED: Colour.DIM,
+    OutcomeStatus.ORPHAN: Colour.YELLOW,
     OutcomeStatus.UNCHANGED: Colour.DIM,
 }
 
@@ -223,7 +224,7 @@ def format_progress(done: int, total: int, outcome: Outcome, *, colour: bool = F
     line = f"{counter} {status} {what}"
     if outcome.error:
         line += f": {outcome.error}"
-    elif outcome.status is OutcomeStatus.MOVED and action.detail:
+    elif action.detail and (outcome.status is OutcomeStatus.MOVED or action.drifted):
         line += f" ({action.detail})"
     return " ".join(line.splitlines())
 
@@ -242,54 +243,33 @@ _PLAN_SYMBOL: dict[ActionKind, tuple[str, Colour | None]] = {
 }
 
 
-def _group(key: str) -> str:
-    """The shelf/book an action belongs to, from its key: ``engineering/dev-guide/...`` → ``engineering/dev-guide``."""
-    parts = [p for p in key.split("/") if p]
-    return "/".join(parts[:2]) if parts else "(root)"
-
-
-def _plan_line(action: Action) -> str:
-    line = f"{action.kind.value} {action.entity.value} {action.key}"
-    if action.kind is ActionKind.MOVE and action.detail.startswith("from "):
-        return f"{line} {action.detail}"
-    notes = [", ".join(action.changes)] if action.changes else []
-    if action.detail:
-        notes.append(action.detail)
-    return f"{line} ({'; '.join(notes)})" if notes else line
-
-
 def format_plan(plan: Plan, *, colour: bool = False) -> str:
-    """The plan as a careful infrastructure tool prints it: grouped by shelf/book, one line per action,
-    then what stays unchanged and the totals::
+    """The plan as a careful infrastructure tool prints it: only the books where something changes, one
+    line per change, each book's unchanged objects counted on one line, then one ``Plan:`` line::
 
         engineering/dev-guide
           + create page engineering/dev-guide/getting-started/01-prerequisites.md
-          ~ update page engineering/dev-guide/setup.md (content, tags)
-          > move page engineering/dev-guide/b.md from engineering/old to engineering/dev-guide
+          ~ update page engineering/dev-guide/setup.md (content) — edited in BookStack by Ana, revision 3 after our 2; git wins
+          > move page engineering/dev-guide/b.md (parent) — from engineering/old to engineering/dev-guide
           = 12 unchanged
 
-        Plan: 1 to create, 1 to update, 1 to move, 0 to delete.
+        Plan: 1 to create, 1 to update, 1 to move, 0 to delete. (1 unchanged elsewhere)
     """
-    groups: dict[str, list[Action]] = {}
-    for action in plan.actions:
-        groups.setdefault(_group(action.key), []).append(action)
     lines: list[str] = []
-    for name in sorted(groups):
-        actions = groups[name]
-        shown = [a for a in actions if a.kind is not ActionKind.UNCHANGED]
-        unchanged = len(actions) - len(shown)
-        lines.append(_paint(name, Colour.BOLD, colour))
-        for action in shown:
+    for group in group_by_book(plan.actions, lambda a: a.key, lambda a: a.kind is ActionKind.UNCHANGED):
+        lines.append(_paint(group.book, Colour.BOLD, colour))
+        for action in group.items:
             symbol, tint = _PLAN_SYMBOL[action.kind]
-            lines.append(f"  {_paint(symbol, tint, colour)} {_plan_line(action)}")
-        if unchanged:
-            lines.append(_paint(f"  = {unchanged} unchanged", Colour.DIM, colour))
+            text = f"{action.kind.value} {action.entity.value} {action.key}{action_note(action)}"
+            lines.append(f"  {_paint(symbol, tint, colour)} {' '.join(text.splitlines())}")
+        if group.unchanged:
+            lines.append(_paint(f"  = {group.unchanged} unchanged", Colour.DIM, colour))
         lines.append("")
     for note in plan.notes:
         lines.append(f"note: {note}")
     if plan.notes:
         lines.append("")
-    if not plan.writes:
+    if not any(action.kind.writes or action.drifted or action.kind is ActionKind.ORPHAN for action in plan.actions):
         lines.append("No changes: BookStack already matches the docs.")
     lines.append(plan_sentence(plan.actions))
     return "\n".join(lines)
@@ -316,8 +296,6 @@ def format_summary(result: RunResult, *, colour: bool = False) -> str:
             if counts[status]
         ]
         lines.append("Applied: " + ", ".join(parts) + ".")
-    elif result.plan is not None and result.mode is not RunMode.VALIDATE:
-        lines.append(plan_sentence(result.plan.actions))
     total = result.requests.get("total")
     seconds = sum(result.timings.values())
     tail = f"{total} request(s) to BookStack, " if isinstance(total, int) and total else ""

@@ -46,6 +46,10 @@ _WRITING = {
 }
 
 
+EDITED_IN_BOOKSTACK = "edited in BookStack"
+"""How the detail of a drifted page's action starts (the planner writes it, reporters count it)."""
+
+
 class Route(StrEnum):
     """How a create is carried out."""
 
@@ -65,6 +69,11 @@ class Action:
     changes: tuple[str, ...] = ()  # fields that differ: content, name, tags, priority, parent, books, ...
     detail: str = ""  # human words: "from a/b to a/c", why skipped, what drifted
     route: Route = Route.API
+
+    @property
+    def drifted(self) -> bool:
+        """A page a person edited in BookStack since the last sync (left alone, or overwritten: git wins)."""
+        return self.kind is ActionKind.DRIFT or self.detail.startswith(EDITED_IN_BOOKSTACK)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,7 +115,8 @@ class OutcomeStatus(StrEnum):
     UNCHANGED = "unchanged"
     ADOPTED = "adopted"
     DELETED = "deleted"
-    SKIPPED = "skipped"
+    SKIPPED = "skipped"  # deliberately not published (a draft), or drift left alone
+    ORPHAN = "orphan"  # managed, its source gone, kept (prune off, or it holds what others made)
     DRIFT = "drift"
     FAILED = "failed"
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from .desired import DesiredPage, DesiredState
-from .model import Action, ActionKind, EntityKind, Plan, Route
+from .model import EDITED_IN_BOOKSTACK, Action, ActionKind, EntityKind, Plan, Route
 from .remote import RemoteObject, RemoteState
 from .settings import OnDrift
 
@@ -322,9 +322,9 @@ def _page_action(
             (*tuple(changes), "tags"),
             "unmanaged page of the same name",
         )
-    recorded = obj.recorded_revision
-    if recorded is not None and obj.revision_count != recorded:
-        detail = f"edited in BookStack since the last sync (revision {obj.revision_count}, synced {recorded})"
+    if obj.drifted:
+        editor = f" by {obj.updated_by_name}" if obj.updated_by_name else ""
+        detail = f"{EDITED_IN_BOOKSTACK}{editor}, revision {obj.revision_count} after our {obj.recorded_revision}"
         if options.on_drift is OnDrift.OVERWRITE:
             return Action(
                 ActionKind.UPDATE,
@@ -333,9 +333,12 @@ def _page_action(
                 page.name,
                 obj.id,
                 tuple(dict.fromkeys([*changes, "content"])),
-                "drift: " + detail + "; git wins",
+                detail + "; git wins",
             )
-        return Action(ActionKind.DRIFT, EntityKind.PAGE, page.key, page.name, obj.id, tuple(changes), detail)
+        outcome = "kept (on_drift: skip)" if options.on_drift is OnDrift.SKIP else "the run stops (on_drift: fail)"
+        return Action(
+            ActionKind.DRIFT, EntityKind.PAGE, page.key, page.name, obj.id, tuple(changes), f"{detail}; {outcome}"
+        )
     if page.key in moved_from:
         detail = f"from {moved_from[page.key]} to {page.key}"
         return Action(

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from .bookstack import BookStackClient, normalise_chapter_id
+from .bookstack import BookStackClient, NotFoundError, normalise_chapter_id
 from .desired import ASSET_TAG, HASH_TAG, MANAGED_TAG, REV_TAG
 from .model import EntityKind
 
@@ -42,6 +42,7 @@ class RemoteObject:
     revision_count: int = 0
     editor: str = ""
     updated_by: int | None = None
+    updated_by_name: str | None = None  # read for drifted pages only: listings give the user's id alone
     tags: list[dict[str, str]] = field(default_factory=list)
 
     def tag(self, name: str) -> str | None:
@@ -65,6 +66,12 @@ class RemoteObject:
     def recorded_revision(self) -> int | None:
         value = self.tag(REV_TAG)
         return int(value) if value and value.isdigit() else None
+
+    @property
+    def drifted(self) -> bool:
+        """Saved in BookStack since the plugin's last write: its revision count moved on."""
+        recorded = self.recorded_revision
+        return recorded is not None and self.revision_count != recorded
 
     def recorded_assets(self) -> dict[str, str]:
         """asset path -> sha prefix, as recorded at the last write."""
@@ -143,11 +150,27 @@ def fetch_remote(client: BookStackClient, *, shelf_names: set[str], shelf_keys: 
             found.tags = [
                 {"name": str(t.get("name", "")), "value": str(t.get("value") or "")} for t in hit.get("tags", [])
             ]
+    _name_editors(client, [page for page in state.of(EntityKind.PAGE).values() if page.drifted])
     for shelf in state.objects[EntityKind.SHELF].values():
         if (shelf.key and shelf.key in shelf_keys) or (not shelf.key and shelf.name in shelf_names):
             read = client.read("shelves", shelf.id)
             state.shelf_books[shelf.id] = [int(book["id"]) for book in read.get("books", [])]
     return state
+
+
+def _name_editors(client: BookStackClient, drifted: list[RemoteObject]) -> None:
+    """Who saved each drifted page last, by name: listings give ``updated_by`` as an id, a page read
+    gives ``{id, name, slug}`` (API notes §3). One read per drifted page; drift is rare."""
+
+    def read(page: RemoteObject) -> tuple[RemoteObject, Any]:
+        try:
+            return page, client.read("pages", page.id).get("updated_by")
+        except NotFoundError:  # deleted since the listing: the plan will say so without a name
+            return page, None
+
+    for page, user in client.map_concurrently(read, drifted):
+        if isinstance(user, dict) and user.get("name"):
+            page.updated_by_name = str(user["name"])
 
 
 def read_shelf_books(client: BookStackClient, state: RemoteState, shelf_id: int) -> list[int]:

@@ -19,11 +19,11 @@ import os
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from . import __version__
 from .diagnostics import Severity
@@ -187,6 +187,109 @@ class JsonReporter:
         return data
 
 
+# --- changes in words (shared with the log) ----------------------------------------------------------
+
+_PLURAL: dict[EntityKind, str] = {
+    EntityKind.SHELF: "shelves",
+    EntityKind.BOOK: "books",
+    EntityKind.CHAPTER: "chapters",
+    EntityKind.PAGE: "pages",
+    EntityKind.IMAGE: "images",
+    EntityKind.ATTACHMENT: "attachments",
+}
+
+T = TypeVar("T")
+
+
+def book_of(key: str) -> str:
+    """The shelf/book a source key belongs to: ``engineering/dev-guide/x/01-a.md`` → ``engineering/dev-guide``."""
+    parts = [p for p in key.split("/") if p]
+    return "/".join(parts[:2]) if parts else "(root)"
+
+
+def group_by_book(items: Iterable[T], key: Callable[[T], str], unchanged: Callable[[T], bool]) -> list[BookGroup[T]]:
+    """The changed items grouped by book (sorted by key, each group in its original order), with how many
+    unchanged items each group holds. Books where nothing changes are left out: they are only counted."""
+    changed: dict[str, list[T]] = {}
+    still: Counter[str] = Counter()
+    for item in items:
+        book = book_of(key(item))
+        if unchanged(item):
+            still[book] += 1
+        else:
+            changed.setdefault(book, []).append(item)
+    return [BookGroup(book, tuple(changed[book]), still[book]) for book in sorted(changed)]
+
+
+@dataclass(frozen=True)
+class BookGroup(Generic[T]):
+    book: str  # the shelf/book key
+    items: tuple[T, ...]  # what changes in it
+    unchanged: int  # how many of its objects stay as they are
+
+
+def _counted(count: int, entity: EntityKind) -> str:
+    return f"{count} {entity.value if count == 1 else _PLURAL[entity]}"
+
+
+def _per_entity(entities: Iterable[EntityKind], singular: str, plural: str) -> list[str]:
+    counts = Counter(entities)
+    return [
+        f"{_counted(counts[entity], entity)} {singular if counts[entity] == 1 else plural}"
+        for entity in EntityKind
+        if counts[entity]
+    ]
+
+
+def plan_verdict(actions: Sequence[Action]) -> str:
+    """One line a reviewer reads first: ``3 pages change, 1 page moves, nothing deleted``."""
+    if not any(a.kind.writes or a.drifted or a.kind is ActionKind.ORPHAN for a in actions):
+        return "nothing to change: BookStack already matches the docs"
+    changing = [a.entity for a in actions if a.kind.writes and a.kind not in (ActionKind.MOVE, ActionKind.DELETE)]
+    parts = _per_entity(changing, "changes", "change")
+    parts += _per_entity((a.entity for a in actions if a.kind is ActionKind.MOVE), "moves", "move")
+    deleting = sum(1 for a in actions if a.kind is ActionKind.DELETE)
+    parts.append(f"{deleting} to delete" if deleting else "nothing deleted")
+    drifted = sum(1 for a in actions if a.drifted)
+    if drifted:
+        parts.append(f"{drifted} edited in BookStack")
+    orphans = sum(1 for a in actions if a.kind is ActionKind.ORPHAN)
+    if orphans:
+        parts.append(f"{orphans} orphan{'s' if orphans != 1 else ''} (source gone, kept)")
+    return ", ".join(parts)
+
+
+def outcome_verdict(outcomes: Sequence[Outcome]) -> str:
+    """The same line after a sync: ``3 pages changed, 1 page moved, nothing deleted, 1 failed``."""
+    status = Counter(o.status for o in outcomes)
+    changed = [o.action.entity for o in outcomes if o.status in _CHANGED]
+    parts = _per_entity(changed, "changed", "changed")
+    parts += _per_entity((o.action.entity for o in outcomes if o.status is OutcomeStatus.MOVED), "moved", "moved")
+    if not parts and not status[OutcomeStatus.DELETED]:
+        parts.append("nothing changed")
+    deleted = status[OutcomeStatus.DELETED]
+    parts.append(f"{deleted} deleted" if deleted else "nothing deleted")
+    drifted = sum(1 for o in outcomes if o.action.drifted and o.status is not OutcomeStatus.FAILED)
+    if drifted:
+        parts.append(f"{drifted} edited in BookStack")
+    if status[OutcomeStatus.ORPHAN]:
+        parts.append(f"{status[OutcomeStatus.ORPHAN]} orphan{'s' if status[OutcomeStatus.ORPHAN] != 1 else ''} kept")
+    if status[OutcomeStatus.FAILED]:
+        parts.append(f"**{status[OutcomeStatus.FAILED]} failed**")
+    return ", ".join(parts)
+
+
+_CHANGED = {OutcomeStatus.CREATED, OutcomeStatus.UPDATED, OutcomeStatus.ADOPTED}
+
+
+def action_note(action: Action) -> str:
+    """What changes and why, after the key: ``(content, tags) — from a/b to a/c``."""
+    note = f" ({', '.join(action.changes)})" if action.changes else ""
+    if action.detail:
+        note += f" — {action.detail}"
+    return note
+
+
 # --- Markdown -------------------------------------------------------------------------------------
 
 _PLAN_WORDS: dict[ActionKind, tuple[str, str]] = {
@@ -203,17 +306,19 @@ _PLAN_WORDS: dict[ActionKind, tuple[str, str]] = {
     ActionKind.UNCHANGED: ("", "unchanged"),
 }
 
-_OUTCOME_ORDER: tuple[OutcomeStatus, ...] = (
-    OutcomeStatus.FAILED,
-    OutcomeStatus.DRIFT,
-    OutcomeStatus.CREATED,
-    OutcomeStatus.UPDATED,
-    OutcomeStatus.MOVED,
-    OutcomeStatus.ADOPTED,
-    OutcomeStatus.DELETED,
-    OutcomeStatus.SKIPPED,
-    OutcomeStatus.UNCHANGED,
-)
+_OUTCOME_MARKS: dict[OutcomeStatus, str] = {
+    OutcomeStatus.FAILED: "❌",
+    OutcomeStatus.DRIFT: "⚠️",
+    OutcomeStatus.CREATED: "🆕",
+    OutcomeStatus.UPDATED: "✏️",
+    OutcomeStatus.MOVED: "➡️",
+    OutcomeStatus.ADOPTED: "🔗",
+    OutcomeStatus.DELETED: "🗑️",
+    OutcomeStatus.ORPHAN: "❓",
+    OutcomeStatus.SKIPPED: "⏭️",
+    OutcomeStatus.UNCHANGED: "",
+}
+_OUTCOME_ORDER = {status: rank for rank, status in enumerate(_OUTCOME_MARKS)}
 
 _EXIT_WORDS: dict[ExitCode, str] = {
     ExitCode.OK: "ok",
@@ -222,6 +327,17 @@ _EXIT_WORDS: dict[ExitCode, str] = {
     ExitCode.SYNC_FAILED: "sync failed",
     ExitCode.INTERNAL: "internal error",
 }
+
+COMMENT_LIMIT = 65_536
+"""GitHub's limit on a comment body, in characters (UTF-16 code units); the tightest of the forges."""
+
+SUMMARY_MARKER = "<!-- bookstack-sync summary -->"
+"""Ends every summary: the forge module finds its own pull-request comment by it."""
+
+
+def comment_length(text: str) -> int:
+    """Length as GitHub counts it: UTF-16 code units, so an emoji counts two."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _code(text: str) -> str:
@@ -250,48 +366,70 @@ def _escape(text: str) -> str:
 
 @dataclass(frozen=True)
 class MarkdownSummary:
-    """A short Markdown summary for a pull-request comment.
-
-    Lists are capped (``max_items`` plan lines or changes, ``max_diagnostics`` findings) with
-    "…and N more" so a huge plan still fits a comment; the JSON report has everything.
+    """The summary file, which is also the pull-request comment: a one-line verdict in the title, the
+    changes grouped by book with links to BookStack, long lists folded in ``<details>``, a link back to
+    the pipeline, and never more than ``max_chars`` (GitHub's comment limit) — cut with a note saying so.
+    The JSON report has everything.
     """
 
     name: str = "summary"
-    max_items: int = 50
+    max_chars: int = COMMENT_LIMIT
+    fold_after: int = 20  # change lines shown open; a longer list is folded
     max_diagnostics: int = 200
 
     def render(self, result: RunResult) -> str:
-        lines = [self._title(result), ""]
-        lines.extend(self._context(result))
-        lines.append("")
+        head = [self._title(result), "", *self._context(result), ""]
         if result.error:
-            lines += [f"**Stopped:** {_escape(result.error)}", ""]
-        lines.extend(self._validation(result))
+            head += [f"**Stopped:** {_escape(result.error)}", ""]
+        body = self._validation(result)
         if result.outcomes:
-            lines.extend(self._changes(result))
-        elif result.plan is not None:
-            lines.extend(self._plan(result))
+            body += self._changes(result)
+        elif result.plan is not None and result.mode is not RunMode.VALIDATE:
+            body += self._plan(result)
+        tail: list[str] = []
         if result.messages:
-            lines += ["### Notes", ""]
-            lines += [f"- {_escape(message)}" for message in result.messages]
-            lines.append("")
-        lines.append(f"<sub>bookstack-sync {__version__} · exit code {int(result.exit_code)}</sub>")
-        return "\n".join(lines).rstrip("\n") + "\n"
+            tail += ["### Notes", ""]
+            tail += [f"- {_escape(message)}" for message in result.messages]
+            tail.append("")
+        tail += [self._footer(result), SUMMARY_MARKER]
+        return self._fit(head, body, tail)
+
+    def _fit(self, head: list[str], body: list[str], tail: list[str]) -> str:
+        """Join the parts, cutting the body (never the verdict or the footer) to stay within ``max_chars``."""
+        text = "\n".join([*head, *body, *tail]) + "\n"
+        if comment_length(text) <= self.max_chars:
+            return text
+        kept: list[str] = []
+        folded = False
+        budget = self.max_chars - comment_length("\n".join([*head, *tail]) + "\n") - 400  # the note and closing tags
+        for line in body:
+            cost = comment_length(line) + 1
+            if cost > budget:
+                break
+            budget -= cost
+            kept.append(line)
+            folded = (folded or line.startswith("<details>")) and line != "</details>"
+        left = sum(1 for line in body[len(kept) :] if line.startswith("- "))
+        note = (
+            f"✂️ **Cut here:** {left} more line(s) not shown — a comment holds at most {self.max_chars:,} "
+            "characters. The JSON report (`report` setting) has everything."
+        )
+        closing = ["", "</details>"] if folded else []
+        return "\n".join([*head, *kept, *closing, "", note, "", *tail]) + "\n"
 
     def _title(self, result: RunResult) -> str:
         mark = "✅" if _ok(result) else "❌"
         word = _EXIT_WORDS.get(ExitCode(result.exit_code), "failed")
-        return f"## {mark} bookstack-sync {result.mode.value}: {word} — {self._headline(result)}"
+        prefix = f"bookstack-sync {result.mode.value}" + ("" if _ok(result) else f" ({word})")
+        return f"## {mark} {prefix}: {self._verdict(result)}"
 
-    def _headline(self, result: RunResult) -> str:
-        diagnostics = _diagnostics(result)
-        errors, warnings = _counts(diagnostics)
+    @staticmethod
+    def _verdict(result: RunResult) -> str:
         if result.outcomes:
-            counts = result.outcome_counts()
-            parts = [f"{counts[s.value]} {s.value}" for s in _OUTCOME_ORDER if counts.get(s.value)]
-            return ", ".join(parts)
+            return outcome_verdict(result.outcomes)
         if result.plan is not None and result.mode is not RunMode.VALIDATE:
-            return plan_sentence(result.plan.actions)
+            return plan_verdict(result.plan.actions)
+        errors, warnings = validation_counts(result)
         return f"{result.pages_checked} pages checked, {errors} error(s), {warnings} warning(s)"
 
     @staticmethod
@@ -310,15 +448,20 @@ class MarkdownSummary:
             bits.append(f"wiki {result.bookstack_url}")
         return [" · ".join(bits)]
 
+    @staticmethod
+    def _footer(result: RunResult) -> str:
+        bits = [f"bookstack-sync {__version__}", f"exit code {int(result.exit_code)}"]
+        if result.ci.get("pipeline_url"):
+            bits.append(f"[pipeline log]({result.ci['pipeline_url']})")
+        return f"<sub>{' · '.join(bits)}</sub>"
+
     def _validation(self, result: RunResult) -> list[str]:
         diagnostics = _diagnostics(result)
         errors, warnings = _counts(diagnostics)
-        lines = [
-            "### Validation",
-            "",
-            f"{result.pages_checked} pages checked: **{errors}** error(s), **{warnings}** warning(s).",
-            "",
-        ]
+        summary = f"{result.pages_checked} pages checked: **{errors}** error(s), **{warnings}** warning(s)."
+        if not diagnostics:
+            return [summary, ""]
+        lines = ["### Validation", "", summary, ""]
         # errors before warnings, each group in path/line order as the validator sorted them
         ordered = [d for d in diagnostics if d.get("severity") == Severity.ERROR.value]
         ordered += [d for d in diagnostics if d.get("severity") != Severity.ERROR.value]
@@ -332,66 +475,66 @@ class MarkdownSummary:
             )
         if len(ordered) > self.max_diagnostics:
             lines.append(f"- …and {len(ordered) - self.max_diagnostics} more (see the JSON report)")
-        if ordered:
-            lines.append("")
+        lines.append("")
         return lines
 
     def _plan(self, result: RunResult) -> list[str]:
         assert result.plan is not None
-        shown = [a for a in result.plan.actions if a.kind is not ActionKind.UNCHANGED]
-        unchanged = len(result.plan.actions) - len(shown)
+        groups = group_by_book(result.plan.actions, lambda a: a.key, lambda a: a.kind is ActionKind.UNCHANGED)
         lines = ["### Plan", "", plan_sentence(result.plan.actions), ""]
-        for action in shown[: self.max_items]:
-            lines.append("- " + self._action_line(action, result.bookstack_url))
-        if len(shown) > self.max_items:
-            lines.append(f"- …and {len(shown) - self.max_items} more (see the JSON report)")
-        if unchanged:
-            lines.append(f"- {unchanged} unchanged")
+        lines += self._grouped(groups, lambda action: self._action_line(action, result.bookstack_url))
         if result.plan.notes:
-            lines.append("")
             lines += [f"> {_escape(note)}" for note in result.plan.notes]
-        lines.append("")
+            lines.append("")
         return lines
-
-    @staticmethod
-    def _action_line(action: Action, bookstack_url: str | None) -> str:
-        symbol, verb = _PLAN_WORDS[action.kind]
-        target = _code(action.key)
-        link = page_link(bookstack_url, action.entity, action.remote_id)
-        if link:
-            target = f"[{target}]({link})"
-        extra = ""
-        if action.changes:
-            extra += f" ({', '.join(action.changes)})"
-        if action.detail:
-            extra += f" — {_escape(action.detail)}"
-        return f"{symbol} {verb} {action.entity.value} {target}{extra}"
 
     def _changes(self, result: RunResult) -> list[str]:
-        rank = {status: i for i, status in enumerate(_OUTCOME_ORDER)}
-        changed = [o for o in result.outcomes if o.status is not OutcomeStatus.UNCHANGED]
-        changed.sort(key=lambda o: rank[o.status])  # stable: failures first, then apply order
-        unchanged = len(result.outcomes) - len(changed)
+        # failures first, then drift, then the writes in apply order
+        ordered = sorted(result.outcomes, key=lambda o: _OUTCOME_ORDER[o.status])
+        groups = group_by_book(ordered, lambda o: o.action.key, lambda o: o.status is OutcomeStatus.UNCHANGED)
         lines = ["### Changes", ""]
-        for outcome in changed[: self.max_items]:
-            action = outcome.action
-            remote_id = outcome.remote_id if outcome.remote_id is not None else action.remote_id
-            url = outcome.url or page_link(result.bookstack_url, action.entity, remote_id)
-            target = _code(action.key)
-            if url:
-                target = f"[{target}]({url})"
-            line = f"- {outcome.status.value} {action.entity.value} {target}"
-            if outcome.error:
-                line += f": {_escape(outcome.error)}"
-            elif action.changes and outcome.status is not OutcomeStatus.CREATED:
-                line += f" ({', '.join(action.changes)})"
-            lines.append(line)
-        if len(changed) > self.max_items:
-            lines.append(f"- …and {len(changed) - self.max_items} more (see the JSON report)")
-        if unchanged:
-            lines.append(f"- {unchanged} unchanged")
-        lines.append("")
+        lines += self._grouped(groups, lambda outcome: self._outcome_line(outcome, result.bookstack_url))
         return lines
+
+    def _grouped(self, groups: Sequence[BookGroup[T]], line: Callable[[T], str]) -> list[str]:
+        count = sum(len(group.items) for group in groups)
+        lines: list[str] = []
+        for group in groups:
+            still = f" · {group.unchanged} unchanged" if group.unchanged else ""
+            lines += [f"**{_code(group.book)}**{still}", ""]
+            lines += [f"- {line(item)}" for item in group.items]
+            lines.append("")
+        if count <= self.fold_after:
+            return lines
+        books = f"{len(groups)} book{'s' if len(groups) != 1 else ''}"
+        return [
+            "<details>",
+            f"<summary>{count} changes in {books} (click to show)</summary>",
+            "",
+            *lines,
+            "</details>",
+            "",
+        ]
+
+    @staticmethod
+    def _target(key: str, url: str | None) -> str:
+        return f"[{_code(key)}]({url})" if url else _code(key)
+
+    def _action_line(self, action: Action, bookstack_url: str | None) -> str:
+        symbol, verb = _PLAN_WORDS[action.kind]
+        target = self._target(action.key, page_link(bookstack_url, action.entity, action.remote_id))
+        return f"{symbol} {verb} {action.entity.value} {target}{_escape(action_note(action))}"
+
+    def _outcome_line(self, outcome: Outcome, bookstack_url: str | None) -> str:
+        action = outcome.action
+        remote_id = outcome.remote_id if outcome.remote_id is not None else action.remote_id
+        url = outcome.url or page_link(bookstack_url, action.entity, remote_id)
+        line = f"{_OUTCOME_MARKS[outcome.status]} {outcome.status.value} {action.entity.value} {self._target(action.key, url)}"
+        if outcome.error:
+            return f"{line}: {_escape(outcome.error)}"
+        if outcome.status is OutcomeStatus.CREATED:
+            return line
+        return line + _escape(action_note(action))
 
 
 def plan_sentence(actions: Sequence[Action]) -> str:

@@ -219,7 +219,7 @@ def _progress(log: RunLog | None, total: int) -> Callable[[Outcome], None] | Non
 
     def report(outcome: Outcome) -> None:
         nonlocal done
-        if outcome.status in (OutcomeStatus.UNCHANGED, OutcomeStatus.SKIPPED):
+        if outcome.status in (OutcomeStatus.UNCHANGED, OutcomeStatus.SKIPPED, OutcomeStatus.ORPHAN):
             return
         done += 1
         log.progress(done, max(total, done), outcome)

@@ -8,7 +8,15 @@ import logging
 import pytest
 
 from bookstack_sync.errors import ExitCode
-from bookstack_sync.log import RunLog, configure_logging, format_header, format_plan, format_progress, use_colour
+from bookstack_sync.log import (
+    RunLog,
+    configure_logging,
+    format_header,
+    format_plan,
+    format_progress,
+    format_summary,
+    use_colour,
+)
 from bookstack_sync.model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode
 
 from .conftest import PAGE, plan_result, sync_with_failures
@@ -79,24 +87,63 @@ def test_plan_is_grouped_by_shelf_and_book_with_one_line_per_action() -> None:
         "  + create book engineering/dev-guide",
         f"  + create page {PAGE}",
         "  ~ update page engineering/dev-guide/setup.md (content, tags)",
-        "  > move page engineering/dev-guide/howto/02-b.md from engineering/old to engineering/dev-guide/howto",
+        "  > move page engineering/dev-guide/howto/02-b.md (parent) — from engineering/old to engineering/dev-guide/howto",
         "  = 1 unchanged",
     ]
     ops = lines.index("ops/runbooks")
     assert lines[ops + 1 : ops + 5] == [
         "  - delete page ops/runbooks/gone.md",
-        "  ! drift page ops/runbooks/edited.md (edited in BookStack)",
+        "  ! drift page ops/runbooks/edited.md — edited in BookStack",
         "  ? orphan page ops/runbooks/old.md",
         "  = 1 unchanged",
     ]
     assert lines[-1] == "Plan: 2 to create, 1 to update, 1 to move, 1 to delete. (1 drifted, 1 orphaned, 2 unchanged)"
 
 
+def test_books_without_changes_are_counted_not_listed() -> None:
+    # 60 books of unchanged pages around one change: one group, one count line, one Plan line
+    actions = [
+        Action(ActionKind.UNCHANGED, EntityKind.PAGE, f"shelf/book-{b:02}/0{p}-page.md", "x", b * 10 + p)
+        for b in range(60)
+        for p in range(1, 4)
+    ]
+    actions.append(Action(ActionKind.UPDATE, EntityKind.PAGE, "shelf/book-07/09-new.md", "New", 999, ("content",)))
+    lines = format_plan(Plan(tuple(actions))).splitlines()
+    assert lines[:4] == [
+        "shelf/book-07",
+        "  ~ update page shelf/book-07/09-new.md (content)",
+        "  = 3 unchanged",
+        "",
+    ]
+    assert sum("unchanged" in line for line in lines) == 2  # the book's count and the Plan line
+    assert [line for line in lines if line.startswith("Plan:")] == [
+        "Plan: 0 to create, 1 to update, 0 to move, 0 to delete. (180 unchanged)"
+    ]
+
+
+def test_a_rename_shows_old_and_new() -> None:
+    rename = Action(
+        ActionKind.UPDATE, EntityKind.PAGE, "s/b/01-new.md", "New title", 5, ("name",), "“Old title” → “New title”"
+    )
+    assert "  ~ update page s/b/01-new.md (name) — “Old title” → “New title”" in format_plan(Plan((rename,)))
+
+
 def test_an_empty_plan_says_there_is_nothing_to_do() -> None:
     unchanged = tuple(Action(ActionKind.UNCHANGED, EntityKind.PAGE, f"s/b/{i}.md", "x", i) for i in range(3))
     text = format_plan(Plan(unchanged))
-    assert "= 3 unchanged" in text and "No changes" in text
-    assert text.endswith("Plan: 0 to create, 0 to update, 0 to move, 0 to delete. (3 unchanged)")
+    assert text.splitlines() == [
+        "No changes: BookStack already matches the docs.",
+        "Plan: 0 to create, 0 to update, 0 to move, 0 to delete. (3 unchanged)",
+    ]
+
+
+def test_drift_alone_is_not_called_no_changes() -> None:
+    drift = Action(ActionKind.DRIFT, EntityKind.PAGE, "s/b/01-a.md", "A", 3, (), "edited in BookStack by Ana")
+    assert "No changes" not in format_plan(Plan((drift,)))
+
+
+def test_the_closing_summary_does_not_repeat_the_plan_line() -> None:
+    assert "Plan:" not in format_summary(plan_result())
 
 
 def test_summary_names_counts_requests_and_exit_code() -> None:

@@ -104,13 +104,19 @@ def test_a_person_edit_is_drift_and_the_option_decides(snapshot: Snapshot) -> No
     desired, _ = snapshot.desired()
     remote = snapshot.remote(desired)
     page = next(o for o in remote.of(EntityKind.PAGE).values() if o.key == "p-eng/guide/practice/01-style.md")
+    synced = page.revision_count
     page.revision_count += 1
+    page.updated_by_name = "Ana Editor"
     overwrite, _ = snapshot.plan(remote)
     assert kinds(overwrite) == {"update": ["page:p-eng/guide/practice/01-style.md"]}
-    assert "drift" in next(a for a in overwrite.actions if a.kind is ActionKind.UPDATE).detail
+    update = next(a for a in overwrite.actions if a.kind is ActionKind.UPDATE)
+    assert update.detail == f"edited in BookStack by Ana Editor, revision {synced + 1} after our {synced}; git wins"
+    assert update.drifted
+    words = {OnDrift.SKIP: "kept (on_drift: skip)", OnDrift.FAIL: "the run stops (on_drift: fail)"}
     for policy in (OnDrift.SKIP, OnDrift.FAIL):
         plan, _ = snapshot.plan(remote, on_drift=policy)
         assert kinds(plan) == {"drift": ["page:p-eng/guide/practice/01-style.md"]}
+        assert next(a for a in plan.actions if a.drifted).detail.endswith(words[policy])
 
 
 def test_a_tag_missing_from_bookstack_is_a_content_change(snapshot: Snapshot) -> None:
