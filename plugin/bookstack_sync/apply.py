@@ -19,6 +19,7 @@ from .bookstack.errors import AmbiguousWriteError, AuthenticationError, BookStac
 from .content import Reference, RefKind, render_page
 from .desired import (
     ASSET_TAG,
+    BODY_TAG,
     COMMIT_TAG,
     HASH_TAG,
     MANAGED_TAG,
@@ -29,7 +30,7 @@ from .desired import (
 )
 from .errors import SyncError
 from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, Route
-from .plan import ImportUnit, Matching, page_hash, shelf_books_order
+from .plan import ImportUnit, Matching, body_hash, page_hash, shelf_books_order
 from .remote import RemoteObject, RemoteState
 from .tree import DocsTree
 
@@ -379,8 +380,8 @@ def _container_payload(
         payload["name"] = name
     if action.kind is ActionKind.CREATE or "description" in action.changes:
         payload["description"] = description
-    if action.kind in (ActionKind.CREATE, ActionKind.ADOPT):
-        # adopting keeps the object's own tags and adds ours
+    if action.kind in (ActionKind.CREATE, ActionKind.ADOPT) or "key" in action.changes:
+        # adopting keeps the object's own tags and adds ours; a renamed or moved one gets its new key
         kept = remote.user_tags() if remote is not None else []
         payload["tags"] = _tags([*kept, (MANAGED_TAG, key)])
     return payload
@@ -405,7 +406,7 @@ def _apply_shelf(ctx: ApplyContext, action: Action) -> Outcome:
     managed_ids = [ctx.matching.id_of(EntityKind.BOOK, key) for key in shelf.book_keys]
     wanted = [book_id for book_id in managed_ids if book_id is not None]
     current = ctx.remote.shelf_books.get(action.remote_id, []) if action.remote_id else []
-    books = shelf_books_order(wanted, current)
+    books = shelf_books_order(wanted, current, ctx.matching.leaving.get(action.remote_id or -1))
     if books != current or action.kind is ActionKind.CREATE:
         payload["books"] = books  # the whole list: BookStack replaces it (no attach endpoint exists)
     return _container_outcome(ctx, action, EntityKind.SHELF, shelf.key, payload)
@@ -564,15 +565,15 @@ def _page_payload(
     canonical = canonical_markdown(
         page, ctx.matching, ctx.tree, ctx.desired, strip_title_heading=ctx.strip_title_heading
     )
-    content_hash = (
-        page_hash(page, canonical, page.parent_key) if canonical is not None and not unresolved else "pending"
-    )
+    settled = canonical if canonical is not None and not unresolved else None
+    content_hash = page_hash(page, settled, page.parent_key) if settled is not None else "pending"
     if page_id is None:
         revision = 1
     else:
         current = ctx.revisions.get(page_id, remote.revision_count if remote else 0)
         revision = current + 1
-    tags = page_write_tags(ctx, page, content_hash, revision, asset_tags)
+    body = body_hash(settled) if settled is not None else ""
+    tags = page_write_tags(ctx, page, content_hash, revision, asset_tags, body=body)
     payload: dict[str, Any] = {"name": page.name, "markdown": rendered.markdown or EMPTY_PAGE, "tags": _tags(tags)}
     if with_parent:
         # only the parent key that should change: `book_id` alone would pull a page out of its chapter
@@ -589,13 +590,21 @@ def _page_payload(
 
 
 def page_write_tags(
-    ctx: ApplyContext, page: DesiredPage, content_hash: str, revision: int, asset_tags: list[tuple[str, str]]
+    ctx: ApplyContext,
+    page: DesiredPage,
+    content_hash: str,
+    revision: int,
+    asset_tags: list[tuple[str, str]],
+    *,
+    body: str = "",
 ) -> list[tuple[str, str]]:
-    """The tags a page is written with, in order: the user's, then ours (the same on both routes)."""
+    """The tags a page is written with, in order: the user's, then ours (the same on both routes).
+    ``body`` is the body hash, empty while the page waits for a link target's id."""
     tags = [
         *list(page.tags),
         (MANAGED_TAG, page.key),
         (HASH_TAG, content_hash),
+        *([(BODY_TAG, body)] if body else []),
         (REV_TAG, str(revision)),
         (SYNCED_TAG, ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")),
     ]

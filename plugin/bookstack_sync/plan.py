@@ -1,9 +1,10 @@
 """Plan: compare what BookStack should hold with what it holds, and list the actions that close the gap.
 
-Pure: no I/O. Matching is by source key first (the ``bookstack-sync`` tag), then — for pages whose key
-is gone — by file name (a move) or by content hash in the same folder (a rename), then by name in the
-same parent (adoption of unmanaged objects). Everything matched keeps its BookStack id, so revisions,
-comments and ``/link/<id>`` links survive.
+Pure: no I/O. Matching is by source key first (the ``bookstack-sync`` tag); then a key no managed
+object carries may continue a managed key that is gone — renamed, renumbered or moved, told by git's
+rename detection or by the criteria of ``identity`` — and the object is moved or renamed instead of
+created beside an orphan; then an unmanaged object of the same name in the same parent is adopted.
+Everything matched keeps its BookStack id, so revisions, comments and ``/link/<id>`` links survive.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import PurePosixPath
 
-from .desired import DesiredPage, DesiredState
+from .desired import BODY_TAG, DesiredPage, DesiredState
+from .identity import PageFacts, Pair, pair_containers, pair_pages, parent_of
 from .model import EDITED_IN_BOOKSTACK, Action, ActionKind, EntityKind, Plan, Route
 from .remote import RemoteObject, RemoteState
 from .settings import OnDrift
@@ -55,9 +56,16 @@ class Matching:
     import_units: list[ImportUnit] = field(default_factory=list)  # the ZIP imports the routed creates form
     duplicates: list[RemoteObject] = field(default_factory=list)  # same key twice: the higher ids
     orphans: list[RemoteObject] = field(default_factory=list)
+    # new key -> the managed key it continues (renamed, renumbered or moved: same object, same id)
+    previous: dict[tuple[EntityKind, str], Pair] = field(default_factory=dict)
+    leaving: dict[int, set[int]] = field(default_factory=dict)  # shelf id -> books that moved to another shelf
 
     def id_of(self, kind: EntityKind, key: str) -> int | None:
         return self.ids.get((kind, key))
+
+    def moved_containers(self) -> dict[str, str]:
+        """old → new key of every shelf, book and chapter that continues under another key."""
+        return {pair.old: key for (kind, key), pair in self.previous.items() if kind is not EntityKind.PAGE}
 
 
 # Which desired fields count toward a page's stored hash: what the page *is*, not when it was synced.
@@ -73,6 +81,12 @@ def page_hash(page: DesiredPage, markdown: str, parent_id_key: str) -> str:
     return digest[:32]
 
 
+def body_hash(markdown: str) -> str:
+    """The hash of a page's body alone: it survives a new file name, title, parent or order, so a page
+    renamed and retitled at once is still recognised without git history."""
+    return hashlib.sha256(markdown.encode()).hexdigest()[:32]
+
+
 CanonicalRender = Callable[[DesiredPage, Matching], str | None]
 """Renders a page with links resolved to the ids known now and assets as content hashes; ``None`` when
 a link target has no id yet (the page must be written after that target is created)."""
@@ -83,41 +97,62 @@ def plan_sync(
     remote: RemoteState,
     render: CanonicalRender,
     options: PlanOptions,
+    renames: Mapping[str, str] | None = None,
 ) -> tuple[Plan, Matching]:
-    """The plan and the matching it is based on."""
+    """The plan and the matching it is based on. ``renames`` maps old page keys to new ones as git's
+    rename detection saw them since each page was last written (``history``); empty without history."""
     matching = Matching()
     actions: list[Action] = []
     notes: list[str] = []
+    renames = renames or {}
 
-    _plan_containers(desired, remote, options, matching, actions)
-    _plan_pages(desired, remote, render, options, matching, actions)
+    _plan_containers(desired, remote, options, matching, actions, renames)
+    _plan_pages(desired, remote, render, options, matching, actions, renames)
     landing = plan_routes(desired, remote, options, matching, actions, notes)
     _settle_priorities(desired, remote, matching, actions, landing)
     _plan_orphans(desired, remote, options, matching, actions, notes)
     return Plan(tuple(actions), tuple(notes)), matching
 
 
-def _match_container(
+def _adopt(kind: EntityKind, key: str, name: str, candidates: list[RemoteObject], matching: Matching) -> None:
+    """An unmanaged object of the same name among ``candidates`` becomes this key's object."""
+    for obj in sorted(candidates, key=lambda o: o.id):
+        if obj.key is None and obj.name.strip() == name.strip():
+            matching.ids[(kind, key)] = obj.id
+            matching.adopted.add((kind, key))
+            return
+
+
+def _match_containers(
     kind: EntityKind,
-    key: str,
-    name: str,
+    names: dict[str, str],
     remote: RemoteState,
-    candidates: list[RemoteObject],
     options: PlanOptions,
     matching: Matching,
-) -> RemoteObject | None:
-    managed = remote.managed(kind).get(key, [])
-    if managed:
-        matching.ids[(kind, key)] = managed[0].id
-        matching.duplicates.extend(managed[1:])
-        return managed[0]
+    renames: Mapping[str, str],
+    candidates: Callable[[str], list[RemoteObject]],
+) -> None:
+    """Match every desired shelf, book or chapter (key -> name): by key, then as the continuation of a
+    managed key that is gone, then by adopting an unmanaged object of the same name."""
+    managed = remote.managed(kind)
+    for key in names:
+        objs = managed.get(key, [])
+        if objs:
+            matching.ids[(kind, key)] = objs[0].id
+            matching.duplicates.extend(objs[1:])
+    loose = {key: objs[0].name for key, objs in managed.items() if key not in names}
+    unmatched = {key: name for key, name in names.items() if (kind, key) not in matching.ids}
+    if loose and unmatched:
+        pairs = pair_containers(kind, loose, unmatched, renames, matching.moved_containers())
+        for key, pair in pairs.items():
+            objs = managed[pair.old]
+            matching.ids[(kind, key)] = objs[0].id
+            matching.duplicates.extend(objs[1:])
+            matching.previous[(kind, key)] = pair
     if options.adopt:
-        for obj in sorted(candidates, key=lambda o: o.id):
-            if obj.key is None and obj.name.strip() == name.strip():
-                matching.ids[(kind, key)] = obj.id
-                matching.adopted.add((kind, key))
-                return obj
-    return None
+        for key, name in names.items():
+            if (kind, key) not in matching.ids:
+                _adopt(kind, key, name, candidates(key), matching)
 
 
 def _container_action(
@@ -129,9 +164,14 @@ def _container_action(
         return Action(
             ActionKind.ADOPT, kind, key, name, obj.id, (*tuple(changes), "tags"), "unmanaged object of the same name"
         )
+    previous = matching.previous.get((kind, key))
+    detail = f"{previous.old} → {key} ({previous.reason})" if previous else ""
     if changes:
+        if {"parent", "shelf"} & set(changes):
+            return Action(ActionKind.MOVE, kind, key, name, obj.id, tuple(changes), detail)
         only_order = set(changes) <= {"priority", "books"}
-        return Action(ActionKind.REORDER if only_order else ActionKind.UPDATE, kind, key, name, obj.id, tuple(changes))
+        action_kind = ActionKind.REORDER if only_order else ActionKind.UPDATE
+        return Action(action_kind, kind, key, name, obj.id, tuple(changes), detail)
     return Action(ActionKind.UNCHANGED, kind, key, name, obj.id)
 
 
@@ -149,38 +189,83 @@ def _text_changes(obj: RemoteObject | None, name: str, description: str) -> list
 
 
 def _plan_containers(
-    desired: DesiredState, remote: RemoteState, options: PlanOptions, matching: Matching, actions: list[Action]
+    desired: DesiredState,
+    remote: RemoteState,
+    options: PlanOptions,
+    matching: Matching,
+    actions: list[Action],
+    renames: Mapping[str, str],
 ) -> None:
-    shelves = list(remote.of(EntityKind.SHELF).values())
+    shelves = remote.of(EntityKind.SHELF)
     books = remote.of(EntityKind.BOOK)
-    chapters = list(remote.of(EntityKind.CHAPTER).values())
-    for shelf in desired.shelves.values():
-        obj = _match_container(EntityKind.SHELF, shelf.key, shelf.name, remote, shelves, options, matching)
-        changes = _text_changes(obj, shelf.name, shelf.description)
-        actions.append(_container_action(EntityKind.SHELF, shelf.key, shelf.name, obj, changes, matching))
-    for book in desired.books.values():
-        shelf_id = matching.id_of(EntityKind.SHELF, book.shelf_key)
+    chapters = remote.of(EntityKind.CHAPTER)
+
+    def books_on_shelf(book_key: str) -> list[RemoteObject]:
+        shelf_id = matching.id_of(EntityKind.SHELF, desired.books[book_key].shelf_key)
         on_shelf = set(remote.shelf_books.get(shelf_id, [])) if shelf_id else set()
-        candidates = [b for b in books.values() if b.id in on_shelf]
-        obj = _match_container(EntityKind.BOOK, book.key, book.name, remote, candidates, options, matching)
-        changes = _text_changes(obj, book.name, book.description)
+        return [b for b in books.values() if b.id in on_shelf]
+
+    def chapters_in_book(chapter_key: str) -> list[RemoteObject]:
+        book_id = matching.id_of(EntityKind.BOOK, desired.chapters[chapter_key].book_key)
+        return [c for c in chapters.values() if book_id is not None and c.book_id == book_id]
+
+    _match_containers(
+        EntityKind.SHELF,
+        {s.key: s.name for s in desired.shelves.values()},
+        remote,
+        options,
+        matching,
+        renames,
+        lambda _: list(shelves.values()),
+    )
+    for shelf in desired.shelves.values():
+        obj = shelves.get(matching.id_of(EntityKind.SHELF, shelf.key) or -1)
+        changes = _text_changes(obj, shelf.name, shelf.description) + _key_change(matching, EntityKind.SHELF, shelf.key)
+        actions.append(_container_action(EntityKind.SHELF, shelf.key, shelf.name, obj, changes, matching))
+
+    _match_containers(
+        EntityKind.BOOK,
+        {b.key: b.name for b in desired.books.values()},
+        remote,
+        options,
+        matching,
+        renames,
+        books_on_shelf,
+    )
+    moved = matching.moved_containers()
+    managed_shelves = remote.managed(EntityKind.SHELF)
+    for book in desired.books.values():
+        obj = books.get(matching.id_of(EntityKind.BOOK, book.key) or -1)
+        changes = _text_changes(obj, book.name, book.description) + _key_change(matching, EntityKind.BOOK, book.key)
+        previous = matching.previous.get((EntityKind.BOOK, book.key))
+        if obj is not None and previous is not None:
+            old_shelf = parent_of(previous.old)
+            if moved.get(old_shelf, old_shelf) != book.shelf_key and old_shelf in managed_shelves:
+                # its old shelf's list must let it go, its new shelf's list take it
+                changes.append("shelf")
+                matching.leaving.setdefault(managed_shelves[old_shelf][0].id, set()).add(obj.id)
         actions.append(_container_action(EntityKind.BOOK, book.key, book.name, obj, changes, matching))
+
+    _match_containers(
+        EntityKind.CHAPTER,
+        {c.key: c.name for c in desired.chapters.values()},
+        remote,
+        options,
+        matching,
+        renames,
+        chapters_in_book,
+    )
     for chapter in desired.chapters.values():
         book_id = matching.id_of(EntityKind.BOOK, chapter.book_key)
-        candidates = [c for c in chapters if book_id is not None and c.book_id == book_id]
-        obj = _match_container(EntityKind.CHAPTER, chapter.key, chapter.name, remote, candidates, options, matching)
+        obj = chapters.get(matching.id_of(EntityKind.CHAPTER, chapter.key) or -1)
         changes = _text_changes(obj, chapter.name, chapter.description)
         if obj is not None:
             if obj.priority != chapter.priority:
                 changes.append("priority")
             if book_id is not None and obj.book_id != book_id:
-                changes.append("parent")
-        action = _container_action(EntityKind.CHAPTER, chapter.key, chapter.name, obj, changes, matching)
-        if "parent" in changes and action.kind is ActionKind.UPDATE:
-            action = Action(
-                ActionKind.MOVE, EntityKind.CHAPTER, chapter.key, chapter.name, action.remote_id, action.changes
-            )
-        actions.append(action)
+                changes.append("parent")  # BookStack moves its pages with it (ParentChanger::changeBook)
+        changes += _key_change(matching, EntityKind.CHAPTER, chapter.key)
+        actions.append(_container_action(EntityKind.CHAPTER, chapter.key, chapter.name, obj, changes, matching))
     # shelf membership: managed books in structure order, then every other book already there
     for shelf in desired.shelves.values():
         shelf_id = matching.id_of(EntityKind.SHELF, shelf.key)
@@ -189,7 +274,7 @@ def _plan_containers(
             continue  # a new shelf is created with its books
         current = remote.shelf_books.get(shelf_id, [])
         # a book created this run has no id yet: the list changes, and apply writes it once the book exists
-        desired_list = shelf_books_order([i for i in wanted if i is not None], current)
+        desired_list = shelf_books_order([i for i in wanted if i is not None], current, matching.leaving.get(shelf_id))
         if None in wanted or desired_list != current:
             for index, action in enumerate(actions):
                 if action.entity is EntityKind.SHELF and action.key == shelf.key:
@@ -200,9 +285,16 @@ def _plan_containers(
                     )
 
 
-def shelf_books_order(managed: list[int], current: list[int]) -> list[int]:
-    """The shelf's book list: managed books in structure order, then the others in their existing order."""
-    return managed + [book_id for book_id in current if book_id not in set(managed)]
+def _key_change(matching: Matching, kind: EntityKind, key: str) -> list[str]:
+    """``key`` among the changes of an object that continues another key: its source-key tag is rewritten."""
+    return ["key"] if (kind, key) in matching.previous else []
+
+
+def shelf_books_order(managed: list[int], current: list[int], leaving: set[int] | None = None) -> list[int]:
+    """The shelf's book list: managed books in structure order, then the others in their existing order,
+    less the managed books that moved to another shelf."""
+    gone = set(managed) | (leaving or set())
+    return managed + [book_id for book_id in current if book_id not in gone]
 
 
 def _plan_pages(
@@ -212,50 +304,23 @@ def _plan_pages(
     options: PlanOptions,
     matching: Matching,
     actions: list[Action],
+    renames: Mapping[str, str],
 ) -> None:
     pages = remote.of(EntityKind.PAGE)
     managed = remote.managed(EntityKind.PAGE)
     desired_keys = set(desired.pages) | set(desired.skipped)
-    # managed pages whose key is gone can still be the same page: moved or renamed
+    # managed pages whose key is gone can still be the same page: renamed, renumbered or moved
     loose = {key: objs[0] for key, objs in managed.items() if key not in desired_keys}
     for key, objs in managed.items():
         if key in desired_keys:
             matching.ids[(EntityKind.PAGE, key)] = objs[0].id
         matching.duplicates.extend(objs[1:])
 
-    unmatched: list[DesiredPage] = [p for p in desired.pages.values() if (EntityKind.PAGE, p.key) not in matching.ids]
-    # 1. moved: the same file name under another folder, unambiguous on both sides
-    by_name: dict[str, list[str]] = {}
-    for key in loose:
-        by_name.setdefault(PurePosixPath(key).name, []).append(key)
-    wanted_names: dict[str, int] = {}
-    for page in unmatched:
-        wanted_names[PurePosixPath(page.key).name] = wanted_names.get(PurePosixPath(page.key).name, 0) + 1
-    moved_from: dict[str, str] = {}
-    for page in unmatched:
-        name = PurePosixPath(page.key).name
-        olds = by_name.get(name, [])
-        if len(olds) == 1 and wanted_names[name] == 1 and olds[0] in loose:
-            old = olds[0]
-            matching.ids[(EntityKind.PAGE, page.key)] = loose.pop(old).id
-            moved_from[page.key] = old
-    # 2. renamed in place: same folder, content unchanged (the stored hash matches)
-    for page in unmatched:
-        if (EntityKind.PAGE, page.key) in matching.ids:
-            continue
-        folder = page.key.rpartition("/")[0]
-        parent_key = page.parent_key
-        markdown = render(page, matching)
-        if markdown is None:
-            continue
-        expected = page_hash(page, markdown, parent_key)
-        for old_key, obj in list(loose.items()):
-            if old_key.rpartition("/")[0] == folder and obj.content_hash == expected:
-                matching.ids[(EntityKind.PAGE, page.key)] = loose.pop(old_key).id
-                moved_from[page.key] = old_key
-                break
-    # 3. adoption: an unmanaged page of the same name in the same parent
-    for page in unmatched:
+    unmatched = {p.key: p.name for p in desired.pages.values() if (EntityKind.PAGE, p.key) not in matching.ids}
+    if loose and unmatched:
+        _pair_pages(desired, render, matching, loose, unmatched, renames)
+    # adoption: an unmanaged page of the same name in the same parent
+    for page in desired.pages.values():
         if (EntityKind.PAGE, page.key) in matching.ids or not options.adopt:
             continue
         book_id = matching.id_of(EntityKind.BOOK, page.book_key)
@@ -275,11 +340,48 @@ def _plan_pages(
     matching.orphans.extend(loose.values())
 
     for page in desired.pages.values():
-        actions.append(_page_action(page, pages, render, options, matching, moved_from))
+        actions.append(_page_action(page, pages, render, options, matching))
     for key, why in desired.skipped.items():
         existing = managed.get(key)
         remote_id = existing[0].id if existing else None
         actions.append(Action(ActionKind.SKIP, EntityKind.PAGE, key, key, remote_id, (), f"not published ({why})"))
+
+
+def _pair_pages(
+    desired: DesiredState,
+    render: CanonicalRender,
+    matching: Matching,
+    loose: dict[str, RemoteObject],
+    unmatched: dict[str, str],
+    renames: Mapping[str, str],
+) -> None:
+    """Give each new page key that continues a loose one its object (taken out of ``loose``)."""
+    rendered: dict[str, str] = {}
+
+    def markdown(key: str) -> str | None:
+        if key not in rendered:
+            text = render(desired.pages[key], matching)
+            if text is None:
+                return None  # a link target without an id yet: it may get one from a later pair
+            rendered[key] = text
+        return rendered[key]
+
+    def body_of(key: str) -> str | None:
+        text = markdown(key)
+        return body_hash(text) if text is not None else None
+
+    def full_hash_of(key: str) -> str | None:
+        text = markdown(key)
+        page = desired.pages[key]
+        return page_hash(page, text, page.parent_key) if text is not None else None
+
+    def paired(new: str, old: str) -> None:
+        matching.ids[(EntityKind.PAGE, new)] = loose.pop(old).id
+
+    facts = {key: PageFacts(obj.name, obj.tag(BODY_TAG) or None, obj.content_hash) for key, obj in loose.items()}
+    pairs = pair_pages(facts, unmatched, body_of, full_hash_of, renames, matching.moved_containers(), on_pair=paired)
+    for key, pair in pairs.items():
+        matching.previous[(EntityKind.PAGE, key)] = pair
 
 
 def _page_action(
@@ -288,7 +390,6 @@ def _page_action(
     render: CanonicalRender,
     options: PlanOptions,
     matching: Matching,
-    moved_from: dict[str, str],
 ) -> Action:
     page_id = matching.id_of(EntityKind.PAGE, page.key)
     obj = pages.get(page_id) if page_id is not None else None
@@ -297,12 +398,12 @@ def _page_action(
     changes: list[str] = []
     book_id = matching.id_of(EntityKind.BOOK, page.book_key)
     chapter_id = matching.id_of(EntityKind.CHAPTER, page.chapter_key) if page.chapter_key else None
-    if (
-        book_id is None
-        or (page.chapter_key and chapter_id is None)
-        or obj.book_id != book_id
-        or obj.chapter_id != chapter_id
-    ):
+    if page.chapter_key:
+        # a page in a chapter goes wherever its chapter goes: only the chapter is compared
+        moves = chapter_id is None or obj.chapter_id != chapter_id
+    else:
+        moves = book_id is None or obj.book_id != book_id or obj.chapter_id is not None
+    if moves:
         changes.append("parent")
     if obj.name != page.name:
         changes.append("name")
@@ -322,6 +423,9 @@ def _page_action(
             (*tuple(changes), "tags"),
             "unmanaged page of the same name",
         )
+    previous = matching.previous.get(key)
+    if previous is not None:
+        changes.append("key")
     if obj.drifted:
         editor = f" by {obj.updated_by_name}" if obj.updated_by_name else ""
         detail = f"{EDITED_IN_BOOKSTACK}{editor}, revision {obj.revision_count} after our {obj.recorded_revision}"
@@ -339,17 +443,10 @@ def _page_action(
         return Action(
             ActionKind.DRIFT, EntityKind.PAGE, page.key, page.name, obj.id, tuple(changes), f"{detail}; {outcome}"
         )
-    if page.key in moved_from:
-        detail = f"from {moved_from[page.key]} to {page.key}"
-        return Action(
-            ActionKind.MOVE,
-            EntityKind.PAGE,
-            page.key,
-            page.name,
-            obj.id,
-            tuple(dict.fromkeys([*changes, "tags"])),
-            detail,
-        )
+    if previous is not None:
+        # a new file name or folder is a move in git's words, even within one chapter
+        detail = f"{previous.old} → {page.key} ({previous.reason})"
+        return Action(ActionKind.MOVE, EntityKind.PAGE, page.key, page.name, obj.id, tuple(changes), detail)
     if not changes:
         return Action(ActionKind.UNCHANGED, EntityKind.PAGE, page.key, page.name, obj.id)
     if changes == ["priority"]:
@@ -389,9 +486,11 @@ def _plan_orphans(
         EntityKind.BOOK: set(desired.books),
         EntityKind.SHELF: set(desired.shelves),
     }
+    continued = {(kind, obj_id) for (kind, _), obj_id in matching.ids.items()}
     for kind in (EntityKind.CHAPTER, EntityKind.BOOK, EntityKind.SHELF):
         for key, objs in remote.managed(kind).items():
-            if key not in desired_keys[kind]:
+            # a key that is gone but whose object continues under a new key is no orphan
+            if key not in desired_keys[kind] and (kind, objs[0].id) not in continued:
                 actions.append(
                     Action(kind_of_delete, kind, key, objs[0].name, objs[0].id, (), "no longer in the structure file")
                 )

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from .apply import ApplyContext, apply_plan, canonical_markdown, check_drift_policy, check_prune_guard
 from .bookstack import BookStackClient
 from .bookstack.errors import BookStackError
-from .desired import DesiredPage, build_desired
+from .desired import COMMIT_TAG, DesiredPage, DesiredState, build_desired
 from .errors import ExitCode, UsageError
+from .history import read_history
 from .log import RunLog
-from .model import Outcome, OutcomeStatus, RunMode, RunResult
+from .model import EntityKind, Outcome, OutcomeStatus, RunMode, RunResult
 from .plan import Matching, PlanOptions, plan_sync
-from .remote import fetch_remote
+from .remote import RemoteState, fetch_remote
 from .report import ci_context, write_reports
 from .settings import ImportMode, Mode, OnDrift, Settings
 from .validate import Validation, validate_docs
@@ -143,6 +145,9 @@ def _sync(
         shelf_keys=set(desired.shelves),
     )
     result.timings["read"] = round(time.monotonic() - started, 3)
+    started = time.monotonic()
+    history = read_history(settings.docs_dir, _gone_pages(desired, remote))
+    result.timings["history"] = round(time.monotonic() - started, 3)
 
     def render(page: DesiredPage, matching: Matching) -> str | None:
         return canonical_markdown(page, matching, tree, desired, strip_title_heading=settings.strip_title_heading)
@@ -156,7 +161,8 @@ def _sync(
         import_max_pages=settings.import_max_pages,
     )
     started = time.monotonic()
-    plan, matching = plan_sync(desired, remote, render, options)
+    plan, matching = plan_sync(desired, remote, render, options, history.renames)
+    plan = replace(plan, notes=plan.notes + history.notes)
     if mode is RunMode.FULL:
         plan = verify_contents(plan, desired, matching, client, settings, tree, remote)
     result.timings["plan"] = round(time.monotonic() - started, 3)
@@ -177,7 +183,8 @@ def _sync(
         matching=matching,
         tree=tree,
         strip_title_heading=settings.strip_title_heading,
-        commit=env.get("CI_COMMIT_SHA", ""),
+        # the commit checked out is what was synced; git diffs from it on the next run
+        commit=history.head or env.get("CI_COMMIT_SHA", ""),
         progress=_progress(log, sum(1 for a in plan.actions if a.kind.writes)),
     )
     try:
@@ -190,6 +197,15 @@ def _sync(
     if failed:
         result.exit_code = ExitCode.SYNC_FAILED
         result.error = f"{len(failed)} action(s) failed; the next run finishes the job"
+
+
+def _gone_pages(desired: DesiredState, remote: RemoteState) -> dict[str, str | None]:
+    """Managed pages whose file is gone, with the commit each was last written from: git may know
+    where the file went."""
+    kept = set(desired.pages) | set(desired.skipped)
+    return {
+        key: objs[0].tag(COMMIT_TAG) or None for key, objs in remote.managed(EntityKind.PAGE).items() if key not in kept
+    }
 
 
 # --- commands -----------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ from .bookstack.errors import (
 from .content import Reference, RefKind, render_page
 from .desired import HASH_TAG, MANAGED_TAG, DesiredState
 from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Route
-from .plan import IMPORT_TEXT_LIMIT, ImportUnit, Matching, page_hash, parse_version
+from .plan import IMPORT_TEXT_LIMIT, ImportUnit, Matching, body_hash, page_hash, parse_version
 from .remote import RemoteObject
 from .tree import DocsTree
 
@@ -258,12 +258,15 @@ class _Builder:
         canonical = canonical_markdown(
             page, self.expected, inputs.tree, inputs.desired, strip_title_heading=inputs.strip_title_heading
         )
+        body = ""
         if waiting or canonical is None:
             self.waiting.add(key)
             content_hash = "pending"  # as on the per-object path: the follow-up write sets the real hash
         else:
             content_hash = page_hash(page, canonical, page.parent_key)
-        tags = page_write_tags(self.ctx, page, content_hash, 1, asset_tags)  # an imported page is revision 1
+            body = body_hash(canonical)
+        # an imported page is revision 1
+        tags = page_write_tags(self.ctx, page, content_hash, 1, asset_tags, body=body)
         self.page_tags[key] = tags
         data: dict[str, Any] = {
             "id": self.page_ids[key],

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bookstack_sync.desired import COMMIT_TAG, HASH_TAG, REV_TAG, SYNCED_TAG
+from bookstack_sync.desired import BODY_TAG, COMMIT_TAG, HASH_TAG, REV_TAG, SYNCED_TAG
 from bookstack_sync.plan import version_allows_import
 from tests.bookstack_target import BookStackTarget
 from tests.fake_bookstack import DEFAULT_PERMISSIONS, FakeBookStack
@@ -25,7 +25,7 @@ from .test_sync import by_key, page
 
 # What differs between two BookStacks by nature: when and from which commit a page was written, and
 # the revision counter (the per-object path writes a page with images twice, the import once).
-_VOLATILE_TAGS = {SYNCED_TAG, COMMIT_TAG, REV_TAG, HASH_TAG}
+_VOLATILE_TAGS = {SYNCED_TAG, COMMIT_TAG, REV_TAG, HASH_TAG, BODY_TAG}
 
 
 def import_docs(docs: Docs) -> Docs:

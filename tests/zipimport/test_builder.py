@@ -16,6 +16,7 @@ from bookstack_sync.apply import ApplyContext, canonical_markdown
 from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.desired import (
     ASSET_TAG,
+    BODY_TAG,
     COMMIT_TAG,
     HASH_TAG,
     MANAGED_TAG,
@@ -25,7 +26,7 @@ from bookstack_sync.desired import (
     build_desired,
 )
 from bookstack_sync.model import ActionKind, EntityKind, Plan, Route
-from bookstack_sync.plan import ImportUnit, Matching, PlanOptions, page_hash, plan_sync
+from bookstack_sync.plan import ImportUnit, Matching, PlanOptions, body_hash, page_hash, plan_sync
 from bookstack_sync.remote import RemoteState
 from bookstack_sync.tree import DocsTree
 from bookstack_sync.validate import validate_docs
@@ -126,6 +127,7 @@ def test_pages_carry_the_tags_the_per_object_path_writes(docs: Docs) -> None:
             *page.tags,
             (MANAGED_TAG, key),
             (HASH_TAG, page_hash(page, canonical, page.parent_key)),
+            (BODY_TAG, body_hash(canonical)),
             (REV_TAG, "1"),  # an imported page has one revision
             (SYNCED_TAG, "2026-01-02T03:04:05Z"),
             (COMMIT_TAG, COMMIT[:12]),

@@ -1,0 +1,140 @@
+"""Restructures keep every BookStack id and leave nothing behind, with git history and without.
+
+Each scenario syncs the standard tree, restructures it as a person would (``restructure``), shows the
+plan a pull request would get, syncs again, and checks every id: what continues under a new key keeps
+its object, everything else is untouched, nothing else exists, and every object sits where the docs
+say. Without history (a plain folder) the planner pairs by name, title and content instead of git.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.bookstack_target import BookStackTarget
+
+from .conftest import MANAGED_TAG, Docs, Plugin, managed_objects
+from .restructure import LONG_RESTART, SCENARIOS, Workspace, git, rename_retitle_and_rewrite
+
+pytestmark = pytest.mark.real_bookstack
+
+
+def ids(target: BookStackTarget, docs: Docs) -> dict[str, int]:
+    """``<type>:<key>`` -> id of every object this run's tree manages."""
+    found: dict[str, int] = {}
+    for hit in managed_objects(target, docs.prefix):
+        key = next(t["value"] for t in hit["tags"] if t["name"] == MANAGED_TAG)
+        typed = f"{hit['type']}:{key}"
+        assert typed not in found, f"two objects carry {typed}"
+        found[typed] = int(hit["id"])
+    return found
+
+
+def assert_in_place(target: BookStackTarget, now: dict[str, int]) -> None:
+    """Every chapter in its book, every page in its chapter or book, every shelf listing its books."""
+    client = target.client()
+    for typed, obj_id in now.items():
+        kind, _, key = typed.partition(":")
+        parent = key.rpartition("/")[0]
+        if kind == "chapter":
+            assert client.read("chapters", obj_id)["book_id"] == now[f"book:{parent}"], typed
+        elif kind == "page":
+            page = client.read("pages", obj_id)
+            if f"chapter:{parent}" in now:
+                assert page["chapter_id"] == now[f"chapter:{parent}"], typed
+            else:
+                assert page["book_id"] == now[f"book:{parent}"] and not page.get("chapter_id"), typed
+        elif kind == "bookshelf":
+            listed = [int(b["id"]) for b in client.read("shelves", obj_id)["books"]]
+            books = {v for k, v in now.items() if k.startswith(f"book:{key}/")}
+            assert set(listed) == books, typed
+
+
+def plan_actions(docs: Docs) -> list[dict[str, Any]]:
+    report = json.loads((docs.root / "report.json").read_text(encoding="utf-8"))
+    actions: list[dict[str, Any]] = report["plan"]["actions"]
+    return actions
+
+
+def restructure_and_check(plugin: Plugin, bookstack: BookStackTarget, docs: Docs, ws: Workspace, name: str) -> None:
+    first = plugin.run()
+    assert first.exit_code == 0, first.err
+    before = ids(bookstack, docs)
+    expected = SCENARIOS[name](ws, list(before)) if name in SCENARIOS else rename_retitle_and_rewrite(ws, list(before))
+
+    planned = plugin.run(event="pull_request")
+    assert planned.exit_code == 0, planned.err
+    actions = plan_actions(docs)
+    continuing = {new.partition(":")[2] for new in expected.continues.values()}
+    for action in actions:
+        assert action["kind"] not in ("orphan", "delete"), action
+        if action["key"] in continuing:
+            assert action["kind"] in ("move", "update", "reorder", "unchanged"), action
+    for old, new in expected.continues.items():
+        if old.startswith("page:"):
+            action = next(a for a in actions if f"page:{a['key']}" == new)
+            assert action["kind"] == "move" and old.partition(":")[2] in action["detail"], action
+            line = next(line for line in planned.err.splitlines() if f"move page {new.partition(':')[2]}" in line)
+            assert f"{old.partition(':')[2]} → {new.partition(':')[2]}" in line
+    assert sorted(
+        f"{a['entity'].replace('shelf', 'bookshelf')}:{a['key']}" for a in actions if a["kind"] == "create"
+    ) == sorted(expected.created)
+
+    synced = plugin.run()
+    assert synced.exit_code == 0, synced.err
+    after = ids(bookstack, docs)
+    for old, new in expected.continues.items():
+        assert after.get(new) == before[old], f"{old} -> {new}: id {before[old]} became {after.get(new)}"
+    untouched = {typed: obj_id for typed, obj_id in before.items() if typed not in expected.continues}
+    for typed, obj_id in untouched.items():
+        assert after.get(typed) == obj_id, typed
+    # nothing left behind: exactly the continued, untouched and created objects exist
+    assert set(after) == set(untouched) | set(expected.continues.values()) | expected.created
+    assert_in_place(bookstack, after)
+
+    again = plugin.run()
+    assert again.exit_code == 0, again.err
+    assert "No changes" in again.err, again.err
+
+
+@pytest.mark.parametrize("tracked", [True, False], ids=["git", "no-history"])
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_a_restructure_keeps_every_id_and_leaves_nothing_behind(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs, name: str, tracked: bool
+) -> None:
+    ws = Workspace(docs, tracked)
+    ws.start()
+    restructure_and_check(plugin, bookstack, docs, ws, name)
+
+
+def test_git_follows_a_file_renamed_retitled_and_edited(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
+    """Nothing but git's rename similarity says this is the same page: history is really used."""
+    ws = Workspace(docs, tracked=True)
+    docs.page("eng/ops/runbooks/01-restart.md", "Restart", LONG_RESTART)
+    ws.start()
+    restructure_and_check(plugin, bookstack, docs, ws, "rename-retitle-and-rewrite")
+
+
+def test_a_shallow_clone_falls_back_to_pairing(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The commit the pages were written from is not in a depth-1 clone: pairing by name still holds."""
+    ws = Workspace(docs, tracked=True)
+    ws.start()
+    assert plugin.run().exit_code == 0
+    before = ids(bookstack, docs)
+    expected = SCENARIOS["insert-and-renumber"](ws, list(before))
+    clone = tmp_path_factory.mktemp("shallow") / "repo"
+    git(docs, "clone", "-q", "--depth", "1", f"file://{docs.root}", str(clone))
+    assert git(docs, "-C", str(clone), "rev-parse", "--is-shallow-repository") == "true"
+    shallow = Docs(clone, docs.prefix, docs.shelves)
+    plugin.docs = shallow
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    assert "not in this checkout (a shallow clone" in run.out + run.err
+    after = ids(bookstack, docs)
+    for old, new in expected.continues.items():
+        assert after[new] == before[old]
+    assert set(after) == (set(before) - set(expected.continues)) | set(expected.continues.values()) | expected.created
