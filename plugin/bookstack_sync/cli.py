@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__, migrate, run, scaffold
+from . import __version__, export, migrate, run, scaffold
 from .errors import BookstackSyncError, ExitCode, UsageError
 from .model import RunMode
 from .settings import SETTINGS, Kind, Settings, SettingSpec, load_settings
@@ -351,3 +351,47 @@ def _scaffold(args: argparse.Namespace, settings: Settings, env: Mapping[str, st
     result = scaffold.scaffold(docs_dir, structure, stubs=args.stubs, author=author, dry_run=settings.dry_run)
     scaffold.print_result(result, sys.stdout, dry_run=settings.dry_run)
     return int(ExitCode.INVALID_DOCS if result.problems else ExitCode.OK)
+
+
+# --- export and pull: BookStack back into git -------------------------------------------------------
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shelf", action="append", default=[], metavar="NAME", help="only this shelf (name or slug; repeatable)"
+    )
+    parser.add_argument(
+        "--book", action="append", default=[], metavar="NAME", help="only this book (name or slug; repeatable)"
+    )
+    parser.add_argument(
+        "--unshelved",
+        metavar="NAME",
+        help="put books that are on no shelf on a new shelf of this name (default: not exported, reported)",
+    )
+    parser.add_argument("--force", action="store_true", help="write into a docs folder that is not empty")
+    parser.add_argument(
+        "--export-report",
+        type=Path,
+        default=Path("bookstack-export-report.json"),
+        metavar="FILE",
+        help="the JSON report of what could not be represented (a Markdown copy is written beside it)",
+    )
+
+
+@command(
+    "export",
+    "Write a complete docs tree (structure file, pages, images, attachments) from a live BookStack; read-only.",
+    _export_arguments,
+)
+def _export(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    wanted = export.ExportFilter(frozenset(args.shelf), frozenset(args.book))
+    code = export.run_export(
+        settings,
+        env,
+        wanted=wanted,
+        unshelved=args.unshelved,
+        force=args.force,
+        report=args.export_report,
+        out=sys.stdout,
+    )
+    return int(code)

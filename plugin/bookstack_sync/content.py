@@ -93,22 +93,25 @@ _FIELD_TAGS = ("last_updated", "author", "version", "status", "toc", "search_exc
 def page_tags(page: PageSource) -> list[dict[str, str]]:
     """BookStack tags of a page: its ``tags`` in order (blank and repeated ones dropped), then metadata fields.
 
+    A tag is a name (``networking``: no value) or a one-key mapping (``{topic: api}``: name and value).
     ``toc`` and ``search_exclude`` are recorded as tags because BookStack has no per-page switch for them.
     """
     tags: list[dict[str, str]] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     raw_tags = page.frontmatter.get("tags")
     if isinstance(raw_tags, list):
         for raw in raw_tags:
-            name = str(raw).strip()
-            if name and name not in seen:
-                seen.add(name)
-                tags.append({"name": name, "value": ""})
+            pairs = list(raw.items()) if isinstance(raw, dict) else [(raw, "")]
+            for raw_name, raw_value in pairs:
+                name, value = str(raw_name).strip(), _tag_value(raw_value)
+                if name and (name, value) not in seen:
+                    seen.add((name, value))
+                    tags.append({"name": name, "value": value})
     for key in _FIELD_TAGS:
-        value = page.frontmatter.get(key)
-        if value is None or value == "":
+        field_value = page.frontmatter.get(key)
+        if field_value is None or field_value == "":
             continue
-        tags.append({"name": key, "value": _tag_value(value)})
+        tags.append({"name": key, "value": _tag_value(field_value)})
     if page.frontmatter.get("deprecated") is True:
         tags.append({"name": "deprecated", "value": ""})
     return tags

@@ -26,7 +26,21 @@ FRONTMATTER_SCHEMA: dict[str, Any] = {
         "title": {"type": "string", "minLength": 1, "maxLength": NAME_MAX, "pattern": "\\S"},
         "order": {"type": "integer", "minimum": 1, "maximum": 99},
         "category": {"type": "string"},
-        "tags": {"type": "array", "items": {"type": "string"}},
+        # a tag without a value (`- networking`) or a name/value pair (`- {topic: api}`), as BookStack has them
+        "tags": {
+            "type": "array",
+            "items": {
+                "anyOf": [
+                    {"type": "string"},
+                    {
+                        "type": "object",
+                        "minProperties": 1,
+                        "maxProperties": 1,
+                        "additionalProperties": {"type": ["string", "number", "boolean"]},
+                    },
+                ]
+            },
+        },
         "last_updated": {"type": "string", "format": "date", "pattern": DATE_REGEX},
         "author": {"type": "string", "minLength": 1},
         "version": {"type": "string"},

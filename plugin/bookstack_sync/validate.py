@@ -537,6 +537,12 @@ def _keyword_check(keyword: str, arg: Any, schema: dict[str, Any]) -> _Check | N
     if keyword == "enum" and isinstance(arg, list) and all(isinstance(item, str) for item in arg):
         allowed = frozenset(arg)
         return lambda value: type(value) is str and value in allowed
+    if keyword == "anyOf" and isinstance(arg, list):
+        # valid when one alternative is: the ones the quick check cannot judge are left to jsonschema
+        alternatives = [check for check in map(_quick_check, arg) if check is not None]
+        if not alternatives:
+            return None
+        return lambda value: any(check(value) for check in alternatives)
     if keyword == "items":
         item_check = _quick_check(arg)
         if item_check is None:

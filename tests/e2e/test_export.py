@@ -1,0 +1,214 @@
+"""Export: a wiki made by hand through the API (not by the plugin) becomes a docs tree that validates,
+syncs back without rewriting content, and exports again to the same files.
+
+The same test runs against a real BookStack with ``BOOKSTACK_TEST_*``: the export is limited to this
+run's shelves and books (``--shelf``/``--book``), and everything made is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bookstack_sync.bookstack import BookStackClient
+from bookstack_sync.cli import main
+from bookstack_sync.export import wiki_address
+from tests.bookstack_target import BookStackTarget
+from tests.images import png
+
+BIG_CHAPTER = 120
+
+
+@dataclass
+class HandWiki:
+    """What the test made, by id."""
+
+    prefix: str
+    app_url: str
+    shelves: dict[str, int] = field(default_factory=dict)
+    books: dict[str, int] = field(default_factory=dict)
+    chapters: dict[str, int] = field(default_factory=dict)
+    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def export_args(self) -> list[str]:
+        args: list[str] = []
+        for name in self.shelf_names:
+            args += ["--shelf", name]
+        args += ["--book", self.loose_book]
+        return args
+
+    @property
+    def shelf_names(self) -> list[str]:
+        return [f"Engineering / Docs {self.prefix}", f"Team 🚀 {self.prefix}"]
+
+    @property
+    def loose_book(self) -> str:
+        return f"Loose {self.prefix}"
+
+
+def make_wiki(target: BookStackTarget, client: BookStackClient) -> HandWiki:
+    prefix = f"x{target.run_id}"
+
+    def create(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return target.create(kind, payload, client)
+
+    guide = create("books", {"name": f"Guide / Handbook {prefix}", "description": "How we work"})
+    ops = create("books", {"name": f"Ops 🚀 {prefix}"})
+    loose = create("books", {"name": f"Loose {prefix}"})
+    handbook = create("books", {"name": f"Handbook {prefix}"})
+    create("pages", {"book_id": handbook["id"], "name": "Welcome", "markdown": "Hello."})
+    start = create("chapters", {"book_id": guide["id"], "name": "Getting Started", "description": "First steps"})
+    notes_a = create("chapters", {"book_id": guide["id"], "name": "Notes"})
+    notes_b = create("chapters", {"book_id": guide["id"], "name": "notes!"})
+    big = create("chapters", {"book_id": ops["id"], "name": "Big chapter"})
+    overview = create(
+        "pages",
+        {
+            "book_id": guide["id"],
+            "name": "Overview",
+            "markdown": "Welcome.\n\n## Intro\n\nRead on.",
+            "tags": [{"name": "topic", "value": "api"}, {"name": "networking"}],
+        },
+    )
+    install = create(
+        "pages",
+        {
+            "chapter_id": start["id"],
+            "name": "Install ../../etc",
+            "markdown": "## Options\n\nSet things.\n\n## Other\n\nMore.",
+        },
+    )
+    app_url = wiki_address(client, int(overview["id"]))
+    wysiwyg = create(
+        "pages",
+        {"chapter_id": start["id"], "name": "Setup", "html": "<h2>Steps</h2><p>Do the <strong>thing</strong>.</p>"},
+    )
+    create("pages", {"chapter_id": notes_a["id"], "name": "Setup", "markdown": "Same name as the other one."})
+    create("pages", {"chapter_id": notes_b["id"], "name": "Café ☕ notes", "markdown": "Unicode."})
+    for n in range(1, BIG_CHAPTER + 1):
+        create("pages", {"chapter_id": big["id"], "name": f"Entry {n:03d}", "markdown": f"Entry {n}.", "priority": n})
+    create("pages", {"book_id": loose["id"], "name": "Lost", "markdown": "On no shelf."})
+    image = client.upload_image(int(install["id"]), "diagram.png", png())
+    attachment = client.create_attachment(int(install["id"]), "Spec sheet", filename="spec.pdf", data=b"%PDF-1.4 spec")
+    target.track("image-gallery", int(image["id"]))
+    target.track("attachments", int(attachment["id"]))
+    linking = (
+        f"See [install](/link/{install['id']}) and [options]({app_url}/books/{guide['slug']}/page/"
+        f"{install['slug']}#bkmrk-options), [the book]({app_url}/books/{guide['slug']}).\n\n"
+        f"![diagram]({image['url']})\n\n[spec]({app_url}/attachments/{attachment['id']})\n\n"
+        "[intro](#bkmrk-intro)"
+    )
+    client.update("pages", int(overview["id"]), {"markdown": "Welcome.\n\n## Intro\n\n" + linking})
+    client.update(
+        "pages",
+        int(install["id"]),
+        {"markdown": f"## Options\n\n![diagram]({image['url']})\n\n[spec](/attachments/{attachment['id']})"},
+    )
+    eng = create("shelves", {"name": f"Engineering / Docs {prefix}", "books": [guide["id"], ops["id"]]})
+    team = create("shelves", {"name": f"Team 🚀 {prefix}", "books": [handbook["id"], ops["id"]]})
+    wiki = HandWiki(prefix, app_url)
+    wiki.shelves = {"eng": int(eng["id"]), "team": int(team["id"])}
+    wiki.books = {"guide": int(guide["id"]), "ops": int(ops["id"]), "loose": int(loose["id"])}
+    wiki.pages = {"overview": overview, "install": install, "setup": wysiwyg}
+    return wiki
+
+
+def run(
+    argv: list[str], target: BookStackTarget, root: Path, capsys: pytest.CaptureFixture[str], docs: Path
+) -> tuple[int, str]:
+    env = {
+        "BOOKSTACK_URL": target.url,
+        "BOOKSTACK_TOKEN_ID": target.token_id,
+        "BOOKSTACK_TOKEN_SECRET": target.token_secret,
+        "PLUGIN_RATE_LIMIT": "0" if target.is_fake else "180",
+        "PLUGIN_DOCS_DIR": str(docs),
+        "PLUGIN_REPORT": str(root / "report.json"),
+        "PLUGIN_SUMMARY": str(root / "summary.md"),
+        "CI_WORKSPACE": str(root),
+    }
+    capsys.readouterr()
+    code = main(argv, env)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def tree_files(docs: Path) -> dict[str, bytes]:
+    return {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def wiki(bookstack: BookStackTarget) -> HandWiki:
+    return make_wiki(bookstack, bookstack.client(rate_limit=0 if bookstack.is_fake else 170))
+
+
+def test_export_writes_a_valid_tree_and_reports_what_it_cannot_hold(
+    wiki: HandWiki, bookstack: BookStackTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = tmp_path / "docs"
+    report = tmp_path / "export.json"
+    code, out = run(["export", *wiki.export_args(), "--export-report", str(report)], bookstack, tmp_path, capsys, docs)
+    assert code == 0, out
+    assert "0 error(s), 0 warning(s)" in out
+    structure = yaml.safe_load((docs / "bookstack" / "bookstack-structure.yaml").read_text())["structure"]
+    shelves = [s["shelf"] for s in structure]
+    assert [s["name"] for s in shelves] == wiki.shelf_names
+    eng = shelves[0]
+    assert eng["slug"] == f"engineering-docs-{wiki.prefix}"
+    assert [b["book"]["name"] for b in eng["books"]] == [f"Guide / Handbook {wiki.prefix}", f"Ops 🚀 {wiki.prefix}"]
+    guide = eng["books"][0]["book"]
+    assert guide["description"] == "How we work"
+    assert [c["chapter"]["slug"] for c in guide["chapters"]] == ["getting-started", "notes", "notes-2"]
+    book_dir = docs / eng["slug"] / guide["slug"]
+
+    overview = (book_dir / "01-overview.md").read_text()
+    head = yaml.safe_load(overview.split("---\n")[1])
+    assert head["title"] == "Overview" and head["order"] == 1 and head["category"] == guide["slug"]
+    assert head["tags"] == [{"topic": "api"}, "networking"]
+    assert isinstance(head["author"], str) and head["author"]
+    body = overview.split("---\n", 2)[2]
+    assert "[install](getting-started/01-install-etc.md)" in body
+    assert "[options](getting-started/01-install-etc.md#options)" in body
+    assert "[the book](./)" in body or "[the book](../" in body
+    assert "![diagram](_assets/diagram.png)" in body
+    assert "[spec](_assets/spec-sheet.pdf)" in body
+    assert "[intro](#intro)" in body
+    assert (book_dir / "_assets" / "diagram.png").read_bytes() == png()
+    assert (book_dir / "_assets" / "spec-sheet.pdf").read_bytes() == b"%PDF-1.4 spec"
+    install = (book_dir / "getting-started" / "01-install-etc.md").read_text()
+    assert "![diagram](../_assets/diagram.png)" in install or "![diagram](_assets/diagram.png)" in install
+    setup = (book_dir / "getting-started" / "02-setup.md").read_text()
+    assert "Steps" in setup and "thing" in setup
+    assert (book_dir / "notes" / "01-setup.md").is_file()
+    assert (book_dir / "notes-2" / "01-cafe-notes.md").is_file()
+
+    ops = eng["books"][1]["book"]
+    big = docs / eng["slug"] / ops["slug"] / "big-chapter"
+    assert len(list(big.glob("*.md"))) == 99
+    assert (big / "99-entry-099.md").is_file()
+
+    data = json.loads(report.read_text())
+    kinds = {(p["kind"], p["object"].split(" ", 2)[2]) for p in data["not_represented"]}
+    assert ("book-on-several-shelves", repr(f"Ops 🚀 {wiki.prefix}")) in kinds
+    assert ("unshelved-book", repr(wiki.loose_book)) in kinds
+    assert ("slug-collision", "'notes!'") in kinds
+    assert sum(1 for p in data["not_represented"] if p["kind"] == "too-many-pages") == BIG_CHAPTER - 99
+    assert len(data["saved_outside"]) == BIG_CHAPTER - 99
+    assert data["requests"]["total"] > 0
+    assert report.with_suffix(".md").read_text().startswith("# bookstack-sync export")
+
+
+def test_export_refuses_a_non_empty_docs_folder(
+    bookstack: BookStackTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.md").write_text("mine")
+    code, out = run(["export", "--shelf", "nothing-here"], bookstack, tmp_path, capsys, docs)
+    assert code == 2
+    assert "not empty" in out and "--force" in out
+    assert (docs / "notes.md").read_text() == "mine"
