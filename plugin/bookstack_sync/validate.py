@@ -611,6 +611,15 @@ def _page_error(
             f"category is {instance!r} but the page is in {page.folder.key!r}: set `category: {validator_value}`",
         )
         return
+    if keyword == "anyOf" and key == "tags":
+        yield error(
+            page.path,
+            line,
+            Rule.FIELD_TYPE,
+            f"`{where}` must be a string (a tag) or a one-key mapping (a tag with a value: `{{topic: api}}`), "
+            f"got {_json_type(instance)} {_short(instance)}",
+        )
+        return
     if keyword == "type":
         expected = validator_value
         yield error(
