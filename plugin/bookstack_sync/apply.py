@@ -63,6 +63,7 @@ class ApplyContext:
     pending_rewrite: set[str] = field(default_factory=set)  # pages written before all their links/assets could be
     sort_rule_books: set[str] = field(default_factory=set)
     messages: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)  # as they happen, so a run that stops keeps them
 
 
 def unpublished_parent(page_path: str, desired: DesiredState) -> str | None:
@@ -195,7 +196,7 @@ def apply_plan(plan: Plan, ctx: ApplyContext, importer: Importer | None = None) 
     for obj in ctx.remote.of(EntityKind.SHELF).values():
         ctx.slugs[(EntityKind.SHELF, obj.key or f"#{obj.id}")] = obj.slug
     _remember_slugs(ctx)
-    outcomes: list[Outcome] = []
+    outcomes = ctx.outcomes
     by_entity: dict[EntityKind, list[Action]] = {kind: [] for kind in EntityKind}
     for action in plan.actions:
         if action.route is not Route.IMPORT:
@@ -232,8 +233,7 @@ def apply_plan(plan: Plan, ctx: ApplyContext, importer: Importer | None = None) 
     for action in by_entity[EntityKind.CHAPTER]:
         if action.kind is not ActionKind.DELETE:
             record(_guarded(ctx, action, _apply_chapter))
-    for outcome in _apply_pages(ctx, [a for a in by_entity[EntityKind.PAGE] if a.kind is not ActionKind.DELETE]):
-        record(outcome)
+    _apply_pages(ctx, [a for a in by_entity[EntityKind.PAGE] if a.kind is not ActionKind.DELETE], record)
     for action in imported:
         # imported before a page it links to had an id: one more write now that every id is known
         if action.key in ctx.pending_rewrite:
@@ -459,12 +459,12 @@ def _unmanaged_inside(remote: RemoteState, kind: EntityKind, obj_id: int) -> str
 # --- pages ----------------------------------------------------------------------------------------
 
 
-def _apply_pages(ctx: ApplyContext, actions: list[Action]) -> list[Outcome]:
-    outcomes: list[Outcome] = []
+def _apply_pages(ctx: ApplyContext, actions: list[Action], record: Callable[[Outcome], None]) -> None:
+    """Each outcome is recorded as soon as it is known (the log shows it then, not after the phase)."""
     writes = [a for a in actions if a.kind.writes]
     others = [a for a in actions if not a.kind.writes]
     for action in others:
-        outcomes.append(_guarded(ctx, action, _apply_page))
+        record(_guarded(ctx, action, _apply_page))
     # creates first, targets of links before the pages that link to them, so most pages are
     # written once with every link resolved
     creates = {a.key: a for a in writes if a.kind is ActionKind.CREATE}
@@ -486,14 +486,13 @@ def _apply_pages(ctx: ApplyContext, actions: list[Action]) -> list[Outcome]:
     second_pass: list[Action] = []
     for action in ordered:
         outcome = _guarded(ctx, action, _apply_page)
-        outcomes.append(outcome)
+        record(outcome)
         if outcome.status is not OutcomeStatus.FAILED and action.key in ctx.pending_rewrite:
             second_pass.append(action)
     for action in second_pass:
         follow_up = _guarded(ctx, action, _rewrite_page)
         if follow_up.status is OutcomeStatus.FAILED:
-            outcomes.append(follow_up)
-    return outcomes
+            record(follow_up)
 
 
 def _apply_page(ctx: ApplyContext, action: Action) -> Outcome:

@@ -16,13 +16,16 @@ import logging
 import re
 import sys
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TextIO
+from types import TracebackType
+from typing import TextIO, cast
 
 from . import __version__
+from .bookstack.activity import ActivitySnapshot
 from .errors import ExitCode
 from .model import ActionKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
 from .report import action_note, group_by_book, plan_sentence, validation_counts
@@ -31,6 +34,7 @@ from .settings import LogLevel
 __all__ = [
     "CLIENT_LOGGER",
     "PACKAGE_LOGGER",
+    "Heartbeat",
     "Redactor",
     "RunLog",
     "configure_logging",
@@ -311,6 +315,26 @@ def format_summary(result: RunResult, *, colour: bool = False) -> str:
 # --- the log object -------------------------------------------------------------------------------
 
 
+class _StampedStream:
+    """A text stream that remembers when it was last written to (by the run log or a log record)."""
+
+    def __init__(self, stream: TextIO, clock: Callable[[], float]) -> None:
+        self.stream = stream
+        self.clock = clock
+        self.last_write = clock()
+
+    def write(self, text: str) -> int:
+        self.last_write = self.clock()
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        isatty = getattr(self.stream, "isatty", None)
+        return bool(isatty and isatty())
+
+
 class RunLog:
     """What a person reads on stderr while the plugin runs. Safe to call from apply's worker threads."""
 
@@ -321,8 +345,11 @@ class RunLog:
         colour: bool = False,
         level: LogLevel | str = LogLevel.INFO,
         redact: Redactor | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._stream = stream if stream is not None else sys.stderr
+        target = stream if stream is not None else sys.stderr
+        self._stream = target if isinstance(target, _StampedStream) else _StampedStream(target, clock)
+        self.clock = clock
         self.colour = colour
         self._level = _LEVELS[LogLevel(level)]
         self._redact = redact or Redactor()
@@ -339,11 +366,18 @@ class RunLog:
     ) -> RunLog:
         """The log of one run: colour decided from ``environ`` and the stream, records of the package
         loggers routed to the same stream, secrets redacted from both."""
-        out = stream if stream is not None else sys.stderr
-        colour = use_colour(out, environ)
+        raw = stream if stream is not None else sys.stderr
+        colour = use_colour(raw, environ)
+        # one stamped stream for our lines and the package's log records, so silence is measured over both
+        out = cast(TextIO, _StampedStream(raw, time.monotonic))
         secrets = tuple(secrets)
         configure_logging(level, out, secrets=secrets, colour=colour)
         return cls(out, colour=colour, level=level, redact=Redactor.for_values(secrets))
+
+    @property
+    def quiet_for(self) -> float:
+        """Seconds since anything was last written to the log."""
+        return self.clock() - self._stream.last_write
 
     def _emit(self, text: str, level: int = logging.INFO) -> None:
         if level < self._level:
@@ -380,3 +414,70 @@ class RunLog:
     def reports(self, paths: Iterable[str]) -> None:
         for path in paths:
             self._emit(f"wrote {path}")
+
+    def heartbeat(self, activity: Callable[[], ActivitySnapshot]) -> Heartbeat:
+        return Heartbeat(self, activity)
+
+
+class Heartbeat:
+    """Says what is going on when the log has been quiet: a CI log that stops moving looks hung.
+
+    After ``quiet`` seconds without a line it names the request BookStack is taking long to answer (or
+    says the run is still working); during a wait that was announced (the rate limit, a retry) it
+    says how long is left every ``quiet_in_wait`` seconds. Use as a context manager around the
+    stages that talk to BookStack.
+    """
+
+    def __init__(
+        self,
+        log: RunLog,
+        activity: Callable[[], ActivitySnapshot],
+        *,
+        quiet: float = 4.0,
+        quiet_in_wait: float = 15.0,
+        tick: float = 0.25,
+    ) -> None:
+        self.log = log
+        self.activity = activity
+        self.quiet = quiet
+        self.quiet_in_wait = quiet_in_wait
+        self.tick = tick
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def line(self) -> str | None:
+        """The line to print now, or None while the log is not quiet for long enough."""
+        quiet_for = self.log.quiet_for
+        now = self.activity()
+        if now.wait is not None:
+            if quiet_for < self.quiet_in_wait:
+                return None
+            return f"… still waiting for {now.wait.reason}: {now.wait_left:.0f} s left"
+        if quiet_for < self.quiet:
+            return None
+        if now.in_flight:
+            oldest = now.in_flight[0]
+            more = f" (and {len(now.in_flight) - 1} more request(s))" if len(now.in_flight) > 1 else ""
+            return (
+                f"… waiting for BookStack to answer {oldest.method} {oldest.path}: "
+                f"{now.now - oldest.started:.0f} s so far{more}"
+            )
+        return f"… still working ({quiet_for:.0f} s since the last line)"
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.tick):
+            text = self.line()
+            if text is not None:
+                self.log.info(text)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread = threading.Thread(target=self._run, name="bookstack-sync-heartbeat", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()

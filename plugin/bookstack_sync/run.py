@@ -5,6 +5,7 @@ Data flows one way: settings → structure/tree/validation → remote state → 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -116,7 +117,8 @@ def execute(
     client = make_client(settings, read_only=mode is RunMode.PLAN)
     result.bookstack_url = client.base_url
     try:
-        _sync(settings, env, mode, validation, client, result, log)
+        with log.heartbeat(client.activity.snapshot) if log is not None else contextlib.nullcontext():
+            _sync(settings, env, mode, validation, client, result, log)
     except BookStackError as exc:
         result.exit_code = ExitCode.SYNC_FAILED
         result.error = str(exc)
@@ -188,9 +190,10 @@ def _sync(
         progress=_progress(log, sum(1 for a in plan.actions if a.kind.writes)),
     )
     try:
-        result.outcomes = apply_plan(plan, ctx, ZipImporter())
+        apply_plan(plan, ctx, ZipImporter())
     finally:
-        # warnings gathered before a run-stopping error (a refused permission) are reported too
+        # what was done and the warnings gathered before a run-stopping error are reported too
+        result.outcomes = list(ctx.outcomes)
         result.messages.extend(ctx.messages)
     result.timings["apply"] = round(time.monotonic() - started, 3)
     failed = [o for o in result.outcomes if o.status is OutcomeStatus.FAILED]

@@ -392,6 +392,14 @@ class ZipImporter:
         except (ImportBuildError, OSError) as exc:
             return self._failed(ctx, unit, actions, f"the ZIP could not be built ({exc})")
         client = ctx.client
+        log.info(
+            "importing %s %s by ZIP: %d chapter(s), %d page(s), %d KB",
+            unit.kind.value,
+            unit.key,
+            len(unit.chapter_keys) + (unit.kind is EntityKind.CHAPTER),
+            unit.size,
+            (len(built.data) + 1023) // 1024,
+        )
         try:
             upload = client.upload_import(built.filename, built.data)
         except PermissionDeniedError as exc:

@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", default="v25.11.0", help='BookStack version to imitate, e.g. "v25.02.4"')
     parser.add_argument("--chapterless-chapter-id", type=int, default=None, help="0 to imitate servers before v25.11")
     parser.add_argument("--rate-limit", type=int, default=None, help="requests per minute (default: unlimited)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds each request takes (a real one: ~0.24)")
     args = parser.parse_args(argv)
     fake = FakeBookStack(
         token_id=args.token_id,
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         chapterless_chapter_id=args.chapterless_chapter_id,
         rate_limit=args.rate_limit,
         port=args.port,
+        latency=args.latency,
     )
     url = fake.start()
     print(f"Fake BookStack {args.version} at {url}", flush=True)

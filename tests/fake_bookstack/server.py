@@ -86,8 +86,12 @@ class FakeBookStack:
         permissions: Iterable[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        latency: float = 0.0,
     ) -> None:
         self.token_id = token_id
+        # seconds each request takes before it is handled (a real server spends ~240 ms checking the
+        # token's bcrypt hash); requests wait side by side, as on a server with several PHP workers
+        self.latency = latency
         self.token_secret = token_secret
         self.version = version
         self.host = host
@@ -328,6 +332,9 @@ class FakeBookStack:
 
     def _serve(self, handler: _Handler) -> None:
         request = self._read_request(handler)
+        if self.latency > 0 and self._stopping.wait(self.latency):
+            handler.close_connection = True
+            return
         fault = self.faults.take(request.method, request.path)
         record = RecordedRequest(
             method=request.method,

@@ -24,6 +24,7 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from bookstack_sync import __version__
+from bookstack_sync.bookstack.activity import Activity
 from bookstack_sync.bookstack.errors import (
     AuthenticationError,
     AuthFailure,
@@ -238,7 +239,8 @@ class BookStackClient:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._log = logger or logging.getLogger("bookstack_sync.bookstack")
-        self._limiter = RateLimiter(rate_limit, clock=clock, sleep=sleep, logger=self._log)
+        self.activity = Activity(clock)  # requests in flight and waits, for the run's log
+        self._limiter = RateLimiter(rate_limit, clock=clock, sleep=sleep, logger=self._log, activity=self.activity)
         self.stats = RequestStats()
         origin = urlsplit(self.base_url)
         self._origin = (origin.scheme, origin.netloc)
@@ -326,18 +328,19 @@ class BookStackClient:
             self.stats.record(method, path)
             started = time.perf_counter()
             try:
-                response = self._session.request(
-                    method,
-                    target,
-                    params=params,
-                    data=data,
-                    files=files,
-                    headers=headers,
-                    auth=self._auth if same_origin else None,
-                    timeout=self._timeout,
-                    verify=self._verify,
-                    allow_redirects=allow_redirects,
-                )
+                with self.activity.request(method, path):
+                    response = self._session.request(
+                        method,
+                        target,
+                        params=params,
+                        data=data,
+                        files=files,
+                        headers=headers,
+                        auth=self._auth if same_origin else None,
+                        timeout=self._timeout,
+                        verify=self._verify,
+                        allow_redirects=allow_redirects,
+                    )
             except requests.RequestException as exc:
                 kind = _failure_kind(exc)
                 detail = redact(_failure_detail(exc), self._secret.value)
@@ -412,6 +415,7 @@ class BookStackClient:
     def _pause(self, method: str, path: str, attempt: int, wait_s: float, why: str) -> None:
         self._log_retry(method, path, attempt, wait_s, why)
         if wait_s > 0:
+            self.activity.waiting(f"a retry of {method} {path}", wait_s)
             self._sleep(wait_s)
 
     def _json(self, method: str, path: str, response: requests.Response) -> Any:

@@ -16,9 +16,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
+from bookstack_sync.bookstack.activity import Activity
+
 __all__ = ["RateLimiter"]
 
 WINDOW_SECONDS = 60.0
+ANNOUNCE_SECONDS = 1.0  # a wait this long or longer is said in the log, once for all threads waiting
 
 
 class RateLimiter:
@@ -32,6 +35,7 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         logger: logging.Logger | None = None,
+        activity: Activity | None = None,
     ) -> None:
         if limit < 0:
             raise ValueError("rate limit must not be negative")
@@ -43,6 +47,8 @@ class RateLimiter:
         self._log = logger or logging.getLogger(__name__)
         self._starts: deque[float] = deque()
         self._blocked_until = 0.0
+        self._announced_until = 0.0  # the end of the last wait the log was told about
+        self._activity = activity or Activity(clock)
         self._lock = threading.Lock()
 
     @property
@@ -74,6 +80,7 @@ class RateLimiter:
             return 0.0
         waited = 0.0
         while True:
+            announce = ""
             with self._lock:
                 now = self._clock()
                 self._prune(now)
@@ -81,16 +88,28 @@ class RateLimiter:
                 if wait <= 0:
                     self._starts.append(now)
                     return waited
+                if wait >= ANNOUNCE_SECONDS and now + wait > self._announced_until + ANNOUNCE_SECONDS:
+                    self._announced_until = now + wait
+                    announce = (
+                        "BookStack's rate limit"
+                        if self._blocked_until - now >= wait
+                        else f"the rate limit ({self._limit} requests a minute)"
+                    )
+            if announce:
+                self._activity.waiting(announce, wait)
+                self._log.info("waiting %.1f s for %s", wait, announce)
             # Sleep outside the lock so other threads can observe headers or finish; re-check after.
             self._sleep(wait)
             waited += wait
 
     def block_for(self, seconds: float) -> None:
-        """Let no request start for ``seconds`` (after a 429 with ``Retry-After``)."""
+        """Let no request start for ``seconds`` (after a 429 with ``Retry-After``; the caller says so)."""
         if not self.enabled or seconds <= 0:
             return
         with self._lock:
             self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+            self._announced_until = max(self._announced_until, self._blocked_until)
+        self._activity.waiting("BookStack's rate limit", seconds)
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Adapt downward from the server's ``X-RateLimit-Limit`` and ``X-RateLimit-Remaining``."""
@@ -106,7 +125,8 @@ class RateLimiter:
                     self._limit,
                 )
                 self._limit = server_limit
-            if remaining is not None and remaining <= 0:
+            if remaining is not None and remaining <= 0 and headers.get("Retry-After") is None:
+                # (a 429 says exactly when the window ends, in Retry-After: the client blocks for that)
                 # Estimate when the server's fixed window ends: our oldest start still in our own
                 # window + 60 s. If the server's window began later than that (it reset in between),
                 # the next request gets a 429 whose Retry-After corrects us; 429s cost no budget (§5).
@@ -117,6 +137,8 @@ class RateLimiter:
                 if until > self._blocked_until:
                     self._log.info("BookStack reports no requests left in this minute; pausing %.1f s", until - now)
                     self._blocked_until = until
+                    self._announced_until = max(self._announced_until, until)
+                    self._activity.waiting("BookStack's rate limit", until - now)
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
