@@ -11,6 +11,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
+# git: identity follows the docs' history (a renamed or moved file keeps its BookStack page), read with
+# `git diff --find-renames` in the pipeline's own checkout. Debian's package, security updates included.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends git \
+    && rm -rf /var/lib/apt/lists/*
+
 # Runtime dependencies only, every file checked against the hashes in the lock; binary wheels only,
 # so no compiler is ever needed (or left behind) in the image.
 COPY requirements.lock /tmp/build/requirements.lock
