@@ -9,6 +9,12 @@ initial sync via ZIP import (``import: auto``) and the no-op run after it, namin
 import. Request counts are what matter (BookStack allows 180 a minute by default and a real server
 spends ~300 ms on each); wall time on loopback is printed too. Prints figures; not a test.
 
+Restructure rows, on a 1,000-page tree shaped for them (4 shelves, 20 books of 2 chapters of 25 pages,
+no links) in a git repository, synced first: a page inserted at the head of a 25-page chapter and the
+25 pages renumbered after it (``git mv``, ``order`` fixed), then a 50-page book moved to another shelf
+(its slug changed too: the shelf already has a book of that slug). Each restructure once with git
+history and once without (the same tree outside git), every id kept in both.
+
     .venv/bin/python bench/sync_cost.py [--pages-per-chapter 10] [--import-mode auto|never]
         [--bookstack-version v25.11.0]
 """
@@ -22,11 +28,16 @@ import json
 import os
 import platform
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -130,7 +141,116 @@ def main() -> int:
         print(f"books by ZIP import: {len(imported)} of {len(by_route)}: {', '.join(imported)}")
         if others:
             print(f"books object by object: {', '.join(others)}")
+    for tracked in (True, False):
+        _restructure_rows(args.bookstack_version, tracked=tracked)
     return 0
+
+
+_GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.org", "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def _git(workspace: Path, *args: str) -> None:
+    env = {**os.environ, **_GIT_ENV, "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.org"}
+    subprocess.run(["git", *args], cwd=workspace, env={**env, "HOME": str(workspace)}, check=True, capture_output=True)
+
+
+def _move(workspace: Path, old: Path, new: Path, *, tracked: bool) -> None:
+    new.parent.mkdir(parents=True, exist_ok=True)
+    if tracked:
+        _git(workspace, "mv", str(old), str(new))
+    else:
+        shutil.move(old, new)
+
+
+def _commit(workspace: Path, message: str, *, tracked: bool) -> None:
+    if tracked:
+        _git(workspace, "add", "-A")
+        _git(workspace, "commit", "-q", "-m", message)
+
+
+def _structure(docs: Path) -> tuple[Path, dict[str, Any]]:
+    path = docs / "bookstack" / "bookstack-structure.yaml"
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return path, data
+
+
+def _renumber_chapter(workspace: Path, docs: Path, *, tracked: bool) -> int:
+    """A new first page in shelf-01/book-01/chapter-01; every page after it one number up. Returns how many moved."""
+    chapter = docs / "shelf-01" / "book-01" / "chapter-01"
+    pages = sorted(chapter.glob("*.md"), reverse=True)  # highest first: no new name is taken yet
+    for page in pages:
+        number = int(page.name[:2])
+        new = chapter / f"{number + 1:02d}{page.name[2:]}"
+        _move(workspace, page, new, tracked=tracked)
+        new.write_text(
+            new.read_text(encoding="utf-8").replace(f"order: {number:02d}", f"order: {number + 1:02d}"),
+            encoding="utf-8",
+        )
+    text = pages[-1].with_name("01-introduction.md")
+    first = (chapter / f"02{pages[-1].name[2:]}").read_text(encoding="utf-8")
+    text.write_text(first.replace("order: 02", "order: 01").replace("Overview", "Introduction"), encoding="utf-8")
+    path, data = _structure(docs)
+    chapter_entry = data["structure"][0]["shelf"]["books"][0]["book"]["chapters"][0]["chapter"]
+    chapter_entry["pages"] = ["01-introduction"] + [f"{int(p[:2]) + 1:02d}{p[2:]}" for p in chapter_entry["pages"]]
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    _commit(workspace, "chapter-01: an introduction first", tracked=tracked)
+    return len(pages)
+
+
+def _move_book(workspace: Path, docs: Path, *, tracked: bool) -> int:
+    """shelf-01/book-02 to shelf-02 as book-06 (shelf-02 has a book-02 already). Returns its pages."""
+    path, data = _structure(docs)
+    shelves = [entry["shelf"] for entry in data["structure"]]
+    book = shelves[0]["books"].pop(1)
+    book["book"]["slug"] = "book-06"
+    shelves[1]["books"].append(book)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    old, new = docs / "shelf-01" / "book-02", docs / "shelf-02" / "book-06"
+    pages = sum(1 for _ in old.rglob("*.md"))
+    _move(workspace, old, new, tracked=tracked)
+    _commit(workspace, "book 1.2 moves to shelf 2", tracked=tracked)
+    return pages
+
+
+def _ids(fake: FakeBookStack) -> dict[str, int]:
+    """Every object by its source key (the plugin's tag), for checking that ids were kept."""
+    found: dict[str, int] = {}
+    for kind, objects in (("page", fake.state.pages), ("chapter", fake.state.chapters), ("book", fake.state.books)):
+        for obj in objects.values():
+            for tag in obj.tags:
+                if tag.name == "bookstack-sync":
+                    found[f"{kind}:{tag.value}"] = obj.id
+    return found
+
+
+def _restructure_rows(version: str, *, tracked: bool) -> None:
+    history = "git history" if tracked else "no history"
+    with tempfile.TemporaryDirectory() as tmp, _fake(version) as fake:
+        workspace = Path(tmp)
+        docs = generate_tree(workspace / "docs", 4, 5, 2, 25, with_links=False)
+        if tracked:
+            _git(workspace, "init", "-q", "-b", "main")
+        _commit(workspace, "docs", tracked=tracked)
+        print(f"restructures ({history}): 4 shelves, 20 books of 2 chapters of 25 pages, 1000 pages, no links")
+        code, counts, elapsed = _run(fake, docs, workspace, "push", "never")
+        print(
+            f"{'  initial sync':28} {code:>4} {sum(counts.values()):>9} {counts['read']:>6} {counts['write']:>7} {elapsed:>8.2f}"
+        )
+        for label, restructure in (
+            ("  renumber 25-page chapter", _renumber_chapter),
+            ("  move 50-page book", _move_book),
+        ):
+            before = _ids(fake)
+            moved = restructure(workspace, docs, tracked=tracked)
+            code, counts, elapsed = _run(fake, docs, workspace, "push", "never")
+            after = _ids(fake)
+            kept = len(set(before.values()) & set(after.values()))
+            # an object whose key names no file or folder any more was left behind
+            stale = sum(1 for typed in after if not (docs / typed.partition(":")[2]).exists())
+            print(
+                f"{label:28} {code:>4} {sum(counts.values()):>9} {counts['read']:>6} {counts['write']:>7} "
+                f"{elapsed:>8.2f}  ({moved} pages moved; {kept} of {len(before)} ids kept, {stale} left behind)"
+            )
 
 
 def _fake(version: str) -> FakeBookStack:
