@@ -31,7 +31,7 @@ from .desired import (
 from .errors import SyncError
 from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, Route
 from .plan import ImportUnit, Matching, body_hash, page_hash, shelf_books_order
-from .remote import RemoteObject, RemoteState
+from .remote import RemoteObject, RemoteState, read_shelf_books
 from .tree import DocsTree
 
 log = logging.getLogger("bookstack_sync.apply")
@@ -400,6 +400,8 @@ def _apply_book(ctx: ApplyContext, action: Action) -> Outcome:
 
 
 def _apply_shelf(ctx: ApplyContext, action: Action) -> Outcome:
+    if action.key not in ctx.desired.shelves:
+        return _release_books(ctx, action)
     shelf = ctx.desired.shelves[action.key]
     remote = ctx.remote.of(EntityKind.SHELF).get(action.remote_id or -1)
     payload = _container_payload(action, shelf.name, shelf.description, shelf.key, remote)
@@ -410,6 +412,18 @@ def _apply_shelf(ctx: ApplyContext, action: Action) -> Outcome:
     if books != current or action.kind is ActionKind.CREATE:
         payload["books"] = books  # the whole list: BookStack replaces it (no attach endpoint exists)
     return _container_outcome(ctx, action, EntityKind.SHELF, shelf.key, payload)
+
+
+def _release_books(ctx: ApplyContext, action: Action) -> Outcome:
+    """A managed shelf gone from the structure lets go of the books that moved to other shelves (its list
+    was not read with the others: one read here)."""
+    assert action.remote_id is not None
+    current = read_shelf_books(ctx.client, ctx.remote, action.remote_id)
+    books = shelf_books_order([], current, ctx.matching.leaving.get(action.remote_id))
+    if books == current:
+        return Outcome(action, OutcomeStatus.UNCHANGED, action.remote_id)
+    ctx.client.update("shelves", action.remote_id, {"books": books})
+    return Outcome(action, OutcomeStatus.UPDATED, action.remote_id)
 
 
 def _apply_chapter(ctx: ApplyContext, action: Action) -> Outcome:

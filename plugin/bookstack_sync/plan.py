@@ -266,6 +266,15 @@ def _plan_containers(
                 changes.append("parent")  # BookStack moves its pages with it (ParentChanger::changeBook)
         changes += _key_change(matching, EntityKind.CHAPTER, chapter.key)
         actions.append(_container_action(EntityKind.CHAPTER, chapter.key, chapter.name, obj, changes, matching))
+    # a shelf gone from the structure still lists the books that moved off it: they leave it too
+    desired_shelf_ids = {matching.id_of(EntityKind.SHELF, key) for key in desired.shelves}
+    if not options.prune:  # pruned, it goes to the recycle bin anyway
+        for key, objs in remote.managed(EntityKind.SHELF).items():
+            if objs[0].id in matching.leaving and objs[0].id not in desired_shelf_ids:
+                detail = "gone from the structure: the books that moved to other shelves leave its list"
+                actions.append(
+                    Action(ActionKind.UPDATE, EntityKind.SHELF, key, objs[0].name, objs[0].id, ("books",), detail)
+                )
     # shelf membership: managed books in structure order, then every other book already there
     for shelf in desired.shelves.values():
         shelf_id = matching.id_of(EntityKind.SHELF, shelf.key)

@@ -71,6 +71,7 @@ class Workspace:
 class Expected:
     continues: dict[str, str] = field(default_factory=dict)  # "<type>:<old key>" -> "<type>:<new key>"
     created: set[str] = field(default_factory=set)  # "<type>:<key>"
+    orphaned: set[str] = field(default_factory=set)  # "<type>:<key>" whose source is really gone
 
 
 def shelf_of(docs: Docs, shelf: str) -> dict[str, Any]:
@@ -219,6 +220,22 @@ def book_to_another_shelf(ws: Workspace, keys: list[str]) -> Expected:
     return Expected(continues=_folder_moved(docs, "eng/ops", "team/ops", keys))
 
 
+def shelf_removed_and_its_book_moved(ws: Workspace, keys: list[str]) -> Expected:
+    """A shelf taken out of the structure, its book moved to another shelf: the book moves, the shelf
+    (its source really gone) is an orphan that no longer lists it."""
+    docs = ws.docs
+    team = shelf_of(docs, "team")
+    docs.shelves = [s for s in docs.shelves if s["shelf"] is not team]
+    shelf_of(docs, "eng")["books"] += team["books"]
+    docs.write_structure()
+    ws.move("team/handbook", "eng/handbook")
+    ws.commit("the handbook joins engineering")
+    return Expected(
+        continues=_folder_moved(docs, "team/handbook", "eng/handbook", keys),
+        orphaned={f"bookshelf:{docs.key('team')}"},
+    )
+
+
 Scenario = Callable[[Workspace, list[str]], Expected]
 
 SCENARIOS: dict[str, Scenario] = {
@@ -229,4 +246,5 @@ SCENARIOS: dict[str, Scenario] = {
     "chapter-to-another-book": chapter_to_another_book,
     "rename-book": rename_book,
     "book-to-another-shelf": book_to_another_shelf,
+    "shelf-removed-and-its-book-moved": shelf_removed_and_its_book_moved,
 }
