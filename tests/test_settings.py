@@ -10,6 +10,7 @@ import pytest
 from bookstack_sync.errors import ExitCode, SettingsError
 from bookstack_sync.settings import (
     SETTINGS,
+    CommentMode,
     ImportMode,
     LogLevel,
     Mode,
@@ -198,6 +199,27 @@ def test_paths_and_empty_output_paths() -> None:
     disabled = load_settings({}, {"PLUGIN_REPORT": "", "PLUGIN_SUMMARY": "  "})
     assert disabled.report is None and disabled.summary is None
     assert disabled.sources["report"] == "PLUGIN_REPORT"
+
+
+@pytest.mark.parametrize("name", ["report", "summary", "junit"])
+@pytest.mark.parametrize("word", ["off", "OFF", " off "])
+def test_off_turns_an_output_file_off(name: str, word: str) -> None:
+    # `report:` with no value is YAML null: Woodpecker sets no variable and the default applies
+    assert getattr(load_settings({}, {f"PLUGIN_{name.upper()}": word}), name) is None
+    assert load_settings({}, {}).report == Path("bookstack-sync-report.json")
+
+
+def test_off_is_only_a_word_for_output_files() -> None:
+    assert load_settings({}, {"PLUGIN_DOCS_DIR": "off"}).docs_dir == Path("off")
+
+
+def test_comment_and_forge_token() -> None:
+    settings = load_settings({}, {"PLUGIN_COMMENT": "never", "PLUGIN_FORGE_TOKEN": SECRET})
+    assert settings.comment is CommentMode.NEVER and settings.forge_token == SECRET
+    assert SECRET not in repr(settings) and settings.redacted()["forge_token"] == "***"
+    assert load_settings({}, {}).comment is CommentMode.AUTO
+    (problem,) = problems_of(env={"PLUGIN_COMMENT": "always"})
+    assert "comment" in problem and "auto, never" in problem
 
 
 def test_empty_docs_dir_means_the_default() -> None:

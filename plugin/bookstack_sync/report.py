@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -41,6 +42,7 @@ __all__ = [
     "page_link",
     "plan_sentence",
     "report_schema",
+    "summary_marker",
     "validation_counts",
     "write_reports",
 ]
@@ -74,7 +76,8 @@ _CI_KEYS: tuple[tuple[str, str], ...] = (
 def ci_context(environ: Mapping[str, str]) -> dict[str, str]:
     """The pipeline facts a report names (for ``RunResult.ci``): only the variables that are set.
 
-    Woodpecker 3 does not inject empty variables, so a missing key means "not this kind of event".
+    Woodpecker 3 does not inject empty ``CI_*`` variables (``setNonEmptyEnvVar``), so a missing key means
+    "not this kind of event". (Settings differ: ``''`` arrives as an empty ``PLUGIN_*`` variable.)
     """
     return {key: environ[name] for key, name in _CI_KEYS if environ.get(name)}
 
@@ -232,13 +235,23 @@ def _counted(count: int, entity: EntityKind) -> str:
     return f"{count} {entity.value if count == 1 else _PLURAL[entity]}"
 
 
+_READING_ORDER = (
+    EntityKind.PAGE,
+    EntityKind.CHAPTER,
+    EntityKind.BOOK,
+    EntityKind.SHELF,
+    EntityKind.IMAGE,
+    EntityKind.ATTACHMENT,
+)
+
+
 def _per_entity(entities: Iterable[EntityKind], singular: str, plural: str) -> list[str]:
+    """``["7 pages, 2 books change"]``, ``["1 page moves"]``, or nothing: pages first, as a reader cares."""
     counts = Counter(entities)
-    return [
-        f"{_counted(counts[entity], entity)} {singular if counts[entity] == 1 else plural}"
-        for entity in EntityKind
-        if counts[entity]
-    ]
+    if not counts:
+        return []
+    listed = ", ".join(_counted(counts[entity], entity) for entity in _READING_ORDER if counts[entity])
+    return [f"{listed} {singular if sum(counts.values()) == 1 else plural}"]
 
 
 def plan_verdict(actions: Sequence[Action]) -> str:
@@ -331,8 +344,12 @@ _EXIT_WORDS: dict[ExitCode, str] = {
 COMMENT_LIMIT = 65_536
 """GitHub's limit on a comment body, in characters (UTF-16 code units); the tightest of the forges."""
 
-SUMMARY_MARKER = "<!-- bookstack-sync summary -->"
-"""Ends every summary: the forge module finds its own pull-request comment by it."""
+
+def summary_marker(result: RunResult) -> str:
+    """The hidden line every summary ends with; the forge module finds its pull-request comment by it.
+    It names the docs tree, so two plugin steps (two trees) in one pull request keep a comment each."""
+    docs_dir = str(result.settings.get("docs_dir") or "docs")
+    return f"<!-- bookstack-sync summary: {re.sub(r'-{2,}|>', '-', docs_dir)} -->"
 
 
 def comment_length(text: str) -> int:
@@ -391,7 +408,7 @@ class MarkdownSummary:
             tail += ["### Notes", ""]
             tail += [f"- {_escape(message)}" for message in result.messages]
             tail.append("")
-        tail += [self._footer(result), SUMMARY_MARKER]
+        tail += [self._footer(result), summary_marker(result)]
         return self._fit(head, body, tail)
 
     def _fit(self, head: list[str], body: list[str], tail: list[str]) -> str:
@@ -671,7 +688,7 @@ def write_reports(result: RunResult, settings: Settings, workspace: Path, *, pag
         except OSError as exc:
             log.warning(
                 "could not write the %s file %s: %s (the run's result is unchanged; "
-                "point the `%s` setting at a writable place, or set it empty to turn it off)",
+                "point the `%s` setting at a writable place, or set it to `off`)",
                 reporter.name,
                 path,
                 exc.strerror or exc,

@@ -16,12 +16,13 @@ from .bookstack import BookStackClient
 from .bookstack.errors import BookStackError
 from .desired import COMMIT_TAG, DesiredPage, DesiredState, build_desired
 from .errors import ExitCode, UsageError
+from .forge import comment_on_pull_request, wants_comment
 from .history import read_history
 from .log import RunLog
 from .model import EntityKind, Outcome, OutcomeStatus, RunMode, RunResult
 from .plan import Matching, PlanOptions, plan_sync
 from .remote import RemoteState, fetch_remote
-from .report import ci_context, write_reports
+from .report import MarkdownSummary, ci_context, summary_marker, write_reports
 from .settings import ImportMode, Mode, OnDrift, Settings
 from .validate import Validation, validate_docs
 from .verify import verify_contents
@@ -217,7 +218,8 @@ def _gone_pages(desired: DesiredState, remote: RemoteState) -> dict[str, str | N
 def run_and_report(settings: Settings, env: Mapping[str, str], requested: RunMode | None) -> int:
     """The whole run with its log and report files; returns the exit code."""
     mode, reason = decide_mode(settings, env, requested)
-    run_log = RunLog.for_run(env, level=settings.log_level, secrets=(settings.token_id, settings.token_secret))
+    secrets = (settings.token_id, settings.token_secret, settings.forge_token)
+    run_log = RunLog.for_run(env, level=settings.log_level, secrets=secrets)
     run_log.header(mode, reason)
     result = execute(settings, env, mode, reason, log=run_log)
     for diagnostic in result.diagnostics:
@@ -227,6 +229,10 @@ def run_and_report(settings: Settings, env: Mapping[str, str], requested: RunMod
     run_log.summary(result)
     workspace = Path(env.get("CI_WORKSPACE") or ".")
     run_log.reports(write_reports(result, settings, workspace, pages=result.page_paths))
+    if wants_comment(settings, env):
+        body = MarkdownSummary().render(result)
+        posted = comment_on_pull_request(body, summary_marker(result), settings, env)
+        (run_log.info if posted.ok else run_log.warning)(posted.message)
     return int(result.exit_code)
 
 

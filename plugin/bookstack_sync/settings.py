@@ -1,7 +1,8 @@
 """Settings: one declarative table, resolved as flag > ``PLUGIN_*`` variable > fallback variable > default.
 
-Woodpecker turns each ``settings:`` key into ``PLUGIN_<KEY>`` (lists comma-joined, maps as JSON, a null
-value not set at all). The same table generates the CLI flags and the settings tables in README/docs.md,
+Woodpecker turns each ``settings:`` key into ``PLUGIN_<KEY>`` (lists comma-joined with no escaping, maps
+as JSON, ``''`` and ``[]`` as an empty variable, a null value not set at all; numbers with a leading
+zero are read by its YAML parser as octal: ``0120`` arrives as ``80``). The same table generates the CLI flags and the settings tables in README/docs.md,
 so the three cannot disagree. Every problem is collected and reported at once.
 """
 
@@ -34,6 +35,11 @@ class OnDrift(StrEnum):
 
 
 class ImportMode(StrEnum):
+    AUTO = "auto"
+    NEVER = "never"
+
+
+class CommentMode(StrEnum):
     AUTO = "auto"
     NEVER = "never"
 
@@ -77,6 +83,7 @@ class SettingSpec:
     minimum: int | None = None
     maximum: int | None = None
     default_text: str | None = None  # how the default reads in docs when it is computed
+    can_be_off: bool = False  # an output file: `off` (or an empty value) turns it off
 
     @property
     def env(self) -> str:
@@ -170,9 +177,35 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("import_max_pages", Kind.INT, 300, "Import larger books chapter by chapter.", minimum=1),
     # what to tell
-    SettingSpec("report", Kind.PATH, "bookstack-sync-report.json", "JSON report file; empty disables it."),
-    SettingSpec("summary", Kind.PATH, "bookstack-sync-summary.md", "Markdown summary file; empty disables it."),
-    SettingSpec("junit", Kind.PATH, None, "JUnit XML of the validation results; off by default."),
+    SettingSpec(
+        "report",
+        Kind.PATH,
+        "bookstack-sync-report.json",
+        "JSON report file; `off` turns it off (`report:` with no value is YAML null: Woodpecker sets nothing and the default applies).",
+        can_be_off=True,
+    ),
+    SettingSpec(
+        "summary",
+        Kind.PATH,
+        "bookstack-sync-summary.md",
+        "Markdown summary file (the text of the pull-request comment); `off` turns it off.",
+        can_be_off=True,
+    ),
+    SettingSpec("junit", Kind.PATH, None, "JUnit XML of the validation results; off by default.", can_be_off=True),
+    SettingSpec(
+        "comment",
+        Kind.CHOICE,
+        CommentMode.AUTO,
+        "Post the summary as a pull-request comment (GitHub, Gitea, Forgejo, GitLab), edited in place on every push: auto does so when `forge_token` is set and the pipeline is a pull request's.",
+        CommentMode,
+    ),
+    SettingSpec(
+        "forge_token",
+        Kind.STR,
+        None,
+        "Token of the forge account that comments (use from_secret); never printed.",
+        secret=True,
+    ),
     SettingSpec("log_level", Kind.CHOICE, LogLevel.INFO, "debug shows each request.", LogLevel),
 )
 
@@ -210,6 +243,8 @@ class Settings:
     report: Path | None = Path("bookstack-sync-report.json")
     summary: Path | None = Path("bookstack-sync-summary.md")
     junit: Path | None = None
+    comment: CommentMode = CommentMode.AUTO
+    forge_token: str | None = field(default=None, repr=False)
     log_level: LogLevel = LogLevel.INFO
     # where each value came from ("flag", "PLUGIN_X", "BOOKSTACK_X", "default"), for the log and report
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -327,9 +362,11 @@ def parse_value(spec: SettingSpec, raw: object) -> Any:
             allowed = ", ".join(c.value for c in spec.choices)
             raise ValueError(f"expected one of {allowed}, got {raw!r}") from None
     elif spec.kind is Kind.PATH:
-        # an empty path disables an output file (report, summary) or means "default"
+        # an empty value (`report: ''`) or the word `off` turns an output file off; elsewhere empty is the default
+        if text is not None and spec.can_be_off and text.strip().lower() in ("", "off"):
+            return None
         if text is not None and not text.strip():
-            return Path(spec.default) if isinstance(spec.default, str) and spec.name == "docs_dir" else None
+            return Path(spec.default) if isinstance(spec.default, str) else None
         value = Path(str(raw).strip())
     else:
         value = str(raw).strip() or None
@@ -362,8 +399,9 @@ def load_settings(flags: Mapping[str, object] | None = None, environ: Mapping[st
         if flags.get(spec.name) is not None:
             raw, source = flags[spec.name], "flag"
         elif env.get(spec.env, "") != "" or (spec.kind is Kind.PATH and spec.env in env):
-            # Woodpecker does not inject empty variables; an empty one set by hand means "unset",
-            # except for output paths where empty explicitly disables the file.
+            # Woodpecker sets PLUGIN_X='' for `x: ''` and for `x: []` (only a null value sets nothing,
+            # compiler/settings/params.go): empty means "not given" (fallback, then default), except
+            # for paths, where it turns an output file off.
             raw, source = env[spec.env], spec.env
         else:
             for fallback in spec.fallback_env:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bookstack_sync.diagnostics import Rule, error
 from bookstack_sync.model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan
-from bookstack_sync.report import COMMENT_LIMIT, SUMMARY_MARKER, MarkdownSummary, comment_length
+from bookstack_sync.report import COMMENT_LIMIT, MarkdownSummary, comment_length, summary_marker
 
 from .conftest import PAGE, WIKI, plan_result, sync_with_failures, validate_only
 
@@ -12,7 +12,7 @@ from .conftest import PAGE, WIKI, plan_result, sync_with_failures, validate_only
 def test_a_clean_plan_gets_a_green_title_with_a_one_line_verdict() -> None:
     text = MarkdownSummary().render(plan_result())
     assert text.splitlines()[0] == (
-        "## ✅ bookstack-sync plan: 1 book changes, 2 pages change, 1 page moves, 1 to delete, "
+        "## ✅ bookstack-sync plan: 1 page, 1 book change, 1 page moves, 1 to delete, "
         "1 edited in BookStack, 1 orphan (source gone, kept)"
     )
     assert text.count("Plan: ") == 1
@@ -121,7 +121,7 @@ def test_a_huge_plan_is_cut_to_the_comment_limit_with_a_note() -> None:
     shown = text.count("- 🆕 create page")
     assert 500 < shown < 5000
     assert text.count("<details>") == text.count("</details>") == 1
-    assert text.rstrip().endswith(SUMMARY_MARKER)  # the footer and marker survive the cut
+    assert text.rstrip().endswith(summary_marker(result))  # the footer and marker survive the cut
     assert len(MarkdownSummary().render(plan_result())) < 4000 and "Cut here" not in MarkdownSummary().render(
         plan_result()
     )
