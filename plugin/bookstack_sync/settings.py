@@ -117,7 +117,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "mode",
         Kind.CHOICE,
         Mode.AUTO,
-        "auto picks from CI_PIPELINE_EVENT: pull_request → plan, manual → full, push/tag/release/deployment/cron → sync; outside a pipeline, validate.",
+        "auto picks from CI_PIPELINE_EVENT: pull_request, pull_request_metadata → plan; push, tag, release, deployment, cron → sync; manual → full; pull_request_closed, any other event or none → validate.",
         Mode,
     ),
     SettingSpec("dry_run", Kind.BOOL, False, "Plan only; never write to BookStack."),

@@ -12,7 +12,7 @@ from .conftest import PAGE, WIKI, plan_result, sync_with_failures, validate_only
 def test_a_clean_plan_gets_a_green_title_with_a_one_line_verdict() -> None:
     text = MarkdownSummary().render(plan_result())
     assert text.splitlines()[0] == (
-        "## ✅ bookstack-sync plan: 1 page, 1 book change, 1 page moves, 1 to delete, "
+        "## ✅ bookstack-sync plan: 2 pages, 1 book change, 1 page moves, 1 to delete, "
         "1 edited in BookStack, 1 orphan (source gone, kept)"
     )
     assert text.count("Plan: ") == 1
