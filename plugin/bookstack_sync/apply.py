@@ -530,7 +530,10 @@ def _apply_page(ctx: ApplyContext, action: Action) -> Outcome:
         return Outcome(action, OutcomeStatus.CREATED, page_id, _url(ctx, EntityKind.PAGE, page.key))
     assert action.remote_id is not None and remote is not None
     with_parent = "parent" in action.changes
-    payload = _page_payload(ctx, page, remote=remote, page_id=action.remote_id, with_parent=with_parent)
+    if action.kind is ActionKind.ADOPT and not {"content", "name", "parent"} & set(action.changes):
+        payload = _adoption_tags(ctx, page, remote)
+    else:
+        payload = _page_payload(ctx, page, remote=remote, page_id=action.remote_id, with_parent=with_parent)
     if "priority" in action.changes or action.kind is ActionKind.REORDER:
         payload["priority"] = page.priority
     if payload.pop("_unresolved", False):
@@ -600,6 +603,19 @@ def _page_payload(
     if unresolved:
         payload["_unresolved"] = True
     return payload
+
+
+def _adoption_tags(ctx: ApplyContext, page: DesiredPage, remote: RemoteObject) -> dict[str, Any]:
+    """Adopting a page whose text BookStack already holds (``verify.check_adopted_contents``): only the
+    tags, with the hash of the git rendering and the page's images and attachments recorded as
+    uploaded, so BookStack keeps its text and files and the next sync finds nothing to do."""
+    canonical = canonical_markdown(
+        page, ctx.matching, ctx.tree, ctx.desired, strip_title_heading=ctx.strip_title_heading
+    )
+    content_hash = page_hash(page, canonical, page.parent_key) if canonical is not None else "pending"
+    revision = ctx.revisions.get(remote.id, remote.revision_count) + 1
+    assets = [asset_tag(ref, ctx.tree.assets[ref.target].sha256) for ref in page.assets]
+    return {"tags": _tags(page_write_tags(ctx, page, content_hash, revision, assets))}
 
 
 def page_write_tags(

@@ -36,6 +36,7 @@ from .desired import SYSTEM_TAGS
 from .errors import ExitCode, UsageError
 from .localize import Target, WikiIndex, WikiRef, image_path, localize
 from .plan import parse_version
+from .remote import wiki_address
 from .run import make_client
 from .settings import Settings
 from .structure import slugify
@@ -237,21 +238,6 @@ def _user_id(raw: Any) -> int | None:
     if isinstance(raw, dict):
         raw = raw.get("id")
     return raw if isinstance(raw, int) else None
-
-
-def wiki_address(client: BookStackClient, page_id: int | None = None) -> str:
-    """BookStack's own address (APP_URL), which its content and exports use: ``/api/system`` on v25.05+;
-    before that the redirect of ``/link/<page_id>`` (built from APP_URL); else the address the client uses."""
-    system = client.system()
-    if system and system.get("base_url"):
-        return str(system["base_url"]).rstrip("/")
-    if page_id is not None:
-        response = client.fetch_web(f"/link/{page_id}")
-        location = response.headers.get("Location", "")
-        marker = location.find("/books/")
-        if response.status_code in (301, 302) and marker > 0:
-            return location[:marker].rstrip("/")
-    return client.base_url
 
 
 def shelves_of(wiki: Wiki, book_id: int) -> list[WikiContainer]:

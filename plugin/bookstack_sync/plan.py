@@ -329,6 +329,7 @@ def _plan_pages(
     if loose and unmatched:
         _pair_pages(desired, render, matching, loose, unmatched, renames)
     # adoption: an unmanaged page of the same name in the same parent
+    adopted_ids: set[int] = set()
     for page in desired.pages.values():
         if (EntityKind.PAGE, page.key) in matching.ids or not options.adopt:
             continue
@@ -336,15 +337,18 @@ def _plan_pages(
         chapter_id = matching.id_of(EntityKind.CHAPTER, page.chapter_key) if page.chapter_key else None
         if book_id is None or (page.chapter_key and chapter_id is None):
             continue
-        for obj in sorted(pages.values(), key=lambda o: o.id):
+        # in BookStack's order, so same-named pages pair up as an export numbered them
+        for obj in sorted(pages.values(), key=lambda o: (o.priority, o.id)):
             if (
                 obj.key is None
+                and obj.id not in adopted_ids
                 and obj.name.strip() == page.name
                 and obj.book_id == book_id
                 and obj.chapter_id == chapter_id
             ):
                 matching.ids[(EntityKind.PAGE, page.key)] = obj.id
                 matching.adopted.add((EntityKind.PAGE, page.key))
+                adopted_ids.add(obj.id)
                 break
     matching.orphans.extend(loose.values())
 
@@ -739,8 +743,13 @@ def _settle_priorities(
 def _with_priority(action: Action, needed: bool) -> Action:
     """``action`` with ``priority`` among its changes exactly when ``needed``."""
     has = "priority" in action.changes
-    if has == needed or action.kind not in (ActionKind.UNCHANGED, ActionKind.REORDER, ActionKind.UPDATE):
-        if needed and not has and action.kind in (ActionKind.MOVE, ActionKind.ADOPT):
+    if has == needed or action.kind not in (
+        ActionKind.UNCHANGED,
+        ActionKind.REORDER,
+        ActionKind.UPDATE,
+        ActionKind.ADOPT,
+    ):
+        if needed and not has and action.kind is ActionKind.MOVE:
             return replace(action, changes=(*action.changes, "priority"))
         return action
     if needed:

@@ -25,7 +25,7 @@ from .remote import RemoteState, fetch_remote
 from .report import MarkdownSummary, ci_context, summary_marker, write_reports
 from .settings import ImportMode, Mode, OnDrift, Settings
 from .validate import Validation, validate_docs
-from .verify import verify_contents
+from .verify import check_adopted_contents, verify_contents
 from .zipimport import ZipImporter
 
 # Woodpecker's CI_PIPELINE_EVENT values (pipeline/frontend/metadata/const.go) and what each one does
@@ -166,6 +166,7 @@ def _sync(
     started = time.monotonic()
     plan, matching = plan_sync(desired, remote, render, options, history.renames)
     plan = replace(plan, notes=plan.notes + history.notes)
+    plan = check_adopted_contents(plan, desired, matching, client, remote)
     if mode is RunMode.FULL:
         plan = verify_contents(plan, desired, matching, client, settings, tree, remote)
     result.timings["plan"] = round(time.monotonic() - started, 3)

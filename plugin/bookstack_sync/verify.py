@@ -21,10 +21,13 @@ from typing import Any
 
 from .apply import canonical_markdown
 from .bookstack import AuthenticationError, BookStackClient, BookStackError, PermissionDeniedError
+from .content import apply_replacements
 from .desired import DesiredState
+from .links import scan
+from .localize import WikiIndex, WikiRef, localize
 from .model import Action, ActionKind, EntityKind, Plan
 from .plan import Matching, parse_version
-from .remote import RemoteState
+from .remote import RemoteState, wiki_address
 from .settings import Settings
 from .tree import DocsTree
 
@@ -197,3 +200,82 @@ def same_markdown(actual: str, expected: str | None) -> bool:
         return _DESTINATION.sub(lambda m: m.group(0) if m.group(0).startswith("](/link/") else "]()", text).strip()
 
     return normalise(actual) == normalise(expected)
+
+
+def check_adopted_contents(
+    plan: Plan, desired: DesiredState, matching: Matching, client: BookStackClient, remote: RemoteState
+) -> Plan:
+    """The plan with ``content`` dropped from the adoptions of pages whose text in BookStack already is
+    the git file's (read back into the docs tree's form, as ``export`` writes it): adopting a wiki after
+    an export writes the plugin's tags only, and BookStack keeps its text, links and images as they are."""
+    adopting = [
+        a
+        for a in plan.actions
+        if a.kind is ActionKind.ADOPT and a.entity is EntityKind.PAGE and "content" in a.changes and a.remote_id
+    ]
+    if not adopting:
+        return plan
+    stored, notes = read_pages(client, remote, [a.remote_id for a in adopting if a.remote_id is not None])
+    index = index_of_matching(matching, remote, wiki_address(client), {i: p.markdown for i, p in stored.items()})
+    actions: list[Action] = []
+    for action in plan.actions:
+        actual = stored.get(action.remote_id or -1) if action in adopting else None
+        if actual is not None and actual.markdown:
+            page = desired.pages[action.key]
+            if same_text(localize(actual.markdown, page.key, index, _any_asset).markdown, page.source.body):
+                action = replace(action, changes=tuple(c for c in action.changes if c != "content"))
+        actions.append(action)
+    return Plan(tuple(actions), (*plan.notes, *notes))
+
+
+def index_of_matching(
+    matching: Matching, remote: RemoteState, app_url: str, page_markdown: dict[int, str]
+) -> WikiIndex:
+    """Where each matched BookStack object lives in the docs tree, by id and by slug."""
+    by_kind: dict[EntityKind, dict[int, str]] = defaultdict(dict)
+    for (kind, key), object_id in matching.ids.items():
+        by_kind[kind][object_id] = key
+    books = remote.of(EntityKind.BOOK)
+    return WikiIndex(
+        app_url=app_url,
+        pages=by_kind[EntityKind.PAGE],
+        books=by_kind[EntityKind.BOOK],
+        chapters=by_kind[EntityKind.CHAPTER],
+        shelves=by_kind[EntityKind.SHELF],
+        page_slugs={
+            (books[p.book_id].slug, p.slug): p.id for p in remote.of(EntityKind.PAGE).values() if p.book_id in books
+        },
+        chapter_slugs={
+            (books[c.book_id].slug, c.slug): c.id for c in remote.of(EntityKind.CHAPTER).values() if c.book_id in books
+        },
+        book_slugs={b.slug: b.id for b in books.values()},
+        shelf_slugs={s.slug: s.id for s in remote.of(EntityKind.SHELF).values()},
+        page_markdown=page_markdown,
+    )
+
+
+_ASSET = "asset:"
+
+
+def _any_asset(ref: WikiRef) -> str | None:
+    return _ASSET  # which file an image is cannot be told without downloading it: compared as "an asset"
+
+
+def same_text(localized: str, body: str) -> bool:
+    """Whether BookStack's text, read back into the docs tree's form, is the git body: the same characters
+    but for the destinations of images and attachments (any asset matches any asset)."""
+
+    def normalise(text: str) -> str:
+        replacements = [
+            (dest, _ASSET) for dest in scan(text).destinations if dest.url.endswith(_ASSET) or _is_asset_path(dest.url)
+        ]
+        return apply_replacements(text, replacements).strip()
+
+    return normalise(localized) == normalise(body)
+
+
+def _is_asset_path(url: str) -> bool:
+    path = url.partition("#")[0].partition("?")[0]
+    if not path or ":" in path.split("/")[0] or path.startswith("/") or path.endswith("/"):
+        return False
+    return not path.endswith(".md")

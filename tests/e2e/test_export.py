@@ -17,7 +17,7 @@ import yaml
 
 from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.cli import main
-from bookstack_sync.export import wiki_address
+from bookstack_sync.remote import wiki_address
 from tests.bookstack_target import BookStackTarget
 from tests.images import png
 
@@ -212,3 +212,48 @@ def test_export_refuses_a_non_empty_docs_folder(
     assert code == 2
     assert "not empty" in out and "--force" in out
     assert (docs / "notes.md").read_text() == "mine"
+
+
+def test_round_trip_adopts_every_object_without_rewriting_content_and_exports_the_same_files(
+    wiki: HandWiki, bookstack: BookStackTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = tmp_path / "docs"
+    code, out = run(["export", *wiki.export_args()], bookstack, tmp_path, capsys, docs)
+    assert code == 0, out
+    client = bookstack.client(rate_limit=0 if bookstack.is_fake else 170)
+    before = {name: client.read("pages", int(page["id"])) for name, page in wiki.pages.items()}
+    if bookstack.is_fake:
+        bookstack.fake.requests.clear()
+
+    code, out = run(["sync"], bookstack, tmp_path, capsys, docs)
+    assert code == 0, out
+    report = json.loads((tmp_path / "report.json").read_text())
+    outcomes = report["outcomes"]
+    created = [o for o in outcomes if o["status"] == "created"]
+    assert created == [], created
+    adopted = {(o["entity"], o["id"]) for o in outcomes if o["status"] == "adopted"}
+    assert ("page", int(wiki.pages["overview"]["id"])) in adopted
+    assert ("page", int(wiki.pages["install"]["id"])) in adopted
+    assert {("shelf", wiki.shelves["eng"]), ("shelf", wiki.shelves["team"])} <= adopted
+    assert ("book", wiki.books["guide"]) in adopted
+    pages = sum(1 for o in outcomes if o["entity"] == "page")
+    assert pages == sum(1 for o in outcomes if o["entity"] == "page" and o["status"] == "adopted")
+    for name in ("overview", "install"):  # Markdown pages: their text stays exactly as BookStack had it
+        after = client.read("pages", int(wiki.pages[name]["id"]))
+        assert after["markdown"] == before[name]["markdown"]
+        assert any(t["name"] == "bookstack-sync" for t in after["tags"])
+    if bookstack.is_fake:
+        puts = [r for r in bookstack.fake.requests if r.method == "PUT" and r.path.startswith("/api/pages/")]
+        with_text = {r.path for r in puts if "markdown" in (r.body or {})}
+        assert with_text == {f"/api/pages/{wiki.pages['setup']['id']}"}  # only the WYSIWYG page gets Markdown
+
+    code, out = run(["sync"], bookstack, tmp_path, capsys, docs)
+    assert code == 0, out
+    again = json.loads((tmp_path / "report.json").read_text())
+    assert [o for o in again["outcomes"] if o["status"] not in ("unchanged", "skipped")] == []
+    assert again["requests"]["writes"] == 0
+
+    second = tmp_path / "second"
+    code, out = run(["export", *wiki.export_args()], bookstack, tmp_path, capsys, second)
+    assert code == 0, out
+    assert tree_files(second) == tree_files(docs)
