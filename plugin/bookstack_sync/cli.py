@@ -391,7 +391,8 @@ def _export(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]
         wanted=wanted,
         unshelved=args.unshelved,
         force=args.force,
-        report=args.export_report,
+        # a relative report path is under the pipeline's workspace, as the sync's reports are
+        report=Path(env.get("CI_WORKSPACE") or ".") / args.export_report,
         out=sys.stdout,
     )
     return int(code)
