@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from collections.abc import Callable
@@ -903,6 +904,40 @@ def test_import_book_upload_read_run_transcript_20(api: Api) -> None:
     assert [(a["name"], a["external"], a["order"]) for a in atts] == [("notes.txt", False, 1), ("Link", True, 2)]
     images = api.ok("GET", f"/api/image-gallery?filter[uploaded_to]={page_a_id}")["data"]
     assert [i["name"] for i in images] == ["cat"] and images[0]["path"].endswith("/cat.png")
+
+
+def test_deadlock_fault_fails_the_run_as_section_12_and_keeps_the_import(api: Api) -> None:
+    record = upload_zip(api, build_zip({"book": {"name": "Deadlocked", "pages": [{"name": "P"}]}})).json()
+    api.fake.faults.deadlock_next()
+    failed = api.post(f"/api/imports/{record['id']}")
+    assert failed.status_code == 500
+    message = failed.json()["error"]["message"]
+    assert "SQLSTATE[40001]: Serialization failure: 1213 Deadlock found when trying to get lock" in message
+    assert api.ok("GET", "/api/imports")["total"] == 1  # still pending, nothing created
+    assert api.ok("GET", "/api/books")["total"] == 0
+    book = api.ok("POST", f"/api/imports/{record['id']}")
+    assert book["id"] > 2  # the rolled-back attempt's ids are gone (auto-increment)
+    assert api.ok("GET", "/api/imports")["total"] == 0
+
+
+def test_held_import_run_takes_its_ids_first_and_shows_nothing_until_released(api: Api) -> None:
+    api.fake.add_token("second-token", "second-secret")
+    other = requests.Session()
+    other.headers.update({"Authorization": "Token second-token:second-secret", "Accept": "application/json"})
+    record = upload_zip(api, build_zip({"book": {"name": "Held", "pages": [{"name": "P"}]}})).json()
+    hold = api.fake.hold("POST", r"/api/imports/\d+", token_id="test-token-id")
+    done: list[requests.Response] = []
+    runner = threading.Thread(target=lambda: done.append(api.post(f"/api/imports/{record['id']}")))
+    runner.start()
+    hold.wait_arrived()
+    # meanwhile another token of the same user writes: it gets a higher id, and sees no imported book
+    later = other.post(api.fake.url + "/api/books", json={"name": "Later"}, timeout=TIMEOUT).json()
+    assert [b["name"] for b in other.get(api.fake.url + "/api/books", timeout=TIMEOUT).json()["data"]] == ["Later"]
+    hold.release()
+    runner.join(TIMEOUT)
+    book = done[0].json()
+    assert book["id"] < later["id"]
+    assert {r.token_id for r in api.fake.requests} == {"test-token-id", "second-token"}
 
 
 def test_import_chapter_and_page_runs_need_parent_transcript_21(api: Api) -> None:

@@ -196,6 +196,7 @@ class Api:
         self.store = store
         self.token_id = token_id
         self.token_secret = token_secret
+        self.other_tokens: dict[str, str] = {}  # more tokens of the same user (token id -> secret)
         self.version_string = version
         self.version = store.version
         self.permissions = permissions
@@ -303,9 +304,10 @@ class Api:
             raise api_error(401, "An authorization token was found on the request but the format appeared incorrect")
         parts = header[len("Token ") :].strip().split(":")
         token_id, secret = parts[0], parts[1]
-        if token_id != self.token_id:
+        tokens = {self.token_id: self.token_secret, **self.other_tokens}
+        if token_id not in tokens:
             raise api_error(401, "No matching API token was found for the provided authorization token")
-        if secret != self.token_secret:
+        if secret != tokens[token_id]:
             raise api_error(401, "The secret provided for the given used API token is incorrect")
         if self.token_expired:
             raise api_error(403, "The authorization token used has expired")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 @dataclass
 class FaultRule:
-    kind: str  # fail | hang | drop | rate_limit | apply_then_fail
+    kind: str  # fail | hang | drop | rate_limit | apply_then_fail | deadlock
     remaining: int
     status: int | None = None  # fail / apply_then_fail: the status; None for apply_then_fail = drop
     seconds: float = 0.0  # hang
@@ -109,6 +109,12 @@ class Faults:
         Models a lost answer to a write that did happen: a retrying client must look before re-creating.
         """
         self._add(FaultRule("apply_then_fail", n, status=status, methods=_methods(methods), path_prefix=path_prefix))
+
+    def deadlock_next(self, n: int = 1) -> None:
+        """Fail the next ``n`` import runs (``POST /api/imports/{id}``) as MariaDB does when two imports
+        run at once (bookstack-api §12): HTTP 500 with the ``SQLSTATE[40001]`` deadlock message, the
+        transaction rolled back (its ids are lost) and the import left pending."""
+        self._add(FaultRule("deadlock", n, methods=frozenset({"POST"}), path_prefix="/api/imports/"))
 
     def clear(self) -> None:
         with self._lock:

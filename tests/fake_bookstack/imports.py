@@ -14,7 +14,7 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from .markdown import add_bookmark_ids, html_to_text, render_markdown
-from .state import Book, Chapter, ImportRecord, Page, Tag, iso
+from .state import Book, Chapter, ImportRecord, Page, Store, Tag, iso
 from .validation import Validator, is_int
 from .wire import ApiError, Request, Response, UploadedFile, api_error, json_error, json_response, model_not_found
 
@@ -343,10 +343,14 @@ class ImportHandlers:
             validator.raise_if_failed()
         try:
             book, chapter = self._check_run(record, request.input)
+            self.store.use_reserved(record.reserved)
             created = _Run(self, record).go(book, chapter)
         except ImportFailure as failure:
             # Nothing was created (checks come first), so the import simply stays pending (§5).
             raise json_error("ZIP import failed with the following errors: \n" + str(failure)) from None
+        finally:
+            self.store.use_reserved({})
+            record.reserved = {}
         del self.store.imports[record.id]
         return json_response(200, self._run_json(created))
 
@@ -406,6 +410,25 @@ class ImportHandlers:
                 data["image_id"] = None
             data["sort_rule_id"] = self.store.sort_rule_id(item)
         return data
+
+
+def begin_run(store: Store, import_id: int) -> None:
+    """A run's transaction has started and taken the ids of everything it creates, but has not
+    committed: nothing is visible yet, and whatever others create meanwhile gets higher ids (used by a
+    held run, ``FakeBookStack.hold``; a deadlocked run loses its ids the same way)."""
+    record = store.imports.get(import_id)
+    if record is None or record.reserved:
+        return
+    root = record.data[record.type]
+    chapters = [root] if record.type == "chapter" else []
+    pages = [root] if record.type == "page" else []
+    if record.type == "book":
+        chapters = [c for c in root.get("chapters") or [] if isinstance(c, dict)]
+        pages = [p for p in root.get("pages") or [] if isinstance(p, dict)]
+    for chapter in list(chapters):
+        pages += [p for p in chapter.get("pages") or [] if isinstance(p, dict)]
+    kinds = ["book"] * (record.type == "book") + ["chapter"] * len(chapters) + ["page"] * len(pages)
+    record.reserved = store.reserve_ids(kinds)
 
 
 def _needed_permissions(record: ImportRecord) -> list[tuple[str, str]]:

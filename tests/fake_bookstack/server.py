@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .api import DEFAULT_EDITOR, Api, RateLimiter, too_many_attempts
 from .faults import FaultRule, Faults
+from .holds import Hold, Holds
+from .imports import begin_run
 from .markdown import add_bookmark_ids, render_markdown
 from .permissions import DEFAULT_PERMISSIONS
 from .state import HUMAN_USER, SORT_OPERATIONS, Chapter, Page, Store, parse_version
@@ -43,6 +45,7 @@ class RecordedRequest:
     http_method: str = ""  # the method on the request line
     fault: str | None = None  # fail | hang | drop | rate_limit | apply_then_fail | apply_then_drop
     body: Any = None  # the parsed (trimmed) input, files left out
+    token_id: str = ""  # which API token sent it (two runs with their own tokens can be told apart)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -100,6 +103,7 @@ class FakeBookStack:
         self.permissions: set[str] = set(DEFAULT_PERMISSIONS if permissions is None else permissions)
         self.rate_limiter = RateLimiter(rate_limit, clock)
         self.faults = Faults()
+        self.holds = Holds()
         self.requests: list[RecordedRequest] = []
         self.server_errors: list[str] = []  # tracebacks of unexpected exceptions answered as 500
         self.url = ""
@@ -135,8 +139,9 @@ class FakeBookStack:
         return self.url
 
     def stop(self) -> None:
-        """Stop serving; wakes any hanging request so shutdown is immediate."""
+        """Stop serving; wakes any hanging or held request so shutdown is immediate."""
         self._stopping.set()
+        self.holds.release_all()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -181,6 +186,16 @@ class FakeBookStack:
     @token_expired.setter
     def token_expired(self, value: bool) -> None:
         self._api.token_expired = value
+
+    def add_token(self, token_id: str, token_secret: str) -> None:
+        """Another API token of the same user (two pipelines, each with its own token)."""
+        with self._lock:
+            self._api.other_tokens[token_id] = token_secret
+
+    def hold(self, method: str, path: str, token_id: str | None = None) -> Hold:
+        """Hold the next request matching ``method`` and the regular expression ``path`` (whole path),
+        optionally only from ``token_id``, before it is handled, until the test releases it (``holds.py``)."""
+        return self.holds.add(method, path, token_id)
 
     def writes(self) -> list[RecordedRequest]:
         """Recorded requests that may change something (not GET/HEAD)."""
@@ -332,6 +347,10 @@ class FakeBookStack:
 
     def _serve(self, handler: _Handler) -> None:
         request = self._read_request(handler)
+        token_id = request.headers.get("authorization", "").removeprefix("Token ").partition(":")[0].strip()
+        hold = self.holds.take(request.method, request.path, token_id)
+        if hold is not None:
+            self._wait_on(hold, request)
         if self.latency > 0 and self._stopping.wait(self.latency):
             handler.close_connection = True
             return
@@ -345,6 +364,7 @@ class FakeBookStack:
             http_method=request.http_method,
             fault=fault.kind if fault else None,
             body=request.input,
+            token_id=token_id,
         )
         response = self._respond(request, fault, record)
         with self._log_lock:
@@ -356,7 +376,25 @@ class FakeBookStack:
         record.status = response.status
         self._send(handler, request, response)
 
+    def _wait_on(self, hold: Hold, request: Request) -> None:
+        run = re.fullmatch(r"/api/imports/(\d+)", request.path)
+        if run is not None and request.method == "POST":
+            with self._lock:
+                begin_run(self.state, int(run.group(1)))
+        hold.arrived.set()
+        while not hold.released.wait(0.05) and not self._stopping.is_set():
+            pass
+
     def _respond(self, request: Request, fault: FaultRule | None, record: RecordedRequest) -> Response | None:
+        if fault is not None and fault.kind == "deadlock":
+            run = re.fullmatch(r"/api/imports/(\d+)", request.path)
+            if run is not None:
+                with self._lock:
+                    begin_run(self.state, int(run.group(1)))
+                    record_of_run = self.state.imports.get(int(run.group(1)))
+                    if record_of_run is not None:
+                        record_of_run.reserved = {}  # rolled back: MariaDB does not give the ids back
+            return error_response(500, DEADLOCK_MESSAGE)
         if fault is not None:
             if fault.kind == "drop":
                 return None
@@ -470,6 +508,15 @@ def _html_page(title: str, body: str) -> Response:
         200,
         f"<!DOCTYPE html>\n<html><head><title>{html.escape(title)} | BookStack</title></head>\n<body>{body}</body></html>\n",
     )
+
+
+# What Laravel's QueryException says when MariaDB picks a run as the deadlock victim (bookstack-api §12).
+DEADLOCK_MESSAGE = (
+    "SQLSTATE[40001]: Serialization failure: 1213 Deadlock found when trying to get lock; try restarting "
+    "transaction (Connection: mysql, SQL: insert into `tags` (`name`, `value`, `order`, `entity_id`, "
+    "`entity_type`, `updated_at`, `created_at`) values (bookstack-sync, docs, 0, 12, page, 2026-12-01 09:00:00, "
+    "2026-12-01 09:00:00))"
+)
 
 
 def _injected_failure(status: int) -> Response:

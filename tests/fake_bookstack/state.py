@@ -174,6 +174,7 @@ class ImportRecord:
     created_at: datetime
     updated_at: datetime
     created_by: int = API_USER
+    reserved: dict[str, list[int]] = field(default_factory=dict)  # ids its running transaction took
 
 
 @dataclass
@@ -204,6 +205,8 @@ class Store:
         self.imports: dict[int, ImportRecord] = {}
         self.recycle_bin: dict[int, Deletion] = {}
         self._counters: dict[str, int] = {}
+        # ids an uncommitted transaction took before others wrote (see ``reserve_ids``), handed out first
+        self._reserved: dict[str, list[int]] = {}
         self._last_time = datetime(2000, 1, 1, tzinfo=UTC)
         self.sort_rule_ids: dict[str, int] = {}
 
@@ -215,10 +218,30 @@ class Store:
         From v25.11 shelves, books, chapters and pages live in one ``entities`` table, so new items of
         those types draw from one sequence (the v26 transcripts show book 1, page 2, chapter 3, page 4).
         """
-        if kind in ("shelf", "book", "chapter", "page") and self.version >= (25, 11, 0):
-            kind = "entity"
+        kind = self._sequence(kind)
+        if self._reserved.get(kind):
+            return self._reserved[kind].pop(0)
         self._counters[kind] = self._counters.get(kind, 0) + 1
         return self._counters[kind]
+
+    def _sequence(self, kind: str) -> str:
+        if kind in ("shelf", "book", "chapter", "page") and self.version >= (25, 11, 0):
+            return "entity"
+        return kind
+
+    def reserve_ids(self, kinds: list[str]) -> dict[str, list[int]]:
+        """Take ids now for items created later, as a MariaDB transaction does: auto-increment values are
+        handed out at insert time, but the rows become visible only at commit, so writes committed in
+        between get higher ids yet are seen first. ``use_reserved`` gives them back to ``next_id``."""
+        taken: dict[str, list[int]] = {}
+        for kind in kinds:
+            sequence = self._sequence(kind)
+            self._counters[sequence] = self._counters.get(sequence, 0) + 1
+            taken.setdefault(sequence, []).append(self._counters[sequence])
+        return taken
+
+    def use_reserved(self, taken: dict[str, list[int]]) -> None:
+        self._reserved = {sequence: list(ids) for sequence, ids in taken.items()}
 
     def now(self) -> datetime:
         """Wall-clock UTC, strictly increasing so every write moves ``updated_at``.
