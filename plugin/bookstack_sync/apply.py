@@ -24,6 +24,7 @@ from .desired import (
     HASH_TAG,
     MANAGED_TAG,
     REV_TAG,
+    RUN_TAG,
     SYNCED_TAG,
     DesiredPage,
     DesiredState,
@@ -31,7 +32,7 @@ from .desired import (
 from .errors import SyncError
 from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, Route
 from .plan import ImportUnit, Matching, body_hash, page_hash, shelf_books_order
-from .remote import RemoteObject, RemoteState, read_shelf_books
+from .remote import RemoteObject, RemoteState, find_created, read_shelf_books
 from .tree import DocsTree
 
 log = logging.getLogger("bookstack_sync.apply")
@@ -54,6 +55,7 @@ class ApplyContext:
     tree: DocsTree
     strip_title_heading: bool = True
     commit: str = ""
+    run_id: str = ""  # written as RUN_TAG: a lost answer's lookup takes only this run's objects for its own
     progress: Callable[[Outcome], None] | None = None
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     # filled while applying
@@ -344,14 +346,10 @@ def _create_or_find(ctx: ApplyContext, kind: EntityKind, key: str, payload: dict
     try:
         return ctx.client.create(list_kind, payload)
     except AmbiguousWriteError:
-        search_type = "bookshelf" if kind is EntityKind.SHELF else kind.value
-        for hit in ctx.client.search(f"{{type:{search_type}}} [{MANAGED_TAG}={key}]"):
-            for tag in hit.get("tags", []):
-                if tag.get("name") == MANAGED_TAG and tag.get("value") == key:
-                    log.warning(
-                        "a create of %s %s lost its answer but had happened; using id %s", kind.value, key, hit["id"]
-                    )
-                    return ctx.client.read(list_kind, int(hit["id"]))
+        hit = find_created(ctx.client, kind, key, ctx.run_id)
+        if hit is not None:
+            log.warning("a create of %s %s lost its answer but had happened; using id %s", kind.value, key, hit["id"])
+            return ctx.client.read(list_kind, int(hit["id"]))
         return ctx.client.create(list_kind, payload)
 
 
@@ -359,6 +357,8 @@ def _container_outcome(
     ctx: ApplyContext, action: Action, kind: EntityKind, key: str, payload: dict[str, Any]
 ) -> Outcome:
     if action.kind is ActionKind.CREATE:
+        if ctx.run_id:
+            payload["tags"] = [*payload.get("tags", []), {"name": RUN_TAG, "value": ctx.run_id}]
         created = _create_or_find(ctx, kind, key, payload)
         ctx.matching.ids[(kind, key)] = int(created["id"])
         ctx.slugs[(kind, key)] = str(created.get("slug", ""))
@@ -639,6 +639,8 @@ def page_write_tags(
     ]
     if ctx.commit:
         tags.append((COMMIT_TAG, ctx.commit[:12]))
+    if ctx.run_id:
+        tags.append((RUN_TAG, ctx.run_id))
     tags.extend(asset_tags)
     return tags
 

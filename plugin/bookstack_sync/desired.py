@@ -21,7 +21,8 @@ REV_TAG = "bookstack-sync-revision"  # value: the page's revision_count right af
 COMMIT_TAG = "bookstack-sync-commit"  # value: the commit of the last write (where git history starts from)
 SYNCED_TAG = "bookstack-sync-synced"  # value: UTC time of the last write
 ASSET_TAG = "bookstack-sync-asset"  # value: "<sha12> <asset path>" for each uploaded image/attachment
-SYSTEM_TAGS = frozenset({MANAGED_TAG, HASH_TAG, BODY_TAG, REV_TAG, COMMIT_TAG, SYNCED_TAG, ASSET_TAG})
+RUN_TAG = "bookstack-sync-run"  # value: a random id of the run that last wrote it (tells two runs' copies apart)
+SYSTEM_TAGS = frozenset({MANAGED_TAG, HASH_TAG, BODY_TAG, REV_TAG, COMMIT_TAG, SYNCED_TAG, ASSET_TAG, RUN_TAG})
 
 # Book top level: chapters and book-level pages share one priority sequence (BookStack §8). Book-level
 # pages keep their `order` (1-99) and so come first; chapters follow in structure order.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .bookstack import BookStackClient, NotFoundError, normalise_chapter_id
-from .desired import ASSET_TAG, HASH_TAG, MANAGED_TAG, REV_TAG
+from .desired import ASSET_TAG, HASH_TAG, MANAGED_TAG, REV_TAG, RUN_TAG
 from .model import EntityKind
 
 _SEARCH_TYPES = {
@@ -21,6 +21,7 @@ _SEARCH_TYPES = {
     "chapter": EntityKind.CHAPTER,
     "page": EntityKind.PAGE,
 }
+SEARCH_TYPE = {kind: name for name, kind in _SEARCH_TYPES.items()}
 _LIST_KINDS = {
     EntityKind.SHELF: "shelves",
     EntityKind.BOOK: "books",
@@ -171,6 +172,21 @@ def _name_editors(client: BookStackClient, drifted: list[RemoteObject]) -> None:
     for page, user in client.map_concurrently(read, drifted):
         if isinstance(user, dict) and user.get("name"):
             page.updated_by_name = str(user["name"])
+
+
+def find_created(client: BookStackClient, kind: EntityKind, key: str, run_id: str) -> dict[str, Any] | None:
+    """The object a create of ``key`` by this run made, when the create's answer was lost: a search hit
+    carrying both the key and this run's id. Another run's object with the same key is not this run's
+    creation, so it is never taken for one (without a run id, as in a bare ``ApplyContext``, the key alone
+    decides)."""
+    search_type = SEARCH_TYPE[kind]
+    for hit in client.search(f"{{type:{search_type}}} [{MANAGED_TAG}={key}]"):
+        tags = {(str(t.get("name")), str(t.get("value") or "")) for t in hit.get("tags", [])}
+        if str(hit.get("type")) != search_type or (MANAGED_TAG, key) not in tags:
+            continue
+        if not run_id or (RUN_TAG, run_id) in tags:
+            return dict(hit)
+    return None
 
 
 def read_shelf_books(client: BookStackClient, state: RemoteState, shelf_id: int) -> list[int]:

@@ -28,6 +28,7 @@ import html
 import io
 import json
 import logging
+import time
 import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
@@ -52,15 +53,21 @@ from .bookstack.errors import (
     BookStackError,
     NotFoundError,
     PermissionDeniedError,
+    is_deadlock,
 )
 from .content import Reference, RefKind, render_page
-from .desired import HASH_TAG, MANAGED_TAG, DesiredState
+from .desired import HASH_TAG, MANAGED_TAG, RUN_TAG, DesiredState
 from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Route
 from .plan import IMPORT_TEXT_LIMIT, ImportUnit, Matching, body_hash, page_hash, parse_version
-from .remote import RemoteObject
+from .remote import RemoteObject, find_created
 from .tree import DocsTree
 
 log = logging.getLogger("bookstack_sync.zipimport")
+
+# A run MariaDB chose as a deadlock victim was rolled back whole (bookstack-api §12): running it again is
+# safe. Attempts in all, and the pause before the second (doubled each time).
+DEADLOCK_ATTEMPTS = 3
+DEADLOCK_PAUSE_S = 1.0
 
 PERMISSION_MESSAGE = (
     'ZIP import refused: the token\'s role lacks the "Import content" permission (content-import); '
@@ -187,7 +194,7 @@ class _Builder:
             root: dict[str, Any] = {"id": 1, "name": book.name}
             if book.description:
                 root["description_html"] = _description_html(book.description)
-            root["tags"] = _tag_list([(MANAGED_TAG, book.key)])
+            root["tags"] = _tag_list(self._container_tags(book.key))
             root["pages"] = [self._page(key) for key in self.unit.page_keys if desired.pages[key].chapter_key is None]
             root["chapters"] = [self._chapter(key, chapter_ids[key]) for key in chapters]
             document = {"book": root}
@@ -213,9 +220,12 @@ class _Builder:
         data: dict[str, Any] = {"id": ident, "name": chapter.name, "priority": chapter.priority}
         if chapter.description:
             data["description_html"] = _description_html(chapter.description)
-        data["tags"] = _tag_list([(MANAGED_TAG, chapter.key)])
+        data["tags"] = _tag_list(self._container_tags(chapter.key))
         data["pages"] = [self._page(p) for p in self.unit.page_keys if self.inputs.desired.pages[p].chapter_key == key]
         return data
+
+    def _container_tags(self, key: str) -> list[tuple[str, str]]:
+        return [(MANAGED_TAG, key)] + ([(RUN_TAG, self.ctx.run_id)] if self.ctx.run_id else [])
 
     def _file(self, ref: Reference) -> str:
         asset = self.inputs.tree.assets[ref.target]
@@ -374,6 +384,8 @@ class ZipImporter:
     disabled: str | None = None  # why imports are off for the rest of the run
     mispredicted: int = 0  # page ids that did not come out as predicted (each costs a write or so)
     imported: list[tuple[EntityKind, str]] = field(default_factory=list)  # units that went by import
+    uploaded: list[int] = field(default_factory=list)  # ids of this run's uploads (none may stay pending)
+    deadlocks: int = 0  # runs MariaDB rolled back as deadlock victims (each run again, or fallen back)
 
     def run(self, ctx: ApplyContext, unit: ImportUnit, actions: list[Action]) -> ImportResult:
         if self.disabled is not None:
@@ -410,6 +422,7 @@ class ZipImporter:
             # a lost answer to an upload created nothing but a pending import: per object is safe
             return self._failed(ctx, unit, actions, f"the upload failed: {_said(exc)}")
         import_id = int(upload["id"])
+        self.uploaded.append(import_id)
         try:
             created = self._run(ctx, unit, import_id)
         except PermissionDeniedError as exc:
@@ -434,8 +447,10 @@ class ZipImporter:
             if parent_id is None:
                 raise BookStackError(f"its book {ctx.desired.chapters[unit.key].book_key} was not created")
         try:
-            return ctx.client.run_import(import_id, parent_type=parent_type, parent_id=parent_id)
-        except AmbiguousWriteError:
+            return self._run_through_deadlocks(ctx, import_id, parent_type, parent_id)
+        except AmbiguousWriteError as exc:
+            if is_deadlock(exc):
+                raise  # rolled back every time: nothing was made; the caller deletes the import
             found = _find_root(ctx, unit)
             if found is not None:
                 log.warning(
@@ -443,13 +458,37 @@ class ZipImporter:
                 )
                 return found
             try:
-                return ctx.client.run_import(import_id, parent_type=parent_type, parent_id=parent_id)
+                return self._run_through_deadlocks(ctx, import_id, parent_type, parent_id)
             except NotFoundError:
                 # the import is gone, so the first run did happen after all: look once more
                 found = _find_root(ctx, unit)
                 if found is None:
                     raise
                 return found
+
+    def _run_through_deadlocks(
+        self, ctx: ApplyContext, import_id: int, parent_type: str | None, parent_id: int | None
+    ) -> dict[str, Any]:
+        """Run the import, again after a deadlock: MariaDB rolled that attempt back whole."""
+        attempt = 1
+        while True:
+            try:
+                return ctx.client.run_import(import_id, parent_type=parent_type, parent_id=parent_id)
+            except AmbiguousWriteError as exc:
+                if not is_deadlock(exc):
+                    raise
+                self.deadlocks += 1
+                if attempt >= DEADLOCK_ATTEMPTS:
+                    raise
+                pause = DEADLOCK_PAUSE_S * 2 ** (attempt - 1)
+                log.warning(
+                    "the run of import %s was rolled back by a database deadlock (another import at the same "
+                    "time); running it again in %.1f s",
+                    import_id,
+                    pause,
+                )
+                time.sleep(pause)
+                attempt += 1
 
     def _learn(
         self, ctx: ApplyContext, unit: ImportUnit, actions: list[Action], built: BuiltImport, created: dict[str, Any]
@@ -588,6 +627,8 @@ class ZipImporter:
     def _delete(self, ctx: ApplyContext, import_id: int) -> None:
         try:
             ctx.client.delete("imports", import_id)
+        except NotFoundError:
+            pass  # already gone: its run did happen, or it was deleted before
         except BookStackError as exc:
             log.warning(
                 "the failed import %s could not be deleted (%s); remove it under Settings > Imports", import_id, exc
@@ -618,10 +659,6 @@ def _fall_back(actions: list[Action], why: str) -> ImportResult:
 
 
 def _find_root(ctx: ApplyContext, unit: ImportUnit) -> dict[str, Any] | None:
-    """The book (or chapter) a run whose answer was lost may have made: it carries the source key."""
-    search_type = unit.kind.value
-    for hit in ctx.client.search(f"{{type:{search_type}}} [{MANAGED_TAG}={unit.key}]"):
-        for tag in hit.get("tags", []):
-            if tag.get("name") == MANAGED_TAG and tag.get("value") == unit.key and str(hit.get("type")) == search_type:
-                return dict(hit)
-    return None
+    """The book (or chapter) a run whose answer was lost may have made: it carries the source key and
+    this run's id (another run's import of the same book is not ours)."""
+    return find_created(ctx.client, unit.kind, unit.key, ctx.run_id)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bookstack_sync.desired import BODY_TAG, COMMIT_TAG, HASH_TAG, REV_TAG, SYNCED_TAG
+from bookstack_sync.desired import BODY_TAG, COMMIT_TAG, HASH_TAG, REV_TAG, RUN_TAG, SYNCED_TAG
 from bookstack_sync.plan import version_allows_import
 from tests.bookstack_target import BookStackTarget
 from tests.fake_bookstack import DEFAULT_PERMISSIONS, FakeBookStack
@@ -24,8 +24,9 @@ from .test_assets import with_assets
 from .test_sync import by_key, page
 
 # What differs between two BookStacks by nature: when and from which commit a page was written, and
-# the revision counter (the per-object path writes a page with images twice, the import once).
-_VOLATILE_TAGS = {SYNCED_TAG, COMMIT_TAG, REV_TAG, HASH_TAG, BODY_TAG}
+# the revision counter (the per-object path writes a page with images twice, the import once), and which
+# run wrote it.
+_VOLATILE_TAGS = {SYNCED_TAG, COMMIT_TAG, REV_TAG, HASH_TAG, BODY_TAG, RUN_TAG}
 
 
 def import_docs(docs: Docs) -> Docs:

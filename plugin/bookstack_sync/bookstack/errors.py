@@ -35,6 +35,7 @@ __all__ = [
     "ambiguous_from_server_error",
     "error_for_response",
     "error_for_transport",
+    "is_deadlock",
     "not_api_json_error",
     "parse_json_body",
     "redact",
@@ -447,6 +448,13 @@ def ambiguous_from_server_error(error: BookStackError) -> AmbiguousWriteError:
         status=error.status,
         server_message=error.server_message,
     )
+
+
+def is_deadlock(error: BookStackError) -> bool:
+    """A 500 whose message is MariaDB's deadlock (``SQLSTATE[40001]``, error 1213): the transaction was
+    rolled back whole, so nothing of the request happened (bookstack-api §12)."""
+    said = error.server_message or ""
+    return "SQLSTATE[40001]" in said or "1213 Deadlock" in said
 
 
 def not_api_json_error(method: str, path: str, status: int, content_type: str) -> NotBookStackError:
