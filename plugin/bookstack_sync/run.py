@@ -6,6 +6,7 @@ Data flows one way: settings → structure/tree/validation → remote state → 
 from __future__ import annotations
 
 import contextlib
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -24,6 +25,7 @@ from .plan import Matching, PlanOptions, plan_sync
 from .remote import RemoteState, fetch_remote
 from .report import MarkdownSummary, ci_context, summary_marker, write_reports
 from .settings import ImportMode, Mode, OnDrift, Settings
+from .settle import settle
 from .validate import Validation, validate_docs
 from .verify import check_adopted_contents, verify_contents
 from .zipimport import ZipImporter
@@ -189,10 +191,14 @@ def _sync(
         strip_title_heading=settings.strip_title_heading,
         # the commit checked out is what was synced; git diffs from it on the next run
         commit=history.head or env.get("CI_COMMIT_SHA", ""),
+        run_id=secrets.token_hex(6),
         progress=_progress(log, sum(1 for a in plan.actions if a.kind.writes)),
     )
+    importer = ZipImporter()
     try:
-        apply_plan(plan, ctx, ZipImporter())
+        apply_plan(plan, ctx, importer)
+        # another run may have created the same objects meanwhile: one of each is kept
+        settle(ctx, importer.uploaded, imports=settings.import_mode is ImportMode.AUTO and importer.disabled is None)
     finally:
         # what was done and the warnings gathered before a run-stopping error are reported too
         result.outcomes = list(ctx.outcomes)

@@ -1,0 +1,401 @@
+"""The end of a sync: one object per source key and no pending import, whatever another run did meanwhile.
+
+Two pipelines can sync at once (two quick pushes): both read the wiki before either writes, and both
+create what is missing. BookStack's API has no lock, unique constraint or compare-and-set to keep the
+second run out, so the runs agree afterwards instead. Every object carries its source key, and BookStack
+hands out ids in order (auto-increment), which gives both runs the same verdict without talking:
+
+1. **Imports in flight are waited for.** A ZIP import runs in one database transaction: what it creates
+   has its ids from the start but is invisible until it commits, and the import stays listed as pending
+   until then (``ImportRepo::runImport`` deletes it after the commit). So before looking, a run that
+   created something waits until no other import of the plugin is pending. Plugin imports older than
+   ``STALE_IMPORT_S`` are a dead run's leftovers and are deleted; this run's own never stay pending.
+2. **One look.** The objects carrying a key this run created are read with tag searches: one per book the
+   run created in, or one over everything managed when that is cheaper. No page is read.
+3. **The lowest id is kept.** For a key with more than one object, the lowest id wins; a run removes only
+   its own losers. Before deleting, it moves out of them what must survive (its own winners, into the
+   winner of their parent), rewrites its surviving pages whose links pointed at a loser, and puts the
+   winning books on the winning shelves; a deleted book takes its losing chapters and pages with it.
+   The other run's losers are that run's to remove: it looks after creating them, so it sees ours (they
+   have lower ids, so they were written before its own, and an import of ours was waited for in step 1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .apply import ApplyContext, _page_payload
+from .bookstack import normalise_chapter_id
+from .bookstack.errors import AuthenticationError, BookStackError, NotFoundError, PermissionDeniedError
+from .content import RefKind
+from .desired import MANAGED_TAG
+from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus
+from .plan import shelf_books_order, version_allows_import
+from .remote import SEARCH_TYPE, RemoteObject
+
+log = logging.getLogger("bookstack_sync.settle")
+
+STALE_IMPORT_S = 15 * 60  # a plugin import pending this long belongs to a run that died
+IMPORT_POLL_S = 2.0  # how often another run's pending import is looked at again
+IMPORT_WAIT_S = 10 * 60  # the longest wait for another run's imports
+_SEARCH_PAGE = 100  # hits per search request
+_LIST_KIND = {
+    EntityKind.SHELF: "shelves",
+    EntityKind.BOOK: "books",
+    EntityKind.CHAPTER: "chapters",
+    EntityKind.PAGE: "pages",
+}
+_KIND_OF_TYPE = {name: kind for kind, name in SEARCH_TYPE.items()}
+
+Key = tuple[EntityKind, str]
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One object carrying a source key, as a search hit shows it."""
+
+    kind: EntityKind
+    key: str
+    id: int
+    slug: str
+    book_id: int | None
+    chapter_id: int | None
+    tags: tuple[tuple[str, str], ...]
+
+
+def settle(ctx: ApplyContext, uploaded: Iterable[int], *, imports: bool) -> None:
+    """Wait for other runs' imports, remove leftovers, then keep one object per key this run created.
+
+    ``uploaded`` are this run's import ids; ``imports`` says the server and token allow imports. What
+    this step writes (duplicates deleted, survivors moved, links rewritten) is recorded in ``ctx.outcomes``.
+    """
+    outcomes = list(ctx.outcomes)
+    created = {
+        (o.action.entity, o.action.key): o.remote_id
+        for o in outcomes
+        if o.status is OutcomeStatus.CREATED and o.remote_id is not None and o.action.entity in _LIST_KIND
+    }
+    own_uploads = set(uploaded)
+    if imports and version_allows_import(ctx.remote.version) and (created or own_uploads):
+        _tidy_imports(ctx, own_uploads, wait=bool(created))
+    if not created:
+        return
+    copies = _read_copies(ctx, created)
+    _Reconcile(ctx, created, copies, outcomes).run()
+
+
+# --- imports ---------------------------------------------------------------------------------------
+
+
+def _tidy_imports(ctx: ApplyContext, own: set[int], *, wait: bool) -> None:
+    """Delete this run's pending imports and dead runs' leftovers; with ``wait``, wait until no other
+    run's import is pending (its content becomes visible when it is no longer listed)."""
+    client = ctx.client
+    plugin_import: dict[int, bool] = {}
+    deadline = time.monotonic() + IMPORT_WAIT_S
+    while True:
+        try:
+            listed = list(client.list("imports"))
+        except PermissionDeniedError:
+            return  # the token cannot list imports (no content-import): it made none either
+        in_flight: list[int] = []
+        for item in listed:
+            import_id = int(item["id"])
+            if import_id not in plugin_import:
+                plugin_import[import_id] = import_id in own or _made_by_plugin(ctx, import_id)
+            if not plugin_import[import_id]:
+                continue
+            if import_id in own or _age_s(item) > STALE_IMPORT_S:
+                why = "this run's" if import_id in own else "left by an earlier run"
+                log.info("deleting pending import %s (%s, %s)", import_id, item.get("name"), why)
+                _delete(ctx, "imports", import_id)
+            else:
+                in_flight.append(import_id)
+        if not in_flight or not wait:
+            return
+        if time.monotonic() > deadline:
+            message = (
+                f"another run's ZIP import(s) {', '.join(map(str, in_flight))} still pending after "
+                f"{IMPORT_WAIT_S // 60} minutes; duplicates they create are left to that run"
+            )
+            ctx.messages.append(message)
+            log.warning(message)
+            return
+        log.info("waiting for another run's ZIP import(s) %s to finish", ", ".join(map(str, in_flight)))
+        time.sleep(IMPORT_POLL_S)
+
+
+def _made_by_plugin(ctx: ApplyContext, import_id: int) -> bool:
+    """An import the plugin uploaded: its book or chapter carries the ``bookstack-sync`` tag (the
+    import's details list tag names, not values)."""
+    try:
+        details = ctx.client.read("imports", import_id).get("details") or {}
+    except NotFoundError:
+        return False  # gone meanwhile
+    return any(str(tag.get("name")) == MANAGED_TAG for tag in details.get("tags") or [])
+
+
+def _age_s(item: dict[str, Any]) -> float:
+    try:
+        created = dt.datetime.fromisoformat(str(item.get("created_at")))
+    except ValueError:
+        return 0.0
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)
+    return (dt.datetime.now(dt.UTC) - created).total_seconds()
+
+
+# --- the look ------------------------------------------------------------------------------------------
+
+
+def _book_of(ctx: ApplyContext, kind: EntityKind, key: str) -> str:
+    if kind is EntityKind.PAGE:
+        return ctx.desired.pages[key].book_key
+    return ctx.desired.chapters[key].book_key
+
+
+def _read_copies(ctx: ApplyContext, created: dict[Key, int]) -> dict[Key, list[Copy]]:
+    """Every object carrying a key this run created, lowest id first, from the cheaper set of searches."""
+    managed_now = {
+        kind: [o for o in ctx.remote.of(kind).values() if o.key] for kind in _LIST_KIND if kind in ctx.remote.objects
+    }
+    in_books: dict[str, int] = {}
+    for kind, key in created:
+        if kind in (EntityKind.CHAPTER, EntityKind.PAGE):
+            book = _book_of(ctx, kind, key)
+            in_books[book] = in_books.get(book, 0) + 1
+    queries = [
+        f"{{type:{SEARCH_TYPE[kind]}}} [{MANAGED_TAG}]"
+        for kind in (EntityKind.SHELF, EntityKind.BOOK)
+        if any(k is kind for k, _ in created)
+    ]
+    scoped_cost = len(queries)
+    for book, count in in_books.items():
+        before = sum(
+            1
+            for kind in (EntityKind.CHAPTER, EntityKind.PAGE)
+            for o in managed_now.get(kind, [])
+            if (o.key or "").startswith(book + "/")
+        )
+        scoped_cost += math.ceil((before + count) / _SEARCH_PAGE)
+        queries.append(f"[{MANAGED_TAG}like{book}/%]")
+    everything = sum(len(objs) for objs in managed_now.values()) + len(created)
+    if math.ceil(everything / _SEARCH_PAGE) <= scoped_cost:
+        queries = [f"[{MANAGED_TAG}]"]
+    copies: dict[Key, dict[int, Copy]] = {}
+    for query in queries:
+        for hit in ctx.client.search(query):
+            hit_kind = _KIND_OF_TYPE.get(str(hit.get("type")))
+            tags = tuple((str(t.get("name")), str(t.get("value") or "")) for t in hit.get("tags", []))
+            hit_key = next((value for name, value in tags if name == MANAGED_TAG), None)
+            if hit_kind is None or hit_key is None or (hit_kind, hit_key) not in created:
+                continue
+            book_id = hit.get("book_id")
+            copy = Copy(
+                hit_kind,
+                hit_key,
+                int(hit["id"]),
+                str(hit.get("slug", "")),
+                int(book_id) if book_id is not None else None,
+                normalise_chapter_id(hit.get("chapter_id")),
+                tags,
+            )
+            copies.setdefault((hit_kind, hit_key), {})[copy.id] = copy
+    return {k: sorted(found.values(), key=lambda c: c.id) for k, found in copies.items()}
+
+
+# --- the verdict ---------------------------------------------------------------------------------------
+
+
+class _Reconcile:
+    def __init__(
+        self, ctx: ApplyContext, created: dict[Key, int], copies: dict[Key, list[Copy]], outcomes: list[Outcome]
+    ) -> None:
+        self.ctx = ctx
+        self.created = created
+        self.copies = copies
+        self.outcomes = outcomes
+        self.losers: dict[Key, int] = {}  # this run's copies that lost -> their id
+        self.winners: dict[Key, Copy] = {}
+        self.done: list[Outcome] = []
+
+    def run(self) -> None:
+        for entity_key, own_id in self.created.items():
+            found = self.copies.get(entity_key, [])
+            if not found or found[0].id == own_id or all(c.id != own_id for c in found):
+                continue  # kept (or gone meanwhile: nothing of ours to remove)
+            self.losers[entity_key] = own_id
+            self.winners[entity_key] = found[0]
+            self.ctx.matching.ids[entity_key] = found[0].id
+            if entity_key[0] is not EntityKind.PAGE:
+                self.ctx.slugs[entity_key] = found[0].slug
+        if not self.losers:
+            return
+        message = (
+            f"another run created the same objects at the same time: {len(self.losers)} of this run's copies "
+            "are removed and the other run's (the lowest id) are kept"
+        )
+        self.ctx.messages.append(message)
+        log.warning(message)
+        doomed_books = {i for (kind, _), i in self.losers.items() if kind is EntityKind.BOOK}
+        doomed_chapters = {i for (kind, _), i in self.losers.items() if kind is EntityKind.CHAPTER}
+        self._rescue_chapters(doomed_books)
+        self._repair_pages(doomed_books, doomed_chapters)
+        self._fix_shelves()
+        self._delete_losers(doomed_books, doomed_chapters)
+
+    def _own_copy(self, entity_key: Key) -> Copy | None:
+        own = self.created.get(entity_key)
+        return next((c for c in self.copies.get(entity_key, []) if c.id == own), None)
+
+    def _guard(self, action: Action, write: Any) -> None:
+        try:
+            outcome = write()
+        except (AuthenticationError, PermissionDeniedError):
+            raise
+        except BookStackError as exc:
+            log.error("%s %s %s failed: %s", action.kind.value, action.entity.value, action.key, exc)
+            outcome = Outcome(action, OutcomeStatus.FAILED, action.remote_id, None, str(exc))
+        self.done.append(outcome)
+        self.ctx.outcomes.append(outcome)
+        if self.ctx.progress is not None:
+            self.ctx.progress(outcome)
+
+    def _rescue_chapters(self, doomed_books: set[int]) -> None:
+        """This run's chapters that won but sit in a book of ours that lost go to the winning book."""
+        for (kind, key), own_id in self.created.items():
+            copy = self._own_copy((kind, key))
+            if kind is not EntityKind.CHAPTER or (kind, key) in self.losers or copy is None:
+                continue
+            if copy.book_id not in doomed_books:
+                continue
+            chapter = self.ctx.desired.chapters[key]
+            book_id = self.ctx.matching.id_of(EntityKind.BOOK, chapter.book_key)
+            action = Action(ActionKind.MOVE, kind, key, chapter.name, own_id, ("parent",), _DETAIL)
+
+            def move(
+                action: Action = action, book_id: int | None = book_id, priority: int = chapter.priority
+            ) -> Outcome:
+                self.ctx.client.update("chapters", action.remote_id or 0, {"book_id": book_id, "priority": priority})
+                return Outcome(action, OutcomeStatus.MOVED, action.remote_id)
+
+            self._guard(action, move)
+
+    def _repair_pages(self, doomed_books: set[int], doomed_chapters: set[int]) -> None:
+        """Pages of this run that survive: moved out of a losing container, and written again where a link
+        pointed at a copy that lost."""
+        lost_pages = {key for kind, key in self.losers if kind is EntityKind.PAGE}
+        lost_folders = {key for kind, key in self.losers if kind is not EntityKind.PAGE}
+        written = {
+            o.action.key: o.remote_id
+            for o in [*self.outcomes, *self.done]
+            if o.action.entity is EntityKind.PAGE
+            and o.remote_id is not None
+            and o.status in (OutcomeStatus.CREATED, OutcomeStatus.UPDATED, OutcomeStatus.MOVED, OutcomeStatus.ADOPTED)
+        }
+        for key, page_id in sorted(written.items()):
+            if (EntityKind.PAGE, key) in self.losers or key not in self.ctx.desired.pages:
+                continue
+            page = self.ctx.desired.pages[key]
+            copy = self._own_copy((EntityKind.PAGE, key))
+            stranded = copy is not None and (
+                copy.chapter_id in doomed_chapters or (copy.chapter_id is None and copy.book_id in doomed_books)
+            )
+            folders = {ref.target for ref in page.references if ref.kind is RefKind.FOLDER}
+            if not stranded and not (set(page.linked_pages) & lost_pages or folders & lost_folders):
+                continue
+            action = Action(
+                ActionKind.MOVE if stranded else ActionKind.UPDATE,
+                EntityKind.PAGE,
+                key,
+                page.name,
+                page_id,
+                ("parent", "content") if stranded else ("content",),
+                _DETAIL,
+            )
+            self._guard(
+                action, lambda action=action, copy=copy, stranded=stranded: self._write_page(action, copy, stranded)
+            )
+
+    def _write_page(self, action: Action, copy: Copy | None, stranded: bool) -> Outcome:
+        ctx = self.ctx
+        page = ctx.desired.pages[action.key]
+        page_id = action.remote_id or 0
+        remote = ctx.remote.of(EntityKind.PAGE).get(page_id)
+        if remote is None and copy is not None:
+            # what the page carries now (its recorded assets), so its images are reused, not uploaded again
+            remote = RemoteObject(
+                EntityKind.PAGE,
+                page_id,
+                page.name,
+                book_id=copy.book_id,
+                chapter_id=copy.chapter_id,
+                revision_count=ctx.revisions.get(page_id, 1),
+                tags=[{"name": n, "value": v} for n, v in copy.tags],
+            )
+        payload = _page_payload(ctx, page, remote=remote, page_id=page_id, with_parent=stranded)
+        payload.pop("_unresolved", None)
+        if stranded:
+            payload["priority"] = page.priority
+        updated = ctx.client.update("pages", page_id, payload)
+        ctx.revisions[page_id] = int(updated.get("revision_count") or 0)
+        status = OutcomeStatus.MOVED if stranded else OutcomeStatus.UPDATED
+        return Outcome(action, status, page_id, f"{ctx.client.base_url}/link/{page_id}")
+
+    def _fix_shelves(self) -> None:
+        """A winning shelf lists the winning books: written by the run whose shelf or books lost."""
+        ctx = self.ctx
+        lost_books = {i for (kind, _), i in self.losers.items() if kind is EntityKind.BOOK}
+        for shelf in ctx.desired.shelves.values():
+            involved = (EntityKind.SHELF, shelf.key) in self.losers or any(
+                (EntityKind.BOOK, b) in self.losers for b in shelf.book_keys
+            )
+            shelf_id = ctx.matching.id_of(EntityKind.SHELF, shelf.key)
+            if not involved or shelf_id is None:
+                continue
+            action = Action(ActionKind.REORDER, EntityKind.SHELF, shelf.key, shelf.name, shelf_id, ("books",), _DETAIL)
+
+            def fix(action: Action = action, book_keys: tuple[str, ...] = shelf.book_keys) -> Outcome:
+                shelf_id = action.remote_id or 0
+                current = [int(b["id"]) for b in ctx.client.read("shelves", shelf_id).get("books", [])]
+                wanted = [i for i in (ctx.matching.id_of(EntityKind.BOOK, k) for k in book_keys) if i is not None]
+                books = shelf_books_order(wanted, [i for i in current if i not in lost_books])
+                if books == current:
+                    return Outcome(action, OutcomeStatus.UNCHANGED, shelf_id)
+                ctx.client.update("shelves", shelf_id, {"books": books})
+                return Outcome(action, OutcomeStatus.UPDATED, shelf_id)
+
+            self._guard(action, fix)
+
+    def _delete_losers(self, doomed_books: set[int], doomed_chapters: set[int]) -> None:
+        """This run's losing copies, top-most only: a deleted book takes its chapters and pages along."""
+        order = {EntityKind.PAGE: 0, EntityKind.CHAPTER: 1, EntityKind.BOOK: 2, EntityKind.SHELF: 3}
+        for (kind, key), own_id in sorted(self.losers.items(), key=lambda item: (order[item[0][0]], item[0][1])):
+            copy = self._own_copy((kind, key))
+            if copy is not None and (copy.book_id in doomed_books or copy.chapter_id in doomed_chapters):
+                continue  # goes with its container
+            winner = self.winners[(kind, key)].id
+            action = Action(
+                ActionKind.DELETE, kind, key, key, own_id, (), f"duplicate made by concurrent runs; id {winner} is kept"
+            )
+
+            def delete(action: Action = action, kind: EntityKind = kind) -> Outcome:
+                _delete(self.ctx, _LIST_KIND[kind], action.remote_id or 0)
+                return Outcome(action, OutcomeStatus.DELETED, action.remote_id)
+
+            self._guard(action, delete)
+
+
+_DETAIL = "concurrent runs: onto the copy that is kept"
+
+
+def _delete(ctx: ApplyContext, kind: str, obj_id: int) -> None:
+    with contextlib.suppress(NotFoundError):  # already gone
+        ctx.client.delete(kind, obj_id)
