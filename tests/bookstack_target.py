@@ -11,6 +11,7 @@ Register the ``bookstack`` fixture in a ``conftest.py`` with ``pytest_plugins = 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -99,6 +100,7 @@ class BookStackTarget:
             if self.is_fake or not self._tracked:
                 return
             client = self._cleanup_client()
+            self._track_images_of_tracked_pages(client)
             deleted: set[tuple[str, int]] = set()
             for kind in _DELETE_ORDER:
                 for tracked_kind, item_id in reversed(self._tracked):
@@ -117,14 +119,34 @@ class BookStackTarget:
                 c.close()
             self._clients.clear()
 
+    def _track_images_of_tracked_pages(self, client: BookStackClient) -> None:
+        """Gallery images uploaded to a tracked page: BookStack keeps them when the page is purged."""
+        pages = sorted({i for k, i in self._tracked if k == "pages"})
+        try:
+            for page_id in pages:
+                for image in client.list("image-gallery", filters={"uploaded_to": page_id}):
+                    self.track("image-gallery", int(image["id"]))
+        except BookStackError as exc:
+            _log.warning("cleanup: could not list the images of test pages: %s", exc)
+
+    def _ours_in_recycle_bin(self, entry: Mapping[str, Any], wanted: set[tuple[str, int]]) -> bool:
+        """A tracked item, or a shelf or book the plugin deleted itself during the test (named with the run id).
+
+        Purging a book destroys its chapters and pages too, with their own recycle-bin entries.
+        """
+        if (entry.get("deletable_type"), entry.get("deletable_id")) in wanted:
+            return True
+        deletable = entry.get("deletable") or {}
+        return entry.get("deletable_type") in ("book", "bookshelf") and self.run_id in str(deletable.get("name", ""))
+
     def _purge_recycle_bin(self, client: BookStackClient) -> None:
         wanted = {(_DELETABLE_TYPE[k], i) for k, i in self._tracked if k in _DELETABLE_TYPE}
         try:
-            entries = [
-                e for e in client.list("recycle-bin") if (e.get("deletable_type"), e.get("deletable_id")) in wanted
-            ]
+            entries = [e for e in client.list("recycle-bin") if self._ours_in_recycle_bin(e, wanted)]
             for entry in entries:
-                client.delete("recycle-bin", int(entry["id"]))
+                # an entry of a page or chapter is gone once its book was purged just before
+                with contextlib.suppress(NotFoundError):
+                    client.delete("recycle-bin", int(entry["id"]))
         except PermissionDeniedError:
             # Needs settings-manage + restrictions-manage-all (api §2); the items stay in the bin.
             _log.info("cleanup: the token may not purge the recycle bin; test items stay there")
