@@ -15,7 +15,13 @@ from pathlib import PurePosixPath
 from typing import Any, Protocol
 
 from .bookstack import BookStackClient
-from .bookstack.errors import AmbiguousWriteError, AuthenticationError, BookStackError, PermissionDeniedError
+from .bookstack.errors import (
+    AmbiguousWriteError,
+    AuthenticationError,
+    BookStackError,
+    PermissionDeniedError,
+    PermissionProblem,
+)
 from .content import Reference, RefKind, render_page
 from .desired import (
     ASSET_TAG,
@@ -66,6 +72,8 @@ class ApplyContext:
     sort_rule_books: set[str] = field(default_factory=set)
     messages: list[str] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)  # as they happen, so a run that stops keeps them
+    refusals_in_a_row: int = 0  # 403s on writes since the last write BookStack took
+    stop: BookStackError | None = None  # set when the run must end after recording the current outcome
 
 
 def unpublished_parent(page_path: str, desired: DesiredState) -> str | None:
@@ -208,6 +216,8 @@ def apply_plan(plan: Plan, ctx: ApplyContext, importer: Importer | None = None) 
         outcomes.append(outcome)
         if ctx.progress is not None:
             ctx.progress(outcome)
+        if ctx.stop is not None:
+            raise ctx.stop
 
     deletes = [a for a in plan.actions if a.kind is ActionKind.DELETE]
     for action in by_entity[EntityKind.BOOK]:
@@ -315,21 +325,59 @@ _NOT_WRITTEN = {
 }
 
 
+REFUSALS_TO_STOP = 10
+"""This many writes refused (403) in a row, none taken in between: the token's role lacks the
+permission altogether, and trying every other object would only fill the log."""
+
+
 def _guarded(ctx: ApplyContext, action: Action, handler: Handler) -> Outcome:
-    """Run one action; a BookStack error fails this action only (auth errors stop the run)."""
-    if action.kind in _NOT_WRITTEN:
-        status = _NOT_WRITTEN[action.kind]
-        return Outcome(action, status, action.remote_id, _url(ctx, action.entity, action.key))
-    if action.kind is ActionKind.DRIFT:
-        return Outcome(action, OutcomeStatus.DRIFT, action.remote_id, _url(ctx, action.entity, action.key))
+    """Run one action; a BookStack error fails this action only. A refused token stops the run, and so
+    do ``REFUSALS_TO_STOP`` refused writes in a row; one item the token may not change (an entity
+    permission) fails alone."""
+    if action.kind in _NOT_WRITTEN or action.kind is ActionKind.DRIFT:
+        return Outcome(action, resting_status(action.kind), action.remote_id, _url(ctx, action.entity, action.key))
     try:
-        return handler(ctx, action)
-    except (AuthenticationError, PermissionDeniedError):
+        outcome = handler(ctx, action)
+    except AuthenticationError:
         raise
     except BookStackError as exc:
+        if isinstance(exc, PermissionDeniedError):
+            if exc.reason is not PermissionProblem.ACTION_NOT_PERMITTED:
+                raise
+            ctx.refusals_in_a_row += 1
+            if ctx.refusals_in_a_row >= REFUSALS_TO_STOP:
+                ctx.stop = PermissionDeniedError(
+                    f"BookStack refused {ctx.refusals_in_a_row} writes in a row, the last {exc.message}",
+                    hint=exc.hint,
+                    reason=exc.reason,
+                    method=exc.method,
+                    path=exc.path,
+                    status=exc.status,
+                    server_message=exc.server_message,
+                )
         ctx.failed_keys.add((action.entity, action.key))
         log.error("%s %s %s failed: %s", action.kind.value, action.entity.value, action.key, exc)
         return Outcome(action, OutcomeStatus.FAILED, action.remote_id, None, str(exc))
+    ctx.refusals_in_a_row = 0
+    return outcome
+
+
+def resting_status(kind: ActionKind) -> OutcomeStatus:
+    """The outcome of an action that writes nothing (unchanged, orphan, skip, drift left alone)."""
+    return OutcomeStatus.DRIFT if kind is ActionKind.DRIFT else _NOT_WRITTEN[kind]
+
+
+def unreached_outcomes(plan: Plan, done: list[Outcome], why: str) -> list[Outcome]:
+    """For a run that stopped: every planned action without an outcome yet — writes as not attempted
+    (``why`` says why), the rest as what they are (unchanged, orphan...)."""
+    seen = {(o.action.entity, o.action.key, o.action.remote_id) for o in done}
+    missing = [a for a in plan.actions if (a.entity, a.key, a.remote_id) not in seen]
+    return [
+        Outcome(a, OutcomeStatus.NOT_ATTEMPTED, a.remote_id, None, why)
+        if a.kind.writes
+        else Outcome(a, resting_status(a.kind), a.remote_id)
+        for a in missing
+    ]
 
 
 def _url(ctx: ApplyContext, kind: EntityKind, key: str) -> str | None:

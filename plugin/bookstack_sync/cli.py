@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, export, migrate, run, scaffold
-from .errors import BookstackSyncError, ExitCode, UsageError
+from .errors import BookstackSyncError, ExitCode, SettingsError, UsageError
 from .model import RunMode
-from .settings import SETTINGS, Kind, Settings, SettingSpec, load_settings
+from .settings import SETTINGS, Kind, Settings, SettingSpec, load_settings, readable_settings
 from .structure import Structure, read_structure
 from .validate import display_path, validate_docs, write_validation
 
@@ -102,8 +102,16 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
         flags = {spec.name: getattr(args, spec.name, None) for spec in SETTINGS}
-        settings = load_settings(flags, env)
         name = args.command or "run"  # a bare `bookstack-sync` is the Woodpecker plugin
+        try:
+            settings = load_settings(flags, env)
+        except SettingsError as exc:
+            if name in _BOOKSTACK_COMMANDS:
+                # the next step (a PR comment) still gets a report saying why nothing happened
+                paths = run.report_unusable_settings(readable_settings(flags, env), env, _requested(args), exc)
+                for path in paths:
+                    print(f"bookstack-sync: wrote {path}", file=sys.stderr)
+            raise
         _help, fn, _arguments = _COMMANDS[name]
         return fn(args, settings, env)
     except BookstackSyncError as exc:
@@ -209,14 +217,26 @@ def _paths(args: argparse.Namespace, settings: Settings, env: Mapping[str, str])
 # --- BookStack: run, plan, sync --------------------------------------------------------------------
 
 
+_BOOKSTACK_COMMANDS = ("run", "plan", "sync")
+
+
+def _requested(args: argparse.Namespace) -> RunMode | None:
+    """The mode a BookStack command asks for (None: the plugin decides from the event and settings)."""
+    if args.command == "plan":
+        return RunMode.PLAN
+    if args.command == "sync":
+        return RunMode.FULL if args.full else RunMode.SYNC
+    return None
+
+
 @command("run", "Run as the Woodpecker plugin: the mode follows CI_PIPELINE_EVENT and the `mode` setting.")
 def _run(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    return run.run_and_report(settings, env, None)
+    return run.run_and_report(settings, env, _requested(args))
 
 
 @command("plan", "Show what a sync would change in BookStack, without writing anything.")
 def _plan(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    return run.run_and_report(settings, env, RunMode.PLAN)
+    return run.run_and_report(settings, env, _requested(args))
 
 
 def _sync_arguments(parser: argparse.ArgumentParser) -> None:
@@ -225,7 +245,7 @@ def _sync_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("sync", "Sync the docs tree into BookStack.", _sync_arguments)
 def _sync_command(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    return run.run_and_report(settings, env, RunMode.FULL if args.full else RunMode.SYNC)
+    return run.run_and_report(settings, env, _requested(args))
 
 
 # --- migrate and scaffold ---------------------------------------------------------------------------

@@ -208,6 +208,7 @@ _STATUS_COLOUR: dict[OutcomeStatus, Colour | None] = {
     OutcomeStatus.DELETED: Colour.RED,
     OutcomeStatus.DRIFT: Colour.MAGENTA,
     OutcomeStatus.FAILED: Colour.RED,
+    OutcomeStatus.NOT_ATTEMPTED: Colour.RED,
     OutcomeStatus.SKIPPED: Colour.DIM,
     OutcomeStatus.ORPHAN: Colour.YELLOW,
     OutcomeStatus.UNCHANGED: Colour.DIM,

@@ -119,6 +119,7 @@ class OutcomeStatus(StrEnum):
     ORPHAN = "orphan"  # managed, its source gone, kept (prune off, or it holds what others made)
     DRIFT = "drift"
     FAILED = "failed"
+    NOT_ATTEMPTED = "not_attempted"  # planned, but the run stopped before it (the error says why)
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,8 @@ def outcome_verdict(outcomes: Sequence[Outcome]) -> str:
         parts.append(f"{status[OutcomeStatus.ORPHAN]} orphan{'s' if status[OutcomeStatus.ORPHAN] != 1 else ''} kept")
     if status[OutcomeStatus.FAILED]:
         parts.append(f"**{status[OutcomeStatus.FAILED]} failed**")
+    if status[OutcomeStatus.NOT_ATTEMPTED]:
+        parts.append(f"**{status[OutcomeStatus.NOT_ATTEMPTED]} not attempted**")
     return ", ".join(parts)
 
 
@@ -321,6 +323,7 @@ _PLAN_WORDS: dict[ActionKind, tuple[str, str]] = {
 
 _OUTCOME_MARKS: dict[OutcomeStatus, str] = {
     OutcomeStatus.FAILED: "❌",
+    OutcomeStatus.NOT_ATTEMPTED: "⏸️",
     OutcomeStatus.DRIFT: "⚠️",
     OutcomeStatus.CREATED: "🆕",
     OutcomeStatus.UPDATED: "✏️",

@@ -12,11 +12,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from .apply import ApplyContext, apply_plan, canonical_markdown, check_drift_policy, check_prune_guard
+from .apply import (
+    ApplyContext,
+    apply_plan,
+    canonical_markdown,
+    check_drift_policy,
+    check_prune_guard,
+    unreached_outcomes,
+)
 from .bookstack import BookStackClient
-from .bookstack.errors import BookStackError
 from .desired import COMMIT_TAG, DesiredPage, DesiredState, build_desired
-from .errors import ExitCode, UsageError
+from .errors import BookstackSyncError, ExitCode, UsageError
 from .forge import comment_on_pull_request, wants_comment
 from .history import read_history
 from .log import RunLog
@@ -77,12 +83,11 @@ def make_client(settings: Settings, *, read_only: bool) -> BookStackClient:
     )
 
 
-def execute(
-    settings: Settings, env: Mapping[str, str], mode: RunMode, reason: str, *, log: RunLog | None = None
-) -> RunResult:
-    """Run the stages for ``mode``. Settings problems raise (exit 2); BookStack failures and invalid
-    docs set the result's exit code instead, so the reports are still written."""
-    result = RunResult(mode=mode, mode_reason=reason, settings=settings.redacted(), ci=ci_context(env))
+def execute(result: RunResult, settings: Settings, env: Mapping[str, str], *, log: RunLog | None = None) -> None:
+    """Run the stages for ``result.mode``, filling ``result`` as they go. Invalid docs and failed
+    actions set its exit code; anything that stops the run raises (a settings problem, BookStack
+    failing, a refusal, a bug) and leaves in ``result`` what was done up to then."""
+    mode = result.mode
     started = time.monotonic()
     validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
     result.timings["validate"] = round(time.monotonic() - started, 3)
@@ -92,9 +97,9 @@ def execute(
     if validation.failed(settings.strict):
         result.exit_code = ExitCode.INVALID_DOCS
         result.error = "the docs are invalid: nothing was sent to BookStack"
-        return result
+        return
     if mode is RunMode.VALIDATE:
-        return result
+        return
     if not settings.url or not settings.has_token:
         missing = [
             name
@@ -110,7 +115,7 @@ def execute(
             result.messages.append(
                 f"plan skipped: no {', '.join(missing)} (secrets are hidden from pull requests by default)"
             )
-            return result
+            return
         raise UsageError(
             f"cannot {mode.value} without {', '.join(missing)}",
             hint="add them to the step's settings (token_id/token_secret with from_secret), "
@@ -122,13 +127,9 @@ def execute(
     try:
         with log.heartbeat(client.activity.snapshot) if log is not None else contextlib.nullcontext():
             _sync(settings, env, mode, validation, client, result, log)
-    except BookStackError as exc:
-        result.exit_code = ExitCode.SYNC_FAILED
-        result.error = str(exc)
     finally:
         result.requests = client.stats.as_dict()
         client.close()
-    return result
 
 
 def _sync(
@@ -223,24 +224,73 @@ def _gone_pages(desired: DesiredState, remote: RemoteState) -> dict[str, str | N
 
 
 def run_and_report(settings: Settings, env: Mapping[str, str], requested: RunMode | None) -> int:
-    """The whole run with its log and report files; returns the exit code."""
+    """The whole run with its log and report files, whichever way it ends; returns the exit code.
+
+    A run that stops (BookStack failing, a refusal, a settings problem found late, a bug) still writes
+    the report and the summary: what BookStack acknowledged, what failed and why, what was not
+    attempted. A bug is raised again afterwards, for the traceback and exit code 4.
+    """
     mode, reason = decide_mode(settings, env, requested)
     secrets = (settings.token_id, settings.token_secret, settings.forge_token)
     run_log = RunLog.for_run(env, level=settings.log_level, secrets=secrets)
     run_log.header(mode, reason)
-    result = execute(settings, env, mode, reason, log=run_log)
+    result = RunResult(mode=mode, mode_reason=reason, settings=settings.redacted(), ci=ci_context(env))
+    hint: str | None = None
+    try:
+        execute(result, settings, env, log=run_log)
+    except BookstackSyncError as exc:
+        hint = exc.hint
+        stop_run(result, exc.exit_code, str(exc), exc.message)
+    except Exception as exc:
+        stop_run(result, ExitCode.INTERNAL, f"internal error (a bug in bookstack-sync): {type(exc).__name__}: {exc}")
+        _log_and_write(result, settings, env, run_log, hint)
+        raise
+    _log_and_write(result, settings, env, run_log, hint)
+    return int(result.exit_code)
+
+
+def stop_run(result: RunResult, code: ExitCode, error: str, short: str | None = None) -> None:
+    """Record that the run stopped: the exit code, why, and — once a sync had a plan — every planned
+    write it did not reach, as not attempted."""
+    result.exit_code = code
+    result.error = error
+    if result.plan is not None and result.mode in (RunMode.SYNC, RunMode.FULL):
+        why = f"not attempted: the run stopped ({short or error})"
+        result.outcomes += unreached_outcomes(result.plan, result.outcomes, why)
+
+
+def _log_and_write(
+    result: RunResult, settings: Settings, env: Mapping[str, str], run_log: RunLog, hint: str | None
+) -> None:
     for diagnostic in result.diagnostics:
         (run_log.error if diagnostic.severity.value == "error" else run_log.warning)(diagnostic.format())
     for message in result.messages:
         run_log.warning(message)
     run_log.summary(result)
+    if hint:
+        run_log.error(f"hint: {hint}")
     workspace = Path(env.get("CI_WORKSPACE") or ".")
     run_log.reports(write_reports(result, settings, workspace, pages=result.page_paths))
     if wants_comment(settings, env):
         body = MarkdownSummary().render(result)
         posted = comment_on_pull_request(body, summary_marker(result), settings, env)
         (run_log.info if posted.ok else run_log.warning)(posted.message)
-    return int(result.exit_code)
+
+
+def report_unusable_settings(
+    settings: Settings, env: Mapping[str, str], requested: RunMode | None, error: BookstackSyncError
+) -> list[str]:
+    """Settings that cannot be used (exit 2) still leave a report and a summary for the next step, in
+    the workspace when the pipeline names one (``settings`` holds every value that could be read).
+    Returns the paths written."""
+    workspace = env.get("CI_WORKSPACE")
+    outputs = [path for path in (settings.report, settings.summary) if path is not None]
+    if not workspace and not any(path.is_absolute() for path in outputs):
+        return []
+    mode, reason = decide_mode(settings, env, requested)
+    result = RunResult(mode=mode, mode_reason=reason, settings=settings.redacted(), ci=ci_context(env))
+    stop_run(result, error.exit_code, str(error))
+    return write_reports(result, settings, Path(workspace or "."))
 
 
 def _progress(log: RunLog | None, total: int) -> Callable[[Outcome], None] | None:

@@ -379,8 +379,21 @@ def load_settings(flags: Mapping[str, object] | None = None, environ: Mapping[st
     ``flags`` maps setting names to values given on the command line (``None`` = not given).
     Unknown ``PLUGIN_*`` variables are an error: a typo in ``settings:`` must not pass silently.
     """
-    flags = flags or {}
-    env = os.environ if environ is None else environ
+    values, sources, problems = _resolve(flags or {}, os.environ if environ is None else environ)
+    if problems:
+        raise SettingsError(problems)
+    return Settings(**values, sources=sources)
+
+
+def readable_settings(flags: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings as far as they can be read: defaults where a value is malformed, unknown
+    ``PLUGIN_*`` variables left out. Only for reporting a settings error (where to write the report)."""
+    values, sources, _problems = _resolve(flags or {}, os.environ if environ is None else environ)
+    return Settings(**values, sources=sources)
+
+
+def _resolve(flags: Mapping[str, object], env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """Each setting's value and source, and every problem found."""
     problems: list[str] = []
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -416,10 +429,7 @@ def load_settings(flags: Mapping[str, object] | None = None, environ: Mapping[st
             problems.append(f"setting `{spec.name}` from {where}: {exc} {shown}".rstrip())
             continue
         sources[spec.name] = source
-
-    if problems:
-        raise SettingsError(problems)
-    return Settings(**values, sources=sources)
+    return values, sources, problems
 
 
 def settings_table_markdown() -> str:
