@@ -20,6 +20,10 @@ class Rule(StrEnum):
     STRUCTURE_SYNTAX = "structure-syntax"
     STRUCTURE_SCHEMA = "structure-schema"
     STRUCTURE_DUPLICATE_SLUG = "structure-duplicate-slug"
+    # BookStack's 191-character columns (names, tag names, tag values): longer text would be cut silently
+    NAME_TOO_LONG = "name-too-long"
+    TAG_TOO_LONG = "tag-too-long"
+    PATH_TOO_LONG = "path-too-long"
     # files and folders
     NOT_IN_HIERARCHY = "not-in-hierarchy"
     FILE_NAME = "file-name"
@@ -36,6 +40,7 @@ class Rule(StrEnum):
     FRONTMATTER_UNTERMINATED = "frontmatter-unterminated"
     FRONTMATTER_SYNTAX = "frontmatter-syntax"
     FRONTMATTER_NOT_MAPPING = "frontmatter-not-mapping"
+    FRONTMATTER_TOO_LARGE = "frontmatter-too-large"
     # frontmatter fields (from the generated JSON Schema)
     FIELD_REQUIRED = "field-required"
     FIELD_TYPE = "field-type"

@@ -25,6 +25,8 @@ from .yamlsource import YamlDocument, YamlSyntaxError, parse_yaml, to_json_value
 
 _HANDLER = YAMLHandler()
 _BOM = "\ufeff"
+# Real frontmatter is a few hundred characters; a block this large is a mistake or an attack on the CI agent.
+FRONTMATTER_MAX = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -313,6 +315,17 @@ def read_page(file: Path | str, rel: str, folder: Folder) -> tuple[PageSource | 
         return None, found
     opening, closing = boundaries
     offset = text.count("\n", 0, opening.end())
+    if closing.start() - opening.end() > FRONTMATTER_MAX:
+        found.append(
+            error(
+                rel,
+                1,
+                Rule.FRONTMATTER_TOO_LARGE,
+                f"frontmatter is {closing.start() - opening.end()} characters; at most {FRONTMATTER_MAX} are read: "
+                "keep long text in the page body",
+            )
+        )
+        return None, found
     try:
         doc = parse_yaml(text[opening.end() : closing.start()])
     except YamlSyntaxError as exc:

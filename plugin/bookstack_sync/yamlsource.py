@@ -4,6 +4,10 @@ Diagnostics must name the line of the offending key, and a few frontmatter value
 their original text (``order: 08`` is a string to YAML 1.1 and ``order: 010`` is octal 8; ``version: 1.10``
 would become the float 1.1). PyYAML's composer gives us the node tree with marks, and its constructor
 turns that same tree into Python values, so the text is parsed once.
+
+Aliases (``*name``) are refused: the files read here come from pull requests, and a kilobyte of nested
+aliases ("billion laughs") expands to billions of values. Composing the node graph is linear in the text
+(an alias is a second reference to one node); a node reached twice is the refusal, before anything expands.
 """
 
 from __future__ import annotations
@@ -47,7 +51,11 @@ _Loader.add_constructor(_TIMESTAMP, _lenient_timestamp)
 
 
 class _Fallback(Exception):
-    """The fast constructor met something it leaves to PyYAML's (aliases, merge keys, explicit tags)."""
+    """The fast constructor met something it leaves to PyYAML's (merge keys, explicit tags)."""
+
+
+class _AliasFound(Exception):
+    """A node is reached a second time: the text uses an alias."""
 
 
 JsonPath = tuple[str | int, ...]
@@ -80,7 +88,7 @@ def parse_yaml(text: str) -> YamlDocument:
     """Parse one YAML document. Raises :class:`YamlSyntaxError` with a 1-based line on bad syntax.
 
     Values that YAML can write but not construct (``0x_``), nesting deeper than :data:`MAX_DEPTH` and
-    an anchor used inside itself are reported the same way, so no input makes the caller crash.
+    aliases are reported the same way, so no input makes the caller crash or expand.
     """
     loader = _Loader(text)
     try:
@@ -92,12 +100,13 @@ def parse_yaml(text: str) -> YamlDocument:
         try:
             data = _construct(loader, node, (), lines, scalars, set(), 0)
         except _Fallback:
-            # PyYAML's constructor handles aliases (sharing), merge keys and explicit tags; index the
-            # node graph separately, refusing cycles
+            # PyYAML's constructor handles merge keys and explicit tags; index the node tree separately
             lines.clear()
             scalars.clear()
             _index(node, (), lines, scalars, set(), 0)
             data = loader.construct_document(node)
+    except _AliasFound:
+        raise _alias_error(text) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)
@@ -115,11 +124,31 @@ def parse_yaml(text: str) -> YamlDocument:
     return YamlDocument(data, lines, scalars)
 
 
-def _check_node(node: yaml.Node, on_path: set[int], depth: int) -> None:
+def _alias_error(text: str) -> YamlSyntaxError:
+    """The refusal, naming the first alias and its line (found again by the parser's events: nodes do not
+    keep where an alias to them was written)."""
+    loader = _Loader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                return YamlSyntaxError(
+                    f"YAML aliases are not allowed (*{event.anchor} repeats the value of &{event.anchor}): "
+                    "write the value out",
+                    mark.line + 1 if mark else None,
+                )
+    finally:
+        loader.dispose()
+    return YamlSyntaxError("YAML aliases are not allowed: write the value out", None)  # pragma: no cover
+
+
+def _check_node(node: yaml.Node, seen: set[int], depth: int) -> None:
     if depth > MAX_DEPTH:
         raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
-    if id(node) in on_path:
-        raise YamlSyntaxError("an anchor is used inside itself (recursive alias)", node.start_mark.line + 1)
+    if id(node) in seen:
+        raise _AliasFound
+    seen.add(id(node))
 
 
 def _construct(
@@ -132,12 +161,9 @@ def _construct(
     depth: int,
 ) -> Any:
     """Build the value of ``node`` and index its lines in one pass; raise :class:`_Fallback` on anything
-    but plain mappings, sequences and scalars of the core tags, each node used once."""
-    if depth > MAX_DEPTH:
-        raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
-    if id(node) in seen:
-        raise _Fallback
-    seen.add(id(node))
+    but plain mappings, sequences and scalars of the core tags, and :class:`_AliasFound` on a node used
+    twice."""
+    _check_node(node, seen, depth)
     lines[path] = node.start_mark.line + 1
     tag = node.tag
     if isinstance(node, yaml.ScalarNode):
@@ -177,24 +203,21 @@ def _index(
     path: JsonPath,
     lines: dict[JsonPath, int],
     scalars: dict[JsonPath, str],
-    on_path: set[int],
+    seen: set[int],
     depth: int,
 ) -> None:
-    _check_node(node, on_path, depth)
+    _check_node(node, seen, depth)
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
-        on_path.add(id(node))
         for key_node, value_node in node.value:
+            _check_node(key_node, seen, depth + 1)
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
             child = (*path, key)
-            _index(value_node, child, lines, scalars, on_path, depth + 1)
+            _index(value_node, child, lines, scalars, seen, depth + 1)
             lines[child] = key_node.start_mark.line + 1
-        on_path.discard(id(node))
     elif isinstance(node, yaml.SequenceNode):
-        on_path.add(id(node))
         for index, item in enumerate(node.value):
-            _index(item, (*path, index), lines, scalars, on_path, depth + 1)
-        on_path.discard(id(node))
+            _index(item, (*path, index), lines, scalars, seen, depth + 1)
     elif isinstance(node, yaml.ScalarNode) and not node.style:
         scalars[path] = node.value
 
