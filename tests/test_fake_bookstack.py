@@ -750,7 +750,7 @@ def test_attachments_link_file_update_and_download(api: Api) -> None:
     assert upload["external"] is False and upload["extension"] == "txt" and upload["order"] == 2
     read = api.ok("GET", f"/api/attachments/{upload['id']}")
     assert base64.b64decode(read["content"]) == b"hello" and read["created_by"] == ADMIN
-    assert read["links"]["markdown"] == f"[notes]({api.fake.url}/attachments/{upload['id']})"
+    assert read["links"]["markdown"] == f"[notes]({api.fake.app_url}/attachments/{upload['id']})"
     replaced = api.ok(
         "POST",
         f"/api/attachments/{upload['id']}",
@@ -775,7 +775,7 @@ def test_image_gallery_shape_urls_and_update(api: Api) -> None:
         files={"image": ("cute cat.png", PNG, "image/png")},
     )
     assert image["name"] == "cute cat.png" and image["path"].startswith("/uploads/images/gallery/")
-    assert image["url"] == api.fake.url + image["path"] and image["created_by"] == ADMIN
+    assert image["url"] == api.fake.app_url + image["path"] and image["created_by"] == ADMIN
     display = image["thumbs"]["display"]
     assert "/scaled-1680-/" in display and image["content"]["markdown"] == f"![cute cat.png]({display})"
     for url in (image["url"], display, image["thumbs"]["gallery"]):
@@ -798,13 +798,49 @@ def test_link_redirect_and_page_url(api: Api) -> None:
     ids = make_tree(api)
     redirect = requests.get(f"{api.fake.url}/link/{ids['page']}", allow_redirects=False, timeout=TIMEOUT)
     assert redirect.status_code == 302
-    assert redirect.headers["Location"] == f"{api.fake.url}/books/demo-book/page/markdown-page"
+    assert redirect.headers["Location"] == f"{api.fake.app_url}/books/demo-book/page/markdown-page"
     page = requests.get(redirect.headers["Location"], timeout=TIMEOUT)
     assert page.status_code == 200 and "Hello BookStack" in page.text
     assert requests.get(f"{api.fake.url}/link/9999", timeout=TIMEOUT).status_code == 404
 
 
 # ---------------------------------------------------------------------------------- versions & system
+
+
+def test_names_and_tags_are_cut_at_191_silently_section_12(api: Api) -> None:
+    long_tag = [{"name": "n" * 300, "value": "v" * 250}]
+    shelf = api.ok("POST", "/api/shelves", json={"name": "S" * 255, "tags": long_tag})
+    assert shelf["name"] == "S" * 191 and shelf["tags"] == [{"name": "n" * 191, "value": "v" * 191, "order": 0}]
+    book = api.ok("POST", "/api/books", json={"name": "B" * 200})
+    chapter = api.ok("POST", "/api/chapters", json={"book_id": book["id"], "name": "C" * 192})
+    page = api.ok("POST", "/api/pages", json={"chapter_id": chapter["id"], "name": "P" * 200, "markdown": "x"})
+    assert (book["name"], chapter["name"], page["name"]) == ("B" * 191, "C" * 191, "P" * 191)
+    # the same long name again is no change for BookStack, but a tool comparing names sees a difference
+    again = api.ok("PUT", f"/api/pages/{page['id']}", json={"name": "P" * 200, "tags": long_tag})
+    assert again["name"] == "P" * 191 and again["slug"] == page["slug"]
+    assert again["tags"] == [{"name": "n" * 191, "value": "v" * 191, "order": 0}]
+    assert api.post("/api/books", json={"name": "B" * 256}).status_code == 422  # validation still says 255
+
+
+def test_urls_come_from_app_url_not_from_the_request_section_12(
+    make_fake_bookstack: Callable[..., FakeBookStack],
+) -> None:
+    fake = make_fake_bookstack(app_url="https://wiki.example.org")
+    api = Api(fake)
+    assert fake.app_url != fake.url
+    ids = make_tree(api)
+    book = api.ok("GET", f"/api/books/{ids['book']}")
+    assert book["contents"][0]["url"] == "https://wiki.example.org/books/demo-book/chapter/chapter-one"
+    hit = api.ok("GET", "/api/search", params={"query": "{type:page} [topic=api]"})["data"][0]
+    assert hit["url"] == "https://wiki.example.org/books/demo-book/page/markdown-page"
+    image = api.ok(
+        "POST", "/api/image-gallery", data={"type": "gallery", "uploaded_to": ids["page"]}, files={"image": PNG}
+    )
+    assert image["url"].startswith("https://wiki.example.org/uploads/images/gallery/")
+    assert api.ok("GET", "/api/system")["base_url"] == "https://wiki.example.org"
+    # the default APP_URL reaches the fake too, under another name than the tests' address
+    default = make_fake_bookstack()
+    assert default.app_url == default.url.replace("127.0.0.1", "localhost")
 
 
 def test_system_and_imports_gated_by_version(make_fake_bookstack: Callable[..., FakeBookStack]) -> None:
@@ -817,7 +853,7 @@ def test_system_and_imports_gated_by_version(make_fake_bookstack: Callable[..., 
     assert mid.get("/api/imports").status_code == 404
     new = Api(make_fake_bookstack(version="v25.11.2"))
     system = new.ok("GET", "/api/system")
-    assert system["base_url"] == new.fake.url and system["version"] == "v25.11.2"
+    assert system["base_url"] == new.fake.app_url and system["version"] == "v25.11.2"
     assert new.ok("GET", "/api/imports") == {"data": [], "total": 0}
 
 
@@ -888,7 +924,7 @@ def test_import_book_upload_read_run_transcript_20(api: Api) -> None:
     assert read["tags"] == [{"name": "zeta", "value": "1", "order": 0}, {"name": "alpha", "value": "", "order": 0}]
     page_a_id = read["contents"][1]["pages"][0]["id"]
     page_a = api.ok("GET", f"/api/pages/{page_a_id}")
-    base = api.fake.url
+    base = api.fake.app_url
     assert page_a["markdown"].startswith("    indented\n\n[page B](" + base + "/books/imported-book/page/page-b)")
     assert page_a["markdown"].endswith("[[bsexport:page:999]]\n\n")  # untrimmed; unknown ref stays literal
     assert "/scaled-1680-/cat.png)" in page_a["markdown"] and page_a["editor"] == "markdown"

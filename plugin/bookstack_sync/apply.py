@@ -8,6 +8,7 @@ finishes the job, because every created object carries its source key from its f
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,7 @@ from .errors import SyncError
 from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, Route
 from .plan import ImportUnit, Matching, body_hash, page_hash, shelf_books_order
 from .remote import RemoteObject, RemoteState, find_created, read_shelf_books
+from .structure import TEXT_MAX
 from .tree import DocsTree
 
 log = logging.getLogger("bookstack_sync.apply")
@@ -136,12 +138,15 @@ def waits_for_pages(unresolved: tuple[Reference, ...], desired: DesiredState) ->
 
 
 class WriteResolver:
-    """Real URLs for the write: page links by id, folders by slug URL, assets from their upload."""
+    """Real URLs for the write: page links by id, folders by slug path, assets from their upload.
+
+    Nothing is built from the address the tool talks to (``url``): in a pipeline that is often an internal
+    one (``http://bookstack``) that readers cannot reach. Links are relative to the wiki, or BookStack's own.
+    """
 
     def __init__(self, ctx: ApplyContext, assets: dict[str, str]) -> None:
         self.ctx = ctx
         self.assets = assets
-        self.base = ctx.client.base_url
 
     def page_url(self, page_path: str) -> str | None:
         page_id = self.ctx.matching.id_of(EntityKind.PAGE, page_path)
@@ -151,7 +156,7 @@ class WriteResolver:
         return self.folder_url(parent) if parent else None
 
     def folder_url(self, key: str) -> str | None:
-        return slug_folder_url(self.base, self.ctx.slugs, key)
+        return slug_folder_path(self.ctx.slugs, key)
 
     def image_url(self, asset_path: str) -> str | None:
         return self.assets.get(asset_path)
@@ -163,19 +168,24 @@ class WriteResolver:
         return None
 
 
-def slug_folder_url(base: str, slugs: dict[tuple[EntityKind, str], str], key: str) -> str | None:
-    """The URL of a shelf, book or chapter by its source key, from the slugs known now."""
+def slug_folder_path(slugs: dict[tuple[EntityKind, str], str], key: str) -> str | None:
+    """The path (``/books/<slug>``...) of a shelf, book or chapter by its source key, from the slugs known now."""
     parts = key.split("/")
     if len(parts) == 1:
         slug = slugs.get((EntityKind.SHELF, key))
-        return f"{base}/shelves/{slug}" if slug else None
+        return f"/shelves/{slug}" if slug else None
     book_slug = slugs.get((EntityKind.BOOK, "/".join(parts[:2])))
     if not book_slug:
         return None
     if len(parts) == 2:
-        return f"{base}/books/{book_slug}"
+        return f"/books/{book_slug}"
     chapter_slug = slugs.get((EntityKind.CHAPTER, key))
-    return f"{base}/books/{book_slug}/chapter/{chapter_slug}" if chapter_slug else None
+    return f"/books/{book_slug}/chapter/{chapter_slug}" if chapter_slug else None
+
+
+def outcome_url(ctx: ApplyContext, path: str | None) -> str | None:
+    """The address a report gives for an object: its path on the configured BookStack."""
+    return f"{ctx.client.base_url}{path}" if path is not None else None
 
 
 def _tags(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -381,11 +391,10 @@ def unreached_outcomes(plan: Plan, done: list[Outcome], why: str) -> list[Outcom
 
 
 def _url(ctx: ApplyContext, kind: EntityKind, key: str) -> str | None:
-    base = ctx.client.base_url
     if kind is EntityKind.PAGE:
         page_id = ctx.matching.id_of(kind, key)
-        return f"{base}/link/{page_id}" if page_id is not None else None
-    return WriteResolver(ctx, {}).folder_url(key)
+        return outcome_url(ctx, f"/link/{page_id}" if page_id is not None else None)
+    return outcome_url(ctx, slug_folder_path(ctx.slugs, key))
 
 
 def _create_or_find(ctx: ApplyContext, kind: EntityKind, key: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -694,7 +703,17 @@ def page_write_tags(
 
 
 def asset_tag(ref: Reference, sha: str) -> tuple[str, str]:
-    return (ASSET_TAG, f"{sha[:12]} {ref.target}"[:190])
+    return (ASSET_TAG, f"{sha[:12]} {asset_record(ref.target)}")
+
+
+def asset_record(target: str) -> str:
+    """How an asset's path is written in its tag after the 12-character sha: whole when it fits BookStack's
+    191-character column, else its head and a hash of the whole path — stable, unique, never cut."""
+    room = TEXT_MAX - 13
+    if len(target) <= room:
+        return target
+    digest = hashlib.sha256(target.encode()).hexdigest()[:16]
+    return f"{target[: room - 17]}#{digest}"
 
 
 def asset_name(page: DesiredPage, ref: Reference) -> str:
@@ -729,7 +748,7 @@ def _sync_assets(
         asset = ctx.tree.assets[ref.target]
         sha = asset.sha256[:12]
         name = asset_name(page, ref)
-        unchanged = recorded.get(ref.target) == sha
+        unchanged = recorded.get(asset_record(ref.target)) == sha
         data = b"" if unchanged else asset.file.read_bytes()
         filename = PurePosixPath(ref.target).name
         if ref.kind is RefKind.IMAGE:
@@ -752,7 +771,7 @@ def _sync_assets(
             else:
                 data = data or asset.file.read_bytes()
                 attachment_id = int(ctx.client.create_attachment(page_id, name, filename=filename, data=data)["id"])
-            urls[ref.target] = f"{ctx.client.base_url}/attachments/{attachment_id}"
+            urls[ref.target] = f"/attachments/{attachment_id}"
         tags.append(asset_tag(ref, sha))
     return urls, tags
 

@@ -512,7 +512,6 @@ def _plan_orphans(
 # --- ZIP import routes ---------------------------------------------------------------------------------
 
 IMPORT_MIN_VERSION = (25, 7)  # the /api/imports endpoints (zip-import §0)
-IMPORT_TEXT_LIMIT = 191  # varchar(191): the import cuts longer names and tag values silently (zip-import §3)
 # An import costs three requests (upload, run, one search for the new ids); object by object costs one
 # per object. Below three objects inside, the import saves nothing.
 IMPORT_MIN_INSIDE = 3
@@ -537,24 +536,6 @@ def _chapters_of(desired: DesiredState, book_key: str) -> list[str]:
 def _pages_of(desired: DesiredState, book_key: str, chapter_key: str | None) -> list[str]:
     pages = [p for p in desired.pages.values() if p.book_key == book_key and p.chapter_key == chapter_key]
     return [p.key for p in sorted(pages, key=lambda p: (p.priority, p.key))]
-
-
-def _too_long(desired: DesiredState, keys: list[tuple[EntityKind, str]]) -> str | None:
-    """The first name or tag value the import would cut, or None."""
-    for kind, key in keys:
-        texts: list[str] = [key]
-        if kind is EntityKind.BOOK:
-            texts.append(desired.books[key].name)
-        elif kind is EntityKind.CHAPTER:
-            texts.append(desired.chapters[key].name)
-        else:
-            page = desired.pages[key]
-            texts.append(page.name)
-            texts += [text for tag in page.tags for text in tag]
-        for text in texts:
-            if len(text.strip()) > IMPORT_TEXT_LIMIT:
-                return text
-    return None
 
 
 def plan_routes(
@@ -607,10 +588,6 @@ def plan_routes(
     def chapter_unit(chapter_key: str, book_key: str, book_id: int | None) -> None:
         pages = new_pages(book_key, chapter_key)
         keys = [(EntityKind.CHAPTER, chapter_key)] + [(EntityKind.PAGE, p) for p in pages]
-        long = _too_long(desired, keys)
-        if long is not None:
-            notes.append(f"chapter {chapter_key}: created object by object, {long[:40]!r}... is over 191 characters")
-            return
         if len(pages) < IMPORT_MIN_INSIDE or len(pages) > options.import_max_pages:
             return
         if book_key not in next_top:
@@ -645,10 +622,6 @@ def plan_routes(
             for chapter in inside:
                 keys.append((EntityKind.CHAPTER, chapter))
                 keys += [(EntityKind.PAGE, p) for p in new_pages(book.key, chapter)]
-            long = _too_long(desired, keys)
-            if long is not None:
-                notes.append(f"book {book.key}: created object by object, {long[:40]!r}... is over 191 characters")
-                continue
             if len(book_pages) > options.import_max_pages or len(keys) - 1 < IMPORT_MIN_INSIDE:
                 inside = []  # the book itself goes by API; its chapters may still be imported
             else:

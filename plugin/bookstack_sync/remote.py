@@ -75,7 +75,7 @@ class RemoteObject:
         return recorded is not None and self.revision_count != recorded
 
     def recorded_assets(self) -> dict[str, str]:
-        """asset path -> sha prefix, as recorded at the last write."""
+        """asset path (as ``apply.asset_record`` writes it) -> sha prefix, as recorded at the last write."""
         found: dict[str, str] = {}
         for value in self.tag_values(ASSET_TAG):
             sha, _, path = value.partition(" ")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .structure import NAME_MAX, Structure
+from .structure import NAME_MAX, TEXT_MAX, Structure
 
 SCHEMA_ID = "https://bookstack-sync.invalid/docs-tree.schema.json"
 PAGE_NAME_REGEX = "[0-9]{2}-[a-z0-9]+(-[a-z0-9]+)*\\.md"
@@ -26,10 +26,14 @@ FRONTMATTER_SCHEMA: dict[str, Any] = {
         "title": {"type": "string", "minLength": 1, "maxLength": NAME_MAX, "pattern": "\\S"},
         "order": {"type": "integer", "minimum": 1, "maximum": 99},
         "category": {"type": "string"},
-        # a tag without a value (`- networking`) or a name/value pair (`- {topic: api}`), as BookStack has them
+        # a tag without a value (`- networking`) or a name/value pair (`- {topic: api}`), as BookStack has them;
+        # the lengths sit beside the anyOf so that a long tag is reported as too long, not as the wrong type
         "tags": {
             "type": "array",
             "items": {
+                "maxLength": TEXT_MAX,
+                "propertyNames": {"maxLength": TEXT_MAX},
+                "additionalProperties": {"maxLength": TEXT_MAX},
                 "anyOf": [
                     {"type": "string"},
                     {
@@ -38,12 +42,12 @@ FRONTMATTER_SCHEMA: dict[str, Any] = {
                         "maxProperties": 1,
                         "additionalProperties": {"type": ["string", "number", "boolean"]},
                     },
-                ]
+                ],
             },
         },
         "last_updated": {"type": "string", "format": "date", "pattern": DATE_REGEX},
-        "author": {"type": "string", "minLength": 1},
-        "version": {"type": "string"},
+        "author": {"type": "string", "minLength": 1, "maxLength": TEXT_MAX},
+        "version": {"type": "string", "maxLength": TEXT_MAX},
         "status": {"enum": list(STATUSES)},
         "deprecated": {"type": "boolean"},
         "redirect_to": {"type": "string", "minLength": 1},

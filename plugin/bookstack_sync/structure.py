@@ -23,7 +23,10 @@ SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 PAGE_STEM_PATTERN = r"^[0-9]{2}-[a-z0-9]+(-[a-z0-9]+)*$"
 PAGE_FILE_PATTERN = r"^[0-9]{2}-[a-z0-9]+(-[a-z0-9]+)*\.md$"
 PAGE_FILE_RE = re.compile(PAGE_FILE_PATTERN)
-NAME_MAX = 255  # BookStack's limit on every entity name
+# BookStack stores names, tag names and tag values in 191-character columns on a non-strict database
+# connection: its API accepts names up to 255 and the database cuts them silently (reference §12).
+TEXT_MAX = 191
+NAME_MAX = TEXT_MAX
 DESCRIPTION_MAX = 1900  # BookStack's limit on plain descriptions
 
 _NAME = {"type": "string", "minLength": 1, "maxLength": NAME_MAX, "pattern": r"\S"}
@@ -201,7 +204,7 @@ def parse_structure(text: str, source: str) -> tuple[Structure | None, list[Diag
     except YamlSyntaxError as exc:
         return None, [error(source, exc.line, Rule.STRUCTURE_SYNTAX, f"YAML syntax error: {exc}")]
     problems = [
-        error(source, _meta_line(doc, err), Rule.STRUCTURE_SCHEMA, _meta_message(err))
+        error(source, _meta_line(doc, err), _meta_rule(err), _meta_message(err))
         for err in sorted(_META_VALIDATOR.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
     ]
     if problems:
@@ -220,9 +223,20 @@ def _meta_line(doc: YamlDocument, err: Any) -> int | None:
     return doc.line_of(path)
 
 
+def _meta_rule(err: Any) -> Rule:
+    if err.validator == "maxLength" and err.schema is _NAME:
+        return Rule.NAME_TOO_LONG
+    return Rule.STRUCTURE_SCHEMA
+
+
 def _meta_message(err: Any) -> str:
     where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
     validator = err.validator
+    if validator == "maxLength" and err.schema is _NAME:
+        return (
+            f"{where}: name is {len(err.instance)} characters; BookStack stores at most {NAME_MAX} "
+            "(it would cut the rest): shorten it"
+        )
     if validator == "additionalProperties":
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})), key=str)
         allowed = ", ".join(sorted(err.schema.get("properties", {})))
@@ -344,6 +358,24 @@ def _build(doc: YamlDocument, source: str) -> tuple[Structure | None, list[Diagn
             )
         )
     check_unique("shelf", [(s.slug, s.line) for s in shelves])
+    # a key is the value of the tag that says where an object comes from, in a 191-character column
+    keyed: list[tuple[str, str, int]] = []
+    for shelf in shelves:
+        keyed.append(("shelf", shelf.key, shelf.line))
+        for book in shelf.books:
+            keyed.append(("book", book.key, book.line))
+            keyed += [("chapter", chapter.key, chapter.line) for chapter in book.chapters]
+    for kind, key, at in keyed:
+        if len(key) > TEXT_MAX:
+            problems.append(
+                error(
+                    source,
+                    at,
+                    Rule.PATH_TOO_LONG,
+                    f"the {kind} folder {key} is {len(key)} characters; BookStack keeps {TEXT_MAX} of the tag "
+                    "that records where an object comes from: shorten the slugs",
+                )
+            )
     # the folder holding the structure file is not content, so no shelf may be called that
     for shelf in shelves:
         if shelf.slug == "bookstack":

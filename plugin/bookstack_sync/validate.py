@@ -32,7 +32,7 @@ from .diagnostics import Diagnostic, Rule, Severity, count, error, sort_diagnost
 from .errors import ExitCode, UsageError
 from .schema import build_schema
 from .settings import OutputFormat
-from .structure import Structure, read_structure
+from .structure import TEXT_MAX, Structure, read_structure
 from .tree import DocsTree, PageFile, PageRead, PageSource, TreeWalk, read_pages, walk_tree
 
 
@@ -107,6 +107,7 @@ def _tree_rules(structure: Structure, tree: DocsTree) -> list[Diagnostic]:
     found = list(schema_diagnostics(structure, tree.pages))
     found.extend(missing_pages(structure, tree))
     found.extend(order_rules(tree.pages))
+    found.extend(long_paths(tree.pages))
     return found
 
 
@@ -629,6 +630,15 @@ def _page_error(
             f"`{where}` must be {_article(expected)}, got {_json_type(instance)} {_short(instance)}",
         )
         return
+    if keyword == "maxLength":
+        yield error(
+            page.path,
+            line,
+            Rule.NAME_TOO_LONG if key == "title" else Rule.TAG_TOO_LONG,
+            f"`{where}` is {len(instance)} characters; BookStack stores at most {validator_value} "
+            "(it would cut the rest): shorten it",
+        )
+        return
     yield error(page.path, line, Rule.FIELD_VALUE, f"`{where}`: {_value_message(keyword, err)}")
 
 
@@ -641,8 +651,6 @@ def _value_message(keyword: Any, err: ValidationError) -> str:
         return f"{value} is out of range (1 to 99)" if "order" in err.absolute_path else err.message
     if keyword in ("format", "pattern") and "last_updated" in err.absolute_path:
         return f"{value} is not a date written YYYY-MM-DD"
-    if keyword == "maxLength":
-        return f"is longer than {validator_value} characters (BookStack's limit)"
     if keyword in ("minLength", "pattern"):
         return "must not be empty"
     return err.message
@@ -690,6 +698,19 @@ def missing_pages(structure: Structure, tree: DocsTree) -> Iterator[Diagnostic]:
                     Rule.PAGE_MISSING,
                     f"page {stem!r} is listed but {expected} does not exist",
                 )
+
+
+def long_paths(pages: Iterable[PageSource]) -> Iterator[Diagnostic]:
+    """A page's path is its key in BookStack (the ``bookstack-sync`` tag value), cut at 191 characters there."""
+    for page in pages:
+        if len(page.path) > TEXT_MAX:
+            yield error(
+                page.path,
+                None,
+                Rule.PATH_TOO_LONG,
+                f"the path is {len(page.path)} characters; BookStack keeps {TEXT_MAX} of the tag that records "
+                "where a page comes from: shorten the folder or file names",
+            )
 
 
 def order_rules(pages: Iterable[PageSource]) -> Iterator[Diagnostic]:

@@ -41,8 +41,9 @@ from .apply import (
     asset_name,
     asset_tag,
     canonical_markdown,
+    outcome_url,
     page_write_tags,
-    slug_folder_url,
+    slug_folder_path,
     unpublished_parent,
     waits_for_pages,
 )
@@ -58,8 +59,9 @@ from .bookstack.errors import (
 from .content import Reference, RefKind, render_page
 from .desired import HASH_TAG, MANAGED_TAG, RUN_TAG, DesiredState
 from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Route
-from .plan import IMPORT_TEXT_LIMIT, ImportUnit, Matching, body_hash, page_hash, parse_version
+from .plan import ImportUnit, Matching, body_hash, page_hash, parse_version
 from .remote import RemoteObject, find_created
+from .structure import TEXT_MAX
 from .tree import DocsTree
 
 log = logging.getLogger("bookstack_sync.zipimport")
@@ -90,7 +92,6 @@ class ZipInputs:
     tree: DocsTree
     matching: Matching  # ids known now: links to pages outside the import become /link/<id>
     slugs: dict[tuple[EntityKind, str], str]  # for links to books and chapters outside the import
-    base_url: str
     predicted: dict[str, int]  # page key -> the id the import is expected to give it
     strip_title_heading: bool = True
 
@@ -139,7 +140,7 @@ class _ZipResolver:
     def folder_url(self, key: str) -> str | None:
         if key in self.folders:
             return self.folders[key]
-        return slug_folder_url(self.inputs.base_url, self.inputs.slugs, key)
+        return slug_folder_path(self.inputs.slugs, key)
 
     def image_url(self, asset_path: str) -> str | None:
         found = self.images.get(asset_path)
@@ -292,13 +293,13 @@ class _Builder:
         return data
 
     def _check_lengths(self, document: dict[str, Any]) -> None:
-        """The planner checked names and tag values; this guards what it cannot see (asset names)."""
+        """Validation refused long names and tag values; this guards what it cannot see (asset names)."""
 
         def walk(node: Any, path: str) -> None:
             if isinstance(node, dict):
                 for name, value in node.items():
-                    if name in ("name", "value") and isinstance(value, str) and len(value.strip()) > IMPORT_TEXT_LIMIT:
-                        raise ImportBuildError(f"{path}.{name} is over {IMPORT_TEXT_LIMIT} characters")
+                    if name in ("name", "value") and isinstance(value, str) and len(value.strip()) > TEXT_MAX:
+                        raise ImportBuildError(f"{path}.{name} is over {TEXT_MAX} characters")
                     walk(value, f"{path}.{name}")
             elif isinstance(node, list):
                 for n, item in enumerate(node):
@@ -395,7 +396,6 @@ class ZipImporter:
             tree=ctx.tree,
             matching=ctx.matching,
             slugs=ctx.slugs,
-            base_url=ctx.client.base_url,
             predicted=predict_ids(ctx.desired, unit, _known_ids(ctx), ctx.remote.version),
             strip_title_heading=ctx.strip_title_heading,
         )
@@ -538,7 +538,7 @@ class ZipImporter:
             ctx.matching.ids[entity_key] = obj_id
             if action.entity is EntityKind.CHAPTER:
                 ctx.slugs[entity_key] = str(match.get("slug", ""))
-                url = slug_folder_url(ctx.client.base_url, ctx.slugs, action.key)
+                url = outcome_url(ctx, slug_folder_path(ctx.slugs, action.key))
                 outcomes.append(self._fix_chapter_priority(ctx, action, obj_id, url))
                 continue
             self._remember_page(ctx, action.key, obj_id, match, built)
@@ -557,7 +557,7 @@ class ZipImporter:
                         Route.IMPORT,
                     )
                 )
-            outcomes.append(Outcome(action, OutcomeStatus.CREATED, obj_id, f"{ctx.client.base_url}/link/{obj_id}"))
+            outcomes.append(Outcome(action, OutcomeStatus.CREATED, obj_id, outcome_url(ctx, f"/link/{obj_id}")))
         return outcomes, follow_ups
 
     def _check_predictions(
@@ -584,7 +584,7 @@ class ZipImporter:
 
     def _root_outcome(self, ctx: ApplyContext, action: Action, created: dict[str, Any]) -> Outcome:
         obj_id = int(created["id"])
-        url = slug_folder_url(ctx.client.base_url, ctx.slugs, action.key)
+        url = outcome_url(ctx, slug_folder_path(ctx.slugs, action.key))
         if action.entity is EntityKind.CHAPTER:
             return self._fix_chapter_priority(ctx, action, obj_id, url)
         return Outcome(action, OutcomeStatus.CREATED, obj_id, url)

@@ -2,7 +2,8 @@
 
 What the full resync relies on: one ``GET /api/books/{id}/export/zip`` gives every page's name and stored
 markdown (absent for a page without markdown), with absolute links to items inside the export replaced by
-``[[bsexport:<type>:<real id>]]`` and relative ``/link/<id>`` links left alone.
+``[[bsexport:<type>:<real id>]]`` and relative ``/link/<id>`` links left alone. "Absolute" means starting with
+BookStack's APP_URL, which need not be the address the tests (or the plugin) reach it at (§12).
 """
 
 from __future__ import annotations
@@ -50,13 +51,15 @@ def test_a_book_export_holds_every_page_with_references_replaced(
     target = bookstack.create(
         "pages", {"chapter_id": chapter["id"], "name": "Target", "markdown": "# Target", "priority": 3}, client
     )
-    base = client.base_url
+    info = client.system()
+    assert info is not None
+    app_url = str(info["base_url"])  # APP_URL, from BookStack's own answer
     linking = bookstack.create(
         "pages",
         {
             "book_id": book["id"],
             "name": "Linking",
-            "markdown": f"[abs]({base}/link/{target['id']}#part) and [rel](/link/{target['id']})",
+            "markdown": f"[abs]({app_url}/link/{target['id']}#part) and [rel](/link/{target['id']})",
             "tags": [{"name": "b", "value": "2"}, {"name": "a", "value": "1"}],
             "priority": 7,
         },
@@ -67,8 +70,7 @@ def test_a_book_export_holds_every_page_with_references_replaced(
     data = _data(client.export_zip("books", book["id"]))
 
     assert set(data) >= {"book", "exported_at", "instance"}
-    info = client.system()
-    assert info is not None and data["instance"]["version"] == info["version"]
+    assert data["instance"]["version"] == info["version"]
     exported = data["book"]
     assert (exported["id"], exported["name"]) == (book["id"], book["name"])
     assert [c["id"] for c in exported["chapters"]] == [chapter["id"]]
@@ -83,6 +85,21 @@ def test_a_book_export_holds_every_page_with_references_replaced(
     assert pages[linking["id"]]["tags"] == [{"name": "b", "value": "2"}, {"name": "a", "value": "1"}]
     assert "markdown" not in pages[html_page["id"]]  # no markdown: the key is absent (zip §10)
     assert pages[html_page["id"]]["html"]
+
+
+@pytest.mark.usefixtures("exports_supported")
+def test_a_link_with_another_address_than_app_url_is_not_a_reference(
+    bookstack: BookStackTarget, client: BookStackClient, book: Any
+) -> None:
+    info = client.system()
+    assert info is not None
+    if client.base_url.rstrip("/") == str(info["base_url"]).rstrip("/"):
+        pytest.skip("this BookStack is reached at its APP_URL")
+    target = bookstack.create("pages", {"book_id": book["id"], "name": "Target", "markdown": "t"}, client)
+    markdown = f"[internal address]({client.base_url}/link/{target['id']})"
+    linking = bookstack.create("pages", {"book_id": book["id"], "name": "Linking", "markdown": markdown}, client)
+    pages = _pages(_data(client.export_zip("books", book["id"]))["book"])
+    assert pages[linking["id"]]["markdown"] == markdown  # kept as a plain URL: dead for readers (§12)
 
 
 @pytest.mark.usefixtures("exports_supported")

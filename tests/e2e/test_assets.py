@@ -45,7 +45,15 @@ def test_images_and_attachments_are_uploaded_and_linked(plugin: Plugin, bookstac
     assert "img/before.png" not in markdown and "checklist.pdf)" not in markdown
     urls = re.findall(r"\]\(([^)\s]+)", markdown)
     assert len(urls) == 3
+    # the attachment by its path on the wiki; the images by BookStack's own URLs (from its APP_URL), never
+    # built from the address the plugin reached BookStack at (internal in a pipeline, dead for readers)
+    assert re.fullmatch(r"/attachments/\d+", urls[2])
     client = bookstack.client()
+    info = client.system()
+    app_url = str(info["base_url"]) if info else bookstack.url
+    assert all(url.startswith(app_url + "/uploads/images/") for url in urls[:2])
+    if bookstack.fake is not None:
+        assert not any(url.startswith(bookstack.url) for url in urls)  # the fake's APP_URL is another address
     for url in urls:
         assert client.fetch_web(url, allow_redirects=True).status_code == 200
     images = list(client.list("image-gallery", filters={"uploaded_to": int(str(page["id"]))}))

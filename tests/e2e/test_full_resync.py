@@ -128,12 +128,13 @@ def test_an_unchanged_tree_writes_nothing_in_a_full_resync(
     manual(fake, plugin)
     assert writes(fake) == []
     assert len(exports(fake)) == 3 and page_reads(fake) == []
-    # an absolute link to the same page is the same link: the export writes it as [[bsexport:page:N]]
+    # an absolute link to the same page (BookStack's own form, from APP_URL) is the same link: the export
+    # writes it as [[bsexport:page:N]]
     style = page_id(plugin, docs, "eng/guide/practice/01-style.md")
     review = page_id(plugin, docs, "eng/guide/practice/02-review.md")
     stored = fake.state.pages[review]
-    stored.markdown = stored.markdown.replace(f"](/link/{style})", f"]({fake.base_url}/link/{style})")
-    assert f"]({fake.base_url}/link/{style})" in stored.markdown
+    stored.markdown = stored.markdown.replace(f"](/link/{style})", f"]({fake.app_url}/link/{style})")
+    assert f"]({fake.app_url}/link/{style})" in stored.markdown
     manual(fake, plugin)
     assert writes(fake) == []
     # the full resync costs discovery plus one export per book, whatever the number of pages

@@ -79,6 +79,26 @@ def test_editing_one_page_costs_exactly_one_write(plugin: Plugin, bookstack: Boo
     assert page(bookstack, docs, "eng/guide/practice/01-style.md")["markdown"] == "Write clearly and briefly."
 
 
+def test_editing_only_the_tags_of_a_page_reaches_bookstack(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs
+) -> None:
+    # the content hash covers the tags: a frontmatter tag edit alone must be written
+    assert plugin.run().exit_code == 0
+    rel = "eng/guide/practice/01-style.md"
+    assert {"name": "example", "value": ""} in [
+        {"name": t["name"], "value": t["value"]} for t in page(bookstack, docs, rel)["tags"]
+    ]
+    docs.page(rel, "Style", "Write clearly.\n", tags=["writing", "style"])
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    names = [t["name"] for t in page(bookstack, docs, rel)["tags"]]
+    assert names[:2] == ["writing", "style"] and "example" not in names
+    if bookstack.fake is not None:
+        bookstack.fake.requests.clear()
+        assert plugin.run().exit_code == 0
+        assert writes(bookstack) == []
+
+
 def test_title_change_renames_in_place(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
     assert plugin.run().exit_code == 0
     before = page(bookstack, docs, "eng/guide/practice/01-style.md")
@@ -202,6 +222,23 @@ def test_prune_guard_refuses_to_empty_the_wiki(plugin: Plugin, bookstack: BookSt
     assert run.exit_code == 3
     assert "prune_limit" in run.err
     assert f"page:{docs.key('eng/guide/practice/01-style.md')}" in by_key(bookstack, docs)
+
+
+@pytest.mark.parametrize(("prune_limit", "exit_code"), [("25", 0), ("24", 3)])
+def test_prune_guard_allows_exactly_prune_limit_percent(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs, prune_limit: str, exit_code: int
+) -> None:
+    docs.page("eng/ops/runbooks/02-rollback.md", "Rollback", "Undo.\n")  # 8 managed pages
+    assert plugin.run().exit_code == 0
+    gone = ("eng/ops/runbooks/01-restart.md", "eng/ops/runbooks/02-rollback.md")
+    for rel in gone:
+        docs.path(rel).unlink()
+    run = plugin.run(prune="true", prune_limit=prune_limit)  # 2 of 8 = 25%
+    assert run.exit_code == exit_code, run.err
+    left = by_key(bookstack, docs)
+    assert all((f"page:{docs.key(rel)}" in left) is (exit_code == 3) for rel in gone)
+    if exit_code == 3:
+        assert "25% > prune_limit 24%" in run.err
 
 
 @pytest.mark.parametrize(

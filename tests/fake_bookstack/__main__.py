@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapterless-chapter-id", type=int, default=None, help="0 to imitate servers before v25.11")
     parser.add_argument("--rate-limit", type=int, default=None, help="requests per minute (default: unlimited)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds each request takes (a real one: ~0.24)")
+    parser.add_argument("--app-url", default=None, help="BookStack's APP_URL (default: http://localhost:PORT)")
     args = parser.parse_args(argv)
     fake = FakeBookStack(
         token_id=args.token_id,
@@ -26,9 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         rate_limit=args.rate_limit,
         port=args.port,
         latency=args.latency,
+        app_url=args.app_url,
     )
     url = fake.start()
-    print(f"Fake BookStack {args.version} at {url}", flush=True)
+    print(f"Fake BookStack {args.version} at {url} (APP_URL {fake.app_url})", flush=True)
     print(f"Authorization: Token {args.token_id}:{args.token_secret}", flush=True)
     try:
         threading.Event().wait()

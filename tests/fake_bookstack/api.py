@@ -30,6 +30,8 @@ from .state import (
     Store,
     Tag,
     iso,
+    stored_name,
+    stored_text,
 )
 from .validation import Validator, is_empty, is_int
 from .wire import (
@@ -143,7 +145,7 @@ def parse_tags(raw: Any) -> list[Tag]:
         if not name:
             continue
         value = item.get("value")
-        tags.append(Tag(name, "" if value is None else str(value).strip()))
+        tags.append(Tag(stored_text(name), stored_text("" if value is None else str(value).strip())))
     return tags
 
 
@@ -458,6 +460,7 @@ class Api:
         v.check("books", "array")
         v.check("tags", "array")
         v.raise_if_failed()
+        stored_name(v.data)
 
     def _shelf_books(self, raw: Any) -> list[int]:
         """``books`` sets the whole list in order; unknown ids are silently dropped (§2)."""
@@ -560,6 +563,7 @@ class Api:
         v.check("tags", "array")
         v.check("default_template_id", "integer")
         v.raise_if_failed()
+        stored_name(v.data)
 
     def _template_id(self, raw: Any) -> int | None:
         """Only a visible template page sticks; anything else is silently null (§2 Books)."""
@@ -699,6 +703,7 @@ class Api:
         v.check("priority", "integer")
         v.check("default_template_id", "integer")
         v.raise_if_failed()
+        stored_name(v.data)
 
     def create_chapter(self, request: Request, params: dict[str, str]) -> Response:
         data = request.input
@@ -829,6 +834,7 @@ class Api:
         v.check("tags", "array")
         v.check("priority", "integer")
         v.raise_if_failed()
+        stored_name(v.data)
 
     def set_page_content(self, page: Page, data: dict[str, Any], *, can_change_editor: bool) -> None:
         """``PageRepo::updateTemplateStatusAndContentFromInput`` (§7): markdown wins, html clears markdown."""
@@ -996,6 +1002,7 @@ class Api:
         if "link" not in v.errors and isinstance(link, str) and re.match(r"\s*(javascript|data):", link, re.I):
             v.errors["link"] = ["The link format is invalid."]  # safe_url rule (inferred message)
         v.raise_if_failed()
+        stored_name(request.input)
 
     def create_attachment(self, request: Request, params: dict[str, str]) -> Response:
         self._attachment_rules(request, creating=True)

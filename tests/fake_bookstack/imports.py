@@ -14,7 +14,7 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from .markdown import add_bookmark_ids, html_to_text, render_markdown
-from .state import Book, Chapter, ImportRecord, Page, Store, Tag, iso
+from .state import Book, Chapter, ImportRecord, Page, Store, Tag, iso, stored_text
 from .validation import Validator, is_int
 from .wire import ApiError, Request, Response, UploadedFile, api_error, json_error, json_response, model_not_found
 
@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 IMPORT_MODEL = "BookStack\\Exports\\Import"
 IMAGE_TYPES = "image/png,image/jpeg,image/gif,image/webp"
-# The DB columns are varchar(191) and the connection runs non-strict: longer values are cut silently.
-COLUMN_LIMIT = 191
 _REFERENCE = re.compile(r"\[\[bsexport:(page|chapter|book|image|attachment):(\d+)\]\]")
 
 
@@ -235,7 +233,7 @@ def _details(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cut(text: Any) -> str:
-    return str(text)[:COLUMN_LIMIT]
+    return stored_text(str(text))
 
 
 def _tags(raw: Any) -> list[Tag]:

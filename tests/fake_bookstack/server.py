@@ -90,6 +90,7 @@ class FakeBookStack:
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
+        app_url: str | None = None,
     ) -> None:
         self.token_id = token_id
         # seconds each request takes before it is handled (a real server spends ~240 ms checking the
@@ -106,7 +107,11 @@ class FakeBookStack:
         self.holds = Holds()
         self.requests: list[RecordedRequest] = []
         self.server_errors: list[str] = []  # tracebacks of unexpected exceptions answered as 500
-        self.url = ""
+        self.url = ""  # the address clients use
+        # BookStack's APP_URL: every URL it writes (object ``url``s, images, attachments, export references)
+        # starts with it, whatever address the request came to (§12). By default ``http://localhost:PORT``,
+        # which reaches this server but is not the address the tests use, so nothing can confuse the two.
+        self._app_url = app_url
         self._api = Api(
             self.state,
             token_id=token_id,
@@ -114,7 +119,7 @@ class FakeBookStack:
             version=version,
             permissions=self.permissions,
             rate_limiter=self.rate_limiter,
-            base_url=lambda: self.url,
+            base_url=lambda: self.app_url,
         )
         self._lock = self._api.lock
         self._log_lock = threading.Lock()
@@ -177,6 +182,13 @@ class FakeBookStack:
     @property
     def base_url(self) -> str:
         return self.url
+
+    @property
+    def app_url(self) -> str:
+        """BookStack's ``APP_URL`` (see ``__init__``)."""
+        if self._app_url is not None:
+            return self._app_url
+        return self.url.replace(f"//{self.host}:", "//localhost:", 1) if self.url else ""
 
     @property
     def token_expired(self) -> bool:

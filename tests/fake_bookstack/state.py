@@ -22,6 +22,22 @@ USERS: dict[int, dict[str, Any]] = {
 API_USER = 1
 HUMAN_USER = 2
 
+# BookStack sets Laravel's default string length to 191 and its MariaDB connection runs with
+# ``strict => false``: names, tag names and tag values longer than that are cut without an error (§12).
+COLUMN_MAX = 191
+
+
+def stored_text(text: str) -> str:
+    """What a varchar(191) column keeps of ``text``."""
+    return text[:COLUMN_MAX]
+
+
+def stored_name(data: dict[str, Any]) -> None:
+    """Cut a validated input's ``name`` (validation allows 255) as the database will store it."""
+    if isinstance(data.get("name"), str):
+        data["name"] = stored_text(data["name"])
+
+
 SORT_OPERATIONS = (
     "name_asc",
     "name_desc",

@@ -30,6 +30,11 @@ S = STRUCTURE_REL
 
 Found = set[tuple[str, int | None, Rule]]
 
+# 9 lists of 9 references each to the list before: a kilobyte that expands to 9^9 strings (first alias on line 2)
+BILLION_LAUGHS = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
+)
+
 
 @dataclass(frozen=True)
 class Case:
@@ -332,7 +337,6 @@ POSITIVE: list[Case] = [
         for name, fields, line in [
             ("title-empty", {"title": '""'}, 2),
             ("title-blank", {"title": '"   "'}, 2),
-            ("title-too-long", {"title": '"' + "x" * 256 + '"'}, 2),
             ("date-month-13", {"last_updated": '"2025-13-01"'}, 6),
             ("date-day-month-year", {"last_updated": '"19/01/2025"'}, 6),
             ("date-impossible-unquoted", {"last_updated": "2025-02-30"}, 6),
@@ -353,6 +357,76 @@ POSITIVE: list[Case] = [
         )
         for name, value in [("zero", "0"), ("100", "100"), ("negative", "-1")]
     ],
+    # --- BookStack's 191-character columns: names, tag names and values, and the keys the plugin writes ---
+    *[
+        Case(
+            f"name-too-long-title-{length}",
+            (lambda d, n=length: d.write(INSTALL, page_text("setup", 1, title='"' + "x" * n + '"'))),
+            {(INSTALL, 2, Rule.NAME_TOO_LONG)},
+        )
+        for length in (192, 256)
+    ],
+    Case(
+        "name-too-long-shelf",
+        structure(STRUCTURE.replace('name: "Engineering"', f'name: "{"E" * 192}"')),
+        {(S, 3, Rule.NAME_TOO_LONG)},
+    ),
+    Case(
+        "name-too-long-chapter",
+        structure(STRUCTURE.replace('name: "Setup"', f'name: "{"S" * 300}"')),
+        {(S, 12, Rule.NAME_TOO_LONG)},
+    ),
+    Case(
+        "tag-too-long-name",
+        lambda d: d.write(INSTALL, page_text("setup", 1, tags=f'[docs, "{"t" * 192}"]')),
+        {(INSTALL, 5, Rule.TAG_TOO_LONG)},
+    ),
+    Case(
+        "tag-too-long-pair-value-and-name",
+        lambda d: d.write(INSTALL, page_text("setup", 1, tags=f'[{{topic: "{"v" * 192}"}}, {{"{"n" * 192}": x}}]')),
+        {(INSTALL, 5, Rule.TAG_TOO_LONG)},
+    ),
+    Case(
+        "tag-too-long-author-and-version",
+        lambda d: d.write(INSTALL, page_text("setup", 1, author="a" * 192, version="v" * 400)),
+        {(INSTALL, 7, Rule.TAG_TOO_LONG), (INSTALL, 8, Rule.TAG_TOO_LONG)},
+    ),
+    Case(
+        "path-too-long-page",
+        lambda d: d.page(f"eng/guide/notes/02-{'p' * 170}.md"),
+        {(f"eng/guide/notes/02-{'p' * 170}.md", None, Rule.PATH_TOO_LONG)},
+    ),
+    Case(
+        "path-too-long-chapter-folder",
+        lambda d: d.write(S, STRUCTURE.replace("slug: notes", "slug: " + "n" * 190)),
+        {(S, 15, Rule.PATH_TOO_LONG)},
+    ),
+    # --- hostile YAML ---
+    Case(
+        "frontmatter-syntax-alias",
+        lambda d: d.write(INSTALL, page_text("setup", 1, author="&who tester", version="*who")),
+        {(INSTALL, 8, Rule.FRONTMATTER_SYNTAX)},
+    ),
+    Case(
+        "frontmatter-syntax-merge-key",
+        lambda d: d.write(INSTALL, page_text("setup", 1, base="&b {x: 1}", more="{<<: *b}")),
+        {(INSTALL, 9, Rule.FRONTMATTER_SYNTAX)},
+    ),
+    Case(
+        "frontmatter-syntax-billion-laughs",
+        lambda d: d.write(INSTALL, "---\n" + BILLION_LAUGHS + "---\n"),
+        {(INSTALL, 3, Rule.FRONTMATTER_SYNTAX)},
+    ),
+    Case(
+        "structure-syntax-billion-laughs",
+        structure(STRUCTURE + BILLION_LAUGHS.replace("\n", "\n  ").join(["x-laughs:\n  ", "\n"])),
+        {(S, 20, Rule.STRUCTURE_SYNTAX)},
+    ),
+    Case(
+        "frontmatter-too-large",
+        lambda d: d.write(INSTALL, page_text("setup", 1, version='"' + "1" * 70_000 + '"')),
+        {(INSTALL, 1, Rule.FRONTMATTER_TOO_LARGE)},
+    ),
     Case(
         "field-unknown",
         lambda d: d.write(INSTALL, page_text("setup", 1, colour="red")),
@@ -412,7 +486,25 @@ NEGATIVE: list[Case] = [
         lambda d: d.write(NOTE, page_text("notes", 1)),
         set(),
     ),
-    Case("title-255-characters", lambda d: d.write(INSTALL, page_text("setup", 1, title="x" * 255)), set()),
+    Case("title-191-characters", lambda d: d.write(INSTALL, page_text("setup", 1, title="x" * 191)), set()),
+    Case(
+        "tag-and-author-191-characters",
+        lambda d: d.write(
+            INSTALL, page_text("setup", 1, tags=f'["{"t" * 191}", {{"{"n" * 191}": "{"v" * 191}"}}]', author="a" * 191)
+        ),
+        set(),
+    ),
+    Case(
+        "names-and-keys-191-characters",
+        lambda d: [
+            # the page path is the longest key: 10 + 164 + 17 = 191 characters
+            d.write(S, STRUCTURE.replace('name: "Setup"', f'name: "{"s" * 191}"').replace("notes", "n" * 164)),
+            d.remove(NOTE),
+            d.page(f"eng/guide/{'n' * 164}/01-first-note.md"),
+        ],
+        set(),
+    ),
+    Case("anchor-without-alias", lambda d: d.write(INSTALL, page_text("setup", 1, author="&who tester")), set()),
     Case(
         "every-optional-field",
         lambda d: d.write(

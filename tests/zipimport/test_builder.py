@@ -25,7 +25,7 @@ from bookstack_sync.desired import (
     DesiredState,
     build_desired,
 )
-from bookstack_sync.model import ActionKind, EntityKind, Plan, Route
+from bookstack_sync.model import EntityKind, Plan, Route
 from bookstack_sync.plan import ImportUnit, Matching, PlanOptions, body_hash, page_hash, plan_sync
 from bookstack_sync.remote import RemoteState
 from bookstack_sync.tree import DocsTree
@@ -71,7 +71,6 @@ class Tree:
             tree=self.tree,
             matching=self.matching,
             slugs={},
-            base_url="https://wiki.example",
             predicted=predict_ids(self.desired, unit, known or {}, self.remote.version),
         )
         ctx = ApplyContext(
@@ -225,16 +224,6 @@ def test_predicted_ids_come_true_when_bookstack_runs_the_import(docs: Docs, vers
             ("Best Practices", 4),
         ]
         client.close()
-
-
-def test_names_over_191_characters_keep_a_book_out_of_the_import(docs: Docs) -> None:
-    long = "A very long title " * 12
-    docs.page("eng/guide/practice/01-style.md", long.strip(), "Write clearly.\n")
-    tree = Tree(docs)
-    assert [u.key for u in tree.matching.import_units] == []  # ops and handbook are too small anyway
-    routes = {a.key: a.route for a in tree.plan.actions if a.kind is ActionKind.CREATE}
-    assert routes[docs.key("eng/guide")] is Route.API
-    assert any("over 191 characters" in n and docs.key("eng/guide") in n for n in tree.plan.notes)
 
 
 def test_the_builder_refuses_what_the_import_would_cut(docs: Docs) -> None:
