@@ -25,7 +25,8 @@ lint: $(STAMP)
 
 # The pipeline files and the Dockerfile cannot run here: check them against Woodpecker's schema and hadolint.
 lint-ci: $(STAMP)
-	$(BIN)/check-jsonschema --builtin-schema vendor.woodpecker-ci .woodpecker/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.woodpecker-ci .woodpecker.yml
+	@if [ -d .woodpecker ]; then echo ".woodpecker/ exists: Woodpecker would read it instead of .woodpecker.yml; keep one form" >&2; exit 1; fi
 	@if [ -x $(BIN)/hadolint ]; then $(BIN)/hadolint Dockerfile; else echo "hadolint not installed on this platform: skipped"; fi
 
 # Pinned runtime dependencies with hashes for the Dockerfile, resolved by pip-tools in a throwaway venv.

@@ -71,9 +71,11 @@ def test_every_exit_code_is_documented() -> None:
         assert re.search(rf"^\| `{int(code)}` \| .+ \|$", text(), re.M), f"exit code {int(code)}"
 
 
-def test_three_pipeline_examples_push_pull_request_and_manual() -> None:
+def test_pipeline_examples_for_push_pull_request_comment_and_manual() -> None:
     events = [example["when"][0]["event"] for example in examples() if "when" in example]
-    assert events == ["push", "pull_request", "manual"]
+    assert events == ["push", "pull_request", "pull_request", "manual"]
+    comment = examples()[2]["steps"][0]["settings"]
+    assert comment["forge_token"] == {"from_secret": "docs_comment_token"}
     push = examples()[0]
     assert push["when"][0]["branch"] == "${CI_REPO_DEFAULT_BRANCH}"
 
@@ -84,7 +86,7 @@ def test_examples_use_the_image_settings_and_from_secret_never_environment() -> 
         for step in example["steps"]:
             assert step["image"].split(":")[0] == image
             assert "environment" not in step and "commands" not in step  # it must stay a plugin step
-            for key in ("token_id", "token_secret"):
+            for key in ("token_id", "token_secret", "forge_token"):
                 if key in step["settings"]:
                     assert set(step["settings"][key]) == {"from_secret"}
 
@@ -107,3 +109,60 @@ def test_examples_are_valid_woodpecker_pipelines(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+README = ROOT / "README.md"
+ALL_EVENTS = {"push", "pull_request", "pull_request_closed", "pull_request_metadata", "tag", "release", "deployment", "cron", "manual"}  # fmt: skip
+
+
+def pipelines_in(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    blocks = re.findall(r"```yaml\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+    parsed = [yaml.safe_load(block) for block in blocks]
+    return [p for p in parsed if isinstance(p, dict) and "steps" in p]
+
+
+def events_of(when: object) -> set[str]:
+    if not when:
+        return set(ALL_EVENTS)
+    found: set[str] = set()
+    for condition in when if isinstance(when, list) else [when]:
+        event = condition.get("event", sorted(ALL_EVENTS))
+        found |= {event} if isinstance(event, str) else set(event)
+    return found
+
+
+def test_the_write_token_never_meets_a_pull_request_in_any_example() -> None:
+    # A from_secret whose secret does not allow the event stops the whole pipeline from starting, and
+    # pull requests must never get the token that writes: a step holding it runs on push/manual/... only.
+    for path in (README, DOCS):
+        for pipeline in pipelines_in(path):
+            for step in pipeline["steps"]:
+                secrets = {
+                    str(value.get("from_secret"))
+                    for value in step.get("settings", {}).values()
+                    if isinstance(value, dict) and "from_secret" in value
+                }
+                runs_on = events_of(pipeline.get("when")) & events_of(step.get("when"))
+                writing = {s for s in secrets if s.startswith("bookstack_token")}
+                assert not (writing and "pull_request" in runs_on), f"{path.name}: step {step['name']}"
+
+
+def test_readme_pipelines_are_valid_and_show_the_pull_request_comment(tmp_path: Path) -> None:
+    pipelines = pipelines_in(README)
+    assert pipelines
+    steps = [step for pipeline in pipelines for step in pipeline["steps"]]
+    plan = next(step for step in steps if events_of(step.get("when")) == {"pull_request"})
+    assert plan["settings"]["forge_token"] == {"from_secret": "docs_comment_token"}
+    assert any("manual" in events_of(step.get("when")) for step in steps)
+    if CHECK_JSONSCHEMA.exists():
+        files = []
+        for index, pipeline in enumerate(pipelines):
+            files.append(tmp_path / f"readme-{index}.yml")
+            files[-1].write_text(yaml.safe_dump(pipeline, sort_keys=False), encoding="utf-8")
+        done = subprocess.run(
+            [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.woodpecker-ci", *map(str, files)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr

@@ -1,4 +1,5 @@
-"""The project's own Woodpecker 3 pipelines: valid against Woodpecker's schema, and shaped as promised."""
+"""The project's own Woodpecker 3 pipeline, `.woodpecker.yml`: valid against Woodpecker's schema, one file
+(Woodpecker reads a `.woodpecker/` folder first when both exist), shaped as promised."""
 
 from __future__ import annotations
 
@@ -13,13 +14,25 @@ import yaml
 from .dockerfile import ROOT
 
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
-PIPELINES = sorted((ROOT / ".woodpecker").glob("*.yml"))
+PIPELINE = ROOT / ".woodpecker.yml"
 
 
-def load(name: str) -> dict:  # type: ignore[type-arg]
-    data = yaml.safe_load((ROOT / ".woodpecker" / name).read_text(encoding="utf-8"))
+def load() -> dict:  # type: ignore[type-arg]
+    data = yaml.safe_load(PIPELINE.read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
+
+
+def test_one_pipeline_file_and_no_folder() -> None:
+    assert PIPELINE.is_file()
+    assert not (ROOT / ".woodpecker").exists()
+    assert not any((ROOT / name).exists() for name in (".woodpecker.yaml", ".woodpecker"))
+
+
+def test_make_lint_checks_the_pipeline_file() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    lint_ci = makefile.split("\nlint-ci:", 1)[1].split("\n\n", 1)[0]
+    assert "vendor.woodpecker-ci .woodpecker.yml" in lint_ci and "-d .woodpecker" in lint_ci
 
 
 def step(workflow: dict, name: str) -> dict:  # type: ignore[type-arg]
@@ -29,10 +42,9 @@ def step(workflow: dict, name: str) -> dict:  # type: ignore[type-arg]
 
 
 @pytest.mark.skipif(not CHECK_JSONSCHEMA.exists(), reason="check-jsonschema is not installed")
-def test_pipelines_validate_against_woodpeckers_schema() -> None:
-    assert PIPELINES
+def test_the_pipeline_validates_against_woodpeckers_schema() -> None:
     done = subprocess.run(
-        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.woodpecker-ci", *map(str, PIPELINES)],
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.woodpecker-ci", str(PIPELINE)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -40,25 +52,24 @@ def test_pipelines_validate_against_woodpeckers_schema() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_lint_and_tests_run_on_pull_requests_and_pushes() -> None:
-    test = load("test.yml")
-    events = test["when"][0]["event"]
-    assert "pull_request" in events and "push" in events
-    commands = [c for s in test["steps"] for c in s["commands"]]
+def test_lint_and_tests_run_on_pull_requests_pushes_and_tags() -> None:
+    pipeline = load()
+    events = pipeline["when"][0]["event"]
+    assert {"pull_request", "push", "tag"} <= set(events)
+    commands = [c for s in pipeline["steps"] for c in s.get("commands", [])]
     assert "make lint" in commands and "make test" in commands
     assert any("examples/docs" in c for c in commands)
 
 
 def test_every_image_is_pinned() -> None:
-    for path in PIPELINES:
-        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for item in workflow.get("services", []) + workflow["steps"]:
-            image = item["image"]
-            assert re.search(r":(version-)?v?\d+\.\d+\.\d+", image), f"{path.name}: {image} is not pinned"
+    workflow = load()
+    for item in workflow.get("services", []) + workflow["steps"]:
+        image = item["image"]
+        assert re.search(r":(version-)?v?\d+\.\d+\.\d+", image), f"{image} is not pinned"
 
 
 def test_e2e_starts_bookstack_and_mariadb_and_runs_the_suites_with_a_token() -> None:
-    e2e = load("e2e.yml")
+    e2e = load()
     services = {s["name"]: s for s in e2e["services"]}
     assert services["bookstack"]["image"].startswith("lscr.io/linuxserver/bookstack:")
     assert services["db"]["image"].startswith("mariadb:")
@@ -72,15 +83,15 @@ def test_e2e_starts_bookstack_and_mariadb_and_runs_the_suites_with_a_token() -> 
 
 
 def test_the_token_script_is_valid_python() -> None:
-    token = "\n".join(step(load("e2e.yml"), "make-api-token")["commands"])
+    token = "\n".join(step(load(), "make-api-token")["commands"])
     script = re.search(r"<<'PY'\n(.*?)\nPY", token, re.S)
     assert script, "heredoc not found"
     compile(script.group(1), "make-api-token", "exec")
 
 
 def test_image_build_is_multi_arch_dry_run_on_prs_published_on_tags() -> None:
-    image = load("image.yml")
-    build, publish = step(image, "build"), step(image, "publish")
+    image = load()
+    build, publish = step(image, "build-image"), step(image, "publish-image")
     for s in (build, publish):
         assert s["image"].startswith("woodpeckerci/plugin-docker-buildx:")
         assert set(s["settings"]["platforms"].split(",")) == {"linux/amd64", "linux/arm64"}
