@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__, export, migrate, run, scaffold
+from . import __version__, export, migrate, pull, run, scaffold
 from .errors import BookstackSyncError, ExitCode, SettingsError, UsageError
 from .model import RunMode
 from .settings import SETTINGS, Kind, Settings, SettingSpec, load_settings, readable_settings
@@ -231,7 +231,11 @@ def _requested(args: argparse.Namespace) -> RunMode | None:
 
 @command("run", "Run as the Woodpecker plugin: the mode follows CI_PIPELINE_EVENT and the `mode` setting.")
 def _run(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    return run.run_and_report(settings, env, _requested(args))
+    requested = _requested(args)
+    mode, _reason = run.decide_mode(settings, env, requested)
+    if mode is RunMode.PULL:
+        return _pull_files(settings, env, Path("bookstack-pull-report.json"))
+    return run.run_and_report(settings, env, requested)
 
 
 @command("plan", "Show what a sync would change in BookStack, without writing anything.")
@@ -416,3 +420,27 @@ def _export(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]
         out=sys.stdout,
     )
     return int(code)
+
+
+def _pull_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pull-report",
+        type=Path,
+        default=Path("bookstack-pull-report.json"),
+        metavar="FILE",
+        help="the JSON report of what was pulled (a Markdown copy is written beside it)",
+    )
+
+
+@command(
+    "pull",
+    "Write the pages people edited in BookStack since the last sync into the docs files, for review and commit.",
+    _pull_arguments,
+)
+def _pull(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    return _pull_files(settings, env, args.pull_report)
+
+
+def _pull_files(settings: Settings, env: Mapping[str, str], report: Path) -> int:
+    workspace = Path(env.get("CI_WORKSPACE") or ".")
+    return int(pull.run_pull(settings, env, report=workspace / report, out=sys.stdout))

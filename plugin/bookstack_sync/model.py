@@ -149,6 +149,7 @@ class RunMode(StrEnum):
     PLAN = "plan"
     SYNC = "sync"
     FULL = "full"
+    PULL = "pull"  # BookStack's edits into the git files (pull.py)
 
 
 @dataclass

@@ -26,6 +26,7 @@ class Mode(StrEnum):
     PLAN = "plan"
     SYNC = "sync"
     FULL = "full"
+    PULL = "pull"
 
 
 class OnDrift(StrEnum):
@@ -117,7 +118,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "mode",
         Kind.CHOICE,
         Mode.AUTO,
-        "auto picks from CI_PIPELINE_EVENT: pull_request, pull_request_metadata → plan; push, tag, release, deployment, cron → sync; manual → full; pull_request_closed, any other event or none → validate.",
+        "auto picks from CI_PIPELINE_EVENT: pull_request, pull_request_metadata → plan; push, tag, release, deployment, cron → sync; manual → full; pull_request_closed, any other event or none → validate. `pull` writes pages edited in BookStack into the docs files (for a manual pipeline).",
         Mode,
     ),
     SettingSpec("dry_run", Kind.BOOL, False, "Plan only; never write to BookStack."),

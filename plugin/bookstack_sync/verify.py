@@ -15,7 +15,7 @@ import json
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -229,7 +229,7 @@ def check_adopted_contents(
 
 
 def index_of_matching(
-    matching: Matching, remote: RemoteState, app_url: str, page_markdown: dict[int, str]
+    matching: Matching, remote: RemoteState, app_url: str, page_markdown: Mapping[int, str]
 ) -> WikiIndex:
     """Where each matched BookStack object lives in the docs tree, by id and by slug."""
     by_kind: dict[EntityKind, dict[int, str]] = defaultdict(dict)

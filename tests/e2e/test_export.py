@@ -257,3 +257,63 @@ def test_round_trip_adopts_every_object_without_rewriting_content_and_exports_th
     code, out = run(["export", *wiki.export_args()], bookstack, tmp_path, capsys, second)
     assert code == 0, out
     assert tree_files(second) == tree_files(docs)
+
+
+def git(root: Path, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "-c", "user.name=test", "-c", "user.email=test@example.org", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_pull_brings_a_hand_edit_back_and_the_next_sync_writes_nothing(
+    wiki: HandWiki, bookstack: BookStackTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = tmp_path / "docs"
+    assert run(["export", *wiki.export_args()], bookstack, tmp_path, capsys, docs)[0] == 0
+    assert run(["sync"], bookstack, tmp_path, capsys, docs)[0] == 0
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "docs")
+    git(tmp_path, "commit", "-qm", "export")
+    client = bookstack.client(rate_limit=0 if bookstack.is_fake else 170)
+    overview_id, install_id = int(wiki.pages["overview"]["id"]), int(wiki.pages["install"]["id"])
+    guide = next(docs.glob("*/guide-*"))
+    overview, install = guide / "01-overview.md", guide / "getting-started" / "01-install-etc.md"
+    head_before = overview.read_text().split("---\n")[1]
+    # a person edits two pages in BookStack; one of the git files also has uncommitted work
+    client.update(
+        "pages",
+        overview_id,
+        {
+            "markdown": f"Welcome, edited in BookStack.\n\nSee [install]({wiki.app_url}/link/{install_id}#bkmrk-options)."
+        },
+    )
+    client.update("pages", install_id, {"markdown": "## Options\n\nChanged too."})
+    install.write_text(install.read_text() + "\nmy local work\n")
+
+    code, out = run(["pull", "--pull-report", "pull.json"], bookstack, tmp_path, capsys, docs)
+    assert code == 0, out
+    text = overview.read_text()
+    assert text.split("---\n")[1] == head_before  # the frontmatter is kept
+    assert text.endswith("Welcome, edited in BookStack.\n\nSee [install](getting-started/01-install-etc.md#options).\n")
+    assert install.read_text().endswith("my local work\n")  # uncommitted work is never touched
+    report = json.loads((tmp_path / "pull.json").read_text())
+    assert [p["path"] for p in report["pulled"]] == [overview.relative_to(docs).as_posix()]
+    assert [p["path"] for p in report["not_pulled"]] == [install.relative_to(docs).as_posix()]
+    assert "uncommitted" in out
+
+    git(tmp_path, "checkout", "--", str(install.relative_to(tmp_path)))
+    git(tmp_path, "commit", "-qam", "pulled from BookStack")
+    code, out = run(["sync"], bookstack, tmp_path, capsys, docs)
+    assert code == 0, out
+    outcomes = json.loads((tmp_path / "report.json").read_text())["outcomes"]
+    changed = {o["key"] for o in outcomes if o["status"] not in ("unchanged", "skipped")}
+    # the pulled page is in step; the page left alone is still the person's edit, and git wins there
+    assert changed == {install.relative_to(docs).as_posix()}
+    assert client.read("pages", overview_id)["markdown"].startswith("Welcome, edited in BookStack.")
