@@ -489,6 +489,17 @@ def test_search_paging_before_v25_11_is_per_type(make_fake_bookstack: Callable[.
     assert len(data["data"]) == 3 and data["total"] == 4
 
 
+def test_search_hit_of_a_book_level_page_omits_chapter_id_priority_template_on_v26_section_12(
+    make_fake_bookstack: Callable[..., FakeBookStack],
+) -> None:
+    for version, loose_keys in (("v26.03.3", set()), ("v25.02.4", {"chapter_id", "priority", "template"})):
+        api = Api(make_fake_bookstack(version=version, chapterless_chapter_id=None if version > "v25.11" else 0))
+        ids = make_tree(api)
+        hits = {h["id"]: h for h in api.ok("GET", "/api/search", params={"query": "{type:page}"})["data"]}
+        assert {"chapter_id", "priority", "template"} & set(hits[ids["loose"]]) == loose_keys, version
+        assert hits[ids["page"]]["chapter_id"] == ids["chapter"] and "priority" in hits[ids["page"]]
+
+
 # ------------------------------------------------------------------------------------ page updates
 
 

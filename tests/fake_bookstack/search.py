@@ -158,6 +158,12 @@ def _result(api: Api, kind: str, item: Any, words: list[str]) -> dict[str, Any]:
             "priority": item.priority, "created_at": iso(item.created_at), "updated_at": iso(item.updated_at),
             "url": api.page_url(item),
         }  # fmt: skip
+        if api.modern and item.chapter_id is None:
+            # Seen on v26.03: a hit for a page directly in a book has no chapter_id, priority or template
+            # keys at all (§12). Applied from v25.11, whose one combined search query over the entities
+            # table (null chapter_id) this follows from (inferred).
+            for key in ("chapter_id", "priority", "template"):
+                del data[key]
     elif isinstance(item, Chapter):
         data = {
             "id": item.id, "book_id": item.book_id, "slug": item.slug, "name": item.name,

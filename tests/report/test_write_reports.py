@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import tempfile
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from bookstack_sync import report
 from bookstack_sync.report import write_reports
 from bookstack_sync.settings import load_settings
+from tests.privileges import python_without_file_override
 
 from .conftest import PAGE, plan_result, validate_only
 
@@ -76,13 +76,22 @@ def test_a_root_owned_workspace_does_not_change_the_outcome(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
 def test_a_read_only_workspace_is_tolerated(tmp_path: Path) -> None:
+    # in a child without root's override of file modes: CI runs as root
     tmp_path.chmod(0o555)
+    code = (
+        "from tests.report.conftest import plan_result\n"
+        "from tests.report.test_write_reports import settings\n"
+        "from bookstack_sync.report import write_reports\n"
+        f"print(write_reports(plan_result(), settings(), __import__('pathlib').Path({str(tmp_path)!r})))\n"
+    )
     try:
-        assert write_reports(plan_result(), settings(), tmp_path) == []
+        done = python_without_file_override(code)
     finally:
         tmp_path.chmod(0o755)
+    assert (done.returncode, done.stdout) == (0, "[]\n"), done.stderr
+    assert "Permission denied" in done.stderr  # said as a warning
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_report_that_fails_to_render_leaves_the_previous_file_alone(
