@@ -90,6 +90,11 @@ def chapter_of(docs: Docs, shelf: str, book: str, chapter: str) -> dict[str, Any
     return found
 
 
+def pages_moved(docs: Docs, *moves: tuple[str, str]) -> dict[str, str]:
+    """``"page:<old key>" -> "page:<new key>"`` for page files moved from one path to another."""
+    return {f"page:{docs.key(old)}": f"page:{docs.key(new)}" for old, new in moves}
+
+
 def _folder_moved(docs: Docs, old: str, new: str, keys: list[str]) -> dict[str, str]:
     """Every object under folder ``old`` (``keys`` are typed keys of what exists) continues under ``new``."""
     old_key, new_key = docs.key(old), docs.key(new)
@@ -99,6 +104,14 @@ def _folder_moved(docs: Docs, old: str, new: str, keys: list[str]) -> dict[str, 
         if key == old_key or key.startswith(old_key + "/"):
             moved[typed] = f"{kind}:{new_key}{key[len(old_key) :]}"
     return moved
+
+
+def _relocate(ws: Workspace, old: str, new: str, message: str, keys: list[str]) -> Expected:
+    """The structure file as edited, folder ``old`` moved to ``new``, committed: all under it continues there."""
+    ws.docs.write_structure()
+    ws.move(old, new)
+    ws.commit(message)
+    return Expected(continues=_folder_moved(ws.docs, old, new, keys))
 
 
 def insert_and_renumber(ws: Workspace, keys: list[str]) -> Expected:
@@ -113,10 +126,11 @@ def insert_and_renumber(ws: Workspace, keys: list[str]) -> Expected:
     docs.page("eng/guide/practice/01-principles.md", "Principles", "Simple beats clever.\n")
     ws.commit("practice: principles first")
     return Expected(
-        continues={
-            f"page:{docs.key('eng/guide/practice/01-style.md')}": f"page:{docs.key('eng/guide/practice/02-style.md')}",
-            f"page:{docs.key('eng/guide/practice/02-review.md')}": f"page:{docs.key('eng/guide/practice/03-review.md')}",
-        },
+        continues=pages_moved(
+            docs,
+            ("eng/guide/practice/01-style.md", "eng/guide/practice/02-style.md"),
+            ("eng/guide/practice/02-review.md", "eng/guide/practice/03-review.md"),
+        ),
         created={f"page:{docs.key('eng/guide/practice/01-principles.md')}"},
     )
 
@@ -136,11 +150,7 @@ def move_renumber_and_edit(ws: Workspace, keys: list[str]) -> Expected:
         ("(01-style.md)", "(../practice/01-style.md)"),
     )
     ws.commit("review belongs to getting started")
-    return Expected(
-        continues={
-            f"page:{docs.key('eng/guide/practice/02-review.md')}": f"page:{docs.key('eng/guide/start/03-review.md')}"
-        }
-    )
+    return Expected(continues=pages_moved(docs, ("eng/guide/practice/02-review.md", "eng/guide/start/03-review.md")))
 
 
 def rename_and_retitle(ws: Workspace, keys: list[str]) -> Expected:
@@ -150,9 +160,7 @@ def rename_and_retitle(ws: Workspace, keys: list[str]) -> Expected:
     ws.edit("eng/ops/runbooks/01-restart-services.md", ("title: Restart", "title: Restart services"))
     ws.commit("runbooks: say what is restarted")
     return Expected(
-        continues={
-            f"page:{docs.key('eng/ops/runbooks/01-restart.md')}": f"page:{docs.key('eng/ops/runbooks/01-restart-services.md')}"
-        }
+        continues=pages_moved(docs, ("eng/ops/runbooks/01-restart.md", "eng/ops/runbooks/01-restart-services.md"))
     )
 
 
@@ -166,11 +174,7 @@ def rename_retitle_and_rewrite(ws: Workspace, keys: list[str]) -> Expected:
     ws.move("eng/ops/runbooks/01-restart.md", "eng/ops/runbooks/01-reboot.md")
     ws.edit("eng/ops/runbooks/01-reboot.md", ("title: Restart", "title: Reboot"), ("6. Rest", "6. Rest a while"))
     ws.commit("runbooks: reboot")
-    return Expected(
-        continues={
-            f"page:{docs.key('eng/ops/runbooks/01-restart.md')}": f"page:{docs.key('eng/ops/runbooks/01-reboot.md')}"
-        }
-    )
+    return Expected(continues=pages_moved(docs, ("eng/ops/runbooks/01-restart.md", "eng/ops/runbooks/01-reboot.md")))
 
 
 def rename_chapter(ws: Workspace, keys: list[str]) -> Expected:
@@ -191,20 +195,14 @@ def chapter_to_another_book(ws: Workspace, keys: list[str]) -> Expected:
     ops = book_of(docs, "eng", "ops")
     runbooks = ops.pop("chapters")
     book_of(docs, "team", "handbook")["chapters"] += runbooks
-    docs.write_structure()
-    ws.move("eng/ops/runbooks", "team/handbook/runbooks")
-    ws.commit("runbooks belong to the handbook")
-    return Expected(continues=_folder_moved(docs, "eng/ops/runbooks", "team/handbook/runbooks", keys))
+    return _relocate(ws, "eng/ops/runbooks", "team/handbook/runbooks", "runbooks belong to the handbook", keys)
 
 
 def rename_book(ws: Workspace, keys: list[str]) -> Expected:
     """A book's slug and folder renamed."""
     docs = ws.docs
     book_of(docs, "eng", "ops")["slug"] = "operations"
-    docs.write_structure()
-    ws.move("eng/ops", "eng/operations")
-    ws.commit("ops -> operations")
-    return Expected(continues=_folder_moved(docs, "eng/ops", "eng/operations", keys))
+    return _relocate(ws, "eng/ops", "eng/operations", "ops -> operations", keys)
 
 
 def book_to_another_shelf(ws: Workspace, keys: list[str]) -> Expected:
@@ -214,10 +212,7 @@ def book_to_another_shelf(ws: Workspace, keys: list[str]) -> Expected:
     ops = next(b for b in eng_books if b["book"]["slug"] == "ops")
     eng_books.remove(ops)
     shelf_of(docs, "team")["books"].append(ops)
-    docs.write_structure()
-    ws.move("eng/ops", "team/ops")
-    ws.commit("ops belongs to the team")
-    return Expected(continues=_folder_moved(docs, "eng/ops", "team/ops", keys))
+    return _relocate(ws, "eng/ops", "team/ops", "ops belongs to the team", keys)
 
 
 def shelf_removed_and_its_book_moved(ws: Workspace, keys: list[str]) -> Expected:
