@@ -464,10 +464,13 @@ def _apply_shelf(ctx: ApplyContext, action: Action) -> Outcome:
     payload = _container_payload(action, shelf.name, shelf.description, shelf.key, remote)
     managed_ids = [ctx.matching.id_of(EntityKind.BOOK, key) for key in shelf.book_keys]
     wanted = [book_id for book_id in managed_ids if book_id is not None]
-    current = ctx.remote.shelf_books.get(action.remote_id, []) if action.remote_id else []
+    # a shelf continuing another key was not read with the others when its name changed too: read it now
+    current = read_shelf_books(ctx.client, ctx.remote, action.remote_id) if action.remote_id else []
     books = shelf_books_order(wanted, current, ctx.matching.leaving.get(action.remote_id or -1))
     if books != current or action.kind is ActionKind.CREATE:
         payload["books"] = books  # the whole list: BookStack replaces it (no attach endpoint exists)
+    if not payload:  # the list the plan could not see was right already
+        return Outcome(action, OutcomeStatus.UNCHANGED, action.remote_id, _url(ctx, EntityKind.SHELF, shelf.key))
     return _container_outcome(ctx, action, EntityKind.SHELF, shelf.key, payload)
 
 

@@ -130,8 +130,9 @@ def _remote_object(kind: EntityKind, item: dict[str, Any]) -> RemoteObject:
 def fetch_remote(client: BookStackClient, *, shelf_names: set[str], shelf_keys: set[str]) -> RemoteState:
     """Read the snapshot the planner needs.
 
-    Shelves are read for their book order only where they matter: the managed ones and the unmanaged
-    ones a desired shelf could adopt (same name).
+    Shelves are read for their book order only where they matter: the managed ones and the ones a
+    desired shelf could adopt or continue (same name: an unmanaged one, or a managed one whose slug
+    changed).
     """
     state = RemoteState()
     system = client.system()
@@ -153,9 +154,8 @@ def fetch_remote(client: BookStackClient, *, shelf_names: set[str], shelf_keys: 
             ]
     _name_editors(client, [page for page in state.of(EntityKind.PAGE).values() if page.drifted])
     for shelf in state.objects[EntityKind.SHELF].values():
-        if (shelf.key and shelf.key in shelf_keys) or (not shelf.key and shelf.name in shelf_names):
-            read = client.read("shelves", shelf.id)
-            state.shelf_books[shelf.id] = [int(book["id"]) for book in read.get("books", [])]
+        if (shelf.key and shelf.key in shelf_keys) or shelf.name in shelf_names:
+            read_shelf_books(client, state, shelf.id)
     return state
 
 

@@ -215,6 +215,12 @@ def book_to_another_shelf(ws: Workspace, keys: list[str]) -> Expected:
     return _relocate(ws, "eng/ops", "team/ops", "ops belongs to the team", keys)
 
 
+def rename_shelf(ws: Workspace, keys: list[str]) -> Expected:
+    """A shelf's slug and folder renamed: everything on it follows."""
+    shelf_of(ws.docs, "team")["slug"] = ws.docs.slug("people")
+    return _relocate(ws, "team", "people", "team -> people", keys)
+
+
 def shelf_removed_and_its_book_moved(ws: Workspace, keys: list[str]) -> Expected:
     """A shelf taken out of the structure, its book moved to another shelf: the book moves, the shelf
     (its source really gone) is an orphan that no longer lists it."""
@@ -241,5 +247,6 @@ SCENARIOS: dict[str, Scenario] = {
     "chapter-to-another-book": chapter_to_another_book,
     "rename-book": rename_book,
     "book-to-another-shelf": book_to_another_shelf,
+    "rename-shelf": rename_shelf,
     "shelf-removed-and-its-book-moved": shelf_removed_and_its_book_moved,
 }

@@ -37,6 +37,7 @@ WRITES = {
         "PUT /api/pages/",
     ],
     "rename-retitle-and-rewrite": ["PUT /api/pages/"],
+    "rename-shelf": ["PUT /api/shelves/", "PUT /api/books/", "PUT /api/chapters/", "PUT /api/pages/"],
     "shelf-removed-and-its-book-moved": [
         "PUT /api/books/",
         "PUT /api/shelves/",
