@@ -184,8 +184,9 @@ def slug_folder_path(slugs: dict[tuple[EntityKind, str], str], key: str) -> str 
 
 
 def outcome_url(ctx: ApplyContext, path: str | None) -> str | None:
-    """The address a report gives for an object: its path on the configured BookStack."""
-    return f"{ctx.client.base_url}{path}" if path is not None else None
+    """The address a report gives for an object: its path on BookStack's own address (APP_URL, what
+    readers of a pull request comment can open), else on the address the plugin uses."""
+    return f"{ctx.remote.app_url or ctx.client.base_url}{path}" if path is not None else None
 
 
 def _tags(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:

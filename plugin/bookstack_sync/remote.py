@@ -94,6 +94,7 @@ class RemoteState:
     objects: dict[EntityKind, dict[int, RemoteObject]] = field(default_factory=lambda: defaultdict(dict))
     shelf_books: dict[int, list[int]] = field(default_factory=dict)  # shelf id -> book ids in shelf order
     version: str | None = None  # BookStack's version, when /api/system exists
+    app_url: str | None = None  # BookStack's own address (APP_URL), when /api/system exists: what readers use
 
     def of(self, kind: EntityKind) -> dict[int, RemoteObject]:
         return self.objects[kind]
@@ -138,6 +139,7 @@ def fetch_remote(client: BookStackClient, *, shelf_names: set[str], shelf_keys: 
     system = client.system()
     if system:
         state.version = str(system.get("version") or "") or None
+        state.app_url = str(system.get("base_url") or "").rstrip("/") or None
     for kind, list_kind in _LIST_KINDS.items():
         filters = {"draft": 0} if kind is EntityKind.PAGE else None
         for item in client.list(list_kind, filters=filters):

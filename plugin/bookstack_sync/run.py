@@ -151,6 +151,7 @@ def _sync(
         shelf_keys=set(desired.shelves),
     )
     result.timings["read"] = round(time.monotonic() - started, 3)
+    result.bookstack_url = remote.app_url or client.base_url  # links in the report: the address readers use
     started = time.monotonic()
     history = read_history(settings.docs_dir, _gone_pages(desired, remote))
     result.timings["history"] = round(time.monotonic() - started, 3)

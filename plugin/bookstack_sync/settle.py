@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .apply import ApplyContext, _page_payload
+from .apply import ApplyContext, _page_payload, outcome_url
 from .bookstack import normalise_chapter_id
 from .bookstack.errors import AuthenticationError, BookStackError, NotFoundError, PermissionDeniedError
 from .content import RefKind
@@ -347,7 +347,7 @@ class _Reconcile:
         updated = ctx.client.update("pages", page_id, payload)
         ctx.revisions[page_id] = int(updated.get("revision_count") or 0)
         status = OutcomeStatus.MOVED if stranded else OutcomeStatus.UPDATED
-        return Outcome(action, status, page_id, f"{ctx.client.base_url}/link/{page_id}")
+        return Outcome(action, status, page_id, outcome_url(ctx, f"/link/{page_id}"))
 
     def _fix_shelves(self) -> None:
         """A winning shelf lists the winning books: written by the run whose shelf or books lost."""

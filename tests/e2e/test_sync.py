@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -55,6 +56,21 @@ def test_initial_sync_creates_everything_with_links_resolved(
     assert not install["markdown"].startswith("# Install")  # the title heading is not repeated
     shelf = bookstack.client().read("shelves", int(objects[f"bookshelf:{docs.slug('eng')}"]["id"]))
     assert [b["name"] for b in shelf["books"]] == [f"Development Guide {docs.prefix}", f"Operations {docs.prefix}"]
+
+
+def test_report_links_use_bookstacks_own_address(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
+    # readers of the summary (a pull request comment) open BookStack at its APP_URL, which may differ from
+    # the address the plugin reaches it at in a pipeline (the fake's always does)
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    info = bookstack.client().system()
+    app_url = str(info["base_url"]).rstrip("/") if info else bookstack.url
+    report = json.loads((docs.root / "report.json").read_text(encoding="utf-8"))
+    urls = [o["url"] for o in report["outcomes"] if o["url"]]
+    assert urls and all(url.startswith(app_url + "/") for url in urls)
+    assert report["bookstack_url"] == app_url
+    if app_url != bookstack.url:
+        assert bookstack.url not in (docs.root / "summary.md").read_text(encoding="utf-8")
 
 
 def test_second_run_writes_nothing_and_costs_a_handful_of_requests(plugin: Plugin, bookstack: BookStackTarget) -> None:
