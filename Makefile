@@ -53,6 +53,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/validate_tree.py
 	$(BIN)/python bench/sync_cost.py
+	$(BIN)/python bench/concurrent_sync.py
 	$(BIN)/python bench/client_overhead.py
 
 clean:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from bookstack_sync import settle, zipimport
+from bookstack_sync.bookstack import PermissionDeniedError
 from bookstack_sync.cli import main
 from bookstack_sync.desired import RUN_TAG
 from tests.bookstack_target import BookStackTarget
@@ -114,7 +115,10 @@ def assert_one_of_everything(target: BookStackTarget, docs: Docs) -> None:
         for item in shelf["shelf"]["books"]
         for chapter in item["book"].get("chapters", [])
     }
-    pending = [i for i in target.client().list("imports") if i.get("name") in names]
+    try:
+        pending = [i for i in target.client().list("imports") if i.get("name") in names]
+    except PermissionDeniedError:  # a real BookStack's token without content-import made no imports
+        pending = []
     assert pending == [], "imports left pending"
 
 
