@@ -4,7 +4,7 @@ BookStack never resolves relative paths, so every relative link, image and attac
 points into the docs tree is rewritten to what BookStack can serve (``/link/<id>``, a gallery URL, an
 attachment URL), asked of a :class:`Resolver` the sync engine supplies. Only destination text is
 replaced; every other character of the body reaches BookStack as written (after BookStack's own trim).
-The Markdown is located by :mod:`bookstack_sync.links`, a small CommonMark scanner.
+The Markdown is located by :mod:`bookstack_sync.links` (pulldown-cmark's events).
 """
 
 from __future__ import annotations
@@ -135,7 +135,16 @@ class _Element:
         self.children: list[_Element | str] = []
 
     def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+        # without recursion: a page may nest elements thousands deep
+        out: list[str] = []
+        pending: list[_Element | str] = [self]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, str):
+                out.append(node)
+            else:
+                pending.extend(reversed(node.children))
+        return "".join(out)
 
 
 _VOID = frozenset(
@@ -224,20 +233,17 @@ def _assign_ids(root: _Element) -> list[tuple[_Element, str, str]]:
         used.add(new_id)
         return new_id
 
-    def walk(node: _Element, depth: int) -> None:
-        for child in node.children:
-            if isinstance(child, str):
-                continue
-            # PHP: `$child->getAttribute('id')` is truthy, so an id of "0" counts as none
-            if depth == 0 or child.tag in _HEADING_TAGS or child.attrs.get("id", "") not in ("", "0"):
-                old = child.attrs.get("id", "")
-                new = unique(child)
-                child.attrs["id"] = new
-                out.append((child, old, new))
-            if child.children:
-                walk(child, depth + 1)
-
-    walk(root, 0)
+    # pre-order without recursion (a page may nest elements thousands deep)
+    pending: list[tuple[_Element, bool]] = [(c, True) for c in reversed(root.children) if isinstance(c, _Element)]
+    while pending:
+        child, top = pending.pop()
+        # PHP: `$child->getAttribute('id')` is truthy, so an id of "0" counts as none
+        if top or child.tag in _HEADING_TAGS or child.attrs.get("id", "") not in ("", "0"):
+            old = child.attrs.get("id", "")
+            new = unique(child)
+            child.attrs["id"] = new
+            out.append((child, old, new))
+        pending.extend((c, False) for c in reversed(child.children) if isinstance(c, _Element))
     return out
 
 

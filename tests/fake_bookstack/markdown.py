@@ -1,7 +1,7 @@
-"""Text helpers of the fake: Laravel-style slugs, a tiny Markdown renderer and BookStack's bookmark IDs.
+"""Text helpers of the fake: Laravel-style slugs, a Markdown renderer and BookStack's bookmark IDs.
 
-The renderer is deliberately small. It only has to produce plausible HTML of the same shape as
-league/commonmark (one block per line, ``<pre><code class="language-x">``), not every CommonMark corner.
+The renderer is pulldown-cmark, a CommonMark implementation like BookStack's league/commonmark, with the
+same extensions; its HTML has the same shape (one block per line, ``<pre><code class="language-x">``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import secrets
 import unicodedata
 from html.parser import HTMLParser
 from urllib.parse import quote
+
+import pyromark
 
 # Symbols Str::slug turns into words before stripping (Laravel's ascii() knows many more).
 _SLUG_WORDS = {
@@ -51,135 +53,19 @@ def random_suffix(length: int = 3) -> str:
 
 # ---------------------------------------------------------------------------------------------- markdown
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)")
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:\s+(.*?))?\s*#*\s*$")
-_BULLET = re.compile(r"^ {0,3}([-*+])\s+(.*)$")
-_ORDERED = re.compile(r"^ {0,3}(\d{1,9})[.)]\s+(.*)$")
-_HR = re.compile(r"^ {0,3}([-*_])(\s*\1){2,}\s*$")
-_QUOTE = re.compile(r"^ {0,3}>\s?(.*)$")
-
-
-def _inline(text: str) -> str:
-    """Inline Markdown: code spans, images, links, autolinks, strong, emphasis, strikethrough."""
-    out: list[str] = []
-    pos = 0
-    pattern = re.compile(
-        r"(`+)(.+?)\1"  # code span
-        r"|!\[([^\]]*)\]\(([^)\s]*)(?:\s+\"([^\"]*)\")?\)"  # image
-        r"|\[([^\]]+)\]\(([^)\s]*)(?:\s+\"([^\"]*)\")?\)"  # link
-        r"|<(https?://[^>\s]+)>"  # autolink (bare URLs are not linked: BookStack has no autolink extension)
-        r"|<(/?[a-zA-Z][^<>]*)>"  # raw inline HTML passes through
-    )
-    for match in pattern.finditer(text):
-        out.append(_emphasis(html.escape(text[pos : match.start()], quote=False)))
-        if match.group(1):
-            out.append("<code>" + html.escape(match.group(2).strip(), quote=False) + "</code>")
-        elif match.group(4) is not None and match.group(0).startswith("!"):
-            alt = html.escape(match.group(3) or "")
-            out.append(f'<img src="{html.escape(match.group(4))}" alt="{alt}">')
-        elif match.group(7) is not None:
-            out.append(f'<a href="{html.escape(match.group(7))}">{_inline(match.group(6))}</a>')
-        elif match.group(9):
-            url = html.escape(match.group(9))
-            out.append(f'<a href="{url}">{url}</a>')
-        else:
-            out.append(match.group(0))
-        pos = match.end()
-    out.append(_emphasis(html.escape(text[pos:], quote=False)))
-    return "".join(out)
-
-
-def _emphasis(text: str) -> str:
-    text = re.sub(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", r"<strong>\1</strong>", text)
-    text = re.sub(r"__(?=\S)(.+?)(?<=\S)__", r"<strong>\1</strong>", text)
-    text = re.sub(r"~~(?=\S)(.+?)(?<=\S)~~", r"<del>\1</del>", text)
-    text = re.sub(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])", r"<em>\1</em>", text)
-    return re.sub(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)", r"<em>\1</em>", text)
+# league/commonmark as BookStack configures it: CommonMark with tables, task lists and strikethrough; no
+# autolinking of bare URLs, no footnotes, no alerts.
+_RENDERER = pyromark.Markdown(
+    options=pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_TASKLISTS | pyromark.Options.ENABLE_STRIKETHROUGH
+)
 
 
 def render_markdown(markdown: str) -> str:
-    """Render Markdown to block HTML, one top-level block per line, ending in a newline."""
-    lines = markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    blocks: list[str] = []
-    paragraph: list[str] = []
-    i = 0
+    """Render Markdown to HTML as league/commonmark does: one block per line, ending in a newline.
 
-    def flush_paragraph() -> None:
-        if paragraph:
-            text = "\n".join(part.strip() for part in paragraph)
-            blocks.append(f"<p>{_inline(text)}</p>")
-            paragraph.clear()
-
-    while i < len(lines):
-        line = lines[i]
-        fence = _FENCE.match(line)
-        if fence:
-            flush_paragraph()
-            marker, lang = fence.group(1), fence.group(2)
-            body: list[str] = []
-            i += 1
-            while i < len(lines) and not lines[i].strip().startswith(marker):
-                body.append(lines[i])
-                i += 1
-            i += 1
-            code = html.escape("\n".join(body) + ("\n" if body else ""), quote=False)
-            cls = f' class="language-{html.escape(lang)}"' if lang else ""
-            blocks.append(f"<pre><code{cls}>{code}</code></pre>")
-            continue
-        if not line.strip():
-            flush_paragraph()
-            i += 1
-            continue
-        if line.startswith("    ") and not paragraph:
-            body = []
-            while i < len(lines) and (lines[i].startswith("    ") or not lines[i].strip()):
-                body.append(lines[i][4:])
-                i += 1
-            while body and not body[-1].strip():
-                body.pop()
-            blocks.append("<pre><code>" + html.escape("\n".join(body) + "\n", quote=False) + "</code></pre>")
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            flush_paragraph()
-            level = len(heading.group(1))
-            blocks.append(f"<h{level}>{_inline(heading.group(2) or '')}</h{level}>")
-            i += 1
-            continue
-        if _HR.match(line):
-            flush_paragraph()
-            blocks.append("<hr />")
-            i += 1
-            continue
-        if _QUOTE.match(line):
-            flush_paragraph()
-            quoted: list[str] = []
-            while i < len(lines) and (m := _QUOTE.match(lines[i])):
-                quoted.append(m.group(1))
-                i += 1
-            blocks.append("<blockquote>\n" + render_markdown("\n".join(quoted)) + "</blockquote>")
-            continue
-        list_match = _BULLET.match(line) or _ORDERED.match(line)
-        if list_match and not paragraph:
-            ordered = _ORDERED.match(line) is not None
-            items: list[str] = []
-            while i < len(lines):
-                m = (_ORDERED if ordered else _BULLET).match(lines[i])
-                if m:
-                    items.append(m.group(2))
-                elif lines[i].startswith("  ") and items and lines[i].strip():
-                    items[-1] += "\n" + lines[i].strip()
-                else:
-                    break
-                i += 1
-            tag = "ol" if ordered else "ul"
-            inner = "\n".join(f"<li>{_inline(item)}</li>" for item in items)
-            blocks.append(f"<{tag}>\n{inner}\n</{tag}>")
-            continue
-        paragraph.append(line)
-        i += 1
-    flush_paragraph()
-    return "".join(block + "\n" for block in blocks)
+    pulldown-cmark (CommonMark 0.31, linear on any input) stands in for league/commonmark.
+    """
+    return _RENDERER.html(markdown.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 # ---------------------------------------------------------------------------------------- bookmark IDs
