@@ -174,13 +174,16 @@ def _structure(docs: Path) -> tuple[Path, dict[str, Any]]:
     return path, data
 
 
-def _renumber_chapter(workspace: Path, docs: Path, *, tracked: bool) -> int:
-    """A new first page in shelf-01/book-01/chapter-01; every page after it one number up. Returns how many moved."""
+def _renumber_chapter(workspace: Path, docs: Path, *, tracked: bool) -> dict[str, str]:
+    """A new first page in shelf-01/book-01/chapter-01; every page after it one number up. Returns the
+    page keys moved (old -> new)."""
     chapter = docs / "shelf-01" / "book-01" / "chapter-01"
     pages = sorted(chapter.glob("*.md"), reverse=True)  # highest first: no new name is taken yet
+    moved: dict[str, str] = {}
     for page in pages:
         number = int(page.name[:2])
         new = chapter / f"{number + 1:02d}{page.name[2:]}"
+        moved[page.relative_to(docs).as_posix()] = new.relative_to(docs).as_posix()
         _move(workspace, page, new, tracked=tracked)
         new.write_text(
             new.read_text(encoding="utf-8").replace(f"order: {number:02d}", f"order: {number + 1:02d}"),
@@ -194,11 +197,12 @@ def _renumber_chapter(workspace: Path, docs: Path, *, tracked: bool) -> int:
     chapter_entry["pages"] = ["01-introduction"] + [f"{int(p[:2]) + 1:02d}{p[2:]}" for p in chapter_entry["pages"]]
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     _commit(workspace, "chapter-01: an introduction first", tracked=tracked)
-    return len(pages)
+    return moved
 
 
-def _move_book(workspace: Path, docs: Path, *, tracked: bool) -> int:
-    """shelf-01/book-02 to shelf-02 as book-06 (shelf-02 has a book-02 already). Returns its pages."""
+def _move_book(workspace: Path, docs: Path, *, tracked: bool) -> dict[str, str]:
+    """shelf-01/book-02 to shelf-02 as book-06 (shelf-02 has a book-02 already). Returns the page keys
+    moved (old -> new)."""
     path, data = _structure(docs)
     shelves = [entry["shelf"] for entry in data["structure"]]
     book = shelves[0]["books"].pop(1)
@@ -206,10 +210,13 @@ def _move_book(workspace: Path, docs: Path, *, tracked: bool) -> int:
     shelves[1]["books"].append(book)
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     old, new = docs / "shelf-01" / "book-02", docs / "shelf-02" / "book-06"
-    pages = sum(1 for _ in old.rglob("*.md"))
+    moved = {
+        page.relative_to(docs).as_posix(): (new / page.relative_to(old)).relative_to(docs).as_posix()
+        for page in old.rglob("*.md")
+    }
     _move(workspace, old, new, tracked=tracked)
     _commit(workspace, "book 1.2 moves to shelf 2", tracked=tracked)
-    return pages
+    return moved
 
 
 def _ids(fake: FakeBookStack) -> dict[str, int]:
@@ -245,11 +252,14 @@ def _restructure_rows(version: str, *, tracked: bool) -> None:
             code, counts, elapsed = _run(fake, docs, workspace, "push", "never")
             after = _ids(fake)
             kept = len(set(before.values()) & set(after.values()))
+            # each page's id went with its own file, not with a look-alike
+            own = sum(1 for old, new in moved.items() if after.get(f"page:{new}") == before[f"page:{old}"])
             # an object whose key names no file or folder any more was left behind
             stale = sum(1 for typed in after if not (docs / typed.partition(":")[2]).exists())
             print(
                 f"{label:28} {code:>4} {sum(counts.values()):>9} {counts['read']:>6} {counts['write']:>7} "
-                f"{elapsed:>8.2f}  ({moved} pages moved; {kept} of {len(before)} ids kept, {stale} left behind)"
+                f"{elapsed:>8.2f}  ({own} of {len(moved)} moved pages kept their own id; {kept} of {len(before)} ids kept, "
+                f"{stale} left behind)"
             )
 
 
