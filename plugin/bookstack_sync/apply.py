@@ -1,6 +1,13 @@
 """Apply a plan: parents before children, a new page created with its final content and tags in one
 request where its links and assets allow, deletes last (pages, chapters, books, shelves).
 
+Writes run on up to ``concurrency`` threads (the client's shared rate limiter still bounds the rate),
+each after what it needs: books before the shelves that list them and the chapters in them, chapters
+before their pages, a page after the new pages it links to, a second write of a page after every first
+one, deletes level by level. ZIP imports run one at a time, alone (the ids they hand out are predicted).
+The outcomes, the ids linked and the final state are those of a serial run; only the order of the log
+lines and of the ids BookStack hands out may differ.
+
 A failed action is recorded and the run goes on with what does not depend on it; the next run
 finishes the job, because every created object carries its source key from its first request.
 """
@@ -9,8 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, Protocol
@@ -76,6 +86,15 @@ class ApplyContext:
     outcomes: list[Outcome] = field(default_factory=list)  # as they happen, so a run that stops keeps them
     refusals_in_a_row: int = 0  # 403s on writes since the last write BookStack took
     stop: BookStackError | None = None  # set when the run must end after recording the current outcome
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # for the checks above, across writes
+
+    def note_once(self, message: str) -> bool:
+        """Add a message for people unless it is there already; whether it was added."""
+        with self.lock:
+            if message in self.messages:
+                return False
+            self.messages.append(message)
+            return True
 
 
 def unpublished_parent(page_path: str, desired: DesiredState) -> str | None:
@@ -231,9 +250,9 @@ def apply_plan(plan: Plan, ctx: ApplyContext, importer: Importer | None = None) 
             raise ctx.stop
 
     deletes = [a for a in plan.actions if a.kind is ActionKind.DELETE]
-    for action in by_entity[EntityKind.BOOK]:
-        if action.kind is not ActionKind.DELETE:
-            record(_guarded(ctx, action, _apply_book))
+    _run_steps(
+        ctx, [Step(a, _apply_book) for a in by_entity[EntityKind.BOOK] if a.kind is not ActionKind.DELETE], record
+    )
     imported: list[Action] = []
     for unit, unit_actions in _import_order(ctx, plan):
         if importer is None:
@@ -250,19 +269,14 @@ def apply_plan(plan: Plan, ctx: ApplyContext, importer: Importer | None = None) 
                 record(_guarded(ctx, action, _apply_book))  # before the shelves, which list it
             else:
                 by_entity[action.entity].append(action)
-    for action in by_entity[EntityKind.SHELF]:
-        if action.kind is not ActionKind.DELETE:
-            record(_guarded(ctx, action, _apply_shelf))
-    for action in by_entity[EntityKind.CHAPTER]:
-        if action.kind is not ActionKind.DELETE:
-            record(_guarded(ctx, action, _apply_chapter))
-    _apply_pages(ctx, [a for a in by_entity[EntityKind.PAGE] if a.kind is not ActionKind.DELETE], record)
-    for action in imported:
-        # imported before a page it links to had an id: one more write now that every id is known
-        if action.key in ctx.pending_rewrite:
-            follow_up = _guarded(ctx, action, _rewrite_page)
-            if follow_up.status is OutcomeStatus.FAILED:
-                record(follow_up)
+    # shelves and chapters need only the books, which are all written now
+    containers = [Step(a, _apply_shelf) for a in by_entity[EntityKind.SHELF] if a.kind is not ActionKind.DELETE]
+    containers += [Step(a, _apply_chapter) for a in by_entity[EntityKind.CHAPTER] if a.kind is not ActionKind.DELETE]
+    _run_steps(ctx, containers, record)
+    second_pass = _apply_pages(ctx, [a for a in by_entity[EntityKind.PAGE] if a.kind is not ActionKind.DELETE], record)
+    # imported before a page it links to had an id: one more write now that every id is known
+    second_pass += [a for a in imported if a.key in ctx.pending_rewrite]
+    _run_steps(ctx, [Step(a, _rewrite_page, failures_only=True) for a in second_pass], record)
     order = {
         EntityKind.PAGE: 0,
         EntityKind.ATTACHMENT: 0,
@@ -271,9 +285,88 @@ def apply_plan(plan: Plan, ctx: ApplyContext, importer: Importer | None = None) 
         EntityKind.BOOK: 2,
         EntityKind.SHELF: 3,
     }
-    for action in sorted(deletes, key=lambda a: order[a.entity]):
-        record(_guarded(ctx, action, _apply_delete))
+    for level in sorted(set(order.values())):
+        level_deletes = [a for a in deletes if order[a.entity] == level]
+        _run_steps(ctx, [Step(a, _apply_delete) for a in level_deletes], record)
     return outcomes
+
+
+@dataclass(frozen=True)
+class Step:
+    """One action to carry out, after the steps of the same batch whose positions ``after`` names."""
+
+    action: Action
+    handler: Handler
+    after: tuple[int, ...] = ()
+    failures_only: bool = False  # a second write: its outcome is reported only when it fails
+
+
+def _run_steps(ctx: ApplyContext, steps: list[Step], record: Callable[[Outcome], None]) -> list[Outcome | None]:
+    """Carry out ``steps`` on up to ``concurrency`` threads, each once the steps it waits for are done;
+    returns their outcomes by position (None: not reached). Each outcome is recorded when it comes,
+    from this thread; the batch's outcomes then stand in step order, as a serial run leaves them.
+
+    The first error that stops the run (a refused token, a bug, ``ctx.stop``) stops new steps; the ones
+    running finish and are recorded (BookStack did them), then the error is raised.
+    """
+    results: list[Outcome | None] = [None] * len(steps)
+    start = len(ctx.outcomes)
+    position: dict[int, int] = {}
+
+    def finish(index: int, outcome: Outcome) -> None:
+        results[index] = outcome
+        if steps[index].failures_only and outcome.status is not OutcomeStatus.FAILED:
+            return
+        position[id(outcome)] = index
+        record(outcome)
+
+    try:
+        if ctx.client.concurrency <= 1 or len(steps) <= 1:
+            for index, step in enumerate(steps):  # steps only ever wait for earlier ones
+                finish(index, _guarded(ctx, step.action, step.handler))
+        else:
+            _run_parallel(ctx, steps, finish)
+    finally:
+        batch = ctx.outcomes[start:]
+        batch.sort(key=lambda outcome: position.get(id(outcome), len(steps)))
+        ctx.outcomes[start:] = batch
+    return results
+
+
+def _run_parallel(ctx: ApplyContext, steps: list[Step], finish: Callable[[int, Outcome], None]) -> None:
+    waiting = {index: set(step.after) for index, step in enumerate(steps)}
+    dependents: dict[int, list[int]] = {}
+    for index, step in enumerate(steps):
+        for earlier in step.after:
+            dependents.setdefault(earlier, []).append(index)
+    ready = [index for index, wanted in waiting.items() if not wanted]
+    heapq.heapify(ready)  # the earliest ready step first, as a serial run would take them
+    running: dict[Future[Outcome], int] = {}
+    error: BaseException | None = None
+    limit = ctx.client.concurrency
+    with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="bookstack-write") as pool:
+        while ready or running:
+            while ready and error is None and len(running) < limit:
+                index = heapq.heappop(ready)
+                running[pool.submit(_guarded, ctx, steps[index].action, steps[index].handler)] = index
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: running[f]):
+                index = running.pop(future)
+                try:
+                    finish(index, future.result())
+                except BaseException as exc:  # noqa: BLE001 - kept, raised once the running steps are done
+                    error = error or exc
+                    continue
+                for later in dependents.get(index, []):
+                    waiting[later].discard(index)
+                    if not waiting[later]:
+                        heapq.heappush(ready, later)
+            if error is not None:
+                ready.clear()
+    if error is not None:
+        raise error
 
 
 def _import_order(ctx: ApplyContext, plan: Plan) -> list[tuple[ImportUnit, list[Action]]]:
@@ -534,8 +627,9 @@ def _unmanaged_inside(remote: RemoteState, kind: EntityKind, obj_id: int) -> str
 # --- pages ----------------------------------------------------------------------------------------
 
 
-def _apply_pages(ctx: ApplyContext, actions: list[Action], record: Callable[[Outcome], None]) -> None:
-    """Each outcome is recorded as soon as it is known (the log shows it then, not after the phase)."""
+def _apply_pages(ctx: ApplyContext, actions: list[Action], record: Callable[[Outcome], None]) -> list[Action]:
+    """The first write of each page; returns the pages that need a second one (a link or asset that
+    had no URL yet). Each outcome is recorded as soon as it is known."""
     writes = [a for a in actions if a.kind.writes]
     others = [a for a in actions if not a.kind.writes]
     for action in others:
@@ -558,16 +652,20 @@ def _apply_pages(ctx: ApplyContext, actions: list[Action], record: Callable[[Out
     for key in sorted(creates):
         place(key, set())
     ordered.extend(a for a in writes if a.kind is not ActionKind.CREATE)
-    second_pass: list[Action] = []
-    for action in ordered:
-        outcome = _guarded(ctx, action, _apply_page)
-        record(outcome)
-        if outcome.status is not OutcomeStatus.FAILED and action.key in ctx.pending_rewrite:
-            second_pass.append(action)
-    for action in second_pass:
-        follow_up = _guarded(ctx, action, _rewrite_page)
-        if follow_up.status is OutcomeStatus.FAILED:
-            record(follow_up)
+    # a page waits for the creates of the pages it links to that come before it (a link cycle is
+    # broken where the order puts it, as in a serial run)
+    create_step = {a.key: n for n, a in enumerate(ordered) if a.kind is ActionKind.CREATE}
+    steps = []
+    for n, action in enumerate(ordered):
+        targets = ctx.desired.pages[action.key].linked_pages
+        after = tuple(sorted({create_step[t] for t in targets if t in create_step and create_step[t] < n}))
+        steps.append(Step(action, _apply_page, after))
+    results = _run_steps(ctx, steps, record)
+    return [
+        action
+        for action, outcome in zip(ordered, results, strict=True)
+        if outcome is not None and outcome.status is not OutcomeStatus.FAILED and action.key in ctx.pending_rewrite
+    ]
 
 
 def _apply_page(ctx: ApplyContext, action: Action) -> Outcome:
@@ -786,21 +884,23 @@ def _check_editor(ctx: ApplyContext, page: dict[str, Any]) -> None:
         "pages come back from BookStack with a non-markdown editor: the token's role lacks the "
         '"Change page editor" permission, so the first person to edit a page in BookStack would turn it into HTML'
     )
-    if editor and editor != "markdown" and message not in ctx.messages:
-        ctx.messages.append(message)
+    if editor and editor != "markdown" and ctx.note_once(message):
         log.warning(message)
 
 
 def _check_priority(ctx: ApplyContext, page: DesiredPage, payload: dict[str, Any], answer: dict[str, Any]) -> None:
     """A book with an automatic sort rule renumbers priorities after every write (BookStack §8)."""
     sent = payload.get("priority")
-    if sent is None or answer.get("priority") in (None, sent) or page.book_key in ctx.sort_rule_books:
+    if sent is None or answer.get("priority") in (None, sent):
         return
-    ctx.sort_rule_books.add(page.book_key)
+    with ctx.lock:
+        if page.book_key in ctx.sort_rule_books:
+            return
+        ctx.sort_rule_books.add(page.book_key)
     book = ctx.desired.books[page.book_key].name
     message = f"book {book!r} seems to have an automatic sort rule: BookStack overrides the page order set from `order`"
-    ctx.messages.append(message)
-    log.warning(message)
+    if ctx.note_once(message):
+        log.warning(message)
 
 
 def check_drift_policy(plan: Plan) -> None:

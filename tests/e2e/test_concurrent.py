@@ -322,10 +322,11 @@ def test_a_lost_answer_never_takes_the_other_runs_object_for_its_own(
     lost: str,
 ) -> None:
     """A's create of a book loses its answer before anything happened, while B's book of the same key
-    exists: A must not take B's book for its own (it creates its own, which then loses to B's)."""
+    exists: A must not take B's book for its own (it creates its own, which then loses to B's). A writes
+    one thing at a time, so that its other books wait behind the held one."""
     import_docs(docs)
     fake = fakes()
-    plugin, a, b = two_fake_pipelines(fake, docs, capsys, **{"import": import_setting})
+    plugin, a, b = two_fake_pipelines(fake, docs, capsys, **{"import": import_setting, "concurrency": "1"})
     first_write = "/api/imports" if import_setting == "auto" else "/api/books"
     held = fake.hold("POST", first_write, token_id=fake.token_id)
     a.start()

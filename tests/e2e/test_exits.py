@@ -134,7 +134,7 @@ def test_a_role_without_the_permission_stops_after_ten_refusals(
     bookstack.fake.set_entity_permission("book", book_id, update=False)
     edit(docs, [f"eng/ops/runbooks/{n:02d}-step.md" for n in range(2, 14)])
     bookstack.fake.requests.clear()
-    run = plugin.run()
+    run = plugin.run(concurrency="1")  # one write at a time: the count of refusals is exact
     assert run.exit_code == 3
     data = report(docs)
     counts = Counter(statuses(data).values())
@@ -200,7 +200,7 @@ def test_an_internal_error_midway(
         return real(ctx, action)
 
     monkeypatch.setattr(bookstack_sync.apply, "_apply_page", buggy)
-    run: Run = plugin.run()
+    run: Run = plugin.run(concurrency="1")
     assert run.exit_code == 4
     assert "Traceback" in run.err and "RuntimeError: a bug" in run.err
     data = report(docs)
@@ -208,3 +208,27 @@ def test_an_internal_error_midway(
     counts = Counter(statuses(data).values())
     assert counts["updated"] == 2 and counts["not_attempted"] == 3
     assert "internal error" in summary(docs)
+
+
+def test_a_stop_while_writing_in_parallel_reports_exactly_what_bookstack_took(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_only(bookstack)
+    assert plugin.run().exit_code == 0
+    edit(docs, EDITED)
+    real = bookstack_sync.apply._apply_page
+
+    def buggy(ctx: Any, action: Any) -> Any:
+        if action.key == docs.key("eng/guide/practice/01-style.md"):
+            raise RuntimeError("a bug")
+        return real(ctx, action)
+
+    monkeypatch.setattr(bookstack_sync.apply, "_apply_page", buggy)
+    assert plugin.run(concurrency="4").exit_code == 4
+    pages = statuses(report(docs))
+    objects = by_key(bookstack, docs)
+    for rel in EDITED:
+        key = docs.key(rel)
+        written = bookstack.client().read("pages", int(objects[f"page:{key}"]["id"]))["markdown"].endswith("Edited.")
+        assert pages[key] == ("updated" if written else "not_attempted"), key
+    assert pages[docs.key("eng/guide/practice/01-style.md")] == "not_attempted"

@@ -96,6 +96,8 @@ class FakeBookStack:
         # seconds each request takes before it is handled (a real server spends ~240 ms checking the
         # token's bcrypt hash); requests wait side by side, as on a server with several PHP workers
         self.latency = latency
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests it was handling at once (a client's parallelism)
         self.token_secret = token_secret
         self.version = version
         self.host = host
@@ -358,6 +360,16 @@ class FakeBookStack:
         )
 
     def _serve(self, handler: _Handler) -> None:
+        with self._log_lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            self._serve_one(handler)
+        finally:
+            with self._log_lock:
+                self.in_flight -= 1
+
+    def _serve_one(self, handler: _Handler) -> None:
         request = self._read_request(handler)
         token_id = request.headers.get("authorization", "").removeprefix("Token ").partition(":")[0].strip()
         hold = self.holds.take(request.method, request.path, token_id)
