@@ -57,7 +57,13 @@ def _edit(docs: Path, fraction: float) -> int:
 
 
 def _run(
-    fake: FakeBookStack, docs: Path, workspace: Path, event: str, import_mode: str, report: str = ""
+    fake: FakeBookStack,
+    docs: Path,
+    workspace: Path,
+    event: str,
+    import_mode: str,
+    report: str = "",
+    **settings: str,
 ) -> tuple[int, Counter[str], float]:
     fake.requests.clear()
     environ = {
@@ -72,6 +78,7 @@ def _run(
         "PLUGIN_SUMMARY": "",
         "PLUGIN_IMPORT": import_mode,
         "PLUGIN_LOG_LEVEL": "error",
+        **{f"PLUGIN_{name.upper()}": value for name, value in settings.items()},
     }
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -89,8 +96,19 @@ def main() -> int:
     parser.add_argument("--pages-per-chapter", type=int, default=10)
     parser.add_argument("--import-mode", choices=["auto", "never"], default="never")
     parser.add_argument("--bookstack-version", default="v25.11.0", help="the fake's version (v25.02.4: no exports)")
+    parser.add_argument(
+        "--latency", type=float, default=0.24, help="seconds per request for the concurrency rows (0: skip them)"
+    )
+    parser.add_argument("--only-concurrency", action="store_true", help="only the concurrency rows")
+    parser.add_argument(
+        "--floor", action="store_true", help="also the 1,000-page initial sync at the latency and 180 a minute (~7 min)"
+    )
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    if args.latency > 0:
+        _concurrency_rows(args.latency, args.bookstack_version, floor=args.floor)
+    if args.only_concurrency:
+        return 0
     with tempfile.TemporaryDirectory() as tmp, _fake(args.bookstack_version) as fake:
         workspace = Path(tmp)
         docs = generate_tree(
@@ -263,10 +281,38 @@ def _restructure_rows(version: str, *, tracked: bool) -> None:
             )
 
 
-def _fake(version: str) -> FakeBookStack:
+def _concurrency_rows(latency: float, version: str, *, floor: bool) -> None:
+    """The initial sync object by object (as on a server before v25.07) against a fake that takes
+    ``latency`` seconds per request and allows 180 a minute, one write at a time vs ``concurrency: 4``:
+    wall time against the serial latency floor (requests x latency), and any 429 the server answered."""
+    trees = [("68 pages", (2, 2, 4, 4, 1))] + ([("1,000 pages", (4, 5, 5, 10, 0))] if floor else [])
+    print(f"initial sync, object by object, {latency * 1000:.0f} ms a request, BookStack allows 180 a minute:")
+    header = f"{'tree':12} {'concurrency':>11} {'requests':>9} {'429s':>5} {'seconds':>8} {'floor s':>8} {'x floor':>8}"
+    print(header)
+    for label, (shelves, books, chapters, pages, book_pages) in trees:
+        for concurrency in ("1", "4"):
+            with tempfile.TemporaryDirectory() as tmp, _fake(version, latency=latency, rate_limit=180) as fake:
+                workspace = Path(tmp)
+                docs = generate_tree(workspace / "docs", shelves, books, chapters, pages, book_pages=book_pages)
+                code, counts, elapsed = _run(
+                    fake, docs, workspace, "push", "never", rate_limit="180", concurrency=concurrency
+                )
+                limited = sum(1 for r in fake.requests if r.status == 429)
+                total = counts["read"] + counts["write"]
+                print(
+                    f"{label:12} {concurrency:>11} {total:>9} {limited:>5} {elapsed:>8.1f} {total * latency:>8.1f}"
+                    f" {elapsed / (total * latency):>8.2f}" + ("" if code == 0 else f"  (exit {code})")
+                )
+                if total > 180:
+                    # the first 180 requests start at once, every further 180 a minute later
+                    rate_floor = (total - 180) / 180 * 60
+                    print(f"{'':12} rate-limit floor: {rate_floor:.0f} s ({total} requests at 180 a minute)")
+
+
+def _fake(version: str, **options: Any) -> FakeBookStack:
     """A fake of that version; before v25.11 a page outside a chapter has ``chapter_id`` 0."""
     old = tuple(int(n) for n in re.findall(r"\d+", version)[:2]) < (25, 11)
-    return FakeBookStack(version=version, chapterless_chapter_id=0 if old else None)
+    return FakeBookStack(version=version, chapterless_chapter_id=0 if old else None, **options)
 
 
 def _content_reads(fake: FakeBookStack) -> str:
