@@ -141,7 +141,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("timeout", Kind.TIMEOUT, (10.0, 60.0), "Connect and read timeout in seconds: `60` or `10,60`."),
     SettingSpec("rate_limit", Kind.INT, 180, "Requests per minute (BookStack's default limit is 180).", minimum=0),
-    SettingSpec("concurrency", Kind.INT, 4, "Requests in flight at once.", minimum=1, maximum=32),
+    SettingSpec(
+        "concurrency",
+        Kind.INT,
+        4,
+        "Requests in flight at once, writes included (1: one at a time; the result is the same).",
+        minimum=1,
+        maximum=32,
+    ),
     SettingSpec("ca_cert", Kind.PATH, None, "CA bundle to verify BookStack's TLS certificate."),
     SettingSpec("insecure", Kind.BOOL, False, "Skip TLS verification (not recommended)."),
     SettingSpec(

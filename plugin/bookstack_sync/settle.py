@@ -33,6 +33,7 @@ from typing import Any
 
 from .apply import ApplyContext, _page_payload, outcome_url
 from .bookstack import normalise_chapter_id
+from .bookstack.activity import Wait
 from .bookstack.errors import AuthenticationError, BookStackError, NotFoundError, PermissionDeniedError
 from .content import RefKind
 from .desired import MANAGED_TAG
@@ -99,7 +100,9 @@ def _tidy_imports(ctx: ApplyContext, own: set[int], *, wait: bool) -> None:
     run's import is pending (its content becomes visible when it is no longer listed)."""
     client = ctx.client
     plugin_import: dict[int, bool] = {}
-    deadline = time.monotonic() + IMPORT_WAIT_S
+    started = time.monotonic()
+    deadline = started + IMPORT_WAIT_S
+    announced: Wait | None = None
     while True:
         try:
             listed = list(client.list("imports"))
@@ -119,6 +122,9 @@ def _tidy_imports(ctx: ApplyContext, own: set[int], *, wait: bool) -> None:
             else:
                 in_flight.append(import_id)
         if not in_flight or not wait:
+            if announced is not None:
+                client.activity.end(announced)
+                log.info("the other run's ZIP import(s) finished after %.0f s", time.monotonic() - started)
             return
         if time.monotonic() > deadline:
             message = (
@@ -128,7 +134,13 @@ def _tidy_imports(ctx: ApplyContext, own: set[int], *, wait: bool) -> None:
             ctx.messages.append(message)
             log.warning(message)
             return
-        log.info("waiting for another run's ZIP import(s) %s to finish", ", ".join(map(str, in_flight)))
+        if announced is None:
+            # said once; while it lasts the run log's heartbeat says how long is left
+            which = f"another run's ZIP import(s) {', '.join(map(str, in_flight))}"
+            log.info(
+                "waiting up to %.0f s for %s to finish (looking every %.0f s)", IMPORT_WAIT_S, which, IMPORT_POLL_S
+            )
+            announced = client.activity.waiting(which, deadline - time.monotonic())
         time.sleep(IMPORT_POLL_S)
 
 

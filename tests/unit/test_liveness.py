@@ -115,3 +115,15 @@ def test_a_busy_log_gets_no_heartbeat() -> None:
             log.advance(1.0)
         log.run_log.info("[1/20] updated a.md")
     assert not any("…" in line for line in log.lines())
+
+
+def test_a_wait_that_ends_early_stops_being_reported() -> None:
+    log = _Log()
+    wait = log.activity.waiting("another run's ZIP import(s) 3", 600.0)
+    log.advance(16.0)
+    log.activity.end(wait)
+    log.advance(5.0)
+    assert log.lines() == [
+        "1015.0 … still waiting for another run's ZIP import(s) 3: 585 s left",
+        "1019.0 … still working (4 s since the last line)",
+    ]

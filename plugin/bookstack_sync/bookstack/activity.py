@@ -71,6 +71,12 @@ class Activity:
                 self._wait = wait
         return wait
 
+    def end(self, wait: Wait) -> None:
+        """A wait that ended before its time (what it waited for came sooner)."""
+        with self._lock:
+            if self._wait == wait:
+                self._wait = None
+
     def snapshot(self) -> ActivitySnapshot:
         with self._lock:
             now = self.clock()
