@@ -9,6 +9,7 @@ say. Without history (a plain folder) the planner pairs by name, title and conte
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -69,6 +70,10 @@ def assert_in_place(target: BookStackTarget, now: dict[str, int]) -> None:
             assert client.read("chapters", obj_id)["book_id"] == now[f"book:{parent}"], typed
         elif kind == "page":
             page = client.read("pages", obj_id)
+            # links between pages still point at pages that exist (by id) and none is left relative
+            pages = {v for k, v in now.items() if k.startswith("page:")}
+            assert {int(n) for n in re.findall(r"/link/(\d+)", page["markdown"])} <= pages, typed
+            assert ".md)" not in page["markdown"] and ".md#" not in page["markdown"], typed
             if f"chapter:{parent}" in now:
                 assert page["chapter_id"] == now[f"chapter:{parent}"], typed
             else:
