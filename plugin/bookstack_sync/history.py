@@ -4,8 +4,9 @@ Every page the plugin writes carries the commit it was written from (``bookstack
 page whose file is gone, ``git diff --find-renames <that commit>`` over docs_dir says whether the file
 was renamed or moved, and where to — the way ``git log --follow`` follows a file, with or without
 edits (git's rename similarity). No history is not an error: outside a git checkout, in a shallow clone
-that lacks the commit, after a force-push that dropped it, or without git installed, the mapping is
-empty and the planner pairs what it can by name, title and content (``identity``).
+that lacks the commit (Woodpecker's default clone fetches one commit unless ``partial: false``), after a
+force-push that dropped it, or without git installed, the mapping is empty and the planner pairs what
+it can by name, title and content (``identity``).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def _git(root: Path, cwd: Path, *args: str) -> str:
         "core.fsmonitor=false",
         *args,
     ]
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    # never the network: a partial clone would fetch a missing object from its remote (git 2.44+ obeys this)
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_NO_LAZY_FETCH": "1", "LC_ALL": "C"}
     try:
         done = subprocess.run(command, cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, env=env, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
