@@ -4,8 +4,11 @@ It models BookStack as described in the team's reference notes and live transcri
 v25.07-v26.03): token auth and its error cases, throttling with ``X-RateLimit-*`` headers, shelves, books,
 chapters, pages, attachments, the image gallery, search, the recycle bin, ZIP imports and exports
 (v25.07+) and ``/api/system`` (v25.05+), with Laravel's validation messages, trimming of every input
-string, slugs, priorities, moves, the revision counter and sort rules. It also injects faults (``fake.faults``) and
-records every request (``fake.requests``).
+string, slugs, priorities, moves, the revision counter and sort rules. Like a real server (reference §12) it cuts
+names, tag names and tag values at 191 characters without a word, builds every URL it answers with from an
+``APP_URL`` that is not the address the tests use (``fake.app_url``), and checks role and per-item permissions
+on writes (``permissions=``, ``fake.set_entity_permission``). It also injects faults (``fake.faults``), records
+every request (``fake.requests``), and fails the test whose request made it crash (``server_errors``).
 
     from tests.fake_bookstack import FakeBookStack
 
