@@ -352,3 +352,33 @@ def test_a_lost_answer_never_takes_the_other_runs_object_for_its_own(
     )  # every copy says which run made it
     assert_one_of_everything(plugin.target, docs)
     assert_third_run_writes_nothing(plugin)
+
+
+# --- cost ---------------------------------------------------------------------------------------------------
+
+
+def test_the_check_costs_two_reads_for_a_new_page_and_nothing_for_a_run_that_creates_nothing(
+    docs: Docs,
+    fakes: Callable[..., FakeBookStack],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Against the same runs without the end-of-run check: one imports listing and one tag search of
+    the book for a new page, no request at all for a run that creates nothing, never a page read."""
+    import_docs(docs)
+    counts: dict[bool, list[int]] = {}
+    for checked in (True, False):
+        fake = fakes()
+        plugin = plugin_for(fake, docs, capsys)
+        if not checked:
+            monkeypatch.setattr("bookstack_sync.run.settle", lambda *args, **kwargs: None)
+        assert plugin.run().exit_code == 0
+        docs.page("eng/ops/runbooks/04-drain.md", "Drain", "Drain a node.\n")
+        counts[checked] = []
+        for _ in ("new page", "nothing new"):
+            fake.requests.clear()
+            assert plugin.run().exit_code == 0
+            counts[checked].append(len(fake.requests))
+            assert not any(r.method == "GET" and r.path.startswith("/api/pages/") for r in fake.requests)
+        docs.path("eng/ops/runbooks/04-drain.md").unlink()
+    assert [a - b for a, b in zip(counts[True], counts[False], strict=True)] == [2, 0]
