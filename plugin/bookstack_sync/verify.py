@@ -216,7 +216,9 @@ def check_adopted_contents(
     if not adopting:
         return plan
     stored, notes = read_pages(client, remote, [a.remote_id for a in adopting if a.remote_id is not None])
-    index = index_of_matching(matching, remote, wiki_address(client), {i: p.markdown for i, p in stored.items()})
+    index = index_of_matching(
+        matching, remote, wiki_address(client, adopting[0].remote_id), {i: p.markdown for i, p in stored.items()}
+    )
     actions: list[Action] = []
     for action in plan.actions:
         actual = stored.get(action.remote_id or -1) if action in adopting else None

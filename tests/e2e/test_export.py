@@ -8,6 +8,8 @@ run's shelves and books (``--shelf``/``--book``), and everything made is deleted
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.cli import main
 from bookstack_sync.remote import wiki_address
 from tests.bookstack_target import BookStackTarget
+from tests.fake_bookstack import FakeBookStack
 from tests.images import png
 
 BIG_CHAPTER = 120
@@ -215,6 +218,28 @@ def test_export_refuses_a_non_empty_docs_folder(
 
 
 def test_round_trip_adopts_every_object_without_rewriting_content_and_exports_the_same_files(
+    wiki: HandWiki, bookstack: BookStackTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    check_round_trip(wiki, bookstack, tmp_path, capsys)
+
+
+def test_round_trip_on_a_server_without_zip_export_reads_page_by_page(
+    fakes: Callable[..., FakeBookStack], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """v25.02 has neither /api/system nor the ZIP export: BookStack's address comes from a /link redirect,
+    pages are read one by one, attachments through their API read, images from their URL."""
+    fake = fakes(version="v25.02.4")
+    target = BookStackTarget(fake.base_url, fake.token_id, fake.token_secret, fake=fake)
+    wiki = make_wiki(target, target.client(rate_limit=0))
+    fake.requests.clear()
+    check_round_trip(wiki, target, tmp_path, capsys)
+    paths = [r.path for r in fake.requests if r.method == "GET"]
+    assert not [p for p in paths if p.endswith("/export/zip")]
+    assert sum(1 for p in paths if re.fullmatch(r"/api/pages/\d+", p)) >= 100
+    assert any(re.fullmatch(r"/link/\d+", p) for p in paths)
+
+
+def check_round_trip(
     wiki: HandWiki, bookstack: BookStackTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     docs = tmp_path / "docs"
