@@ -368,25 +368,29 @@ def _page_from_read(read: Mapping[str, Any]) -> WikiPage:
 _EXPORT_TITLE = re.compile(r"\A# [^\n]*\n(?:\n)?")
 
 
+def markdown_export(client: BookStackClient, page_id: int) -> str:
+    """BookStack's own Markdown of a page (``GET /api/pages/{id}/export/markdown``): its markdown, or its
+    HTML converted for a page saved in the WYSIWYG editor. ``ExportFormatter::pageToMarkdown`` puts
+    "# <name>" and a blank line first; they are not part of the page's text."""
+    path = f"/api/pages/{page_id}/export/markdown"
+    response = client.fetch_web(path)
+    if response.status_code != 200:
+        raise NotBookStackError(
+            f"GET {path} -> {response.status_code}",
+            hint="the token's role needs 'Export content' (content-export) to read pages written in the WYSIWYG editor",
+            method="GET",
+            path=path,
+            status=response.status_code,
+        )
+    text = response.content.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    return _EXPORT_TITLE.sub("", text, count=1).strip()
+
+
 def _markdown_of_html_pages(client: BookStackClient, wiki: Wiki) -> None:
     """Pages without markdown (the WYSIWYG editor) through BookStack's own Markdown export."""
     html_pages = [page for page in wiki.pages.values() if not page.markdown.strip() and page.html.strip()]
-
-    def export(page: WikiPage) -> str:
-        response = client.fetch_web(f"/api/pages/{page.id}/export/markdown")
-        if response.status_code != 200:
-            raise NotBookStackError(
-                f"GET /api/pages/{page.id}/export/markdown -> {response.status_code}",
-                hint="the token's role needs 'Export content'",
-                method="GET",
-                path=f"/api/pages/{page.id}/export/markdown",
-                status=response.status_code,
-            )
-        text = response.content.decode("utf-8", errors="replace").replace("\r\n", "\n")
-        # ExportFormatter::pageToMarkdown puts "# <name>" and a blank line before the content
-        return _EXPORT_TITLE.sub("", text, count=1).strip()
-
-    for page, markdown in zip(html_pages, client.map_concurrently(export, html_pages), strict=True):
+    exported = client.map_concurrently(lambda page: markdown_export(client, page.id), html_pages)
+    for page, markdown in zip(html_pages, exported, strict=True):
         page.markdown = markdown
         page.from_html = True
 

@@ -27,7 +27,7 @@ from .apply import canonical_markdown
 from .bookstack import BookStackClient, BookStackError
 from .desired import HASH_TAG, REV_TAG, DesiredState, build_desired
 from .errors import ExitCode, UsageError
-from .export import ASSET_DIR, safe_slug
+from .export import ASSET_DIR, markdown_export, safe_slug
 from .localize import Target, WikiRef, localize
 from .migrate import Git
 from .model import EntityKind
@@ -38,8 +38,6 @@ from .settings import Settings
 from .tree import DocsTree
 from .validate import Validation, validate_docs
 from .verify import index_of_matching, read_pages
-
-_EXPORT_TITLE = re.compile(r"\A# [^\n]*\n(?:\n)?")
 
 
 @dataclass(frozen=True)
@@ -179,7 +177,7 @@ def pull_edits(client: BookStackClient, settings: Settings, validation: Validati
         if page is None:
             result.refused.append((key, f"page {obj.id} could not be read"))
             continue
-        markdown = page.markdown or _markdown_export(client, obj.id)
+        markdown = page.markdown or markdown_export(client, obj.id)
         files.folder = posixpath.dirname(key)
         body = localize(markdown, key, index, files.locate).markdown
         source = desired.pages[key].source
@@ -245,13 +243,6 @@ class _Texts(Mapping[int, str]):
 
     def __len__(self) -> int:
         return len(self.keys_by_id)
-
-
-def _markdown_export(client: BookStackClient, page_id: int) -> str:
-    """BookStack's own Markdown of a page saved in the WYSIWYG editor (it has no markdown of its own)."""
-    response = client.fetch_web(f"/api/pages/{page_id}/export/markdown")
-    text = response.content.decode("utf-8", errors="replace").replace("\r\n", "\n") if response.ok else ""
-    return _EXPORT_TITLE.sub("", text, count=1).strip()
 
 
 _FRONTMATTER_END = re.compile(r"^---[ \t]*$", re.MULTILINE)

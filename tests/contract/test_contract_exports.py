@@ -161,3 +161,25 @@ def test_images_referenced_in_content_travel_as_references(
     assert (listed["id"], listed["type"]) == (image["id"], "gallery")
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
         assert zf.read(f"files/{listed['file']}").startswith(b"\x89PNG")
+
+
+def test_a_page_markdown_export_is_the_name_then_the_markdown_or_the_html_converted(
+    bookstack: BookStackTarget, client: BookStackClient, book: Any
+) -> None:
+    """``ExportFormatter::pageToMarkdown``: "# <name>", a blank line, then the stored markdown as it is, or
+    ``HtmlToMarkdown`` of the HTML (league/html-to-markdown: ATX headings, ``**`` bold, ids dropped) for a
+    page saved in the WYSIWYG editor. What `export` reads for such pages (every version the plugin supports)."""
+    markdown_page = bookstack.create(
+        "pages", {"book_id": book["id"], "name": "Stored", "markdown": "Text with [a](/link/1).\n\n## Part"}, client
+    )
+    html_page = bookstack.create(
+        "pages",
+        {"book_id": book["id"], "name": "Written", "html": "<h2>Steps</h2><p>Do the <strong>thing</strong>.</p>"},
+        client,
+    )
+    stored = client.fetch_web(f"/api/pages/{markdown_page['id']}/export/markdown")
+    assert stored.status_code == 200
+    assert stored.content.decode() == "# Stored\n\nText with [a](/link/1).\n\n## Part"
+    written = client.fetch_web(f"/api/pages/{html_page['id']}/export/markdown")
+    assert written.status_code == 200
+    assert written.content.decode().strip() == "# Written\n\n## Steps\n\nDo the **thing**."

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .html_markdown import html_to_markdown
 from .markdown import add_bookmark_ids, html_to_text, plain_to_description_html, render_markdown
 from .permissions import Permissions
 from .state import (
@@ -960,8 +961,12 @@ class Api:
         return Response(204)
 
     def export_page_markdown(self, request: Request, params: dict[str, str]) -> Response:
+        """``ExportFormatter::pageToMarkdown``: "# <name>", a blank line, then the page's markdown, or
+        ``HtmlToMarkdown`` of its HTML for a page without markdown. The export controllers need the
+        ``content-export`` permission, like the ZIP export."""
+        self.require("content-export")
         page = self.find_page(self.route_id(params, "page_export"))
-        body = page.markdown if page.markdown else html_to_text(page.html).strip()
+        body = page.markdown if page.markdown else html_to_markdown(page.html)
         return _download(f"# {page.name}\n\n{body}", f"{page.slug}.md")
 
     def export_page_plaintext(self, request: Request, params: dict[str, str]) -> Response:
