@@ -115,9 +115,11 @@ def plan_sync(
 
 
 def _adopt(kind: EntityKind, key: str, name: str, candidates: list[RemoteObject], matching: Matching) -> None:
-    """An unmanaged object of the same name among ``candidates`` becomes this key's object."""
-    for obj in sorted(candidates, key=lambda o: o.id):
-        if obj.key is None and obj.name.strip() == name.strip():
+    """The first unmanaged object of the same name among ``candidates`` (in BookStack's order, so
+    same-named siblings pair up as an export numbered them) not yet taken becomes this key's object."""
+    taken = {object_id for (k, _key), object_id in matching.ids.items() if k is kind}
+    for obj in candidates:
+        if obj.key is None and obj.id not in taken and obj.name.strip() == name.strip():
             matching.ids[(kind, key)] = obj.id
             matching.adopted.add((kind, key))
             return
@@ -202,12 +204,12 @@ def _plan_containers(
 
     def books_on_shelf(book_key: str) -> list[RemoteObject]:
         shelf_id = matching.id_of(EntityKind.SHELF, desired.books[book_key].shelf_key)
-        on_shelf = set(remote.shelf_books.get(shelf_id, [])) if shelf_id else set()
-        return [b for b in books.values() if b.id in on_shelf]
+        return [books[i] for i in remote.shelf_books.get(shelf_id, []) if i in books] if shelf_id else []
 
     def chapters_in_book(chapter_key: str) -> list[RemoteObject]:
         book_id = matching.id_of(EntityKind.BOOK, desired.chapters[chapter_key].book_key)
-        return [c for c in chapters.values() if book_id is not None and c.book_id == book_id]
+        found = [c for c in chapters.values() if book_id is not None and c.book_id == book_id]
+        return sorted(found, key=lambda c: (c.priority, c.id))
 
     _match_containers(
         EntityKind.SHELF,
@@ -216,7 +218,7 @@ def _plan_containers(
         options,
         matching,
         renames,
-        lambda _: list(shelves.values()),
+        lambda _: sorted(shelves.values(), key=lambda o: o.id),
     )
     for shelf in desired.shelves.values():
         obj = shelves.get(matching.id_of(EntityKind.SHELF, shelf.key) or -1)

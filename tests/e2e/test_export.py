@@ -67,7 +67,7 @@ def make_wiki(target: BookStackTarget, client: BookStackClient) -> HandWiki:
     create("pages", {"book_id": handbook["id"], "name": "Welcome", "markdown": "Hello."})
     start = create("chapters", {"book_id": guide["id"], "name": "Getting Started", "description": "First steps"})
     notes_a = create("chapters", {"book_id": guide["id"], "name": "Notes"})
-    notes_b = create("chapters", {"book_id": guide["id"], "name": "notes!"})
+    notes_b = create("chapters", {"book_id": guide["id"], "name": "Notes"})  # the same name twice
     big = create("chapters", {"book_id": ops["id"], "name": "Big chapter"})
     overview = create(
         "pages",
@@ -92,6 +92,7 @@ def make_wiki(target: BookStackTarget, client: BookStackClient) -> HandWiki:
         {"chapter_id": start["id"], "name": "Setup", "html": "<h2>Steps</h2><p>Do the <strong>thing</strong>.</p>"},
     )
     create("pages", {"chapter_id": notes_a["id"], "name": "Setup", "markdown": "Same name as the other one."})
+    create("pages", {"chapter_id": notes_a["id"], "name": "Setup", "markdown": "And a second one here."})
     create("pages", {"chapter_id": notes_b["id"], "name": "Café ☕ notes", "markdown": "Unicode."})
     for n in range(1, BIG_CHAPTER + 1):
         create("pages", {"chapter_id": big["id"], "name": f"Entry {n:03d}", "markdown": f"Entry {n}.", "priority": n})
@@ -122,7 +123,12 @@ def make_wiki(target: BookStackTarget, client: BookStackClient) -> HandWiki:
 
 
 def run(
-    argv: list[str], target: BookStackTarget, root: Path, capsys: pytest.CaptureFixture[str], docs: Path
+    argv: list[str],
+    target: BookStackTarget,
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
+    docs: Path,
+    **extra: str,
 ) -> tuple[int, str]:
     env = {
         "BOOKSTACK_URL": target.url,
@@ -133,6 +139,7 @@ def run(
         "PLUGIN_REPORT": str(root / "report.json"),
         "PLUGIN_SUMMARY": str(root / "summary.md"),
         "CI_WORKSPACE": str(root),
+        **extra,
     }
     capsys.readouterr()
     code = main(argv, env)
@@ -186,7 +193,8 @@ def test_export_writes_a_valid_tree_and_reports_what_it_cannot_hold(
     assert "![diagram](../_assets/diagram.png)" in install or "![diagram](_assets/diagram.png)" in install
     setup = (book_dir / "getting-started" / "02-setup.md").read_text()
     assert setup.endswith("---\n\n## Steps\n\nDo the **thing**.\n")  # BookStack's own Markdown of its HTML
-    assert (book_dir / "notes" / "01-setup.md").is_file()
+    assert (book_dir / "notes" / "01-setup.md").read_text().endswith("Same name as the other one.\n")
+    assert (book_dir / "notes" / "02-setup.md").read_text().endswith("And a second one here.\n")
     assert (book_dir / "notes-2" / "01-cafe-notes.md").is_file()
 
     ops = eng["books"][1]["book"]
@@ -198,7 +206,7 @@ def test_export_writes_a_valid_tree_and_reports_what_it_cannot_hold(
     kinds = {(p["kind"], p["object"].split(" ", 2)[2]) for p in data["not_represented"]}
     assert ("book-on-several-shelves", repr(f"Ops 🚀 {wiki.prefix}")) in kinds
     assert ("unshelved-book", repr(wiki.loose_book)) in kinds
-    assert ("slug-collision", "'notes!'") in kinds
+    assert ("slug-collision", "'Notes'") in kinds
     assert sum(1 for p in data["not_represented"] if p["kind"] == "too-many-pages") == BIG_CHAPTER - 99
     assert len(data["saved_outside"]) == BIG_CHAPTER - 99
     assert data["requests"]["total"] > 0
@@ -342,3 +350,9 @@ def test_pull_brings_a_hand_edit_back_and_the_next_sync_writes_nothing(
     # the pulled page is in step; the page left alone is still the person's edit, and git wins there
     assert changed == {install.relative_to(docs).as_posix()}
     assert client.read("pages", overview_id)["markdown"].startswith("Welcome, edited in BookStack.")
+
+    # the same as a manual pipeline step (`mode: pull`): nothing is left to pull now
+    code, out = run([], bookstack, tmp_path, capsys, docs, PLUGIN_MODE="pull", CI_PIPELINE_EVENT="manual")
+    assert code == 0, out
+    assert "0 page(s) pulled" in out
+    assert json.loads((tmp_path / "bookstack-pull-report.json").read_text())["pulled"] == []
