@@ -170,10 +170,8 @@ def read_wiki(client: BookStackClient, wanted: ExportFilter) -> Wiki:
         wiki.chapters[int(item["id"])] = _container(Target.CHAPTER, item)
     listed: dict[int, dict[str, Any]] = {}
     for item in client.list("pages", filters={"draft": 0}):
-        if not item.get("draft") and not item.get("template"):
+        if not item.get("draft"):  # the token user's own drafts are not content (templates are)
             listed[int(item["id"])] = item
-        elif item.get("template"):
-            listed[int(item["id"])] = item  # a template is content too; it is exported as a page
     for shelf in client.map_concurrently(lambda s: client.read("shelves", s), list(wiki.shelves)):
         shelf_id = int(shelf["id"])
         wiki.shelf_books[shelf_id] = [int(b["id"]) for b in shelf.get("books", [])]
@@ -183,7 +181,7 @@ def read_wiki(client: BookStackClient, wanted: ExportFilter) -> Wiki:
         wiki.notes.append(
             f"BookStack {version or 'before v25.05'} has no /api/system: its own address was taken as {wiki.app_url}"
         )
-    books = [b for b in _books_to_export(wiki, wanted)]
+    books = set(_books_to_export(wiki, wanted))
     pages_by_book: dict[int, list[int]] = defaultdict(list)
     for page_id, item in listed.items():
         if int(item.get("book_id") or 0) in books:
@@ -191,7 +189,7 @@ def read_wiki(client: BookStackClient, wanted: ExportFilter) -> Wiki:
     parsed = parse_version(version)
     exported: dict[int, WikiPage] = {}
     if parsed is not None and parsed >= ZIP_EXPORT_MIN_VERSION and books:
-        exported = _read_by_zip(client, wiki, books)
+        exported = _read_by_zip(client, wiki, sorted(books))
     else:
         wiki.notes.append(
             f"BookStack {version or 'before v25.05'} has no ZIP export (v25.07+): pages were read one by one"
@@ -205,7 +203,7 @@ def read_wiki(client: BookStackClient, wanted: ExportFilter) -> Wiki:
             page.created_by = _user_id(item.get("created_by"))
             page.updated_at = str(item.get("updated_at") or "")
             wiki.pages[page_id] = page
-    missing = [page_id for book in books for page_id in pages_by_book[book] if page_id not in wiki.pages]
+    missing = [page_id for book in sorted(books) for page_id in pages_by_book[book] if page_id not in wiki.pages]
     for read in client.map_concurrently(lambda p: client.read("pages", p), missing):
         page = _page_from_read(read)
         wiki.pages[page.id] = page
@@ -452,12 +450,15 @@ def _comments_and_permissions(client: BookStackClient, wiki: Wiki) -> None:
     audit log, readable by admins only)."""
     try:
         for comment in client.list("comments"):
-            if str(comment.get("commentable_type") or "page") == "page":
-                page_id = int(comment.get("commentable_id") or comment.get("entity_id") or 0)
+            # a morph type: "page", or the model's class name
+            if str(comment.get("commentable_type") or "").rpartition("\\")[2].lower() == "page":
+                page_id = int(comment.get("commentable_id") or 0)
                 if page_id in wiki.pages:
                     wiki.comments[page_id] = wiki.comments.get(page_id, 0) + 1
     except (NotFoundError, NotBookStackError):
-        pass  # no comments API before v25.11: comments are listed from page reads where there were any
+        wiki.notes.append(
+            "comments could not be checked (BookStack has a comments API from v25.11): any comments stay in BookStack"
+        )
     except PermissionDeniedError:
         wiki.notes.append("comments could not be listed with this token; any comments stay in BookStack")
     try:

@@ -169,7 +169,7 @@ def pull_edits(client: BookStackClient, settings: Settings, validation: Validati
     result.notes += notes
     matching = managed_matching(remote)
     texts = _Texts({i: p.markdown for i, p in stored.items()}, matching, validation, desired, settings)
-    index = index_of_matching(matching, remote, wiki_address(client, drifted[0][1].id), texts)
+    index = index_of_matching(matching, remote, remote.app_url or wiki_address(client, drifted[0][1].id), texts)
     files = _Files(client, tree, result, write=not dry_run)
     written: list[tuple[str, RemoteObject]] = []
     for key, obj in ready:

@@ -200,14 +200,18 @@ def read_shelf_books(client: BookStackClient, state: RemoteState, shelf_id: int)
 
 def wiki_address(client: BookStackClient, page_id: int | None = None) -> str:
     """BookStack's own address (APP_URL), which its content and exports use: ``/api/system`` on v25.05+;
-    before that the redirect of ``/link/<page_id>`` (built from APP_URL); else the address the client uses."""
+    before that the redirect of ``/link/<page_id>`` (to the page, or to the login page for a wiki that is
+    not public: both built from APP_URL); else the address the client uses."""
     system = client.system()
     if system and system.get("base_url"):
         return str(system["base_url"]).rstrip("/")
     if page_id is not None:
         response = client.fetch_web(f"/link/{page_id}")
         location = response.headers.get("Location", "")
-        marker = location.find("/books/")
-        if response.status_code in (301, 302) and marker > 0:
-            return location[:marker].rstrip("/")
+        if response.status_code in (301, 302):
+            # to the page, or to the login page when the web side does not take the API token
+            for marker in ("/books/", "/login"):
+                at = location.find(marker)
+                if at > 0:
+                    return location[:at].rstrip("/")
     return client.base_url

@@ -217,7 +217,10 @@ def check_adopted_contents(
         return plan
     stored, notes = read_pages(client, remote, [a.remote_id for a in adopting if a.remote_id is not None])
     index = index_of_matching(
-        matching, remote, wiki_address(client, adopting[0].remote_id), {i: p.markdown for i, p in stored.items()}
+        matching,
+        remote,
+        remote.app_url or wiki_address(client, adopting[0].remote_id),
+        {i: p.markdown for i, p in stored.items()},
     )
     actions: list[Action] = []
     for action in plan.actions:
