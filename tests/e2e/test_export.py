@@ -329,6 +329,10 @@ def test_pull_brings_a_hand_edit_back_and_the_next_sync_writes_nothing(
     )
     client.update("pages", install_id, {"markdown": "## Options\n\nChanged too."})
     install.write_text(install.read_text() + "\nmy local work\n")
+    # saved in the WYSIWYG editor: BookStack keeps HTML only, and its own Markdown export is what comes back
+    setup_id = int(wiki.pages["setup"]["id"])
+    setup = guide / "getting-started" / "02-setup.md"
+    client.update("pages", setup_id, {"html": "<p>Rewritten <em>here</em>.</p>"})
 
     code, out = run(["pull", "--pull-report", "pull.json"], bookstack, tmp_path, capsys, docs)
     assert code == 0, out
@@ -337,7 +341,11 @@ def test_pull_brings_a_hand_edit_back_and_the_next_sync_writes_nothing(
     assert text.endswith("Welcome, edited in BookStack.\n\nSee [install](getting-started/01-install-etc.md#options).\n")
     assert install.read_text().endswith("my local work\n")  # uncommitted work is never touched
     report = json.loads((tmp_path / "pull.json").read_text())
-    assert [p["path"] for p in report["pulled"]] == [overview.relative_to(docs).as_posix()]
+    assert [p["path"] for p in report["pulled"]] == [
+        overview.relative_to(docs).as_posix(),
+        setup.relative_to(docs).as_posix(),
+    ]
+    assert setup.read_text().endswith("---\n\nRewritten *here*.\n")
     assert [p["path"] for p in report["not_pulled"]] == [install.relative_to(docs).as_posix()]
     assert "uncommitted" in out
 
