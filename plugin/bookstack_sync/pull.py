@@ -82,13 +82,13 @@ def managed_matching(remote: RemoteState) -> Matching:
     return matching
 
 
-def drifted_pages(remote: RemoteState, desired: DesiredState) -> list[tuple[str, RemoteObject]]:
+def drifted_pages(remote: RemoteState) -> list[tuple[str, RemoteObject]]:
     """(page key, page) of the managed pages edited in BookStack since the plugin's last write."""
     found = []
     for key, objs in sorted(remote.managed(EntityKind.PAGE).items()):
         obj = objs[0]
         recorded = obj.recorded_revision
-        if key in desired.pages and recorded is not None and obj.revision_count != recorded:
+        if recorded is not None and obj.revision_count != recorded:
             found.append((key, obj))
     return found
 
@@ -148,7 +148,13 @@ def pull_edits(client: BookStackClient, settings: Settings, validation: Validati
     tree = validation.tree
     desired = build_desired(validation.structure, tree, publish_drafts=settings.publish_drafts)
     remote = fetch_remote(client, shelf_names=set(), shelf_keys=set(desired.shelves))
-    drifted = drifted_pages(remote, desired)
+    drifted = []
+    for key, obj in drifted_pages(remote):
+        if key in desired.pages:
+            drifted.append((key, obj))
+        else:
+            why = "a draft (not published)" if key in desired.skipped else "no longer in the docs tree"
+            result.refused.append((key, f"edited in BookStack (page {obj.id}), but its file is {why}: not pulled"))
     if not drifted:
         return result
     git = Git.find(settings.docs_dir)
