@@ -72,6 +72,7 @@ class ApplyContext:
     matching: Matching
     tree: DocsTree
     strip_title_heading: bool = True
+    forge_markdown: bool = True
     commit: str = ""
     run_id: str = ""  # written as RUN_TAG: a lost answer's lookup takes only this run's objects for its own
     progress: Callable[[Outcome], None] | None = None
@@ -134,10 +135,20 @@ class CanonicalResolver:
 
 
 def canonical_markdown(
-    page: DesiredPage, matching: Matching, tree: DocsTree, desired: DesiredState, *, strip_title_heading: bool
+    page: DesiredPage,
+    matching: Matching,
+    tree: DocsTree,
+    desired: DesiredState,
+    *,
+    strip_title_heading: bool,
+    forge_markdown: bool,
 ) -> str | None:
     rendered = render_page(
-        page.source, tree, CanonicalResolver(matching, tree, desired), strip_title_heading=strip_title_heading
+        page.source,
+        tree,
+        CanonicalResolver(matching, tree, desired),
+        strip_title_heading=strip_title_heading,
+        forge_markdown=forge_markdown,
     )
     if waits_for_pages(rendered.unresolved, desired):
         return None
@@ -733,12 +744,21 @@ def _page_payload(
         else:
             assets, asset_tags = _sync_assets(ctx, page, page_id, remote)
     rendered = render_page(
-        page.source, ctx.tree, WriteResolver(ctx, assets), strip_title_heading=ctx.strip_title_heading
+        page.source,
+        ctx.tree,
+        WriteResolver(ctx, assets),
+        strip_title_heading=ctx.strip_title_heading,
+        forge_markdown=ctx.forge_markdown,
     )
     if waits_for_pages(rendered.unresolved, ctx.desired):
         unresolved = True
     canonical = canonical_markdown(
-        page, ctx.matching, ctx.tree, ctx.desired, strip_title_heading=ctx.strip_title_heading
+        page,
+        ctx.matching,
+        ctx.tree,
+        ctx.desired,
+        strip_title_heading=ctx.strip_title_heading,
+        forge_markdown=ctx.forge_markdown,
     )
     settled = canonical if canonical is not None and not unresolved else None
     content_hash = page_hash(page, settled, page.parent_key) if settled is not None else "pending"
@@ -769,7 +789,12 @@ def _adoption_tags(ctx: ApplyContext, page: DesiredPage, remote: RemoteObject) -
     tags, with the hash of the git rendering and the page's images and attachments recorded as
     uploaded, so BookStack keeps its text and files and the next sync finds nothing to do."""
     canonical = canonical_markdown(
-        page, ctx.matching, ctx.tree, ctx.desired, strip_title_heading=ctx.strip_title_heading
+        page,
+        ctx.matching,
+        ctx.tree,
+        ctx.desired,
+        strip_title_heading=ctx.strip_title_heading,
+        forge_markdown=ctx.forge_markdown,
     )
     content_hash = page_hash(page, canonical, page.parent_key) if canonical is not None else "pending"
     revision = ctx.revisions.get(remote.id, remote.revision_count) + 1

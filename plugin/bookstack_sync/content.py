@@ -29,6 +29,7 @@ from typing import Protocol
 from urllib.parse import quote, quote_plus, unquote
 
 from .diagnostics import Diagnostic, Rule, error, warning
+from .forge_markdown import forge_to_bookstack
 from .links import DestForm, Destination, HeadingBlock, scan
 from .structure import Structure
 from .tree import DocsTree, PageSource
@@ -572,9 +573,15 @@ def find_references(page: PageSource, tree: DocsTree) -> list[Reference]:
 
 
 def render_page(
-    page: PageSource, tree: DocsTree, resolver: Resolver, *, strip_title_heading: bool = True
+    page: PageSource,
+    tree: DocsTree,
+    resolver: Resolver,
+    *,
+    strip_title_heading: bool = True,
+    forge_markdown: bool = True,
 ) -> RenderedPage:
-    """The markdown BookStack receives for ``page``: body only, references rewritten through ``resolver``."""
+    """The markdown BookStack receives for ``page``: body only, references rewritten through ``resolver``,
+    then (``forge_markdown``) alerts, footnotes and bare URLs in BookStack's own Markdown."""
     folder_keys = _tree_folder_keys(tree)
     prepared = _prepare(page, tree, strip_title_heading=strip_title_heading)
     text = prepared.text
@@ -604,7 +611,10 @@ def render_page(
             unresolved.append(reference)
             continue
         replacements.append((item.dest, url))
-    return RenderedPage(apply_replacements(text, replacements), tuple(unresolved), tuple(warnings))
+    markdown = apply_replacements(text, replacements)
+    if forge_markdown:
+        markdown = forge_to_bookstack(markdown).rstrip(_TRIM)
+    return RenderedPage(markdown, tuple(unresolved), tuple(warnings))
 
 
 def _anchor_for(page_path: str, fragment: str, resolver: Resolver, anchors: Callable[[], _Anchors]) -> str | None:

@@ -220,6 +220,7 @@ class _Texts(Mapping[int, str]):
         self.validation = validation
         self.desired = desired
         self.strip = settings.strip_title_heading
+        self.forge_markdown = settings.forge_markdown
 
     def __getitem__(self, page_id: int) -> str:
         if page_id in self.stored:
@@ -228,7 +229,14 @@ class _Texts(Mapping[int, str]):
         page = self.desired.pages.get(key) if key is not None else None
         tree = self.validation.tree
         rendered = (
-            canonical_markdown(page, self.matching, tree, self.desired, strip_title_heading=self.strip)
+            canonical_markdown(
+                page,
+                self.matching,
+                tree,
+                self.desired,
+                strip_title_heading=self.strip,
+                forge_markdown=self.forge_markdown,
+            )
             if page is not None and tree is not None
             else None
         )
@@ -288,7 +296,12 @@ def _record_in_step(
         if page is None:
             continue
         canonical = canonical_markdown(
-            page, matching, validation.tree, desired, strip_title_heading=settings.strip_title_heading
+            page,
+            matching,
+            validation.tree,
+            desired,
+            strip_title_heading=settings.strip_title_heading,
+            forge_markdown=settings.forge_markdown,
         )
         if canonical is None:
             continue

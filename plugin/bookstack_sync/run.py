@@ -157,7 +157,14 @@ def _sync(
     result.timings["history"] = round(time.monotonic() - started, 3)
 
     def render(page: DesiredPage, matching: Matching) -> str | None:
-        return canonical_markdown(page, matching, tree, desired, strip_title_heading=settings.strip_title_heading)
+        return canonical_markdown(
+            page,
+            matching,
+            tree,
+            desired,
+            strip_title_heading=settings.strip_title_heading,
+            forge_markdown=settings.forge_markdown,
+        )
 
     options = PlanOptions(
         adopt=settings.adopt,
@@ -191,6 +198,7 @@ def _sync(
         matching=matching,
         tree=tree,
         strip_title_heading=settings.strip_title_heading,
+        forge_markdown=settings.forge_markdown,
         # the commit checked out is what was synced; git diffs from it on the next run
         commit=history.head or env.get("CI_COMMIT_SHA", ""),
         run_id=secrets.token_hex(6),

@@ -174,6 +174,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         maximum=100,
     ),
     SettingSpec("strip_title_heading", Kind.BOOL, True, "Drop a leading `# H1` equal to the page title."),
+    SettingSpec(
+        "forge_markdown",
+        Kind.BOOL,
+        True,
+        "Render GitHub/Gitea alerts as BookStack callouts, footnotes as linked notes, bare URLs as links.",
+    ),
     SettingSpec("publish_drafts", Kind.BOOL, False, "Publish pages with `status: draft`."),
     SettingSpec("max_upload_mb", Kind.INT, 50, "Largest image or attachment to upload, in MB.", minimum=1),
     SettingSpec(
@@ -244,6 +250,7 @@ class Settings:
     prune: bool = False
     prune_limit: int = 25
     strip_title_heading: bool = True
+    forge_markdown: bool = True
     publish_drafts: bool = False
     max_upload_mb: int = 50
     import_mode: ImportMode = ImportMode.AUTO

@@ -66,7 +66,12 @@ def verify_contents(
         actual = stored.get(action.remote_id or -1) if is_checked else None
         if actual is not None:
             expected = canonical_markdown(
-                desired.pages[action.key], matching, tree, desired, strip_title_heading=settings.strip_title_heading
+                desired.pages[action.key],
+                matching,
+                tree,
+                desired,
+                strip_title_heading=settings.strip_title_heading,
+                forge_markdown=settings.forge_markdown,
             )
             if actual.name != action.name or not same_markdown(actual.markdown, expected):
                 action = replace(

@@ -94,6 +94,7 @@ class ZipInputs:
     slugs: dict[tuple[EntityKind, str], str]  # for links to books and chapters outside the import
     predicted: dict[str, int]  # page key -> the id the import is expected to give it
     strip_title_heading: bool = True
+    forge_markdown: bool = True
 
 
 @dataclass(frozen=True)
@@ -262,12 +263,23 @@ class _Builder:
                 attachment_items.append({"id": self.attachment_count, "name": asset_name(page, ref), "file": file_name})
             asset_tags.append(asset_tag(ref, asset.sha256))
         resolver = _ZipResolver(inputs, self.page_ids, self.folders, images, attachments)
-        rendered = render_page(page.source, inputs.tree, resolver, strip_title_heading=inputs.strip_title_heading)
+        rendered = render_page(
+            page.source,
+            inputs.tree,
+            resolver,
+            strip_title_heading=inputs.strip_title_heading,
+            forge_markdown=inputs.forge_markdown,
+        )
         for warning in rendered.warnings:
             log.warning("%s: %s", page.key, warning)
         waiting = waits_for_pages(rendered.unresolved, inputs.desired)
         canonical = canonical_markdown(
-            page, self.expected, inputs.tree, inputs.desired, strip_title_heading=inputs.strip_title_heading
+            page,
+            self.expected,
+            inputs.tree,
+            inputs.desired,
+            strip_title_heading=inputs.strip_title_heading,
+            forge_markdown=inputs.forge_markdown,
         )
         body = ""
         if waiting or canonical is None:
@@ -398,6 +410,7 @@ class ZipImporter:
             slugs=ctx.slugs,
             predicted=predict_ids(ctx.desired, unit, _known_ids(ctx), ctx.remote.version),
             strip_title_heading=ctx.strip_title_heading,
+            forge_markdown=ctx.forge_markdown,
         )
         try:
             built = build_import(inputs, unit, ctx)

@@ -120,7 +120,7 @@ _SAME_PAGE_ANCHOR = re.compile(r"\(\s*<?#|:\s*<?#|=\s*[\"']?#")
 def test_nothing_resolvable_means_nothing_changes(body: str) -> None:
     assume(not _SAME_PAGE_ANCHOR.search(body))
     page, tree = _tree_with(body)
-    result = render_page(page, tree, NoneResolver(), strip_title_heading=False)
+    result = render_page(page, tree, NoneResolver(), strip_title_heading=False, forge_markdown=False)
     assert result.markdown == body.strip(_TRIM)
 
 
@@ -131,7 +131,7 @@ def test_title_strip_only_removes_a_leading_part(body: str) -> None:
     page, tree = _tree_with(body)
     page = PageSource(**{**page.__dict__, "frontmatter": {"title": "Intro"}})
     tree.pages[0] = page
-    stripped = render_page(page, tree, NoneResolver()).markdown
+    stripped = render_page(page, tree, NoneResolver(), forge_markdown=False).markdown
     trimmed = body.strip(_TRIM)
     assert trimmed.endswith(stripped)
 
@@ -141,7 +141,7 @@ def test_title_strip_only_removes_a_leading_part(body: str) -> None:
 def test_rewrites_touch_only_destinations(body: str) -> None:
     # with every target resolvable, the text outside the scanned destinations is unchanged
     page, tree = _tree_with(body)
-    result = render_page(page, tree, MapResolver(tree), strip_title_heading=False)
+    result = render_page(page, tree, MapResolver(tree), strip_title_heading=False, forge_markdown=False)
     text = body.strip(_TRIM)
     pieces = []
     at = 0

@@ -44,7 +44,7 @@ class Snapshot:
         remote = remote if remote is not None else self.remote(desired)
 
         def render(page: DesiredPage, matching: Matching) -> str | None:
-            return canonical_markdown(page, matching, tree, desired, strip_title_heading=True)
+            return canonical_markdown(page, matching, tree, desired, strip_title_heading=True, forge_markdown=True)
 
         return plan_sync(desired, remote, render, PlanOptions(**options))  # type: ignore[arg-type]
 

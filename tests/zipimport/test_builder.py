@@ -55,7 +55,7 @@ class Tree:
             self.desired,
             self.remote,
             lambda page, matching: canonical_markdown(
-                page, matching, self.tree, self.desired, strip_title_heading=True
+                page, matching, self.tree, self.desired, strip_title_heading=True, forge_markdown=True
             ),
             PlanOptions(use_import=True, **options),
         )
@@ -118,7 +118,9 @@ def test_pages_carry_the_tags_the_per_object_path_writes(docs: Docs) -> None:
     tags = [(t["name"], t["value"]) for t in pages_of(built.document)[key]["tags"]]
     page = tree.desired.pages[key]
     expected = Matching(ids={**tree.matching.ids, **{(EntityKind.PAGE, k): v for k, v in built.predicted.items()}})
-    canonical = canonical_markdown(page, expected, tree.tree, tree.desired, strip_title_heading=True)
+    canonical = canonical_markdown(
+        page, expected, tree.tree, tree.desired, strip_title_heading=True, forge_markdown=True
+    )
     assert canonical is not None
     assert (
         tags
