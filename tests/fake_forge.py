@@ -19,14 +19,20 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+import pytest
 
 TOKEN = "forge-token-Zx81kQ"
 BOT = "bookstack-bot"
@@ -227,13 +233,32 @@ class _Server(ThreadingHTTPServer):
         self.crashes: list[str] = []
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made by the openssl command line (skips without it)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+    cert, key = folder / "forge-cert.pem", folder / "forge-key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
 @contextmanager
-def serve(kind: str) -> Iterator[FakeForge]:
-    """A fake forge of ``kind`` listening on a free loopback port until the block ends; a crash inside
-    it fails the test."""
+def serve(kind: str, *, tls: tuple[Path, Path] | None = None) -> Iterator[FakeForge]:
+    """A fake forge of ``kind`` listening on a free loopback port until the block ends (over HTTPS
+    with ``tls`` = (certificate, key)); a crash inside it fails the test."""
     forge = FakeForge(kind)
     server = _Server(forge)
-    forge.url = f"http://127.0.0.1:{server.server_address[1]}"
+    scheme = "http"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(tls[0]), str(tls[1]))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    forge.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -178,8 +178,7 @@ def comment_on_pull_request(body: str, marker: str, settings: Settings, env: Map
         return CommentOutcome(False, f"no pull-request comment: {exc}")
     with requests.Session() as session:
         session.headers.update(pull.headers(settings.forge_token))
-        session.verify = settings.verify
-        forge = _Forge(session, pull, settings.timeout)
+        forge = _Forge(session, pull, settings.timeout, settings.verify)
         try:
             return forge.publish(body, marker)
         except _ForgeRefused as exc:
@@ -202,10 +201,13 @@ def _why(exc: requests.RequestException) -> str:
 
 
 class _Forge:
-    def __init__(self, session: requests.Session, pull: PullRequest, timeout: tuple[float, float]) -> None:
+    def __init__(
+        self, session: requests.Session, pull: PullRequest, timeout: tuple[float, float], verify: bool | str
+    ) -> None:
         self._session = session
         self._pull = pull
         self._timeout = timeout
+        self._verify = verify
 
     def publish(self, body: str, marker: str) -> CommentOutcome:
         where = f"{self._pull.repo}#{self._pull.number}"
@@ -243,8 +245,9 @@ class _Forge:
     def _send(
         self, method: str, url: str, *, params: Mapping[str, str] | None = None, json: Any = None
     ) -> requests.Response:
+        # verify on each request: a session's verify loses to REQUESTS_CA_BUNDLE from the environment
         response = self._session.request(
-            method, url, params=params, json=json, timeout=self._timeout, allow_redirects=False
+            method, url, params=params, json=json, timeout=self._timeout, verify=self._verify, allow_redirects=False
         )
         if response.status_code >= 300:
             raise _ForgeRefused(self._refusal(response))

@@ -4,8 +4,11 @@ CI_* variables Woodpecker sets, against fake GitHub, Gitea, Forgejo and GitLab s
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +18,7 @@ from bookstack_sync.forge import comment_on_pull_request
 from bookstack_sync.model import Action, ActionKind, EntityKind, Plan, RunMode, RunResult
 from bookstack_sync.report import COMMENT_LIMIT, MarkdownSummary, summary_marker
 from bookstack_sync.settings import load_settings
-from tests.fake_forge import BOT, TOKEN, FakeForge, serve
+from tests.fake_forge import BOT, TOKEN, FakeForge, self_signed_certificate, serve
 
 from .conftest import Docs, Plugin
 
@@ -237,3 +240,37 @@ def test_a_huge_plan_fits_the_forges_limit_with_a_note(forge: FakeForge) -> None
     [comment] = forge.bot_comments()
     assert len(comment["body"]) <= COMMENT_LIMIT  # the fake GitHub answers 422 beyond it, as GitHub does
     assert "✂️ **Cut here:**" in comment["body"] and "4000 pages change" in comment["body"].splitlines()[0]
+
+
+@pytest.mark.filterwarnings("ignore:Unverified HTTPS request")  # urllib3's, for the `insecure` run
+def test_tls_settings_apply_to_the_forge_as_to_bookstack(plugin: Plugin, tmp_path: Path) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    with serve("gitea", tls=(cert, key)) as forge:
+        unknown = run(plugin, forge)
+        assert unknown.exit_code == 0
+        assert "TLS verification failed (set `ca_cert`" in unknown.err and forge.bot_comments() == []
+        trusted = run(plugin, forge, ca_cert=str(cert))
+        assert trusted.exit_code == 0 and "commented on pull request" in trusted.err
+        assert len(forge.bot_comments()) == 1
+        skipped = run(plugin, forge, insecure="true")
+        assert skipped.exit_code == 0 and "the comment is up to date" in skipped.err
+
+
+def test_the_console_script_with_only_woodpecker_variables(plugin: Plugin, docs: Docs) -> None:
+    with serve("forgejo") as forge:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "CI": "woodpecker",
+            "CI_WORKSPACE": str(docs.root),
+            "CI_COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567",
+            **woodpecker_ci(forge),
+            **{k: v for k, v in plugin.environ("pull_request").items() if k.startswith("PLUGIN_")},
+            "PLUGIN_FORGE_TOKEN": TOKEN,
+        }
+        script = Path(sys.executable).with_name("bookstack-sync")
+        done = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=120, cwd=docs.root)
+        assert done.returncode == 0, done.stderr
+        assert TOKEN not in done.stdout + done.stderr
+        [comment] = forge.bot_comments()
+        assert comment["body"] == (docs.root / "summary.md").read_text(encoding="utf-8")
+        assert f"commented on pull request {forge.repo}#{PULL}" in done.stderr
