@@ -275,6 +275,8 @@ def plan_verdict(actions: Sequence[Action]) -> str:
 def outcome_verdict(outcomes: Sequence[Outcome]) -> str:
     """The same line after a sync: ``3 pages changed, 1 page moved, nothing deleted, 1 failed``."""
     status = Counter(o.status for o in outcomes)
+    if not set(status) - {OutcomeStatus.UNCHANGED, OutcomeStatus.SKIPPED}:
+        return "nothing changed: BookStack already matched the docs"
     changed = [o.action.entity for o in outcomes if o.status in _CHANGED]
     parts = _per_entity(changed, "changed", "changed")
     parts += _per_entity((o.action.entity for o in outcomes if o.status is OutcomeStatus.MOVED), "moved", "moved")

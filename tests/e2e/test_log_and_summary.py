@@ -65,3 +65,9 @@ def test_orphans_are_called_orphans(plugin: Plugin, docs: Docs) -> None:
     text = summary(docs)
     assert "orphan page" in text and "1 orphan kept" in text.splitlines()[0]
     assert "skipped" not in text and "skipped" not in run.err
+
+
+def test_a_sync_with_nothing_to_do_says_so(plugin: Plugin, docs: Docs) -> None:
+    assert plugin.run().exit_code == 0
+    assert plugin.run().exit_code == 0
+    assert summary(docs).startswith("## ✅ bookstack-sync sync: nothing changed: BookStack already matched the docs\n")
