@@ -117,7 +117,12 @@ def make_wiki(target: BookStackTarget, client: BookStackClient) -> HandWiki:
     team = create("shelves", {"name": f"Team 🚀 {prefix}", "books": [handbook["id"], ops["id"]]})
     wiki = HandWiki(prefix, app_url)
     wiki.shelves = {"eng": int(eng["id"]), "team": int(team["id"])}
-    wiki.books = {"guide": int(guide["id"]), "ops": int(ops["id"]), "loose": int(loose["id"])}
+    wiki.books = {
+        "guide": int(guide["id"]),
+        "ops": int(ops["id"]),
+        "loose": int(loose["id"]),
+        "handbook": int(handbook["id"]),
+    }
     wiki.pages = {"overview": overview, "install": install, "setup": wysiwyg}
     return wiki
 
@@ -333,6 +338,14 @@ def test_pull_brings_a_hand_edit_back_and_the_next_sync_writes_nothing(
     setup_id = int(wiki.pages["setup"]["id"])
     setup = guide / "getting-started" / "02-setup.md"
     client.update("pages", setup_id, {"html": "<p>Rewritten <em>here</em>.</p>"})
+    # a page whose file was renamed in git (committed, not synced yet): nowhere to write its edit
+    welcome = next(docs.glob("team-*/handbook-*/01-welcome.md"))
+    git(tmp_path, "mv", str(welcome.relative_to(tmp_path)), str(welcome.with_name("01-hello.md").relative_to(tmp_path)))
+    git(tmp_path, "commit", "-qm", "rename")
+    welcome_id = next(
+        int(p["id"]) for p in client.list("pages") if p["name"] == "Welcome" and p["book_id"] == wiki.books["handbook"]
+    )
+    client.update("pages", welcome_id, {"markdown": "Hello, edited."})
 
     code, out = run(["pull", "--pull-report", "pull.json"], bookstack, tmp_path, capsys, docs)
     assert code == 0, out
@@ -346,7 +359,11 @@ def test_pull_brings_a_hand_edit_back_and_the_next_sync_writes_nothing(
         setup.relative_to(docs).as_posix(),
     ]
     assert setup.read_text().endswith("---\n\nRewritten *here*.\n")
-    assert [p["path"] for p in report["not_pulled"]] == [install.relative_to(docs).as_posix()]
+    assert [p["path"] for p in report["not_pulled"]] == [
+        welcome.relative_to(docs).as_posix(),
+        install.relative_to(docs).as_posix(),
+    ]
+    assert "no longer in the docs tree" in report["not_pulled"][0]["why"]
     assert "uncommitted" in out
 
     git(tmp_path, "checkout", "--", str(install.relative_to(tmp_path)))
@@ -355,8 +372,11 @@ def test_pull_brings_a_hand_edit_back_and_the_next_sync_writes_nothing(
     assert code == 0, out
     outcomes = json.loads((tmp_path / "report.json").read_text())["outcomes"]
     changed = {o["key"] for o in outcomes if o["status"] not in ("unchanged", "skipped")}
-    # the pulled page is in step; the page left alone is still the person's edit, and git wins there
-    assert changed == {install.relative_to(docs).as_posix()}
+    # the pulled pages are in step; the ones left alone (uncommitted work, a renamed file) are git's to write
+    assert changed == {
+        install.relative_to(docs).as_posix(),
+        welcome.with_name("01-hello.md").relative_to(docs).as_posix(),
+    }
     assert client.read("pages", overview_id)["markdown"].startswith("Welcome, edited in BookStack.")
 
     # the same as a manual pipeline step (`mode: pull`): nothing is left to pull now
