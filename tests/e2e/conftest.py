@@ -210,8 +210,32 @@ def managed_objects(target: BookStackTarget, prefix: str) -> list[dict[str, Any]
     return found
 
 
+def refuse_foreign_managed_content(target: BookStackTarget) -> None:
+    """Stop a test on a real BookStack that already holds a synced docs tree (or a test's leftovers).
+
+    A sync treats every object carrying the plugin's tag as part of its own tree: the test's runs would
+    report that content as orphans, could pair its pages with their own and move them, and prune deletes it.
+    """
+    if target.is_fake:
+        return
+    foreign: list[str] = []
+    for hit in target.client().search(f"[{MANAGED_TAG}]"):
+        keys = [str(t.get("value", "")) for t in hit.get("tags", []) if t.get("name") == MANAGED_TAG]
+        foreign += [f"{hit['type']}:{key}" for key in keys if target.run_id not in key]
+        if len(foreign) >= 3:
+            break
+    if foreign:
+        pytest.fail(
+            f"{target.url} holds objects managed by bookstack-sync that are not this test's ({', '.join(foreign)}): "
+            "the test's syncs would take them for orphans of their own tree, move or prune them. Run the "
+            "end-to-end tests against a BookStack that holds no synced docs tree.",
+            pytrace=False,
+        )
+
+
 @pytest.fixture
 def docs(tmp_path: Path, bookstack: BookStackTarget) -> Iterator[Docs]:  # noqa: F811
+    refuse_foreign_managed_content(bookstack)
     prefix = f"t{bookstack.run_id}"
     yield standard_docs(tmp_path, prefix)
     if not bookstack.is_fake:

@@ -24,6 +24,8 @@ from tests.bookstack_target import BookStackTarget
 from tests.fake_bookstack import FakeBookStack
 from tests.images import png
 
+from .conftest import refuse_foreign_managed_content
+
 BIG_CHAPTER = 120
 
 
@@ -158,6 +160,7 @@ def tree_files(docs: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def wiki(bookstack: BookStackTarget) -> HandWiki:
+    refuse_foreign_managed_content(bookstack)
     return make_wiki(bookstack, bookstack.client(rate_limit=0 if bookstack.is_fake else 170))
 
 
