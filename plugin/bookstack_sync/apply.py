@@ -43,6 +43,7 @@ from .desired import (
     REV_TAG,
     RUN_TAG,
     SYNCED_TAG,
+    DesiredChapter,
     DesiredPage,
     DesiredState,
 )
@@ -344,7 +345,43 @@ def _run_steps(ctx: ApplyContext, steps: list[Step], record: Callable[[Outcome],
     return results
 
 
+def _books_written(ctx: ApplyContext, action: Action) -> frozenset[str]:
+    """The books whose content permissions BookStack rebuilds for this write, by id where the book exists.
+
+    Every create, update or move of a book, chapter or page deletes and re-inserts the joint permissions
+    of its book in two transactions (``JointPermissionBuilder::rebuildForEntity``); two such writes in one
+    book at once can collide (HTTP 500 "Duplicate entry" on v25.02, BookStack issue #4838) and leave an
+    object, or the whole book, without permissions: invisible. Shelves, images, attachments and deletes
+    rebuild nothing of a book.
+    """
+    books = ctx.remote.of(EntityKind.BOOK)
+
+    def by_key(book_key: str) -> str:
+        book_id = ctx.matching.ids.get((EntityKind.BOOK, book_key))
+        return f"id:{book_id}" if book_id is not None else f"key:{book_key}"
+
+    if action.kind is ActionKind.DELETE:
+        return frozenset()
+    if action.entity is EntityKind.BOOK:
+        return frozenset({f"id:{action.remote_id}" if action.remote_id is not None else f"key:{action.key}"})
+    desired: DesiredPage | DesiredChapter | None = None
+    if action.entity is EntityKind.PAGE:
+        desired = ctx.desired.pages.get(action.key)
+    elif action.entity is EntityKind.CHAPTER:
+        desired = ctx.desired.chapters.get(action.key)
+    else:
+        return frozenset()
+    written = {by_key(desired.book_key)} if desired is not None else set()
+    current = ctx.remote.of(action.entity).get(action.remote_id) if action.remote_id is not None else None
+    if current is not None and current.book_id is not None and current.book_id in books:
+        written.add(f"id:{current.book_id}")  # a move rebuilds the book it leaves too
+    return frozenset(written)
+
+
 def _run_parallel(ctx: ApplyContext, steps: list[Step], finish: Callable[[int, Outcome], None]) -> None:
+    """Steps run side by side, but never two that write in the same book (see ``_books_written``)."""
+    books = [_books_written(ctx, step.action) for step in steps]
+    busy: set[str] = set()
     waiting = {index: set(step.after) for index, step in enumerate(steps)}
     dependents: dict[int, list[int]] = {}
     for index, step in enumerate(steps):
@@ -357,14 +394,22 @@ def _run_parallel(ctx: ApplyContext, steps: list[Step], finish: Callable[[int, O
     limit = ctx.client.concurrency
     with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="bookstack-write") as pool:
         while ready or running:
+            held_back: list[int] = []
             while ready and error is None and len(running) < limit:
                 index = heapq.heappop(ready)
+                if books[index] & busy:
+                    held_back.append(index)  # its book is being written: after that write
+                    continue
+                busy.update(books[index])
                 running[pool.submit(_guarded, ctx, steps[index].action, steps[index].handler)] = index
+            for index in held_back:
+                heapq.heappush(ready, index)
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: running[f]):
                 index = running.pop(future)
+                busy.difference_update(books[index])
                 try:
                     finish(index, future.result())
                 except BaseException as exc:  # noqa: BLE001 - kept, raised once the running steps are done

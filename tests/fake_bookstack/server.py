@@ -8,6 +8,7 @@ import re
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -98,6 +99,10 @@ class FakeBookStack:
         self.latency = latency
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests it was handling at once (a client's parallelism)
+        # writes that rebuilt one book's permissions while another did: on a real BookStack they collide
+        # (HTTP 500 "Duplicate entry" in joint_permissions, objects left invisible; BookStack issue #4838)
+        self.same_book_overlaps = 0
+        self._books_in_write: Counter[int] = Counter()
         self.token_secret = token_secret
         self.version = version
         self.host = host
@@ -371,6 +376,41 @@ class FakeBookStack:
 
     def _serve_one(self, handler: _Handler) -> None:
         request = self._read_request(handler)
+        books = self._books_written(request)
+        with self._log_lock:
+            if any(self._books_in_write[book] for book in books):
+                self.same_book_overlaps += 1
+            self._books_in_write.update(books)
+        try:
+            self._serve_request(handler, request)
+        finally:
+            with self._log_lock:
+                self._books_in_write.subtract(books)
+
+    def _books_written(self, request: Request) -> set[int]:
+        """The books whose content permissions BookStack rebuilds for this request: every create, update
+        or move of a book, chapter or page rebuilds its book's (and the book it leaves)."""
+        entity = re.fullmatch(r"/api/(books|chapters|pages)(?:/(\d+))?", request.path)
+        if entity is None or request.method not in ("POST", "PUT"):
+            return set()
+        kind, item = entity.group(1), entity.group(2)
+        books: set[int] = set()
+        with self._lock:
+            if kind == "books":
+                return {int(item)} if item else set()
+            current = (self.state.chapters if kind == "chapters" else self.state.pages).get(int(item or 0))
+            if current is not None:
+                books.add(current.book_id)
+            if isinstance(request.input, dict):
+                chapter = self.state.chapters.get(_int(request.input.get("chapter_id")) or 0)
+                if chapter is not None:
+                    books.add(chapter.book_id)
+                book_id = _int(request.input.get("book_id"))
+                if book_id:
+                    books.add(book_id)
+        return books
+
+    def _serve_request(self, handler: _Handler, request: Request) -> None:
         token_id = request.headers.get("authorization", "").removeprefix("Token ").partition(":")[0].strip()
         hold = self.holds.take(request.method, request.path, token_id)
         if hold is not None:
@@ -552,3 +592,10 @@ def _injected_failure(status: int) -> Response:
         status,
         f"<html>\n<head><title>{status} {reason}</title></head>\n<body>\n<center><h1>{status} {reason}</h1></center>\n</body>\n</html>\n",
     )
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
