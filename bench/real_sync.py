@@ -110,7 +110,7 @@ def _row(label: str, code: int, requests: dict[str, Any], elapsed: float, note: 
     )
 
 
-def _rename_chapter(workspace: Path, docs: Path) -> int:
+def _rename_chapter(workspace: Path, docs: Path) -> dict[str, str]:
     """shelf-01/book-01/chapter-02 becomes chapter-02-renamed: folder, structure slug, pages' category."""
     path, data = _structure(docs)
     chapter = data["structure"][0]["shelf"]["books"][0]["book"]["chapters"][1]["chapter"]
@@ -124,10 +124,10 @@ def _rename_chapter(workspace: Path, docs: Path) -> int:
         text = page.read_text(encoding="utf-8")
         page.write_text(text.replace(f'category: "{old_slug}"', f'category: "{new_slug}"'), encoding="utf-8")
     _commit(workspace, "chapter 2 gets a new slug", tracked=True)
-    return len(pages)
+    return {f"{old.relative_to(docs)}/{p.name}": f"{new.relative_to(docs)}/{p.name}" for p in pages}
 
 
-def _move_book_and_its_pages(workspace: Path, docs: Path) -> int:
+def _move_book_and_its_pages(workspace: Path, docs: Path) -> dict[str, str]:
     """shelf-01/book-02 to shelf-02 as book-06; its book-level pages' category follows the new slug."""
     moved = _move_book(workspace, docs, tracked=True)
     for page in (docs / "shelf-02" / "book-06").glob("*.md"):
@@ -140,7 +140,7 @@ def _move_book_and_its_pages(workspace: Path, docs: Path) -> int:
 def _restructure(workspace: Path, docs: Path, concurrency: int, pause: float) -> None:
     client = _client()
     try:
-        restructures: tuple[tuple[str, Callable[[], int]], ...] = (
+        restructures: tuple[tuple[str, Callable[[], dict[str, str]]], ...] = (
             ("renumber a chapter (+1 page)", lambda: _renumber_chapter(workspace, docs, tracked=True)),
             ("rename a chapter's slug", lambda: _rename_chapter(workspace, docs)),
             ("move a book to the other shelf", lambda: _move_book_and_its_pages(workspace, docs)),
@@ -152,13 +152,15 @@ def _restructure(workspace: Path, docs: Path, concurrency: int, pause: float) ->
             code, requests, elapsed = _run(workspace, docs, concurrency)
             after = _ids(client)
             kept = len(set(before.values()) & set(after.values()))
+            own = sum(1 for old, new in moved.items() if before.get(f"page:{old}") == after.get(f"page:{new}"))
             stale = sorted(typed for typed in after if not (docs / typed.partition(":")[2]).exists())
             _row(
                 label,
                 code,
                 requests,
                 elapsed,
-                f"({moved} pages moved; {kept} of {len(before)} ids kept, {len(after) - len(before)} new objects, "
+                f"({len(moved)} pages moved, {own} kept their own id; {kept} of {len(before)} ids kept, "
+                f"{len(after) - len(before)} new objects, "
                 f"{len(stale)} left behind{': ' + ', '.join(stale) if stale else ''})",
             )
     finally:
