@@ -732,7 +732,7 @@ def _apply_page(ctx: ApplyContext, action: Action) -> Outcome:
         raise _ParentMissing(f"its {'chapter' if page.chapter_key else 'book'} could not be written in this run")
     remote = ctx.remote.of(EntityKind.PAGE).get(action.remote_id or -1)
     if action.kind is ActionKind.CREATE:
-        payload = _page_payload(ctx, page, remote=None, page_id=None, with_parent=True)
+        payload = page_payload(ctx, page, remote=None, page_id=None, with_parent=True)
         payload["priority"] = page.priority
         created = _create_or_find(ctx, EntityKind.PAGE, page.key, payload)
         page_id = int(created["id"])
@@ -748,7 +748,7 @@ def _apply_page(ctx: ApplyContext, action: Action) -> Outcome:
     if action.kind is ActionKind.ADOPT and not {"content", "name", "parent"} & set(action.changes):
         payload = _adoption_tags(ctx, page, remote)
     else:
-        payload = _page_payload(ctx, page, remote=remote, page_id=action.remote_id, with_parent=with_parent)
+        payload = page_payload(ctx, page, remote=remote, page_id=action.remote_id, with_parent=with_parent)
     if "priority" in action.changes or action.kind is ActionKind.REORDER:
         payload["priority"] = page.priority
     if payload.pop("_unresolved", False):
@@ -770,14 +770,14 @@ def _rewrite_page(ctx: ApplyContext, action: Action) -> Outcome:
     assert page_id is not None
     ctx.pending_rewrite.discard(page.key)
     remote = ctx.remote.of(EntityKind.PAGE).get(page_id)
-    payload = _page_payload(ctx, page, remote=remote, page_id=page_id, with_parent=False)
+    payload = page_payload(ctx, page, remote=remote, page_id=page_id, with_parent=False)
     payload.pop("_unresolved", None)
     updated = ctx.client.update("pages", page_id, payload)
     ctx.revisions[page_id] = int(updated.get("revision_count") or 0)
     return Outcome(action, OutcomeStatus.UPDATED, page_id, _url(ctx, EntityKind.PAGE, page.key))
 
 
-def _page_payload(
+def page_payload(
     ctx: ApplyContext, page: DesiredPage, *, remote: RemoteObject | None, page_id: int | None, with_parent: bool
 ) -> dict[str, Any]:
     assets: dict[str, str] = {}

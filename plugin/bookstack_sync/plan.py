@@ -167,7 +167,7 @@ def _container_action(
             ActionKind.ADOPT, kind, key, name, obj.id, (*tuple(changes), "tags"), "unmanaged object of the same name"
         )
     previous = matching.previous.get((kind, key))
-    detail = f"{previous.old} → {key} ({previous.reason})" if previous else ""
+    detail = _with_rename(f"{previous.old} → {key} ({previous.reason})" if previous else "", obj, name)
     if changes:
         if {"parent", "shelf"} & set(changes):
             return Action(ActionKind.MOVE, kind, key, name, obj.id, tuple(changes), detail)
@@ -175,6 +175,14 @@ def _container_action(
         action_kind = ActionKind.REORDER if only_order else ActionKind.UPDATE
         return Action(action_kind, kind, key, name, obj.id, tuple(changes), detail)
     return Action(ActionKind.UNCHANGED, kind, key, name, obj.id)
+
+
+def _with_rename(detail: str, obj: RemoteObject, name: str) -> str:
+    """``detail`` with the old and new name when the object is renamed, so a reader sees both."""
+    if obj.name == name:
+        return detail
+    renamed = f"renamed {obj.name!r} → {name!r}"
+    return f"{detail}; {renamed}" if detail else renamed
 
 
 def _text_changes(obj: RemoteObject | None, name: str, description: str) -> list[str]:
@@ -460,14 +468,14 @@ def _page_action(
         )
     if previous is not None:
         # a new file name or folder is a move in git's words, even within one chapter
-        detail = f"{previous.old} → {page.key} ({previous.reason})"
+        detail = _with_rename(f"{previous.old} → {page.key} ({previous.reason})", obj, page.name)
         return Action(ActionKind.MOVE, EntityKind.PAGE, page.key, page.name, obj.id, tuple(changes), detail)
     if not changes:
         return Action(ActionKind.UNCHANGED, EntityKind.PAGE, page.key, page.name, obj.id)
     if changes == ["priority"]:
         return Action(ActionKind.REORDER, EntityKind.PAGE, page.key, page.name, obj.id, ("priority",))
     kind = ActionKind.MOVE if "parent" in changes else ActionKind.UPDATE
-    return Action(kind, EntityKind.PAGE, page.key, page.name, obj.id, tuple(changes))
+    return Action(kind, EntityKind.PAGE, page.key, page.name, obj.id, tuple(changes), _with_rename("", obj, page.name))
 
 
 def _plan_orphans(

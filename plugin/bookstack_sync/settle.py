@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .apply import ApplyContext, _page_payload, outcome_url
+from .apply import ApplyContext, outcome_url, page_payload
 from .bookstack import normalise_chapter_id
 from .bookstack.activity import Wait
 from .bookstack.errors import AuthenticationError, BookStackError, NotFoundError, PermissionDeniedError
@@ -352,7 +352,7 @@ class _Reconcile:
                 revision_count=ctx.revisions.get(page_id, 1),
                 tags=[{"name": n, "value": v} for n, v in copy.tags],
             )
-        payload = _page_payload(ctx, page, remote=remote, page_id=page_id, with_parent=stranded)
+        payload = page_payload(ctx, page, remote=remote, page_id=page_id, with_parent=stranded)
         payload.pop("_unresolved", None)
         if stranded:
             payload["priority"] = page.priority

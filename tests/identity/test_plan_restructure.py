@@ -49,5 +49,5 @@ def test_a_renamed_and_retitled_page_is_found_by_its_body(snapshot: Snapshot) ->
     actions = changed(snapshot, "rename-and-retitle")
     (page,) = actions.values()
     assert page.kind is ActionKind.MOVE and page.entity is EntityKind.PAGE
-    assert page.detail.endswith("(same content in the same folder)")
+    assert page.detail.endswith("(same content in the same folder); renamed 'Restart' → 'Restart services'")
     assert {"key", "name"} <= set(page.changes)

@@ -173,3 +173,19 @@ def test_shelf_order_keeps_other_books_after_the_managed_ones(
     managed: list[int], current: list[int], expected: list[int]
 ) -> None:
     assert shelf_books_order(managed, current) == expected
+
+
+def test_a_rename_in_place_shows_the_old_and_the_new_name(snapshot: Snapshot) -> None:
+    desired, _ = snapshot.desired()
+    remote = snapshot.remote(desired)
+    page = next(o for o in remote.of(EntityKind.PAGE).values() if o.key == "p-eng/guide/practice/01-style.md")
+    shelf = next(o for o in remote.of(EntityKind.SHELF).values() if o.key == "p-eng")
+    new_page_name, new_shelf_name = page.name, shelf.name
+    page.name, shelf.name = "Old Style", "Old Engineering"
+    plan, _ = snapshot.plan(remote)
+    by_key = {(a.entity, a.key): a for a in plan.actions}
+    page_action = by_key[(EntityKind.PAGE, "p-eng/guide/practice/01-style.md")]
+    assert page_action.kind is ActionKind.UPDATE and "name" in page_action.changes
+    assert page_action.detail == f"renamed 'Old Style' → {new_page_name!r}"
+    shelf_action = by_key[(EntityKind.SHELF, "p-eng")]
+    assert shelf_action.detail == f"renamed 'Old Engineering' → {new_shelf_name!r}"
