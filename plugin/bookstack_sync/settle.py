@@ -260,14 +260,16 @@ class _Reconcile:
         doomed_chapters = {i for (kind, _), i in self.losers.items() if kind is EntityKind.CHAPTER}
         self._rescue_chapters(doomed_books)
         self._repair_pages(doomed_books, doomed_chapters)
+        kept = self._empty_losers(doomed_books, doomed_chapters)
         self._fix_shelves()
-        self._delete_losers(doomed_books, doomed_chapters)
+        self._delete_losers(doomed_books, doomed_chapters, kept)
 
     def _own_copy(self, entity_key: Key) -> Copy | None:
         own = self.created.get(entity_key)
         return next((c for c in self.copies.get(entity_key, []) if c.id == own), None)
 
-    def _guard(self, action: Action, write: Any) -> None:
+    def _guard(self, action: Action, write: Any) -> Outcome:
+        outcome: Outcome
         try:
             outcome = write()
         except (AuthenticationError, PermissionDeniedError):
@@ -279,6 +281,7 @@ class _Reconcile:
         self.ctx.outcomes.append(outcome)
         if self.ctx.progress is not None:
             self.ctx.progress(outcome)
+        return outcome
 
     def _rescue_chapters(self, doomed_books: set[int]) -> None:
         """This run's chapters that won but sit in a book of ours that lost go to the winning book."""
@@ -361,6 +364,103 @@ class _Reconcile:
         status = OutcomeStatus.MOVED if stranded else OutcomeStatus.UPDATED
         return Outcome(action, status, page_id, outcome_url(ctx, f"/link/{page_id}"))
 
+    def _empty_losers(self, doomed_books: set[int], doomed_chapters: set[int]) -> set[tuple[EntityKind, int]]:
+        """Whatever is still in a losing book or chapter and is not one of this run's losers goes to the
+        winner before the delete takes it along: the other run's objects too. A run whose read of the wiki
+        was torn (books listed before the other run's import committed, its pages after) moved the other
+        run's pages into its own new book; a person may have put a page there meanwhile. One read per
+        losing container, only when there are losers. Returns the losers that could not be emptied: they
+        are not deleted (a duplicate is better than a lost page)."""
+        losing_pages = {i for (kind, _), i in self.losers.items() if kind is EntityKind.PAGE}
+        winner_of = {
+            (kind, own_id): self.winners[(kind, key)].id
+            for (kind, key), own_id in self.losers.items()
+            if kind in (EntityKind.BOOK, EntityKind.CHAPTER)
+        }
+        names = self._key_by_id()
+        not_emptied: set[tuple[EntityKind, int]] = set()
+        for (kind, key), own_id in sorted(self.losers.items(), key=lambda item: item[1]):
+            copy = self._own_copy((kind, key))
+            if kind is EntityKind.BOOK:
+                contents = self._read_contents("books", own_id).get("contents") or []
+            elif kind is EntityKind.CHAPTER and not (copy is not None and copy.book_id in doomed_books):
+                contents = [
+                    {
+                        "type": "chapter",
+                        "id": own_id,
+                        "pages": self._read_contents("chapters", own_id).get("pages") or [],
+                    }
+                ]
+            else:
+                continue
+            for item in contents:
+                item_id = int(item["id"])
+                if item.get("type") == "chapter" and item_id not in doomed_chapters:
+                    target = {"book_id": winner_of[(kind, own_id)]}
+                    if not self._move_out(EntityKind.CHAPTER, item_id, names, target):
+                        not_emptied.add((kind, own_id))
+                    continue
+                pages = (item.get("pages") or []) if item.get("type") == "chapter" else [item]
+                for page in pages:
+                    page_id = int(page["id"])
+                    if page_id in losing_pages:
+                        continue
+                    page_key = names.get((EntityKind.PAGE, page_id))
+                    if page_id in self.ctx.revisions and page_key in self.ctx.desired.pages:
+                        # this run wrote it: moved to its place with the revision it will have, as an own
+                        # winner is (a bare move is an edit too, which the next run would take for a person's)
+                        desired = self.ctx.desired.pages[page_key]
+                        action = Action(
+                            ActionKind.MOVE,
+                            EntityKind.PAGE,
+                            page_key,
+                            desired.name,
+                            page_id,
+                            ("parent", "content"),
+                            _DETAIL,
+                        )
+                        outcome = self._guard(action, lambda action=action: self._write_page(action, None, True))
+                        moved = outcome.status is OutcomeStatus.MOVED
+                    elif item.get("type") == "chapter":
+                        target = {"chapter_id": winner_of[(EntityKind.CHAPTER, item_id)]}
+                        moved = self._move_out(EntityKind.PAGE, page_id, names, target)
+                    else:
+                        moved = self._move_out(EntityKind.PAGE, page_id, names, {"book_id": winner_of[(kind, own_id)]})
+                    if not moved:
+                        not_emptied.add((kind, own_id))
+                        if item.get("type") == "chapter":
+                            not_emptied.add((EntityKind.CHAPTER, item_id))
+        return not_emptied
+
+    def _read_contents(self, kind: str, obj_id: int) -> dict[str, Any]:
+        try:
+            return self.ctx.client.read(kind, obj_id)
+        except NotFoundError:
+            return {}  # gone meanwhile: nothing left in it to lose
+
+    def _key_by_id(self) -> dict[tuple[EntityKind, int], str]:
+        """What this run knows an object by (its key, else its name): for the report of a move."""
+        known: dict[tuple[EntityKind, int], str] = {}
+        for kind in (EntityKind.CHAPTER, EntityKind.PAGE):
+            for obj in self.ctx.remote.of(kind).values() if kind in self.ctx.remote.objects else []:
+                known[(kind, obj.id)] = obj.key or obj.name
+        for o in [*self.outcomes, *self.done]:
+            if o.remote_id is not None:
+                known[(o.action.entity, o.remote_id)] = o.action.key
+        return known
+
+    def _move_out(
+        self, kind: EntityKind, obj_id: int, names: dict[tuple[EntityKind, int], str], target: dict[str, int]
+    ) -> bool:
+        key = names.get((kind, obj_id), f"{kind.value} {obj_id}")
+        action = Action(ActionKind.MOVE, kind, key, key, obj_id, ("parent",), _DETAIL)
+
+        def move() -> Outcome:
+            self.ctx.client.update(_LIST_KIND[kind], obj_id, target)  # a move keeps the priority
+            return Outcome(action, OutcomeStatus.MOVED, obj_id)
+
+        return self._guard(action, move).status is OutcomeStatus.MOVED
+
     def _fix_shelves(self) -> None:
         """A winning shelf lists the winning books: written by the run whose shelf or books lost."""
         ctx = self.ctx
@@ -386,13 +486,18 @@ class _Reconcile:
 
             self._guard(action, fix)
 
-    def _delete_losers(self, doomed_books: set[int], doomed_chapters: set[int]) -> None:
-        """This run's losing copies, top-most only: a deleted book takes its chapters and pages along."""
+    def _delete_losers(
+        self, doomed_books: set[int], doomed_chapters: set[int], kept: set[tuple[EntityKind, int]]
+    ) -> None:
+        """This run's losing copies, top-most only: a deleted book takes its chapters and pages along.
+        ``kept``: losing books and chapters something could not be moved out of; they stay, with all in them."""
         order = {EntityKind.PAGE: 0, EntityKind.CHAPTER: 1, EntityKind.BOOK: 2, EntityKind.SHELF: 3}
         for (kind, key), own_id in sorted(self.losers.items(), key=lambda item: (order[item[0][0]], item[0][1])):
             copy = self._own_copy((kind, key))
             if copy is not None and (copy.book_id in doomed_books or copy.chapter_id in doomed_chapters):
                 continue  # goes with its container
+            if (kind, own_id) in kept:
+                continue  # left as a duplicate: not everything in it could be moved to the winner
             winner = self.winners[(kind, key)].id
             action = Action(
                 ActionKind.DELETE, kind, key, key, own_id, (), f"duplicate made by concurrent runs; id {winner} is kept"

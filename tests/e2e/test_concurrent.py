@@ -201,6 +201,37 @@ def test_two_runs_started_together_converge(plugin: Plugin, docs: Docs) -> None:
     assert_third_run_writes_nothing(plugin)
 
 
+def test_a_torn_read_never_takes_the_other_runs_pages_down_with_its_losing_book(
+    docs: Docs, fakes: Callable[..., FakeBookStack], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """B lists the books while A's first import is still running (no book yet), then lists chapters and
+    pages after it committed: B sees A's pages in a book it does not know, creates its own book and moves
+    A's book-level page into it. That book loses to A's; deleting it must not take A's page along."""
+    import_docs(docs)
+    fake = fakes()
+    plugin, a, b = two_fake_pipelines(fake, docs, capsys)
+    held_import = fake.hold("POST", r"/api/imports/\d+", token_id=fake.token_id)
+    a.start()
+    held_import.wait_arrived()
+    held_read = fake.hold("GET", "/api/chapters", token_id=OTHER_TOKEN[0])
+    b.start()
+    held_read.wait_arrived()
+    held_import.release()
+    wait_until(
+        lambda: any(
+            r.method == "POST" and r.path.startswith("/api/imports/") and r.token_id == fake.token_id
+            for r in list(fake.requests)
+        ),
+        "A's first import to commit",
+    )
+    held_read.release()
+    both_succeed(a, b)
+    moved_by_b = {o["key"] for o in b.report()["outcomes"] if o["status"] == "moved"}
+    assert docs.key("eng/guide/01-overview.md") in moved_by_b  # the torn read happened
+    assert_one_of_everything(plugin.target, docs)
+    assert_third_run_writes_nothing(plugin)
+
+
 # --- incremental syncs ----------------------------------------------------------------------------------
 
 
