@@ -14,8 +14,10 @@ hands out ids in order (auto-increment), which gives both runs the same verdict 
    run created in, or one over everything managed when that is cheaper. No page is read.
 3. **The lowest id is kept.** For a key with more than one object, the lowest id wins; a run removes only
    its own losers. Before deleting, it moves out of them what must survive (its own winners, into the
-   winner of their parent), rewrites its surviving pages whose links pointed at a loser, and puts the
-   winning books on the winning shelves; a deleted book takes its losing chapters and pages with it.
+   winner of their parent, then whatever else a losing book or chapter still holds: the other run's
+   pages may be there after a torn read), rewrites its surviving pages whose links pointed at a loser,
+   and puts the winning books on the winning shelves; a deleted book takes its losing chapters and pages
+   with it.
    The other run's losers are that run's to remove: it looks after creating them, so it sees ours (they
    have lower ids, so they were written before its own, and an import of ours was waited for in step 1).
 """
