@@ -18,7 +18,7 @@ import sys
 import threading
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -404,10 +404,6 @@ def schema_diagnostics(structure: Structure, pages: Iterable[PageSource]) -> Ite
     by_path = {page.path: page for page in pages}
     instance = {path: page.frontmatter for path, page in by_path.items()}
     validator = compile_validator(structure)
-    # jsonschema only sees the pages the quick check cannot vouch for: the others yield no error under
-    # any keyword, and every keyword of the tree schema reports each page on its own (same errors, same order)
-    if isinstance(validator.schema, dict):
-        instance = _unproven(validator.schema, instance)
     reported_required: set[str] = set()
     for err in validator.iter_errors(instance):
         path = list(err.absolute_path)
@@ -418,167 +414,6 @@ def schema_diagnostics(structure: Structure, pages: Iterable[PageSource]) -> Ite
             continue
         page = by_path[str(path[0])]
         yield from _page_error(page, path[1:], err, reported_required)
-
-
-# ---- a quick check that proves valid the frontmatter jsonschema would find valid (it proves nothing else)
-
-_Check = Callable[[Any], bool]
-# keywords that add no constraint
-_ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "default", "$schema", "$id", "$defs"})
-_TREE_KEYWORDS = _ANNOTATIONS | {"type", "propertyNames", "properties", "patternProperties", "additionalProperties"}
-# a JSON type -> the Python type jsonschema surely counts as it (3.0 is an "integer" too: left to jsonschema)
-_EXACT_TYPES: dict[str, type] = {"string": str, "integer": int, "array": list, "boolean": bool, "object": dict}
-
-
-def _unproven(schema: dict[str, Any], instance: dict[str, Any]) -> dict[str, Any]:
-    """``instance`` without the pages that are valid for certain; all of it when that cannot be told.
-
-    Valid for certain: the name passes ``propertyNames``, ``properties`` or ``patternProperties`` cover it,
-    and its frontmatter passes :func:`_quick_check` of every subschema that applies. A page left out makes
-    no error under any keyword of the tree schema, and each keyword reports every page on its own, so
-    jsonschema reports the same errors, in the same order, over what is left.
-    """
-    if set(schema) - _TREE_KEYWORDS or schema.get("type") != "object":
-        return instance
-    properties = schema.get("properties", {})
-    patterns = schema.get("patternProperties", {})
-    names_schema = schema.get("propertyNames", {})
-    if not isinstance(properties, dict) or not isinstance(patterns, dict):
-        return instance
-    checks: dict[int, _Check | None] = {}
-
-    def check_of(subschema: Any) -> _Check | None:
-        key = id(subschema)
-        if key not in checks:
-            checks[key] = _quick_check(subschema)
-        return checks[key]
-
-    name_check = check_of(names_schema)
-    if name_check is None:
-        return instance
-    applies: dict[str, list[Any]] = defaultdict(list)
-    for name, subschema in properties.items():
-        if name in instance:
-            applies[name].append(subschema)
-    names = sorted(instance)
-    for pattern, subschema in patterns.items():
-        for name in _names_matching(pattern, names):
-            applies[name].append(subschema)
-    left: dict[str, Any] = {}
-    for name, value in instance.items():
-        subschemas = applies.get(name)
-        proven = bool(subschemas) and name_check(name)
-        if proven:
-            assert subschemas is not None
-            for subschema in subschemas:
-                check = check_of(subschema)
-                if check is None or not check(value):
-                    proven = False
-                    break
-        if not proven:
-            left[name] = value
-    return left
-
-
-@lru_cache(maxsize=1024)
-def _conforms(value: str, format_name: str) -> bool:
-    conforms: bool = Draft202012Validator.FORMAT_CHECKER.conforms(value, format_name)
-    return conforms
-
-
-def _quick_check(schema: Any) -> _Check | None:
-    """A test that is true only of instances valid under ``schema``; None when ``schema`` uses a keyword
-    it does not know. False proves nothing: jsonschema decides those."""
-    if schema is True or schema == {}:
-        return _always
-    if not isinstance(schema, dict):
-        return None
-    tests: list[_Check] = []
-    for keyword, arg in schema.items():
-        test = _keyword_check(keyword, arg, schema)
-        if test is None:
-            return None
-        if test is not _always:
-            tests.append(test)
-    if not tests:
-        return _always
-    first, *rest = tests
-    if not rest:
-        return first
-    return lambda value: first(value) and all(test(value) for test in rest)
-
-
-def _always(value: Any) -> bool:
-    return True
-
-
-def _keyword_check(keyword: str, arg: Any, schema: dict[str, Any]) -> _Check | None:
-    if keyword in _ANNOTATIONS:
-        return _always
-    if keyword == "type":
-        wanted = tuple(_EXACT_TYPES.get(name) for name in (arg if isinstance(arg, list) else [arg]))
-        if None in wanted:
-            return None
-        return lambda value: type(value) in wanted
-    if keyword in ("minLength", "maxLength") and type(arg) is int:
-        if keyword == "minLength":
-            return lambda value: type(value) is str and len(value) >= arg
-        return lambda value: type(value) is str and len(value) <= arg
-    if keyword in ("minimum", "maximum") and type(arg) is int:
-        if keyword == "minimum":
-            return lambda value: type(value) is int and value >= arg
-        return lambda value: type(value) is int and value <= arg
-    if keyword == "pattern" and isinstance(arg, str):
-        regex = _regex(arg)
-        return lambda value: type(value) is str and regex.search(value) is not None
-    if keyword == "format" and isinstance(arg, str):
-        return lambda value: type(value) is str and _conforms(value, arg)
-    if keyword == "const" and isinstance(arg, str):
-        return lambda value: type(value) is str and value == arg
-    if keyword == "enum" and isinstance(arg, list) and all(isinstance(item, str) for item in arg):
-        allowed = frozenset(arg)
-        return lambda value: type(value) is str and value in allowed
-    if keyword == "anyOf" and isinstance(arg, list):
-        # valid when one alternative is: the ones the quick check cannot judge are left to jsonschema
-        alternatives = [check for check in map(_quick_check, arg) if check is not None]
-        if not alternatives:
-            return None
-        return lambda value: any(check(value) for check in alternatives)
-    if keyword == "items":
-        item_check = _quick_check(arg)
-        if item_check is None:
-            return None
-        return lambda value: type(value) is list and all(item_check(item) for item in value)
-    if keyword == "required" and isinstance(arg, list):
-        required = tuple(arg)
-        return lambda value: type(value) is dict and all(name in value for name in required)
-    if keyword == "properties" and isinstance(arg, dict):
-        property_checks: dict[str, _Check] = {}
-        for name, subschema in arg.items():
-            sub_check = _quick_check(subschema)
-            if sub_check is None:
-                return None
-            property_checks[name] = sub_check
-        closed = schema.get("additionalProperties", True) is False
-
-        def properties(value: Any) -> bool:
-            if type(value) is not dict:
-                return False
-            for name, item in value.items():
-                sub_check = property_checks.get(name)
-                if sub_check is None:
-                    if closed:
-                        return False
-                elif not sub_check(item):
-                    return False
-            return True
-
-        return properties
-    if keyword == "additionalProperties" and arg is False and "patternProperties" not in schema:
-        if "properties" in schema:
-            return _always  # enforced by the `properties` test above
-        return lambda value: type(value) is dict and not value
-    return None
 
 
 def _page_error(
