@@ -49,12 +49,17 @@ def run_plugin(workspace: Path, fake: FakeBookStack, event: str) -> int:
     return subprocess.run([str(script)], env=env, cwd=workspace, check=False).returncode
 
 
+_RESOLVED = ("http://", "https://", "/link/", "/shelves/", "/books/", "/attachments/", "#", "mailto:")
+
+
 def relative_links(client: BookStackClient) -> list[str]:
     found = []
     for item in client.list("pages"):
         markdown = str(client.read("pages", int(item["id"])).get("markdown") or "")
         for target in _LINK.findall(markdown):
-            if not target.startswith(("http://", "https://", "/link/", "#", "mailto:")):
+            # BookStack's own paths (a page by id, a shelf/book/chapter by slug, an attachment) resolve for
+            # every reader; a path relative to the docs tree would not
+            if not target.startswith(_RESOLVED):
                 found.append(f"{item['name']}: {target}")
     return found
 
