@@ -82,7 +82,7 @@ def test_parallel_writes_leave_what_serial_writes_leave(
     assert serial.max_in_flight == 1
     assert parallel.max_in_flight >= 2  # it did write side by side
     if import_setting == "never":
-        assert parallel.max_in_flight == 4
+        assert parallel.max_in_flight == 3  # one writer per book (shelf lists included): the tree has three
         assert parallel_time < 0.75 * serial_time
 
     def edit(docs: Docs) -> None:

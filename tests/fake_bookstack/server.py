@@ -389,7 +389,13 @@ class FakeBookStack:
 
     def _books_written(self, request: Request) -> set[int]:
         """The books whose content permissions BookStack rebuilds for this request: every create, update
-        or move of a book, chapter or page rebuilds its book's (and the book it leaves)."""
+        or move of a book, chapter or page rebuilds its book's (and the book it leaves). A shelf write
+        keeps only the listed books visible at that instant (``BookshelfRepo::updateBooks``), so it
+        overlaps with a rebuild of any book it lists."""
+        shelf = re.fullmatch(r"/api/shelves(?:/\d+)?", request.path)
+        if shelf is not None and request.method in ("POST", "PUT") and isinstance(request.input, dict):
+            listed = request.input.get("books")
+            return {book for book in map(_int, listed if isinstance(listed, list) else []) if book}
         entity = re.fullmatch(r"/api/(books|chapters|pages)(?:/(\d+))?", request.path)
         if entity is None or request.method not in ("POST", "PUT"):
             return set()
