@@ -151,7 +151,12 @@ def _restructure(workspace: Path, docs: Path, concurrency: int, pause: float) ->
             time.sleep(pause)
             code, requests, elapsed = _run(workspace, docs, concurrency)
             after = _ids(client)
-            kept = len(set(before.values()) & set(after.values()))
+            # books, chapters and pages count their ids apart on BookStack before v26: compare (type, id)
+            remaining = {(typed.partition(":")[0], item_id) for typed, item_id in after.items()}
+            lost = sorted(
+                typed for typed, item_id in before.items() if (typed.partition(":")[0], item_id) not in remaining
+            )
+            kept = len(before) - len(lost)
             own = sum(1 for old, new in moved.items() if before.get(f"page:{old}") == after.get(f"page:{new}"))
             stale = sorted(typed for typed in after if not (docs / typed.partition(":")[2]).exists())
             _row(
@@ -161,7 +166,8 @@ def _restructure(workspace: Path, docs: Path, concurrency: int, pause: float) ->
                 elapsed,
                 f"({len(moved)} pages moved, {own} kept their own id; {kept} of {len(before)} ids kept, "
                 f"{len(after) - len(before)} new objects, "
-                f"{len(stale)} left behind{': ' + ', '.join(stale) if stale else ''})",
+                f"{len(stale)} left behind{': ' + ', '.join(stale) if stale else ''}"
+                f"{'; ids gone: ' + ', '.join(lost) if lost else ''})",
             )
     finally:
         client.close()
