@@ -351,7 +351,7 @@ def _books_written(ctx: ApplyContext, action: Action) -> frozenset[str]:
     Every create, update or move of a book, chapter or page deletes and re-inserts the joint permissions
     of its book in two transactions (``JointPermissionBuilder::rebuildForEntity``); two such writes in one
     book at once can collide (HTTP 500 "Duplicate entry" on v25.02, BookStack issue #4838) and leave an
-    object, or the whole book, without permissions: invisible. A shelf write claims every book it lists:
+    object, or the whole book, without permissions: invisible. A shelf write claims every book:
     BookStack keeps only the books visible at that instant (``BookshelfRepo::updateBooks``), so a book whose
     permissions are being rebuilt would silently drop off the shelf. Images, attachments and deletes
     rebuild nothing of a book.
@@ -367,10 +367,8 @@ def _books_written(ctx: ApplyContext, action: Action) -> frozenset[str]:
     if action.entity is EntityKind.BOOK:
         return frozenset({f"id:{action.remote_id}" if action.remote_id is not None else f"key:{action.key}"})
     if action.entity is EntityKind.SHELF:
-        shelf = ctx.desired.shelves.get(action.key)
-        listed = {by_key(book_key) for book_key in shelf.book_keys} if shelf is not None else set()
-        on_it = ctx.remote.shelf_books.get(action.remote_id, []) if action.remote_id is not None else []
-        return frozenset(listed | {f"id:{book_id}" for book_id in on_it})
+        # every book, not only the listed ones: shelf writes are few, and no book can slip past the claim
+        return frozenset({by_key(book_key) for book_key in ctx.desired.books} | {f"id:{i}" for i in books})
     desired: DesiredPage | DesiredChapter | None = None
     if action.entity is EntityKind.PAGE:
         desired = ctx.desired.pages.get(action.key)
