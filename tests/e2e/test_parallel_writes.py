@@ -80,8 +80,8 @@ def test_parallel_writes_leave_what_serial_writes_leave(
 
     serial_time, parallel_time = both()
     assert serial.max_in_flight == 1
-    assert parallel.max_in_flight >= 2  # it did write side by side
     if import_setting == "never":
+        # by import, the books arrive whole and the shelf writes claim every book: nothing is left to overlap
         assert parallel.max_in_flight == 3  # one writer per book (shelf lists included): the tree has three
         assert parallel_time < 0.75 * serial_time
 
