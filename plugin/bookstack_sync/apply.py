@@ -98,6 +98,17 @@ class ApplyContext:
             self.messages.append(message)
             return True
 
+    def canonical(self, page: DesiredPage) -> str | None:
+        """The page's text as its stored hash covers it, with this run's ids and settings."""
+        return canonical_markdown(
+            page,
+            self.matching,
+            self.tree,
+            self.desired,
+            strip_title_heading=self.strip_title_heading,
+            forge_markdown=self.forge_markdown,
+        )
+
 
 def unpublished_parent(page_path: str, desired: DesiredState) -> str | None:
     """Where a link to a page that is not published (a draft) goes: its chapter or book, never a dead link."""
@@ -802,14 +813,7 @@ def page_payload(
     )
     if waits_for_pages(rendered.unresolved, ctx.desired):
         unresolved = True
-    canonical = canonical_markdown(
-        page,
-        ctx.matching,
-        ctx.tree,
-        ctx.desired,
-        strip_title_heading=ctx.strip_title_heading,
-        forge_markdown=ctx.forge_markdown,
-    )
+    canonical = ctx.canonical(page)
     settled = canonical if canonical is not None and not unresolved else None
     content_hash = page_hash(page, settled, page.parent_key) if settled is not None else "pending"
     if page_id is None:
@@ -838,14 +842,7 @@ def _adoption_tags(ctx: ApplyContext, page: DesiredPage, remote: RemoteObject) -
     """Adopting a page whose text BookStack already holds (``verify.check_adopted_contents``): only the
     tags, with the hash of the git rendering and the page's images and attachments recorded as
     uploaded, so BookStack keeps its text and files and the next sync finds nothing to do."""
-    canonical = canonical_markdown(
-        page,
-        ctx.matching,
-        ctx.tree,
-        ctx.desired,
-        strip_title_heading=ctx.strip_title_heading,
-        forge_markdown=ctx.forge_markdown,
-    )
+    canonical = ctx.canonical(page)
     content_hash = page_hash(page, canonical, page.parent_key) if canonical is not None else "pending"
     revision = ctx.revisions.get(remote.id, remote.revision_count) + 1
     assets = [asset_tag(ref, ctx.tree.assets[ref.target].sha256) for ref in page.assets]
