@@ -31,7 +31,7 @@ from tests.fake_bookstack import FakeBookStack
 
 from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.cli import main as plugin_main
-from bookstack_sync.remote import wiki_address
+from bookstack_sync.plan.remote import wiki_address
 
 
 def build_wiki(fake: FakeBookStack, pages_per_chapter: int) -> int:

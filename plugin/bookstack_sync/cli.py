@@ -15,12 +15,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__, export, migrate, pull, run, scaffold
+from . import __version__
+from .commands import export, migrate, pull, scaffold, sync
+from .docs.structure import Structure, read_structure
+from .docs.validate import display_path, validate_docs, write_validation
 from .errors import BookstackSyncError, ExitCode, SettingsError, UsageError
 from .model import RunMode
 from .settings import SETTINGS, Kind, Settings, SettingSpec, load_settings, readable_settings
-from .structure import Structure, read_structure
-from .validate import display_path, validate_docs, write_validation
 
 Command = Callable[[argparse.Namespace, Settings, Mapping[str, str]], int]
 _COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None] | None]] = {}
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         except SettingsError as exc:
             if name in _BOOKSTACK_COMMANDS:
                 # the next step (a PR comment) still gets a report saying why nothing happened
-                paths = run.report_unusable_settings(readable_settings(flags, env), env, _requested(args), exc)
+                paths = sync.report_unusable_settings(readable_settings(flags, env), env, _requested(args), exc)
                 for path in paths:
                     print(f"bookstack-sync: wrote {path}", file=sys.stderr)
             raise
@@ -165,7 +166,7 @@ def _structure_or_report(settings: Settings) -> Structure | None:
 
 @command("schema", "Print the JSON Schema generated from the structure file.")
 def _schema(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    from .schema import build_schema
+    from .docs.schema import build_schema
 
     structure = _structure_or_report(settings)
     if structure is None:
@@ -232,15 +233,15 @@ def _requested(args: argparse.Namespace) -> RunMode | None:
 @command("run", "Run as the Woodpecker plugin: the mode follows CI_PIPELINE_EVENT and the `mode` setting.")
 def _run(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
     requested = _requested(args)
-    mode, _reason = run.decide_mode(settings, env, requested)
+    mode, _reason = sync.decide_mode(settings, env, requested)
     if mode is RunMode.PULL:
         return _pull_files(settings, env, Path("bookstack-pull-report.json"))
-    return run.run_and_report(settings, env, requested)
+    return sync.run_and_report(settings, env, requested)
 
 
 @command("plan", "Show what a sync would change in BookStack, without writing anything.")
 def _plan(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    return run.run_and_report(settings, env, _requested(args))
+    return sync.run_and_report(settings, env, _requested(args))
 
 
 def _sync_arguments(parser: argparse.ArgumentParser) -> None:
@@ -249,7 +250,7 @@ def _sync_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("sync", "Sync the docs tree into BookStack.", _sync_arguments)
 def _sync_command(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    return run.run_and_report(settings, env, _requested(args))
+    return sync.run_and_report(settings, env, _requested(args))
 
 
 # --- migrate and scaffold ---------------------------------------------------------------------------

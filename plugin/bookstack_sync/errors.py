@@ -1,6 +1,6 @@
 """Exit codes and the exception hierarchy.
 
-Findings about the docs are data (:class:`~bookstack_sync.diagnostics.Diagnostic`); exceptions are only
+Findings about the docs are data (:class:`~bookstack_sync.docs.diagnostics.Diagnostic`); exceptions are only
 for stopping a run. Every exception the plugin raises on purpose derives from :class:`BookstackSyncError`
 and carries the exit code it maps to, so ``cli.main`` has exactly one error boundary.
 """

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bookstack_sync.structure import Structure, parse_structure
-from bookstack_sync.tree import DocsTree, PageSource, discover_tree
+from bookstack_sync.docs.structure import Structure, parse_structure
+from bookstack_sync.docs.tree import DocsTree, PageSource, discover_tree
 from tests.images import png
 
 STRUCTURE = """\

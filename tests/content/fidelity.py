@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from bookstack_sync.content import IMAGE_EXTENSIONS
-from bookstack_sync.structure import Structure, read_structure
-from bookstack_sync.tree import DocsTree, discover_tree
+from bookstack_sync.docs.structure import Structure, read_structure
+from bookstack_sync.docs.tree import DocsTree, discover_tree
+from bookstack_sync.markdown.content import IMAGE_EXTENSIONS
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "content"
 DOCS = FIXTURE / "docs"

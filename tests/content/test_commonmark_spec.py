@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bookstack_sync.content import apply_replacements
-from bookstack_sync.links import DestForm, scan, skeleton, unescape_markdown
+from bookstack_sync.markdown.content import apply_replacements
+from bookstack_sync.markdown.links import DestForm, scan, skeleton, unescape_markdown
 
 SPEC = Path(__file__).resolve().parent.parent / "fixtures" / "commonmark" / "spec.txt"
 FENCE = "`" * 32

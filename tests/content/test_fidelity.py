@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bookstack_sync.content import check_references, render_page
-from bookstack_sync.tree import PageSource
+from bookstack_sync.docs.tree import PageSource
+from bookstack_sync.markdown.content import check_references, render_page
 
 from .fidelity import EXPECTED, FixtureResolver, load_fixture
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pyromark
 import pytest
 
-from bookstack_sync.forge_markdown import forge_to_bookstack
-from bookstack_sync.links import BOOKSTACK_OPTIONS
+from bookstack_sync.markdown.forge_markdown import forge_to_bookstack
+from bookstack_sync.markdown.links import BOOKSTACK_OPTIONS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "forge"
 CASES = ["alerts", "footnotes", "autolinks", "mixed"]

@@ -8,10 +8,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bookstack_sync.content import find_references, render_page
-from bookstack_sync.links import scan
-from bookstack_sync.structure import Folder, parse_structure
-from bookstack_sync.tree import Asset, DocsTree, PageSource
+from bookstack_sync.docs.structure import Folder, parse_structure
+from bookstack_sync.docs.tree import Asset, DocsTree, PageSource
+from bookstack_sync.markdown.content import find_references, render_page
+from bookstack_sync.markdown.links import scan
 
 from .conftest import STRUCTURE, MapResolver, NoneResolver
 

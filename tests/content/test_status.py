@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookstack_sync.content import Reference, RefKind, is_published, page_tags, render_page
+from bookstack_sync.markdown.content import Reference, RefKind, is_published, page_tags, render_page
 
 from .conftest import PAGE, BuildTree, MapResolver, NoneResolver, page_text
 

@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from bookstack_sync import settle, zipimport
+from bookstack_sync.apply import settle, zipimport
 from bookstack_sync.bookstack import PermissionDeniedError
 from bookstack_sync.cli import main
-from bookstack_sync.desired import RUN_TAG
-from bookstack_sync.plan import version_allows_import
+from bookstack_sync.plan.desired import RUN_TAG
+from bookstack_sync.plan.planner import version_allows_import
 from tests.bookstack_target import BookStackTarget
 from tests.fake_bookstack import FakeBookStack
 
@@ -411,7 +411,7 @@ def test_the_check_costs_two_reads_for_a_new_page_and_nothing_for_a_run_that_cre
         fake = fakes()
         plugin = plugin_for(fake, docs, capsys)
         if not checked:
-            monkeypatch.setattr("bookstack_sync.run.settle", lambda *args, **kwargs: None)
+            monkeypatch.setattr("bookstack_sync.commands.sync.settle", lambda *args, **kwargs: None)
         assert plugin.run().exit_code == 0
         docs.page("eng/ops/runbooks/04-drain.md", "Drain", "Drain a node.\n")
         counts[checked] = []

@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bookstack_sync.report import report_schema
+from bookstack_sync.report.files import report_schema
 from tests.bookstack_target import BookStackTarget
 
 from .conftest import Docs, Plugin, Run
@@ -98,7 +98,7 @@ def test_exit_3_when_the_token_is_refused(plugin: Plugin, docs: Docs) -> None:
 def test_exit_4_for_an_internal_error_asks_for_a_report(plugin: Plugin, tmp_path: Path) -> None:
     # A bug is simulated by breaking one stage in the child process; everything else is the real program.
     code = (
-        "import sys, bookstack_sync.run as run\n"
+        "import sys, bookstack_sync.commands.sync as run\n"
         "def boom(*a, **k):\n    raise KeyError('simulated bug')\n"
         "run.build_desired = boom\n"
         "from bookstack_sync.cli import main\nsys.exit(main([]))\n"

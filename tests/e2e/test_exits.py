@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-import bookstack_sync.apply
-from bookstack_sync.report import report_schema
+import bookstack_sync.apply.writers
+from bookstack_sync.report.files import report_schema
 from tests.bookstack_target import BookStackTarget
 
 from .conftest import Docs, Plugin, Run
@@ -189,7 +189,7 @@ def test_an_internal_error_midway(
     fake_only(bookstack)
     assert plugin.run().exit_code == 0
     edit(docs, EDITED)
-    real = bookstack_sync.apply._apply_page
+    real = bookstack_sync.apply.writers._apply_page
     calls = 0
 
     def buggy(ctx: Any, action: Any) -> Any:
@@ -199,7 +199,7 @@ def test_an_internal_error_midway(
             raise RuntimeError("a bug")
         return real(ctx, action)
 
-    monkeypatch.setattr(bookstack_sync.apply, "_apply_page", buggy)
+    monkeypatch.setattr(bookstack_sync.apply.writers, "_apply_page", buggy)
     run: Run = plugin.run(concurrency="1")
     assert run.exit_code == 4
     assert "Traceback" in run.err and "RuntimeError: a bug" in run.err
@@ -216,14 +216,14 @@ def test_a_stop_while_writing_in_parallel_reports_exactly_what_bookstack_took(
     fake_only(bookstack)
     assert plugin.run().exit_code == 0
     edit(docs, EDITED)
-    real = bookstack_sync.apply._apply_page
+    real = bookstack_sync.apply.writers._apply_page
 
     def buggy(ctx: Any, action: Any) -> Any:
         if action.key == docs.key("eng/guide/practice/01-style.md"):
             raise RuntimeError("a bug")
         return real(ctx, action)
 
-    monkeypatch.setattr(bookstack_sync.apply, "_apply_page", buggy)
+    monkeypatch.setattr(bookstack_sync.apply.writers, "_apply_page", buggy)
     assert plugin.run(concurrency="4").exit_code == 4
     pages = statuses(report(docs))
     objects = by_key(bookstack, docs)

@@ -19,7 +19,7 @@ import yaml
 
 from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.cli import main
-from bookstack_sync.remote import wiki_address
+from bookstack_sync.plan.remote import wiki_address
 from tests.bookstack_target import BookStackTarget
 from tests.fake_bookstack import FakeBookStack
 from tests.images import png

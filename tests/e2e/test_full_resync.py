@@ -16,8 +16,8 @@ import pytest
 
 from bookstack_sync.bookstack import NotBookStackError, RetryPolicy
 from bookstack_sync.model import EntityKind
-from bookstack_sync.remote import fetch_remote
-from bookstack_sync.verify import read_pages
+from bookstack_sync.plan.remote import fetch_remote
+from bookstack_sync.plan.verify import read_pages
 from tests.bookstack_target import BookStackTarget
 from tests.fake_bookstack import DEFAULT_PERMISSIONS, FakeBookStack
 

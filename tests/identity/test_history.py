@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from bookstack_sync.history import read_history
+from bookstack_sync.plan.history import read_history
 
 
 def git(root: Path, *args: str) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bookstack_sync.identity import (
+from bookstack_sync.model import EntityKind
+from bookstack_sync.plan.identity import (
     PageFacts,
     pair_by_history,
     pair_containers,
@@ -10,7 +11,6 @@ from bookstack_sync.identity import (
     stem,
     translate,
 )
-from bookstack_sync.model import EntityKind
 
 
 def pages(loose: dict[str, PageFacts], wanted: dict[str, str], **kwargs: object) -> dict[str, str]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bookstack_sync.diagnostics import Rule, error, warning
+from bookstack_sync.docs.diagnostics import Rule, error, warning
 from bookstack_sync.errors import ExitCode
 from bookstack_sync.model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
 from bookstack_sync.settings import load_settings

@@ -9,11 +9,11 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from bookstack_sync import __version__
+from bookstack_sync.docs.validate import validate_docs
 from bookstack_sync.errors import ExitCode
 from bookstack_sync.model import ActionKind, EntityKind, OutcomeStatus, RunMode, RunResult
-from bookstack_sync.report import JsonReporter, report_schema
+from bookstack_sync.report.files import JsonReporter, report_schema
 from bookstack_sync.settings import load_settings
-from bookstack_sync.validate import validate_docs
 
 from .conftest import PAGE, WIKI, plan_result, sync_with_failures, validate_only
 

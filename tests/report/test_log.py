@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from bookstack_sync.errors import ExitCode
-from bookstack_sync.log import (
+from bookstack_sync.model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode
+from bookstack_sync.report.log import (
     RunLog,
     configure_logging,
     format_header,
@@ -17,7 +18,6 @@ from bookstack_sync.log import (
     format_summary,
     use_colour,
 )
-from bookstack_sync.model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode
 
 from .conftest import PAGE, plan_result, sync_with_failures
 

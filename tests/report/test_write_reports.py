@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bookstack_sync import report
-from bookstack_sync.report import write_reports
+from bookstack_sync.report import files as report
+from bookstack_sync.report.files import write_reports
 from bookstack_sync.settings import load_settings
 from tests.privileges import python_without_file_override
 
@@ -82,7 +82,7 @@ def test_a_read_only_workspace_is_tolerated(tmp_path: Path) -> None:
     code = (
         "from tests.report.conftest import plan_result\n"
         "from tests.report.test_write_reports import settings\n"
-        "from bookstack_sync.report import write_reports\n"
+        "from bookstack_sync.report.files import write_reports\n"
         f"print(write_reports(plan_result(), settings(), __import__('pathlib').Path({str(tmp_path)!r})))\n"
     )
     try:

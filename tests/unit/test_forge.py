@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookstack_sync.forge import ForgeKind, PullRequest
+from bookstack_sync.report.forge import ForgeKind, PullRequest
 
 
 def pull(**env: str) -> PullRequest:

@@ -9,7 +9,7 @@ import pytest
 
 from bookstack_sync.bookstack import RateLimiter
 from bookstack_sync.bookstack.activity import Activity
-from bookstack_sync.log import Heartbeat, RunLog
+from bookstack_sync.report.log import Heartbeat, RunLog
 from tests.unit.test_client_support import FakeClock
 
 

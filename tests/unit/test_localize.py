@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from bookstack_sync.export import safe_slug
-from bookstack_sync.localize import Target, WikiIndex, WikiRef, localize, parse_wiki_url
+from bookstack_sync.commands.export import safe_slug
+from bookstack_sync.markdown.localize import Target, WikiIndex, WikiRef, localize, parse_wiki_url
 
 APP = "https://wiki.example.org/docs"
 

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from bookstack_sync.apply import canonical_markdown
+from bookstack_sync.apply.writers import canonical_markdown
 from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.cli import main
-from bookstack_sync.desired import DesiredPage, DesiredState, build_desired
+from bookstack_sync.docs.tree import DocsTree
+from bookstack_sync.docs.validate import validate_docs
 from bookstack_sync.model import ActionKind, EntityKind, Plan
-from bookstack_sync.plan import Matching, PlanOptions, plan_sync, shelf_books_order
-from bookstack_sync.remote import RemoteState, fetch_remote
+from bookstack_sync.plan.desired import DesiredPage, DesiredState, build_desired
+from bookstack_sync.plan.planner import Matching, PlanOptions, plan_sync, shelf_books_order
+from bookstack_sync.plan.remote import RemoteState, fetch_remote
 from bookstack_sync.settings import OnDrift
-from bookstack_sync.tree import DocsTree
-from bookstack_sync.validate import validate_docs
 from tests.e2e.conftest import Docs, standard_docs
 from tests.fake_bookstack import FakeBookStack
 

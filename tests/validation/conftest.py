@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from bookstack_sync.diagnostics import Diagnostic, Rule
-from bookstack_sync.validate import Validation, validate_docs
+from bookstack_sync.docs.diagnostics import Diagnostic, Rule
+from bookstack_sync.docs.validate import Validation, validate_docs
 
 STRUCTURE = """\
 structure:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bookstack_sync.cli import main
-from bookstack_sync.diagnostics import Rule
+from bookstack_sync.docs.diagnostics import Rule
 
 from .conftest import STRUCTURE_REL, Docs, page_text
 

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from bookstack_sync.cli import main
-from bookstack_sync.diagnostics import Rule
-from bookstack_sync.schema import build_schema
-from bookstack_sync.structure import parse_structure
-from bookstack_sync.tree import locate
-from bookstack_sync.validate import compile_validator
+from bookstack_sync.docs.diagnostics import Rule
+from bookstack_sync.docs.schema import build_schema
+from bookstack_sync.docs.structure import parse_structure
+from bookstack_sync.docs.tree import locate
+from bookstack_sync.docs.validate import compile_validator
 
 from .conftest import CLEAN_PAGES, STRUCTURE, STRUCTURE_REL, Docs, page_text
 

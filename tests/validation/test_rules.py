@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bookstack_sync.diagnostics import Rule, Severity
+from bookstack_sync.docs.diagnostics import Rule, Severity
 
 from .conftest import STRUCTURE, STRUCTURE_REL, Docs, page_text
 

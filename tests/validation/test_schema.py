@@ -8,9 +8,9 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from bookstack_sync.schema import build_schema
-from bookstack_sync.structure import parse_structure, read_structure
-from bookstack_sync.tree import discover_tree
+from bookstack_sync.docs.schema import build_schema
+from bookstack_sync.docs.structure import parse_structure, read_structure
+from bookstack_sync.docs.tree import discover_tree
 
 from .conftest import STRUCTURE
 

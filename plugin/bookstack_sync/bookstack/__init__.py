@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bookstack_sync.bookstack.client import (
+from .client import (
     KINDS,
     BookStackClient,
     normalise_base_url,
     normalise_chapter_id,
 )
-from bookstack_sync.bookstack.errors import (
+from .errors import (
     AmbiguousWriteError,
     AuthenticationError,
     AuthFailure,
@@ -26,9 +26,9 @@ from bookstack_sync.bookstack.errors import (
     TransportError,
     ValidationError,
 )
-from bookstack_sync.bookstack.ratelimit import RateLimiter
-from bookstack_sync.bookstack.retry import RetryPolicy
-from bookstack_sync.bookstack.stats import RequestStats
+from .ratelimit import RateLimiter
+from .retry import RetryPolicy
+from .stats import RequestStats
 
 __all__ = [
     "KINDS",

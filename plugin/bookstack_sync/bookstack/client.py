@@ -23,9 +23,10 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from bookstack_sync import __version__
-from bookstack_sync.bookstack.activity import Activity
-from bookstack_sync.bookstack.errors import (
+from .. import __version__
+from ..errors import UsageError
+from .activity import Activity
+from .errors import (
     AuthenticationError,
     AuthFailure,
     FailureKind,
@@ -41,10 +42,9 @@ from bookstack_sync.bookstack.errors import (
     parse_json_body,
     redact,
 )
-from bookstack_sync.bookstack.ratelimit import RateLimiter
-from bookstack_sync.bookstack.retry import IDEMPOTENT_METHODS, RetryPolicy
-from bookstack_sync.bookstack.stats import RequestStats
-from bookstack_sync.errors import UsageError
+from .ratelimit import RateLimiter
+from .retry import IDEMPOTENT_METHODS, RetryPolicy
+from .stats import RequestStats
 
 __all__ = ["KINDS", "BookStackClient", "normalise_base_url", "normalise_chapter_id"]
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-from bookstack_sync.errors import BookstackSyncError, ExitCode
+from ..errors import BookstackSyncError, ExitCode
 
 __all__ = [
     "AmbiguousWriteError",

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from bookstack_sync.bookstack.activity import Activity
+from .activity import Activity
 
 __all__ = ["RateLimiter"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from bookstack_sync.bookstack.errors import FailureKind
+from .errors import FailureKind
 
 __all__ = ["IDEMPOTENT_METHODS", "RetryPolicy"]
 

@@ -9,7 +9,7 @@ as plain text, rewritten into what BookStack renders the way the forge did.
 - ``https://...``, ``http://...`` and ``www....`` in prose become links, as GFM's autolink extension finds them.
 
 Only those spans change: code, links, raw HTML and every other character stay as written. Positions come
-from pulldown-cmark's events (GFM alerts and footnotes enabled), read through :mod:`bookstack_sync.links`.
+from pulldown-cmark's events (GFM alerts and footnotes enabled), read through :mod:`bookstack_sync.markdown.links`.
 """
 
 from __future__ import annotations

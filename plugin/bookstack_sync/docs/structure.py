@@ -15,8 +15,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from ..errors import UsageError
 from .diagnostics import Diagnostic, Rule, error
-from .errors import UsageError
 from .yamlsource import YamlDocument, YamlSyntaxError, parse_yaml
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"

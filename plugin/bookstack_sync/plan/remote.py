@@ -11,9 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from .bookstack import BookStackClient, NotFoundError, normalise_chapter_id
+from ..bookstack import BookStackClient, NotFoundError, normalise_chapter_id
+from ..model import EntityKind
 from .desired import ASSET_TAG, HASH_TAG, MANAGED_TAG, REV_TAG, RUN_TAG
-from .model import EntityKind
 
 _SEARCH_TYPES = {
     "bookshelf": EntityKind.SHELF,

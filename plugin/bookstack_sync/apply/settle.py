@@ -33,15 +33,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .apply import ApplyContext, outcome_url, page_payload
-from .bookstack import normalise_chapter_id
-from .bookstack.activity import Wait
-from .bookstack.errors import AuthenticationError, BookStackError, NotFoundError, PermissionDeniedError
-from .content import RefKind
-from .desired import MANAGED_TAG
-from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus
-from .plan import shelf_books_order, version_allows_import
-from .remote import SEARCH_TYPE, RemoteObject
+from ..bookstack import normalise_chapter_id
+from ..bookstack.activity import Wait
+from ..bookstack.errors import AuthenticationError, BookStackError, NotFoundError, PermissionDeniedError
+from ..markdown.content import RefKind
+from ..model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus
+from ..plan.desired import MANAGED_TAG
+from ..plan.planner import shelf_books_order, version_allows_import
+from ..plan.remote import SEARCH_TYPE, RemoteObject
+from .writers import ApplyContext, outcome_url, page_payload
 
 log = logging.getLogger("bookstack_sync.settle")
 

@@ -19,17 +19,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .apply import canonical_markdown
-from .bookstack import AuthenticationError, BookStackClient, BookStackError, PermissionDeniedError
-from .content import apply_replacements
+from ..apply.writers import canonical_markdown
+from ..bookstack import AuthenticationError, BookStackClient, BookStackError, PermissionDeniedError
+from ..docs.tree import DocsTree
+from ..markdown.content import apply_replacements
+from ..markdown.links import scan
+from ..markdown.localize import WikiIndex, WikiRef, localize
+from ..model import Action, ActionKind, EntityKind, Plan
+from ..settings import Settings
 from .desired import DesiredState
-from .links import scan
-from .localize import WikiIndex, WikiRef, localize
-from .model import Action, ActionKind, EntityKind, Plan
-from .plan import Matching, parse_version
+from .planner import Matching, parse_version
 from .remote import RemoteState, wiki_address
-from .settings import Settings
-from .tree import DocsTree
 
 EXPORT_MIN_VERSION = (25, 7)  # the export API came with the import API (zip-import §0)
 EXPORT_MIN_PAGES = 2  # below this an export saves no request

@@ -23,21 +23,21 @@ from typing import Any, TextIO
 
 import yaml
 
-from .apply import canonical_markdown
-from .bookstack import BookStackClient, BookStackError
-from .desired import HASH_TAG, REV_TAG, DesiredState, build_desired
-from .errors import ExitCode, UsageError
+from ..apply.writers import canonical_markdown
+from ..bookstack import BookStackClient, BookStackError
+from ..docs.tree import DocsTree
+from ..docs.validate import Validation, validate_docs
+from ..errors import ExitCode, UsageError
+from ..markdown.localize import Target, WikiRef, localize
+from ..model import EntityKind
+from ..plan.desired import HASH_TAG, REV_TAG, DesiredState, build_desired
+from ..plan.planner import Matching, page_hash
+from ..plan.remote import RemoteObject, RemoteState, fetch_remote, wiki_address
+from ..plan.verify import index_of_matching, read_pages
+from ..settings import Settings
 from .export import ASSET_DIR, markdown_export, safe_slug
-from .localize import Target, WikiRef, localize
 from .migrate import Git
-from .model import EntityKind
-from .plan import Matching, page_hash
-from .remote import RemoteObject, RemoteState, fetch_remote, wiki_address
-from .run import make_client
-from .settings import Settings
-from .tree import DocsTree
-from .validate import Validation, validate_docs
-from .verify import index_of_matching, read_pages
+from .sync import make_client
 
 
 @dataclass(frozen=True)

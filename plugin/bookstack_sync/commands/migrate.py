@@ -33,16 +33,16 @@ from typing import Any, TextIO
 import yaml
 from jsonschema import Draft202012Validator
 
-from .content import apply_replacements, classify_destination
-from .diagnostics import Diagnostic, Rule, Severity, error, sort_diagnostics, warning
-from .errors import BookstackSyncError, ExitCode, UsageError
-from .links import Destination, scan
-from .schema import FRONTMATTER_SCHEMA, REQUIRED_FIELDS
-from .settings import OutputFormat, Settings
-from .structure import NAME_MAX, PAGE_FILE_RE, PAGE_STEM_PATTERN, Folder, Structure, read_structure, slugify
-from .tree import frontmatter_values, is_markdown
-from .validate import Validation, display_path, validate_docs
-from .yamlsource import YamlSyntaxError, parse_yaml
+from ..docs.diagnostics import Diagnostic, Rule, Severity, error, sort_diagnostics, warning
+from ..docs.schema import FRONTMATTER_SCHEMA, REQUIRED_FIELDS
+from ..docs.structure import NAME_MAX, PAGE_FILE_RE, PAGE_STEM_PATTERN, Folder, Structure, read_structure, slugify
+from ..docs.tree import frontmatter_values, is_markdown
+from ..docs.validate import Validation, display_path, validate_docs
+from ..docs.yamlsource import YamlSyntaxError, parse_yaml
+from ..errors import BookstackSyncError, ExitCode, UsageError
+from ..markdown.content import apply_replacements, classify_destination
+from ..markdown.links import Destination, scan
+from ..settings import OutputFormat, Settings
 
 _BOM = "\ufeff"
 _BOUNDARY = re.compile(r"-{3,}\s*")  # python-frontmatter's `^-{3,}\s*$`, applied to one line
@@ -177,7 +177,7 @@ def _eol_of(text: str) -> str:
 
 
 def parse_source(raw: bytes, rel: str, mode: int = 0o644) -> SourceFile:
-    """Split a file the way :func:`bookstack_sync.tree.read_page` reads it; raise :class:`FileProblem`."""
+    """Split a file the way :func:`bookstack_sync.docs.tree.read_page` reads it; raise :class:`FileProblem`."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -838,8 +838,8 @@ def rewrite_links(
 ) -> tuple[str, int]:
     """``body`` with every relative link and image that points at a moved file (or from a moved page) redone.
 
-    Destinations are found by :func:`bookstack_sync.links.scan` (code blocks and spans are skipped) and
-    classified by :func:`bookstack_sync.content.classify_destination`, the same rules ``validate`` uses.
+    Destinations are found by :func:`bookstack_sync.markdown.links.scan` (code blocks and spans are skipped) and
+    classified by :func:`bookstack_sync.markdown.content.classify_destination`, the same rules ``validate`` uses.
     Only destination characters change: a CRLF body keeps its CRLFs.
     """
     if not moves:

@@ -27,11 +27,11 @@ from typing import Any, BinaryIO, TextIO
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from .content import PARALLEL_MIN_PAGES, check_page_references, check_references, checking_order
+from ..errors import ExitCode, UsageError
+from ..markdown.content import PARALLEL_MIN_PAGES, check_page_references, check_references, checking_order
+from ..settings import OutputFormat
 from .diagnostics import Diagnostic, Rule, Severity, count, error, sort_diagnostics, warning
-from .errors import ExitCode, UsageError
 from .schema import build_schema
-from .settings import OutputFormat
 from .structure import TEXT_MAX, Structure, read_structure
 from .tree import DocsTree, PageFile, PageRead, PageSource, TreeWalk, read_pages, walk_tree
 

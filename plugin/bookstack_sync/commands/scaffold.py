@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .content import apply_replacements, classify_destination
-from .errors import UsageError
-from .links import scan
+from ..docs.schema import REQUIRED_FIELDS
+from ..docs.structure import Folder, Structure
+from ..errors import UsageError
+from ..markdown.content import apply_replacements, classify_destination
+from ..markdown.links import scan
 from .migrate import FileProblem, field_line, parse_source
-from .schema import REQUIRED_FIELDS
-from .structure import Folder, Structure
 
 BUILTIN_TEMPLATE = "# {title}\n\nThis page is a stub: write it, then set `status: published`.\n"
 

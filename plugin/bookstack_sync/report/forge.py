@@ -26,8 +26,8 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from . import __version__
-from .settings import CommentMode, Settings
+from .. import __version__
+from ..settings import CommentMode, Settings
 
 __all__ = [
     "COMMENT_EVENTS",

@@ -4,7 +4,7 @@ BookStack never resolves relative paths, so every relative link, image and attac
 points into the docs tree is rewritten to what BookStack can serve (``/link/<id>``, a gallery URL, an
 attachment URL), asked of a :class:`Resolver` the sync engine supplies. Only destination text is
 replaced; every other character of the body reaches BookStack as written (after BookStack's own trim).
-The Markdown is located by :mod:`bookstack_sync.links` (pulldown-cmark's events).
+The Markdown is located by :mod:`bookstack_sync.markdown.links` (pulldown-cmark's events).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, quote_plus, unquote
 
-from .diagnostics import Diagnostic, Rule, error, warning
+from ..docs.diagnostics import Diagnostic, Rule, error, warning
+from ..docs.structure import Structure
+from ..docs.tree import DocsTree, PageSource
 from .forge_markdown import forge_to_bookstack
 from .links import DestForm, Destination, HeadingBlock, scan
-from .structure import Structure
-from .tree import DocsTree, PageSource
 
 # ------------------------------------------------------------------------------------------ model
 

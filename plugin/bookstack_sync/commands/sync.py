@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from .apply import (
+from ..apply.settle import settle
+from ..apply.writers import (
     ApplyContext,
     apply_plan,
     canonical_markdown,
@@ -20,21 +21,20 @@ from .apply import (
     check_prune_guard,
     unreached_outcomes,
 )
-from .bookstack import BookStackClient
-from .desired import COMMIT_TAG, DesiredPage, DesiredState, build_desired
-from .errors import BookstackSyncError, ExitCode, UsageError
-from .forge import comment_on_pull_request, wants_comment
-from .history import read_history
-from .log import RunLog
-from .model import EntityKind, Outcome, OutcomeStatus, RunMode, RunResult
-from .plan import Matching, PlanOptions, plan_sync
-from .remote import RemoteState, fetch_remote
-from .report import MarkdownSummary, ci_context, summary_marker, write_reports
-from .settings import ImportMode, Mode, OnDrift, Settings
-from .settle import settle
-from .validate import Validation, validate_docs
-from .verify import check_adopted_contents, verify_contents
-from .zipimport import ZipImporter
+from ..apply.zipimport import ZipImporter
+from ..bookstack import BookStackClient
+from ..docs.validate import Validation, validate_docs
+from ..errors import BookstackSyncError, ExitCode, UsageError
+from ..model import EntityKind, Outcome, OutcomeStatus, RunMode, RunResult
+from ..plan.desired import COMMIT_TAG, DesiredPage, DesiredState, build_desired
+from ..plan.history import read_history
+from ..plan.planner import Matching, PlanOptions, plan_sync
+from ..plan.remote import RemoteState, fetch_remote
+from ..plan.verify import check_adopted_contents, verify_contents
+from ..report.files import MarkdownSummary, ci_context, summary_marker, write_reports
+from ..report.forge import comment_on_pull_request, wants_comment
+from ..report.log import RunLog
+from ..settings import ImportMode, Mode, OnDrift, Settings
 
 # Woodpecker's CI_PIPELINE_EVENT values (pipeline/frontend/metadata/const.go) and what each one does
 _EVENT_MODES = {

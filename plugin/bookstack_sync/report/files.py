@@ -26,11 +26,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from . import __version__
-from .diagnostics import Severity
-from .errors import ExitCode
-from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, RunMode, RunResult
-from .settings import Settings
+from .. import __version__
+from ..docs.diagnostics import Severity
+from ..errors import ExitCode
+from ..model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, RunMode, RunResult
+from ..settings import Settings
 
 __all__ = [
     "REPORT_SCHEMA_VERSION",

@@ -16,11 +16,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
+from ..model import EDITED_IN_BOOKSTACK, Action, ActionKind, EntityKind, Plan, Route
+from ..settings import OnDrift
 from .desired import BODY_TAG, DesiredPage, DesiredState
 from .identity import PageFacts, Pair, pair_containers, pair_pages, parent_of
-from .model import EDITED_IN_BOOKSTACK, Action, ActionKind, EntityKind, Plan, Route
 from .remote import RemoteObject, RemoteState
-from .settings import OnDrift
 
 
 @dataclass(frozen=True)

@@ -25,16 +25,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, Protocol
 
-from .bookstack import BookStackClient
-from .bookstack.errors import (
+from ..bookstack import BookStackClient
+from ..bookstack.errors import (
     AmbiguousWriteError,
     AuthenticationError,
     BookStackError,
     PermissionDeniedError,
     PermissionProblem,
 )
-from .content import Reference, RefKind, render_page
-from .desired import (
+from ..docs.structure import TEXT_MAX
+from ..docs.tree import DocsTree
+from ..errors import SyncError
+from ..markdown.content import Reference, RefKind, render_page
+from ..model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, Route
+from ..plan.desired import (
     ASSET_TAG,
     BODY_TAG,
     COMMIT_TAG,
@@ -47,12 +51,8 @@ from .desired import (
     DesiredPage,
     DesiredState,
 )
-from .errors import SyncError
-from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, Route
-from .plan import ImportUnit, Matching, body_hash, page_hash, shelf_books_order
-from .remote import RemoteObject, RemoteState, find_created, read_shelf_books
-from .structure import TEXT_MAX
-from .tree import DocsTree
+from ..plan.planner import ImportUnit, Matching, body_hash, page_hash, shelf_books_order
+from ..plan.remote import RemoteObject, RemoteState, find_created, read_shelf_books
 
 log = logging.getLogger("bookstack_sync.apply")
 

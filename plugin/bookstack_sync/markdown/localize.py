@@ -1,11 +1,11 @@
 """BookStack's links in a page's Markdown turned back into the docs tree's relative paths.
 
-The inverse of what :mod:`bookstack_sync.content` does on the way in: ``/link/<id>``, absolute URLs of
+The inverse of what :mod:`bookstack_sync.markdown.content` does on the way in: ``/link/<id>``, absolute URLs of
 the wiki's pages, chapters, books and shelves (by the server's own address, ``APP_URL``, which is what
 BookStack writes into its content and its ZIP exports), ZIP export references
 (``[[bsexport:page:12]]``), gallery image URLs and ``/attachments/<id>`` become paths relative to the
 page's file; a ``#bkmrk-…`` fragment becomes the GitHub-style anchor of the heading that carries the id.
-Destinations are located with :mod:`bookstack_sync.links`; every other character stays as written.
+Destinations are located with :mod:`bookstack_sync.markdown.links`; every other character stays as written.
 Pure: no I/O.
 """
 

@@ -30,17 +30,17 @@ from typing import Any, TextIO
 
 import yaml
 
-from .bookstack import BookStackClient, BookStackError, NotBookStackError, NotFoundError, PermissionDeniedError
-from .bookstack.errors import AuthenticationError
-from .desired import SYSTEM_TAGS
-from .errors import ExitCode, UsageError
-from .localize import Target, WikiIndex, WikiRef, image_path, localize
-from .plan import parse_version
-from .remote import wiki_address
-from .run import make_client
-from .settings import Settings
-from .structure import slugify
-from .validate import validate_docs
+from ..bookstack import BookStackClient, BookStackError, NotBookStackError, NotFoundError, PermissionDeniedError
+from ..bookstack.errors import AuthenticationError
+from ..docs.structure import slugify
+from ..docs.validate import validate_docs
+from ..errors import ExitCode, UsageError
+from ..markdown.localize import Target, WikiIndex, WikiRef, image_path, localize
+from ..plan.desired import SYSTEM_TAGS
+from ..plan.planner import parse_version
+from ..plan.remote import wiki_address
+from ..settings import Settings
+from .sync import make_client
 
 ZIP_EXPORT_MIN_VERSION = (25, 7)
 MAX_ORDER = 99  # `order` and the NN- file prefix are 1-99
@@ -344,7 +344,7 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
 
 def _page_from_read(read: Mapping[str, Any]) -> WikiPage:
     created = read.get("created_by")
-    from .bookstack import normalise_chapter_id
+    from ..bookstack import normalise_chapter_id
 
     return WikiPage(
         id=int(read["id"]),

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .content import Reference, RefKind, find_references, is_published, page_tags
-from .structure import Structure
-from .tree import DocsTree, PageSource
+from ..docs.structure import Structure
+from ..docs.tree import DocsTree, PageSource
+from ..markdown.content import Reference, RefKind, find_references, is_published, page_tags
 
 # Tag names written on managed objects. Users see them in BookStack; they say where a page comes from.
 MANAGED_TAG = "bookstack-sync"  # value: the source key

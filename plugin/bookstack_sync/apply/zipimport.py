@@ -34,7 +34,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from .apply import (
+from ..bookstack import normalise_chapter_id
+from ..bookstack.errors import (
+    AmbiguousWriteError,
+    AuthenticationError,
+    BookStackError,
+    NotFoundError,
+    PermissionDeniedError,
+    is_deadlock,
+)
+from ..docs.structure import TEXT_MAX
+from ..docs.tree import DocsTree
+from ..markdown.content import Reference, RefKind, render_page
+from ..model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Route
+from ..plan.desired import HASH_TAG, MANAGED_TAG, RUN_TAG, DesiredState
+from ..plan.planner import ImportUnit, Matching, body_hash, page_hash, parse_version
+from ..plan.remote import RemoteObject, find_created
+from .writers import (
     EMPTY_PAGE,
     ApplyContext,
     ImportResult,
@@ -47,22 +63,6 @@ from .apply import (
     unpublished_parent,
     waits_for_pages,
 )
-from .bookstack import normalise_chapter_id
-from .bookstack.errors import (
-    AmbiguousWriteError,
-    AuthenticationError,
-    BookStackError,
-    NotFoundError,
-    PermissionDeniedError,
-    is_deadlock,
-)
-from .content import Reference, RefKind, render_page
-from .desired import HASH_TAG, MANAGED_TAG, RUN_TAG, DesiredState
-from .model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Route
-from .plan import ImportUnit, Matching, body_hash, page_hash, parse_version
-from .remote import RemoteObject, find_created
-from .structure import TEXT_MAX
-from .tree import DocsTree
 
 log = logging.getLogger("bookstack_sync.zipimport")
 

@@ -24,12 +24,12 @@ from enum import StrEnum
 from types import TracebackType
 from typing import TextIO, cast
 
-from . import __version__
-from .bookstack.activity import ActivitySnapshot
-from .errors import ExitCode
-from .model import ActionKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
-from .report import action_note, group_by_book, plan_sentence, validation_counts
-from .settings import LogLevel
+from .. import __version__
+from ..bookstack.activity import ActivitySnapshot
+from ..errors import ExitCode
+from ..model import ActionKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
+from ..settings import LogLevel
+from .files import action_note, group_by_book, plan_sentence, validation_counts
 
 __all__ = [
     "CLIENT_LOGGER",

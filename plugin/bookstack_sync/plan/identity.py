@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .model import EntityKind
+from ..model import EntityKind
 
 _NUMBER = re.compile(r"^[0-9]{2}-")
 

@@ -1,0 +1,1 @@
+"""What a page becomes: Markdown events, forge Markdown to BookStack Markdown, rendering, link localisation."""

@@ -1,0 +1,1 @@
+"""Desired state versus what BookStack holds, turned into one plan: desired, remote, history, pairing, planner."""
