@@ -5,6 +5,13 @@
 # with `make lock` when the Python minor version changes, since the lock is resolved for it).
 FROM python:3.11.15-slim@sha256:90744cff8f32887f075c47d747a173ff333e9e98801667af93c357fa9f5e28ff
 
+LABEL org.opencontainers.image.title="bookstack-sync" \
+      org.opencontainers.image.description="Woodpecker CI plugin: validate a Markdown docs tree and keep a BookStack wiki in step with it" \
+      org.opencontainers.image.source="https://codeberg.org/bookstack-sync/bookstack-sync" \
+      org.opencontainers.image.url="https://codeberg.org/bookstack-sync/bookstack-sync" \
+      org.opencontainers.image.documentation="https://codeberg.org/bookstack-sync/bookstack-sync/src/branch/main/docs.md" \
+      org.opencontainers.image.licenses="MIT"
+
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

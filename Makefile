@@ -4,7 +4,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint lint-ci typecheck demo bench clean lock docs
+# The published image (see README.md); `make image` builds it here as $(IMAGE):dev.
+IMAGE ?= codeberg.org/bookstack-sync/bookstack-sync
+# Docker or Podman, whichever is installed (override: `make image ENGINE=podman`).
+ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
+# The edit loop's tests: unit tests, the fake BookStack, content and report (well under a minute).
+FAST_TESTS := tests/unit tests/content tests/report tests/test_settings.py tests/test_fake_bookstack.py
+
+.PHONY: venv test test-fast lint lint-ci typecheck demo bench clean lock docs image
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +21,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The whole suite: unit, contract and end-to-end against the fake BookStack (see README.md for how long).
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow" $(FAST_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check plugin tests bench scripts
@@ -27,7 +38,19 @@ lint: $(STAMP)
 lint-ci: $(STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.woodpecker-ci .woodpecker.yml
 	@if [ -d .woodpecker ]; then echo ".woodpecker/ exists: Woodpecker would read it instead of .woodpecker.yml; keep one form" >&2; exit 1; fi
-	@if [ -x $(BIN)/hadolint ]; then $(BIN)/hadolint Dockerfile; else echo "hadolint not installed on this platform: skipped"; fi
+	@if [ -x $(BIN)/hadolint ]; then $(BIN)/hadolint Dockerfile && echo "hadolint: Dockerfile checked, no findings"; \
+		else echo "hadolint not installed on this platform: Dockerfile NOT checked"; fi
+	$(BIN)/python scripts/check_packaging.py
+
+# Build the image locally where a container engine runs; say so plainly where none does.
+image:
+	@if [ -z "$(ENGINE)" ]; then \
+		echo "make image: no container engine found (install Docker or Podman, or set ENGINE=...);" \
+			"the image is built by the build-image step of .woodpecker.yml" >&2; exit 1; fi
+	@if ! $(ENGINE) info >/dev/null 2>&1; then \
+		echo "make image: $(ENGINE) is installed but cannot reach its engine (is the daemon running?)" >&2; exit 1; fi
+	$(ENGINE) build --tag $(IMAGE):dev .
+	@echo "built $(IMAGE):dev; try: $(ENGINE) run --rm -v \"$$PWD:/work\" -w /work $(IMAGE):dev validate --docs-dir examples/docs"
 
 # Pinned runtime dependencies with hashes for the Dockerfile, resolved by pip-tools in a throwaway venv.
 lock:

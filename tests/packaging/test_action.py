@@ -1,4 +1,4 @@
-"""action.yml: `uses: <owner>/bookstack-sync@v1` with `with:` inputs that are the plugin's settings."""
+"""action.yml: `uses: https://codeberg.org/bookstack-sync/bookstack-sync@v1` with `with:` inputs that are the plugin's settings."""
 
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ def test_an_omitted_output_input_keeps_its_default_file() -> None:
 
 def test_runs_the_plugin_image_and_maps_the_event() -> None:
     runs = action()["runs"]
-    assert runs["using"] == "docker" and runs["image"] == "Dockerfile"
+    # the published image, as a Woodpecker step pins it (check_packaging.py checks the name everywhere)
+    assert runs["using"] == "docker" and runs["image"] == "docker://codeberg.org/bookstack-sync/bookstack-sync:1"
     event = runs["env"]["CI_PIPELINE_EVENT"]
     assert "'manual'" in event and "github.event_name" in event
 

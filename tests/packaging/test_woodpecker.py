@@ -97,6 +97,7 @@ def test_image_build_is_multi_arch_dry_run_on_prs_published_on_tags() -> None:
         assert set(s["settings"]["platforms"].split(",")) == {"linux/amd64", "linux/arm64"}
     assert build["settings"]["dry_run"] is True and "pull_request" in build["when"][0]["event"]
     assert publish["when"][0]["event"] == "tag"
-    assert publish["settings"]["username"] == {"from_secret": "docker_username"}
-    assert publish["settings"]["password"] == {"from_secret": "docker_password"}
+    assert publish["settings"]["registry"] == "codeberg.org"
+    assert publish["settings"]["username"] == {"from_secret": "registry_username"}
+    assert publish["settings"]["password"] == {"from_secret": "registry_token"}
     assert "environment" not in publish
