@@ -1,7 +1,9 @@
 """The one BookStack API client: a session, timeouts, retries, a rate limiter, typed errors.
 
-Only this module touches the network (style note point 1). Payloads are returned raw (``dict``); callers
-turn them into their own types. Facts cited as "api §N" are from the reference notes ``bookstack-api.md``.
+Every request to BookStack goes through this client, so limits, retries and the token's redaction live in one
+place; the only other network traffic is the pull-request comment, sent by ``report/forge.py`` to the forge with
+its own session. Only ``apply/`` calls the write methods (a test holds that). Payloads are returned raw
+(``dict``); callers turn them into their own types.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 import yaml
 
+from ..apply.pulled import record_pulled
 from ..apply.writers import canonical_markdown
 from ..bookstack import BookStackClient, BookStackError
 from ..docs.tree import DocsTree
@@ -30,7 +31,7 @@ from ..docs.validate import Validation, validate_docs
 from ..errors import ExitCode, UsageError
 from ..markdown.localize import Target, WikiRef, localize
 from ..model import EntityKind
-from ..plan.desired import HASH_TAG, REV_TAG, DesiredState, build_desired
+from ..plan.desired import DesiredState, build_desired
 from ..plan.planner import Matching, page_hash
 from ..plan.remote import RemoteObject, RemoteState, fetch_remote, wiki_address
 from ..plan.verify import index_of_matching, read_pages
@@ -305,17 +306,8 @@ def _record_in_step(
         )
         if canonical is None:
             continue
-        content_hash = page_hash(page, canonical, page.parent_key)
-        tags = [
-            {"name": HASH_TAG, "value": content_hash}
-            if t["name"] == HASH_TAG
-            else {"name": REV_TAG, "value": str(obj.revision_count + 1)}
-            if t["name"] == REV_TAG
-            else t
-            for t in obj.tags
-        ]
         try:
-            client.update("pages", obj.id, {"tags": tags})
+            record_pulled(client, obj, page_hash(page, canonical, page.parent_key))
         except BookStackError as exc:
             result.notes.append(
                 f"{key}: its hash could not be recorded ({exc.message}); the next sync sees it as edited"
