@@ -504,6 +504,8 @@ def test_search_hit_of_a_book_level_page_omits_chapter_id_priority_template_on_v
 
 
 def test_revision_count_and_updated_at_move_on_every_put_transcript_08(api: Api) -> None:
+    # Every PUT saves the page, so its updated_at is the time of that PUT (in whole seconds: each PUT
+    # below runs a second after the one before, as the transcript's did).
     ids = make_tree(api)
     page = api.ok("GET", f"/api/pages/{ids['page']}")
     stamps = [page["updated_at"]]
@@ -516,6 +518,7 @@ def test_revision_count_and_updated_at_move_on_every_put_transcript_08(api: Api)
         {"bogus": 1},
     ]
     for number, body in enumerate(bodies, start=2):
+        api.fake.set_server_clock(number)
         updated = api.ok("PUT", f"/api/pages/{ids['page']}", json=body)
         assert updated["revision_count"] == number
         assert updated["updated_at"] not in stamps

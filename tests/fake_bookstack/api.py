@@ -21,6 +21,7 @@ from .html_markdown import html_to_markdown
 from .markdown import add_bookmark_ids, html_to_text, plain_to_description_html, render_markdown
 from .permissions import Permissions
 from .state import (
+    API_USER,
     USERS,
     Attachment,
     Book,
@@ -402,6 +403,16 @@ class Api:
             return str(data["description"]), plain_to_description_html(str(data["description"]))
         return current if current is not None else ("", "<p></p>")
 
+    def saved(self, entity: Shelf | Book | Chapter, before: tuple[Any, ...], *, tags_sent: bool) -> None:
+        """``BaseRepo::update`` for shelves, books and chapters: ``updated_by`` becomes the token user and
+        Eloquent's ``save()`` writes (and moves ``updated_at``) only when a column changed — a name,
+        description, parent, priority or template, or ``updated_by`` itself; sending ``tags`` always
+        ``touch()``es it. A shelf PUT that changes only its book list, by the user who saved it last,
+        leaves ``updated_at`` as it was (the list is a pivot table)."""
+        if tags_sent or before != _saved_fields(entity) or entity.updated_by != API_USER:
+            entity.updated_at = self.store.now()
+        entity.updated_by = API_USER
+
     # ------------------------------------------------------------------------------------ listings
 
     def listing(self, request: Request, rows: list[dict[str, Any]], fields: list[str]) -> Response:
@@ -502,6 +513,7 @@ class Api:
         data = request.input
         self._shelf_rules(Validator(data, request.files), creating=False)
         self.require_can("bookshelf-update", shelf)
+        before = _saved_fields(shelf)
         if data.get("name") is not None and data["name"] != shelf.name:
             shelf.name = data["name"]
             shelf.slug = self.store.unique_slug("shelf", shelf.name, exclude=shelf.id)
@@ -511,8 +523,9 @@ class Api:
         if data.get("tags") is not None:
             shelf.tags = parse_tags(data["tags"])
         if data.get("books") is not None:
+            # a pivot-table sync: the shelf row itself is not saved for it
             shelf.book_ids = self._shelf_books(data["books"])
-        shelf.updated_at, shelf.updated_by = self.store.now(), 1
+        self.saved(shelf, before, tags_sent=data.get("tags") is not None)
         return json_response(200, self.shelf_json(shelf, as_objects=False))
 
     def delete_shelf(self, request: Request, params: dict[str, str]) -> Response:
@@ -650,6 +663,7 @@ class Api:
         data = request.input
         self._book_rules(Validator(data, request.files), creating=False)
         self.require_can("book-update", book)
+        before = _saved_fields(book)
         if data.get("name") is not None and data["name"] != book.name:
             book.name = data["name"]
             book.slug = self.store.unique_slug("book", book.name, exclude=book.id)
@@ -660,7 +674,7 @@ class Api:
             book.tags = parse_tags(data["tags"])
         if "default_template_id" in data:
             book.default_template_id = self._template_id(data["default_template_id"])
-        book.updated_at, book.updated_by = self.store.now(), 1
+        self.saved(book, before, tags_sent=data.get("tags") is not None)
         return json_response(200, self.book_json(book, as_objects=False))
 
     def delete_book(self, request: Request, params: dict[str, str]) -> Response:
@@ -752,6 +766,7 @@ class Api:
         data = request.input
         self._chapter_rules(Validator(data, request.files), creating=False)
         self.require_can("chapter-update", chapter)
+        before = _saved_fields(chapter)
         old_book = chapter.book_id
         if data.get("book_id") is not None and int(data["book_id"]) != chapter.book_id:
             self.require_can("chapter-delete", chapter)
@@ -773,7 +788,7 @@ class Api:
             chapter.priority = int(data["priority"])
         if "default_template_id" in data:
             chapter.default_template_id = self._template_id(data["default_template_id"])
-        chapter.updated_at, chapter.updated_by = self.store.now(), 1
+        self.saved(chapter, before, tags_sent=data.get("tags") is not None)
         self.store.run_book_auto_sort(chapter.book_id)
         if old_book != chapter.book_id:
             self.store.run_book_auto_sort(old_book)
@@ -1316,6 +1331,19 @@ def _int_param(raw: str | None, default: int) -> int:
         return default
     match = re.match(r"\s*(-?\d+)", raw)
     return int(match.group(1)) if match else 0
+
+
+def _saved_fields(entity: Shelf | Book | Chapter) -> tuple[Any, ...]:
+    """The columns of a shelf, book or chapter an update may change (dirty checking, see ``Api.saved``)."""
+    return (
+        entity.name,
+        entity.slug,
+        entity.description,
+        entity.description_html,
+        getattr(entity, "book_id", None),
+        getattr(entity, "priority", None),
+        getattr(entity, "default_template_id", None),
+    )
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:

@@ -11,6 +11,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -22,7 +23,7 @@ from .holds import Hold, Holds
 from .imports import begin_run
 from .markdown import add_bookmark_ids, render_markdown
 from .permissions import DEFAULT_PERMISSIONS
-from .state import HUMAN_USER, SORT_OPERATIONS, Chapter, Page, Store, parse_version
+from .state import HUMAN_USER, SORT_OPERATIONS, Chapter, Page, Store, Tag, parse_version
 from .wire import Request, Response, error_response, html_response, parse_body, php_nest, trim_strings, web_not_found
 
 MIME_BY_EXTENSION = {
@@ -243,6 +244,68 @@ class FakeBookStack:
             page.revision_count += 1
             page.updated_at, page.updated_by = self.state.now(), HUMAN_USER
             self.state.run_book_auto_sort(page.book_id)
+
+    def restore_revision_as_human(self, page_id: int, markdown: str) -> None:
+        """A person restoring an older revision (``PageRepo::restoreRevision``): its text comes back as a
+        new save — +1 revision, new ``updated_at``, ``updated_by`` = user 2."""
+        self.edit_page_as_human(page_id, markdown=markdown)
+
+    def change_as_human(
+        self,
+        kind: str,
+        item_id: int,
+        *,
+        name: str | None = None,
+        tags: list[tuple[str, str]] | None = None,
+        book_id: int | None = None,
+        chapter_id: int | None = None,
+        books: list[int] | None = None,
+    ) -> None:
+        """A person changing a shelf, book, chapter or page in the UI: rename, tags, a move (a page to
+        ``chapter_id`` or to the top of ``book_id``; a chapter to ``book_id``), a shelf's book list.
+
+        As BookStack saves it: a page save is an edit (+1 revision, ``PageRepo::update``), a page move is
+        not (``PageRepo::move``); a chapter move moves its pages' ``updated_at`` too; the form sends the
+        tags, so every save ``touch()``es the item; ``updated_by`` = user 2.
+        """
+        with self._lock:
+            store = self.state
+            item: Any = {"shelf": store.shelves, "book": store.books, "chapter": store.chapters, "page": store.pages}[
+                kind
+            ][item_id]
+            if name is not None:
+                item.name = name
+                item.slug = store.unique_slug(kind, name, book_id=getattr(item, "book_id", None), exclude=item.id)
+            if tags is not None:
+                item.tags = [Tag(tag_name, value) for tag_name, value in tags]
+            if kind == "page" and (book_id is not None or chapter_id is not None):
+                target_book = store.chapters[chapter_id].book_id if chapter_id is not None else book_id
+                assert target_book is not None
+                store.move_page(item, book_id=target_book, chapter_id=chapter_id)
+            elif kind == "chapter" and book_id is not None:
+                store.move_chapter(item, book_id)
+            if books is not None:
+                item.book_ids = list(books)
+            if kind == "page" and (name is not None or tags is not None):
+                item.revision_count += 1
+            item.updated_at, item.updated_by = store.now(), HUMAN_USER
+
+    def delete_as_human(self, kind: str, item_id: int) -> int:
+        """A person deleting a shelf, book, chapter or page: it goes to the recycle bin (with what it
+        holds). Returns the deletion's id, for ``restore_as_human``."""
+        with self._lock:
+            return self.state.delete(kind, item_id).id
+
+    def restore_as_human(self, deletion_id: int) -> None:
+        """An admin restoring a deletion from the recycle bin: the items come back with their ids and a
+        new ``updated_at`` (``TrashCan::restoreEntity``)."""
+        with self._lock:
+            self.state.restore(deletion_id)
+
+    def set_server_clock(self, offset_seconds: float) -> None:
+        """Set the server's clock ``offset_seconds`` from this machine's (negative: it moved back)."""
+        with self._lock:
+            self.state.clock_offset = timedelta(seconds=offset_seconds)
 
     def set_sort_rule(self, book_id: int, rule: str | None) -> None:
         """Give a book an auto-sort rule (comma-separated operations, e.g. ``"chapters_first,name_asc"``).

@@ -223,7 +223,9 @@ class Store:
         self._counters: dict[str, int] = {}
         # ids an uncommitted transaction took before others wrote (see ``reserve_ids``), handed out first
         self._reserved: dict[str, list[int]] = {}
-        self._last_time = datetime(2000, 1, 1, tzinfo=UTC)
+        # how far the server's clock is from this machine's (a test sets it to model a server clock
+        # that is off, or that moved back)
+        self.clock_offset = timedelta(0)
         self.sort_rule_ids: dict[str, int] = {}
 
     # ------------------------------------------------------------------------------------- ids & time
@@ -260,16 +262,9 @@ class Store:
         self._reserved = {sequence: list(ids) for sequence, ids in taken.items()}
 
     def now(self) -> datetime:
-        """Wall-clock UTC, strictly increasing so every write moves ``updated_at``.
-
-        BookStack stores whole seconds (``.000000Z``); the fake keeps microseconds so two writes in one
-        second still differ, which is what "updated_at changes on every PUT" needs.
-        """
-        moment = datetime.now(UTC)
-        if moment <= self._last_time:
-            moment = self._last_time + timedelta(microseconds=1)
-        self._last_time = moment
-        return moment
+        """The server's clock in whole seconds, as BookStack stores timestamps (``.000000Z``): two writes
+        in one second share an ``updated_at``, and a clock set back gives earlier times than before."""
+        return (datetime.now(UTC) + self.clock_offset).replace(microsecond=0)
 
     # ----------------------------------------------------------------------------------------- slugs
 
@@ -320,15 +315,20 @@ class Store:
         page.chapter_id = chapter_id
 
     def move_chapter(self, chapter: Chapter, book_id: int) -> None:
-        """``ChapterRepo::move``: the chapter and all its pages go to the other book, with new slugs."""
+        """``ChapterRepo::move``: the chapter and all its pages go to the other book, with new slugs and a
+        new ``updated_at`` each (``BookChild::changeBook`` saves every one)."""
         if chapter.book_id == book_id:
             return
+        moment = self.now()
         chapter.book_id = book_id
         chapter.slug = self.unique_slug("chapter", chapter.name, book_id=book_id, exclude=chapter.id)
+        chapter.updated_at = moment
         for page in self.pages.values():
             if page.chapter_id == chapter.id:
+                # BookChild::changeBook saves each page with its new book_id: its updated_at moves too
                 page.book_id = book_id
                 page.slug = self.unique_slug("page", page.name, book_id=book_id, exclude=page.id)
+                page.updated_at = moment
 
     # ------------------------------------------------------------------------------------ sort rules
 
@@ -392,12 +392,19 @@ class Store:
             deletion.items.append(("chapter", self.chapters.pop(entity_id)))
         else:
             deletion.items.append(("page", self.pages.pop(entity_id)))
+        for _, entity in deletion.items:
+            # Laravel's SoftDeletes::runSoftDelete sets updated_at with deleted_at (invisible until restored)
+            entity.updated_at = moment
         self.recycle_bin[deletion.id] = deletion
         return deletion
 
     def restore(self, deletion_id: int) -> int:
+        """``TrashCan::restoreEntity``: each item's ``restore()`` saves it, so its ``updated_at`` is the
+        time of the restore (its ``created_at`` and ``revision_count`` are kept)."""
         deletion = self.recycle_bin.pop(deletion_id)
+        moment = self.now()
         for kind, entity in deletion.items:
+            entity.updated_at = moment
             self._table(kind)[entity.id] = entity
         return len(deletion.items)
 

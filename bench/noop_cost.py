@@ -1,0 +1,206 @@
+"""What the common runs cost in requests, and whether every hand change is still found.
+
+For each tree size (68, 1,000 and 5,000 pages by default, made by ``bench/gen_tree.py`` in a git
+repository) against the fake BookStack on loopback: the initial sync, then a push with nothing changed
+(no-op), a push with one page edited (committed), and one push after each change a person can make by
+hand in BookStack — the fake makes them as BookStack does (``FakeBookStack.change_as_human`` and
+friends: a second user, the ``updated_at``, revision and recycle-bin behaviour of the real one). After
+each hand change the row says how many requests (and writes) the next run took and whether its plan
+names the changed object ("found"); ``on_drift`` is the default (``overwrite``), so the run repairs it
+and the next row starts from a clean wiki. Prints a Markdown table; not a test.
+
+    .venv/bin/python bench/noop_cost.py [--sizes 68,1000,5000] [--bookstack-version v25.11.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.fake_bookstack import FakeBookStack
+
+from bench.gen_tree import generate_tree
+from bench.sync_cost import _commit, _fake, _git, _run
+
+# pages -> gen_tree's (shelves, books per shelf, chapters per book, pages per chapter, pages per book)
+SHAPES = {
+    68: (2, 2, 4, 4, 1),
+    1000: (4, 5, 5, 10, 0),
+    5000: (4, 5, 5, 50, 0),
+}
+MANAGED_TAG = "bookstack-sync"
+
+
+@dataclass
+class Row:
+    label: str
+    code: int
+    requests: int
+    writes: int
+    found: bool | None  # None: nothing to find (no-op, an edit in git)
+
+
+class Wiki:
+    """The fake's objects of the synced tree, by key (read from the fake's state, not over the API)."""
+
+    def __init__(self, fake: FakeBookStack) -> None:
+        self.fake = fake
+
+    def find(self, kind: str, key: str) -> Any:
+        table = {"shelf": "shelves", "book": "books", "chapter": "chapters", "page": "pages"}[kind]
+        for item in getattr(self.fake.state, table).values():
+            if any(t.name == MANAGED_TAG and t.value == key for t in item.tags):
+                return item
+        raise KeyError(f"{kind} {key}")
+
+
+def _named(report: Path, ids: set[int], keys: set[str]) -> bool:
+    """Whether the run's plan has an action other than "unchanged" on one of ``ids`` or ``keys``."""
+    data = json.loads(report.read_text(encoding="utf-8"))
+    actions = (data.get("plan") or {}).get("actions", [])
+    return any(a["kind"] != "unchanged" and (a.get("id") in ids or a.get("key") in keys) for a in actions)
+
+
+def _hand_changes(wiki: Wiki) -> list[tuple[str, Callable[[], tuple[set[int], set[str]]]]]:
+    """(label, make the change -> the ids and keys a plan must name) for each hand change of issue 21."""
+    fake = wiki.fake
+    shelf_a, shelf_b = "shelf-01", "shelf-02"
+    book_a, book_b = f"{shelf_a}/book-01", f"{shelf_a}/book-02"
+    chapter_1, chapter_2 = f"{book_a}/chapter-01", f"{book_a}/chapter-02"
+    page_key = f"{chapter_1}/02-setup.md"
+    deleted: dict[str, int] = {}
+
+    def page() -> Any:
+        return wiki.find("page", page_key)
+
+    def edited() -> tuple[set[int], set[str]]:
+        fake.edit_page_as_human(page().id, markdown=page().markdown + "\n\nA person's line.")
+        return {page().id}, {page_key}
+
+    def tags() -> tuple[set[int], set[str]]:
+        item = page()
+        fake.change_as_human("page", item.id, tags=[(t.name, t.value) for t in item.tags] + [("hand", "made")])
+        return {item.id}, {page_key}
+
+    def revision() -> tuple[set[int], set[str]]:
+        fake.restore_revision_as_human(page().id, "An older text of the page.")
+        return {page().id}, {page_key}
+
+    def to_chapter() -> tuple[set[int], set[str]]:
+        fake.change_as_human("page", page().id, chapter_id=wiki.find("chapter", chapter_2).id)
+        return {page().id}, {page_key}
+
+    def to_book() -> tuple[set[int], set[str]]:
+        fake.change_as_human("page", page().id, book_id=wiki.find("book", book_b).id)
+        return {page().id}, {page_key}
+
+    def rename(kind: str, key: str) -> Callable[[], tuple[set[int], set[str]]]:
+        def change() -> tuple[set[int], set[str]]:
+            item = wiki.find(kind, key)
+            fake.change_as_human(kind, item.id, name=item.name + " (renamed by hand)")
+            return {item.id}, {key}
+
+        return change
+
+    def off_shelf() -> tuple[set[int], set[str]]:
+        shelf, book = wiki.find("shelf", shelf_a), wiki.find("book", book_a)
+        fake.change_as_human("shelf", shelf.id, books=[b for b in shelf.book_ids if b != book.id])
+        return {shelf.id, book.id}, {shelf_a, book_a}
+
+    def on_shelf() -> tuple[set[int], set[str]]:
+        shelf, book = wiki.find("shelf", shelf_b), wiki.find("book", book_a)
+        fake.change_as_human("shelf", shelf.id, books=[*shelf.book_ids, book.id])
+        return {shelf.id, book.id}, {shelf_b, book_a}
+
+    def delete() -> tuple[set[int], set[str]]:
+        item = page()
+        deleted["deletion"], deleted["id"] = fake.delete_as_human("page", item.id), item.id
+        return {item.id}, {page_key}
+
+    def restore() -> tuple[set[int], set[str]]:
+        fake.restore_as_human(deleted["deletion"])
+        return {deleted["id"]}, {page_key}
+
+    return [
+        ("page edited", edited),
+        ("page tags changed", tags),
+        ("revision restored", revision),
+        ("page moved to another chapter", to_chapter),
+        ("page moved to another book", to_book),
+        ("page renamed", rename("page", page_key)),
+        ("chapter renamed", rename("chapter", chapter_1)),
+        ("book renamed", rename("book", book_a)),
+        ("book taken off its shelf", off_shelf),
+        # not drift today either: a shelf keeps the books others put on it (README, "Shelves keep what
+        # others put there"); the row shows the run still reads it
+        ("book put on another shelf (kept)", on_shelf),
+        ("page deleted (recycle bin)", delete),
+        ("page restored from the recycle bin", restore),
+    ]
+
+
+def measure(pages: int, version: str) -> list[Row]:
+    shape = SHAPES[pages]
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp, _fake(version) as fake:
+        workspace = Path(tmp)
+        docs = generate_tree(workspace / "docs", *shape[:4], book_pages=shape[4])
+        _git(workspace, "init", "-q")
+        _commit(workspace, "docs", tracked=True)
+        report = workspace / "report.json"
+
+        def run(label: str, found: Callable[[], bool] | None = None) -> None:
+            code, counts, _ = _run(fake, docs, workspace, "push", "auto", str(report))
+            rows.append(Row(label, code, counts["read"] + counts["write"], counts["write"], found() if found else None))
+
+        run("initial sync")
+        run("second sync (settles)")
+        run("no-op")
+        first = sorted(p for p in docs.rglob("*.md") if "bookstack" not in p.parts)[0]
+        first.write_text(first.read_text(encoding="utf-8") + "\nOne edit.\n", encoding="utf-8")
+        _commit(workspace, "one edit", tracked=True)
+        run("1 page edited (git)")
+        run("no-op after the edit")
+        wiki = Wiki(fake)
+        for label, change in _hand_changes(wiki):
+            ids, keys = change()
+            run(label, lambda ids=ids, keys=keys: _named(report, ids, keys))  # type: ignore[misc]
+        run("no-op at the end")
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="68,1000,5000", help="comma-separated page counts: 68, 1000, 5000")
+    parser.add_argument("--bookstack-version", default="v25.11.0")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    results = {size: measure(size, args.bookstack_version) for size in sizes}
+    labels = [row.label for row in results[sizes[0]]]
+    print(f"BookStack (fake) {args.bookstack_version}; requests (writes) of each run; found = named in the plan")
+    print("| run | " + " | ".join(f"{size:,} pages" for size in sizes) + " |")
+    print("|---|" + "---|" * len(sizes))
+    for index, label in enumerate(labels):
+        cells = []
+        for size in sizes:
+            row = results[size][index]
+            cell = f"{row.requests} ({row.writes})"
+            if row.code:
+                cell += f" exit {row.code}"
+            if row.found is not None:
+                cell += ", found" if row.found else ", **MISSED**"
+            cells.append(cell)
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
