@@ -75,9 +75,7 @@ def test_listing_sorted_by_updated_at_descending_counts_everything(
     assert second["id"] not in [p["id"] for p in listed["data"]]
 
 
-def test_updated_at_filter_takes_a_utc_datetime(
-    bookstack: BookStackTarget, client: BookStackClient, book: Any
-) -> None:
+def test_updated_at_filter_takes_a_utc_datetime(bookstack: BookStackTarget, client: BookStackClient, book: Any) -> None:
     # The filter compares with the stored datetime, written in APP_TIMEZONE: UTC by default (assumed).
     page = _page(bookstack, client, book_id=book["id"])
     stamp = _at(page["updated_at"]).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
