@@ -29,7 +29,7 @@ from tests.fake_bookstack import FakeBookStack
 
 from bench.gen_tree import generate_tree
 from bookstack_sync.cli import main as plugin_main
-from bookstack_sync.plan.desired import MANAGED_TAG
+from bookstack_sync.plan.tags import MANAGED_TAG
 
 _TOKENS = {"a": ("first-pipeline", "first-secret"), "b": ("second-pipeline", "second-secret")}
 

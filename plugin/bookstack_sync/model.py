@@ -19,6 +19,24 @@ class EntityKind(StrEnum):
     ATTACHMENT = "attachment"
 
 
+API_KIND = {
+    EntityKind.SHELF: "shelves",
+    EntityKind.BOOK: "books",
+    EntityKind.CHAPTER: "chapters",
+    EntityKind.PAGE: "pages",
+}
+"""The API's name of each content kind: ``/api/<name>`` (the client's ``list``/``read``/``create``... take it)."""
+
+SEARCH_TYPE = {
+    EntityKind.SHELF: "bookshelf",
+    EntityKind.BOOK: "book",
+    EntityKind.CHAPTER: "chapter",
+    EntityKind.PAGE: "page",
+}
+"""What ``/api/search`` calls each content kind (its ``type`` field, and ``{type:…}`` in a query)."""
+KIND_OF_SEARCH_TYPE = {name: kind for kind, name in SEARCH_TYPE.items()}
+
+
 class ActionKind(StrEnum):
     CREATE = "create"
     UPDATE = "update"

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bookstack_sync.apply.writers import canonical_markdown
 from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.cli import main
 from bookstack_sync.docs.tree import DocsTree
@@ -18,6 +17,7 @@ from bookstack_sync.model import ActionKind, EntityKind, Plan
 from bookstack_sync.plan.desired import DesiredPage, DesiredState, build_desired
 from bookstack_sync.plan.planner import Matching, PlanOptions, plan_sync, shelf_books_order
 from bookstack_sync.plan.remote import RemoteState, fetch_remote
+from bookstack_sync.plan.resolve import canonical_markdown
 from bookstack_sync.settings import OnDrift
 from tests.e2e.conftest import Docs, standard_docs
 from tests.fake_bookstack import FakeBookStack

@@ -12,13 +12,17 @@ from typing import Any
 
 import pytest
 
-from bookstack_sync.apply.writers import ApplyContext, canonical_markdown
+from bookstack_sync.apply.context import ApplyContext
 from bookstack_sync.apply.zipimport import BuiltImport, ImportBuildError, ZipInputs, build_import, predict_ids
 from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.docs.tree import DocsTree
 from bookstack_sync.docs.validate import validate_docs
 from bookstack_sync.model import EntityKind, Plan, Route
-from bookstack_sync.plan.desired import (
+from bookstack_sync.plan.desired import DesiredState, build_desired
+from bookstack_sync.plan.planner import ImportUnit, Matching, PlanOptions, body_hash, page_hash, plan_sync
+from bookstack_sync.plan.remote import RemoteState
+from bookstack_sync.plan.resolve import canonical_markdown
+from bookstack_sync.plan.tags import (
     ASSET_TAG,
     BODY_TAG,
     COMMIT_TAG,
@@ -26,11 +30,7 @@ from bookstack_sync.plan.desired import (
     MANAGED_TAG,
     REV_TAG,
     SYNCED_TAG,
-    DesiredState,
-    build_desired,
 )
-from bookstack_sync.plan.planner import ImportUnit, Matching, PlanOptions, body_hash, page_hash, plan_sync
-from bookstack_sync.plan.remote import RemoteState
 from tests.e2e.conftest import Docs, standard_docs
 from tests.e2e.test_assets import with_assets
 from tests.fake_bookstack import FakeBookStack

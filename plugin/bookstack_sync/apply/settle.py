@@ -37,11 +37,12 @@ from ..bookstack import normalise_chapter_id
 from ..bookstack.activity import Wait
 from ..bookstack.errors import AuthenticationError, BookStackError, NotFoundError, PermissionDeniedError
 from ..markdown.content import RefKind
-from ..model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus
-from ..plan.desired import MANAGED_TAG
+from ..model import API_KIND, KIND_OF_SEARCH_TYPE, SEARCH_TYPE, Action, ActionKind, EntityKind, Outcome, OutcomeStatus
 from ..plan.planner import shelf_books_order, version_allows_import
-from ..plan.remote import SEARCH_TYPE, RemoteObject
-from .writers import ApplyContext, outcome_url, page_payload
+from ..plan.remote import RemoteObject
+from ..plan.tags import MANAGED_TAG
+from .context import ApplyContext, outcome_url
+from .writers import page_payload
 
 log = logging.getLogger("bookstack_sync.settle")
 
@@ -49,13 +50,6 @@ STALE_IMPORT_S = 15 * 60  # a plugin import pending this long belongs to a run t
 IMPORT_POLL_S = 2.0  # how often another run's pending import is looked at again
 IMPORT_WAIT_S = 10 * 60  # the longest wait for another run's imports
 _SEARCH_PAGE = 100  # hits per search request
-_LIST_KIND = {
-    EntityKind.SHELF: "shelves",
-    EntityKind.BOOK: "books",
-    EntityKind.CHAPTER: "chapters",
-    EntityKind.PAGE: "pages",
-}
-_KIND_OF_TYPE = {name: kind for kind, name in SEARCH_TYPE.items()}
 
 Key = tuple[EntityKind, str]
 
@@ -83,7 +77,7 @@ def settle(ctx: ApplyContext, uploaded: Iterable[int], *, imports: bool) -> None
     created = {
         (o.action.entity, o.action.key): o.remote_id
         for o in outcomes
-        if o.status is OutcomeStatus.CREATED and o.remote_id is not None and o.action.entity in _LIST_KIND
+        if o.status is OutcomeStatus.CREATED and o.remote_id is not None and o.action.entity in API_KIND
     }
     own_uploads = set(uploaded)
     if imports and version_allows_import(ctx.remote.version) and (created or own_uploads):
@@ -178,7 +172,7 @@ def _book_of(ctx: ApplyContext, kind: EntityKind, key: str) -> str:
 def _read_copies(ctx: ApplyContext, created: dict[Key, int]) -> dict[Key, list[Copy]]:
     """Every object carrying a key this run created, lowest id first, from the cheaper set of searches."""
     managed_now = {
-        kind: [o for o in ctx.remote.of(kind).values() if o.key] for kind in _LIST_KIND if kind in ctx.remote.objects
+        kind: [o for o in ctx.remote.of(kind).values() if o.key] for kind in API_KIND if kind in ctx.remote.objects
     }
     in_books: dict[str, int] = {}
     for kind, key in created:
@@ -206,7 +200,7 @@ def _read_copies(ctx: ApplyContext, created: dict[Key, int]) -> dict[Key, list[C
     copies: dict[Key, dict[int, Copy]] = {}
     for query in queries:
         for hit in ctx.client.search(query):
-            hit_kind = _KIND_OF_TYPE.get(str(hit.get("type")))
+            hit_kind = KIND_OF_SEARCH_TYPE.get(str(hit.get("type")))
             tags = tuple((str(t.get("name")), str(t.get("value") or "")) for t in hit.get("tags", []))
             hit_key = next((value for name, value in tags if name == MANAGED_TAG), None)
             if hit_kind is None or hit_key is None or (hit_kind, hit_key) not in created:
@@ -458,7 +452,7 @@ class _Reconcile:
         action = Action(ActionKind.MOVE, kind, key, key, obj_id, ("parent",), _DETAIL)
 
         def move() -> Outcome:
-            self.ctx.client.update(_LIST_KIND[kind], obj_id, target)  # a move keeps the priority
+            self.ctx.client.update(API_KIND[kind], obj_id, target)  # a move keeps the priority
             return Outcome(action, OutcomeStatus.MOVED, obj_id)
 
         return self._guard(action, move).status is OutcomeStatus.MOVED
@@ -506,7 +500,7 @@ class _Reconcile:
             )
 
             def delete(action: Action = action, kind: EntityKind = kind) -> Outcome:
-                _delete(self.ctx, _LIST_KIND[kind], action.remote_id or 0)
+                _delete(self.ctx, API_KIND[kind], action.remote_id or 0)
                 return Outcome(action, OutcomeStatus.DELETED, action.remote_id)
 
             self._guard(action, delete)

@@ -47,22 +47,13 @@ from ..docs.structure import TEXT_MAX
 from ..docs.tree import DocsTree
 from ..markdown.content import Reference, RefKind, render_page
 from ..model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Route
-from ..plan.desired import HASH_TAG, MANAGED_TAG, RUN_TAG, DesiredState
+from ..plan.desired import DesiredState
 from ..plan.planner import ImportUnit, Matching, body_hash, page_hash, parse_version
 from ..plan.remote import RemoteObject, find_created
-from .writers import (
-    EMPTY_PAGE,
-    ApplyContext,
-    ImportResult,
-    asset_name,
-    asset_tag,
-    canonical_markdown,
-    outcome_url,
-    page_write_tags,
-    slug_folder_path,
-    unpublished_parent,
-    waits_for_pages,
-)
+from ..plan.resolve import PageLinks, canonical_markdown, slug_folder_path, waits_for_pages
+from ..plan.tags import HASH_TAG, MANAGED_TAG, asset_tag, container_tags, tag_list
+from .context import EMPTY_PAGE, ApplyContext, ImportResult, outcome_url
+from .writers import asset_name
 
 log = logging.getLogger("bookstack_sync.zipimport")
 
@@ -112,7 +103,7 @@ class BuiltImport:
         return PurePosixPath(self.unit.key).name + ".zip"
 
 
-class _ZipResolver:
+class _ZipResolver(PageLinks):
     """URLs inside the ZIP: ``[[bsexport:…]]`` for what the import creates, real ones for the rest."""
 
     def __init__(
@@ -124,19 +115,16 @@ class _ZipResolver:
         attachments: dict[str, int],
     ) -> None:
         self.inputs = inputs
+        self.desired = inputs.desired
         self.pages = pages
         self.folders = folders
         self.images = images
         self.attachments = attachments
 
-    def page_url(self, page_path: str) -> str | None:
+    def page_id(self, page_path: str) -> int | None:
         if page_path in self.pages:
-            return f"/link/{self.inputs.predicted[page_path]}"
-        page_id = self.inputs.matching.id_of(EntityKind.PAGE, page_path)
-        if page_id is not None:
-            return f"/link/{page_id}"
-        parent = unpublished_parent(page_path, self.inputs.desired)
-        return self.folder_url(parent) if parent else None
+            return self.inputs.predicted[page_path]
+        return self.inputs.matching.id_of(EntityKind.PAGE, page_path)
 
     def folder_url(self, key: str) -> str | None:
         if key in self.folders:
@@ -151,17 +139,10 @@ class _ZipResolver:
         found = self.attachments.get(asset_path)
         return f"[[bsexport:attachment:{found}]]" if found is not None else None
 
-    def heading_anchor(self, page_path: str, fragment: str) -> str | None:
-        return None
-
 
 def _description_html(text: str) -> str:
     # what BookStack makes of a plain `description` sent to the API, so both routes store the same text
     return "<p>" + html.escape(text, quote=False).replace("\n", "<br>") + "</p>"
-
-
-def _tag_list(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
-    return [{"name": name, "value": value} for name, value in pairs]
 
 
 @dataclass
@@ -196,7 +177,7 @@ class _Builder:
             root: dict[str, Any] = {"id": 1, "name": book.name}
             if book.description:
                 root["description_html"] = _description_html(book.description)
-            root["tags"] = _tag_list(self._container_tags(book.key))
+            root["tags"] = tag_list(self._container_tags(book.key))
             root["pages"] = [self._page(key) for key in self.unit.page_keys if desired.pages[key].chapter_key is None]
             root["chapters"] = [self._chapter(key, chapter_ids[key]) for key in chapters]
             document = {"book": root}
@@ -222,12 +203,12 @@ class _Builder:
         data: dict[str, Any] = {"id": ident, "name": chapter.name, "priority": chapter.priority}
         if chapter.description:
             data["description_html"] = _description_html(chapter.description)
-        data["tags"] = _tag_list(self._container_tags(chapter.key))
+        data["tags"] = tag_list(self._container_tags(chapter.key))
         data["pages"] = [self._page(p) for p in self.unit.page_keys if self.inputs.desired.pages[p].chapter_key == key]
         return data
 
     def _container_tags(self, key: str) -> list[tuple[str, str]]:
-        return [(MANAGED_TAG, key)] + ([(RUN_TAG, self.ctx.run_id)] if self.ctx.run_id else [])
+        return container_tags(key, self.ctx.run_id)
 
     def _file(self, ref: Reference) -> str:
         asset = self.inputs.tree.assets[ref.target]
@@ -261,7 +242,7 @@ class _Builder:
                 self.attachment_count += 1
                 attachments[ref.target] = self.attachment_count
                 attachment_items.append({"id": self.attachment_count, "name": asset_name(page, ref), "file": file_name})
-            asset_tags.append(asset_tag(ref, asset.sha256))
+            asset_tags.append(asset_tag(ref.target, asset.sha256))
         resolver = _ZipResolver(inputs, self.page_ids, self.folders, images, attachments)
         rendered = render_page(
             page.source,
@@ -289,14 +270,14 @@ class _Builder:
             content_hash = page_hash(page, canonical, page.parent_key)
             body = body_hash(canonical)
         # an imported page is revision 1
-        tags = page_write_tags(self.ctx, page, content_hash, 1, asset_tags, body=body)
+        tags = self.ctx.page_tags(page, content_hash, 1, asset_tags, body=body)
         self.page_tags[key] = tags
         data: dict[str, Any] = {
             "id": self.page_ids[key],
             "name": page.name,
             "markdown": rendered.markdown or EMPTY_PAGE,
             "priority": page.priority,
-            "tags": _tag_list(tags),
+            "tags": tag_list(tags),
         }
         if image_items:
             data["images"] = image_items

@@ -36,9 +36,9 @@ from ..docs.structure import slugify
 from ..docs.validate import validate_docs
 from ..errors import ExitCode, UsageError
 from ..markdown.localize import Target, WikiIndex, WikiRef, image_path, localize
-from ..plan.desired import SYSTEM_TAGS
 from ..plan.planner import parse_version
 from ..plan.remote import wiki_address
+from ..plan.tags import SYSTEM_TAGS
 from ..settings import Settings
 from .sync import make_client
 

@@ -24,7 +24,6 @@ from typing import Any, TextIO
 import yaml
 
 from ..apply.pulled import record_pulled
-from ..apply.writers import canonical_markdown
 from ..bookstack import BookStackClient, BookStackError
 from ..docs.tree import DocsTree
 from ..docs.validate import Validation, validate_docs
@@ -34,6 +33,7 @@ from ..model import EntityKind
 from ..plan.desired import DesiredState, build_desired
 from ..plan.planner import Matching, page_hash
 from ..plan.remote import RemoteObject, RemoteState, fetch_remote, wiki_address
+from ..plan.resolve import canonical_markdown
 from ..plan.verify import index_of_matching, read_pages
 from ..settings import Settings
 from .export import ASSET_DIR, markdown_export, safe_slug

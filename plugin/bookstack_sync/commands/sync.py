@@ -12,24 +12,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from ..apply.context import ApplyContext
+from ..apply.sequence import apply_plan
 from ..apply.settle import settle
-from ..apply.writers import (
-    ApplyContext,
-    apply_plan,
-    canonical_markdown,
-    check_drift_policy,
-    check_prune_guard,
-    unreached_outcomes,
-)
+from ..apply.steps import unreached_outcomes
 from ..apply.zipimport import ZipImporter
 from ..bookstack import BookStackClient
 from ..docs.validate import Validation, validate_docs
 from ..errors import BookstackSyncError, ExitCode, UsageError
 from ..model import EntityKind, Outcome, OutcomeStatus, RunMode, RunResult
-from ..plan.desired import COMMIT_TAG, DesiredPage, DesiredState, build_desired
+from ..plan.desired import DesiredPage, DesiredState, build_desired
+from ..plan.guards import check_drift_policy, check_prune_guard
 from ..plan.history import read_history
 from ..plan.planner import Matching, PlanOptions, plan_sync
 from ..plan.remote import RemoteState, fetch_remote
+from ..plan.resolve import canonical_markdown
+from ..plan.tags import COMMIT_TAG
 from ..plan.verify import check_adopted_contents, verify_contents
 from ..report.files import MarkdownSummary, ci_context, summary_marker, write_reports
 from ..report.forge import comment_on_pull_request, wants_comment

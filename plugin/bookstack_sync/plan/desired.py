@@ -13,17 +13,6 @@ from ..docs.structure import Structure
 from ..docs.tree import DocsTree, PageSource
 from ..markdown.content import Reference, RefKind, find_references, is_published, page_tags
 
-# Tag names written on managed objects. Users see them in BookStack; they say where a page comes from.
-MANAGED_TAG = "bookstack-sync"  # value: the source key
-HASH_TAG = "bookstack-sync-hash"  # value: content hash of what was last written
-BODY_TAG = "bookstack-sync-body"  # value: hash of the page's body alone (recognises a renamed and retitled page)
-REV_TAG = "bookstack-sync-revision"  # value: the page's revision_count right after our last write
-COMMIT_TAG = "bookstack-sync-commit"  # value: the commit of the last write (where git history starts from)
-SYNCED_TAG = "bookstack-sync-synced"  # value: UTC time of the last write
-ASSET_TAG = "bookstack-sync-asset"  # value: "<sha12> <asset path>" for each uploaded image/attachment
-RUN_TAG = "bookstack-sync-run"  # value: a random id of the run that last wrote it (tells two runs' copies apart)
-SYSTEM_TAGS = frozenset({MANAGED_TAG, HASH_TAG, BODY_TAG, REV_TAG, COMMIT_TAG, SYNCED_TAG, ASSET_TAG, RUN_TAG})
-
 # Book top level: chapters and book-level pages share one priority sequence (BookStack §8). Book-level
 # pages keep their `order` (1-99) and so come first; chapters follow in structure order.
 CHAPTER_PRIORITY_BASE = 100

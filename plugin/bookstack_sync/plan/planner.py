@@ -18,9 +18,10 @@ from dataclasses import dataclass, field, replace
 
 from ..model import EDITED_IN_BOOKSTACK, Action, ActionKind, EntityKind, Plan, Route
 from ..settings import OnDrift
-from .desired import BODY_TAG, DesiredPage, DesiredState
+from .desired import DesiredPage, DesiredState
 from .identity import PageFacts, Pair, pair_containers, pair_pages, parent_of
 from .remote import RemoteObject, RemoteState
+from .tags import BODY_TAG
 
 
 @dataclass(frozen=True)

@@ -12,22 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..bookstack import BookStackClient, NotFoundError, normalise_chapter_id
-from ..model import EntityKind
-from .desired import ASSET_TAG, HASH_TAG, MANAGED_TAG, REV_TAG, RUN_TAG
-
-_SEARCH_TYPES = {
-    "bookshelf": EntityKind.SHELF,
-    "book": EntityKind.BOOK,
-    "chapter": EntityKind.CHAPTER,
-    "page": EntityKind.PAGE,
-}
-SEARCH_TYPE = {kind: name for name, kind in _SEARCH_TYPES.items()}
-_LIST_KINDS = {
-    EntityKind.SHELF: "shelves",
-    EntityKind.BOOK: "books",
-    EntityKind.CHAPTER: "chapters",
-    EntityKind.PAGE: "pages",
-}
+from ..model import API_KIND, KIND_OF_SEARCH_TYPE, SEARCH_TYPE, EntityKind
+from .tags import ASSET_TAG, HASH_TAG, MANAGED_TAG, REV_TAG, RUN_TAG, SYSTEM_TAGS
 
 
 @dataclass
@@ -84,8 +70,6 @@ class RemoteObject:
         return found
 
     def user_tags(self) -> list[tuple[str, str]]:
-        from .desired import SYSTEM_TAGS
-
         return [(t["name"], t.get("value", "")) for t in self.tags if t.get("name") not in SYSTEM_TAGS]
 
 
@@ -140,7 +124,7 @@ def fetch_remote(client: BookStackClient, *, shelf_names: set[str], shelf_keys: 
     if system:
         state.version = str(system.get("version") or "") or None
         state.app_url = str(system.get("base_url") or "").rstrip("/") or None
-    for kind, list_kind in _LIST_KINDS.items():
+    for kind, list_kind in API_KIND.items():
         filters = {"draft": 0} if kind is EntityKind.PAGE else None
         for item in client.list(list_kind, filters=filters):
             if kind is EntityKind.PAGE and item.get("draft"):
@@ -148,7 +132,7 @@ def fetch_remote(client: BookStackClient, *, shelf_names: set[str], shelf_keys: 
             obj = _remote_object(kind, item)
             state.objects[kind][obj.id] = obj
     for hit in client.search(f"[{MANAGED_TAG}]"):
-        hit_kind = _SEARCH_TYPES.get(str(hit.get("type")))
+        hit_kind = KIND_OF_SEARCH_TYPE.get(str(hit.get("type")))
         found = state.objects[hit_kind].get(int(hit["id"])) if hit_kind is not None else None
         if found is not None:
             found.tags = [

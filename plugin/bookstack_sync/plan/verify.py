@@ -19,13 +19,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..apply.writers import canonical_markdown
 from ..bookstack import AuthenticationError, BookStackClient, BookStackError, PermissionDeniedError
 from ..docs.tree import DocsTree
 from ..markdown.content import apply_replacements
 from ..markdown.links import scan
 from ..markdown.localize import WikiIndex, WikiRef, localize
 from ..model import Action, ActionKind, EntityKind, Plan
+from ..plan.resolve import canonical_markdown
 from ..settings import Settings
 from .desired import DesiredState
 from .planner import Matching, parse_version

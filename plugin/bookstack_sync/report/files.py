@@ -192,14 +192,7 @@ class JsonReporter:
 
 # --- changes in words (shared with the log) ----------------------------------------------------------
 
-_PLURAL: dict[EntityKind, str] = {
-    EntityKind.SHELF: "shelves",
-    EntityKind.BOOK: "books",
-    EntityKind.CHAPTER: "chapters",
-    EntityKind.PAGE: "pages",
-    EntityKind.IMAGE: "images",
-    EntityKind.ATTACHMENT: "attachments",
-}
+_PLURAL = {kind: "shelves" if kind is EntityKind.SHELF else f"{kind.value}s" for kind in EntityKind}
 
 T = TypeVar("T")
 
