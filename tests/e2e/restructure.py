@@ -177,16 +177,29 @@ def rename_retitle_and_rewrite(ws: Workspace, keys: list[str]) -> Expected:
     return Expected(continues=pages_moved(docs, ("eng/ops/runbooks/01-restart.md", "eng/ops/runbooks/01-reboot.md")))
 
 
-def rename_chapter(ws: Workspace, keys: list[str]) -> Expected:
-    """A chapter's slug and folder renamed; its pages' category follows."""
+def _rename_chapter(ws: Workspace, keys: list[str], slug: str, name: str | None = None) -> Expected:
+    """Chapter ``practice``'s slug and folder renamed (and its name, given one); its pages' category follows."""
     docs = ws.docs
-    chapter_of(docs, "eng", "guide", "practice")["slug"] = "best-practices"
+    chapter = chapter_of(docs, "eng", "guide", "practice")
+    chapter["slug"] = slug
+    if name is not None:
+        chapter["name"] = name
     docs.write_structure()
-    ws.move("eng/guide/practice", "eng/guide/best-practices")
-    for name in ("01-style.md", "02-review.md"):
-        ws.edit(f"eng/guide/best-practices/{name}", ("category: practice", "category: best-practices"))
-    ws.commit("practice -> best-practices")
-    return Expected(continues=_folder_moved(docs, "eng/guide/practice", "eng/guide/best-practices", keys))
+    ws.move("eng/guide/practice", f"eng/guide/{slug}")
+    for page in ("01-style.md", "02-review.md"):
+        ws.edit(f"eng/guide/{slug}/{page}", ("category: practice", f"category: {slug}"))
+    ws.commit(f"practice -> {slug}")
+    return Expected(continues=_folder_moved(docs, "eng/guide/practice", f"eng/guide/{slug}", keys))
+
+
+def rename_chapter(ws: Workspace, keys: list[str]) -> Expected:
+    """A chapter's slug and folder renamed, its name kept."""
+    return _rename_chapter(ws, keys, "best-practices")
+
+
+def rename_chapter_and_its_name(ws: Workspace, keys: list[str]) -> Expected:
+    """A chapter's slug, folder and name changed at once: only its pages' git renames tie old and new."""
+    return _rename_chapter(ws, keys, "coding-practices", "Coding Practices")
 
 
 def chapter_to_another_book(ws: Workspace, keys: list[str]) -> Expected:
@@ -205,6 +218,14 @@ def rename_book(ws: Workspace, keys: list[str]) -> Expected:
     return _relocate(ws, "eng/ops", "eng/operations", "ops -> operations", keys)
 
 
+def rename_book_and_its_name(ws: Workspace, keys: list[str]) -> Expected:
+    """A book's slug, folder and name changed at once: only its pages' git renames tie old and new."""
+    docs = ws.docs
+    book = book_of(docs, "eng", "ops")
+    book["slug"], book["name"] = "site-reliability", f"Site Reliability {docs.prefix}"
+    return _relocate(ws, "eng/ops", "eng/site-reliability", "ops -> site reliability", keys)
+
+
 def book_to_another_shelf(ws: Workspace, keys: list[str]) -> Expected:
     """A book moved to another shelf, with its chapters and pages."""
     docs = ws.docs
@@ -218,6 +239,13 @@ def book_to_another_shelf(ws: Workspace, keys: list[str]) -> Expected:
 def rename_shelf(ws: Workspace, keys: list[str]) -> Expected:
     """A shelf's slug and folder renamed: everything on it follows."""
     shelf_of(ws.docs, "team")["slug"] = ws.docs.slug("people")
+    return _relocate(ws, "team", "people", "team -> people", keys)
+
+
+def rename_shelf_and_its_name(ws: Workspace, keys: list[str]) -> Expected:
+    """A shelf's slug, folder and name changed at once: only its pages' git renames tie old and new."""
+    shelf = shelf_of(ws.docs, "team")
+    shelf["slug"], shelf["name"] = ws.docs.slug("people"), f"People {ws.docs.prefix}"
     return _relocate(ws, "team", "people", "team -> people", keys)
 
 
@@ -249,4 +277,12 @@ SCENARIOS: dict[str, Scenario] = {
     "book-to-another-shelf": book_to_another_shelf,
     "rename-shelf": rename_shelf,
     "shelf-removed-and-its-book-moved": shelf_removed_and_its_book_moved,
+}
+
+# Restructures that nothing but git history can follow: without it the planner cannot tell old from new.
+GIT_ONLY: dict[str, Scenario] = {
+    "rename-retitle-and-rewrite": rename_retitle_and_rewrite,
+    "rename-chapter-and-its-name": rename_chapter_and_its_name,
+    "rename-book-and-its-name": rename_book_and_its_name,
+    "rename-shelf-and-its-name": rename_shelf_and_its_name,
 }

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from bookstack_sync.model import Action, ActionKind, EntityKind
-from tests.e2e.restructure import SCENARIOS, Workspace
+from tests.e2e.restructure import GIT_ONLY, SCENARIOS, Workspace
 from tests.unit.test_plan import Snapshot
 from tests.unit.test_plan import snapshot as snapshot
 
 
 def changed(snapshot: Snapshot, name: str) -> dict[str, Action]:
-    SCENARIOS[name](Workspace(snapshot.docs, tracked=False), [])
+    {**SCENARIOS, **GIT_ONLY}[name](Workspace(snapshot.docs, tracked=False), [])
     plan, _ = snapshot.plan()
     return {f"{a.entity.value}:{a.key}": a for a in plan.actions if a.kind is not ActionKind.UNCHANGED}
 
@@ -51,3 +51,15 @@ def test_a_renamed_and_retitled_page_is_found_by_its_body(snapshot: Snapshot) ->
     assert page.kind is ActionKind.MOVE and page.entity is EntityKind.PAGE
     assert page.detail.endswith("(same content in the same folder); renamed 'Restart' → 'Restart services'")
     assert {"key", "name"} <= set(page.changes)
+
+
+def test_without_history_a_book_renamed_in_slug_and_name_is_new_and_its_chapter_moves_into_it(
+    snapshot: Snapshot,
+) -> None:
+    actions = changed(snapshot, "rename-book-and-its-name")
+    assert actions["book:p-eng/site-reliability"].kind is ActionKind.CREATE
+    assert actions["book:p-eng/ops"].kind is ActionKind.ORPHAN
+    chapter = actions["chapter:p-eng/site-reliability/runbooks"]
+    # its new book has no id yet: the chapter still changes book (it would stay in the orphan otherwise)
+    assert chapter.kind is ActionKind.MOVE and set(chapter.changes) == {"parent", "key"}
+    assert chapter.detail == "p-eng/ops/runbooks → p-eng/site-reliability/runbooks (same slug)"

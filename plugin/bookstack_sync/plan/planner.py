@@ -273,7 +273,7 @@ def _plan_containers(
         if obj is not None:
             if obj.priority != chapter.priority:
                 changes.append("priority")
-            if book_id is not None and obj.book_id != book_id:
+            if book_id is None or obj.book_id != book_id:  # None: its book is created this run
                 changes.append("parent")  # BookStack moves its pages with it (ParentChanger::changeBook)
         changes += _key_change(matching, EntityKind.CHAPTER, chapter.key)
         actions.append(_container_action(EntityKind.CHAPTER, chapter.key, chapter.name, obj, changes, matching))
