@@ -17,7 +17,7 @@ import pytest
 from tests.bookstack_target import BookStackTarget
 
 from .conftest import MANAGED_TAG, Docs, Plugin, managed_objects
-from .restructure import LONG_RESTART, SCENARIOS, Workspace, git, rename_retitle_and_rewrite
+from .restructure import GIT_ONLY, LONG_RESTART, SCENARIOS, Expected, Workspace, git
 
 pytestmark = pytest.mark.real_bookstack
 
@@ -39,6 +39,10 @@ WRITES = {
     ],
     "rename-retitle-and-rewrite": ["PUT /api/pages/"],
     "rename-shelf": ["PUT /api/shelves/", "PUT /api/books/", "PUT /api/chapters/", "PUT /api/pages/"],
+    # the same writes when the name changes too
+    "rename-chapter-and-its-name": ["PUT /api/chapters/", "PUT /api/pages/", "PUT /api/pages/"],
+    "rename-book-and-its-name": ["PUT /api/books/", "PUT /api/chapters/", "PUT /api/pages/"],
+    "rename-shelf-and-its-name": ["PUT /api/shelves/", "PUT /api/books/", "PUT /api/chapters/", "PUT /api/pages/"],
     "shelf-removed-and-its-book-moved": [
         "PUT /api/books/",
         "PUT /api/shelves/",
@@ -84,23 +88,51 @@ def assert_in_place(target: BookStackTarget, now: dict[str, int]) -> None:
             assert set(listed) == books, typed
 
 
-def plan_actions(docs: Docs) -> list[dict[str, Any]]:
+def plan_of(docs: Docs) -> dict[str, Any]:
+    """The plan of the last run, as its report gives it (``actions``, ``notes``)."""
     report = json.loads((docs.root / "report.json").read_text(encoding="utf-8"))
-    actions: list[dict[str, Any]] = report["plan"]["actions"]
+    plan: dict[str, Any] = report["plan"]
+    return plan
+
+
+def plan_actions(docs: Docs) -> list[dict[str, Any]]:
+    actions: list[dict[str, Any]] = plan_of(docs)["actions"]
     return actions
+
+
+def restructure(
+    plugin: Plugin, bookstack: BookStackTarget, ws: Workspace, name: str, **settings: str
+) -> tuple[dict[str, int], Expected]:
+    """Sync the tree, then restructure it (committed): the ids before, and what the restructure expects."""
+    first = plugin.run(**settings)
+    assert first.exit_code == 0, first.err
+    before = ids(bookstack, ws.docs)
+    scenario = SCENARIOS[name] if name in SCENARIOS else GIT_ONLY[name]
+    return before, scenario(ws, list(before))
 
 
 def restructure_and_check(
     plugin: Plugin, bookstack: BookStackTarget, docs: Docs, ws: Workspace, name: str, **settings: str
-) -> None:
-    first = plugin.run(**settings)
-    assert first.exit_code == 0, first.err
-    before = ids(bookstack, docs)
-    expected = SCENARIOS[name](ws, list(before)) if name in SCENARIOS else rename_retitle_and_rewrite(ws, list(before))
+) -> dict[str, Any]:
+    before, expected = restructure(plugin, bookstack, ws, name, **settings)
+    return check_restructure(plugin, bookstack, docs, before, expected, WRITES[name], **settings)
 
+
+def check_restructure(
+    plugin: Plugin,
+    bookstack: BookStackTarget,
+    docs: Docs,
+    before: dict[str, int],
+    expected: Expected,
+    writes_expected: list[str],
+    **settings: str,
+) -> dict[str, Any]:
+    """Plan (as a pull request), sync and sync again: every id as ``expected`` says, nothing left behind,
+    the sync converged. Returns the pull request's plan (``actions``, ``notes``)."""
     planned = plugin.run(event="pull_request", **settings)
     assert planned.exit_code == 0, planned.err
-    actions = plan_actions(docs)
+    plan = plan_of(docs)
+    actions: list[dict[str, Any]] = plan["actions"]
     continuing = {new.partition(":")[2] for new in expected.continues.values()}
     for action in actions:
         typed = f"{action['entity'].replace('shelf', 'bookshelf')}:{action['key']}"
@@ -124,7 +156,7 @@ def restructure_and_check(
     if bookstack.fake is not None:
         # one write per object whose key or place changed, one create per new object, no delete, no read per page
         writes = sorted(f"{r.method} {r.path.rstrip('0123456789')}" for r in bookstack.fake.writes())
-        assert writes == sorted(WRITES[name]), writes
+        assert writes == sorted(writes_expected), writes
         page_reads = [r.path for r in bookstack.fake.requests if r.method == "GET" and r.path.startswith("/api/pages/")]
         assert page_reads == []
     after = ids(bookstack, docs)
@@ -140,6 +172,7 @@ def restructure_and_check(
     again = plugin.run(**settings)
     assert again.exit_code == 0, again.err
     assert {a["kind"] for a in plan_actions(docs)} <= {"unchanged", "orphan"}, again.err  # converged
+    return plan
 
 
 @pytest.mark.parametrize("tracked", [True, False], ids=["git", "no-history"])
@@ -160,20 +193,22 @@ def test_git_follows_a_file_renamed_retitled_and_edited(plugin: Plugin, bookstac
     restructure_and_check(plugin, bookstack, docs, ws, "rename-retitle-and-rewrite")
 
 
+def shallow_clone(docs: Docs, tmp_path_factory: pytest.TempPathFactory) -> Docs:
+    """A depth-1 clone of ``docs`` (Woodpecker's default): it holds the last commit only."""
+    clone = tmp_path_factory.mktemp("shallow") / "repo"
+    git(docs, "clone", "-q", "--depth", "1", f"file://{docs.root}", str(clone))
+    assert git(docs, "-C", str(clone), "rev-parse", "--is-shallow-repository") == "true"
+    return Docs(clone, docs.prefix, docs.shelves)
+
+
 def test_a_shallow_clone_falls_back_to_pairing(
     plugin: Plugin, bookstack: BookStackTarget, docs: Docs, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """The commit the pages were written from is not in a depth-1 clone: pairing by name still holds."""
     ws = Workspace(docs, tracked=True)
     ws.start()
-    assert plugin.run().exit_code == 0
-    before = ids(bookstack, docs)
-    expected = SCENARIOS["insert-and-renumber"](ws, list(before))
-    clone = tmp_path_factory.mktemp("shallow") / "repo"
-    git(docs, "clone", "-q", "--depth", "1", f"file://{docs.root}", str(clone))
-    assert git(docs, "-C", str(clone), "rev-parse", "--is-shallow-repository") == "true"
-    shallow = Docs(clone, docs.prefix, docs.shelves)
-    plugin.docs = shallow
+    before, expected = restructure(plugin, bookstack, ws, "insert-and-renumber")
+    plugin.docs = shallow_clone(docs, tmp_path_factory)
     run = plugin.run()
     assert run.exit_code == 0, run.err
     assert "not in this checkout (a shallow clone" in run.out + run.err
@@ -191,3 +226,65 @@ def test_with_prune_a_restructure_deletes_nothing(
     ws = Workspace(docs, tracked=False)
     ws.start()
     restructure_and_check(plugin, bookstack, docs, ws, name, prune="true")
+
+
+# The container each git-only restructure renames in slug and name at once (its type as the plan names it).
+RENAMED = {
+    "rename-chapter-and-its-name": ("chapter", "eng/guide/practice", "eng/guide/coding-practices"),
+    "rename-book-and-its-name": ("book", "eng/ops", "eng/site-reliability"),
+    "rename-shelf-and-its-name": ("shelf", "team", "people"),
+}
+
+
+@pytest.mark.parametrize("name", list(RENAMED))
+def test_only_git_follows_a_container_renamed_in_slug_and_name(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs, name: str
+) -> None:
+    """No slug, name or place is left in common: the container keeps its id through its pages' renames alone."""
+    ws = Workspace(docs, tracked=True)
+    ws.start()
+    actions = restructure_and_check(plugin, bookstack, docs, ws, name)["actions"]
+    entity, old, new = RENAMED[name]
+    (action,) = [a for a in actions if a["key"] == docs.key(new) and a["entity"] == entity]
+    assert action["detail"].startswith(f"{docs.key(old)} → {docs.key(new)} (git rename of its pages)"), action
+
+
+# The writes when no history ties the renamed container to its old self: it is created and what it holds
+# moves into it (a gone shelf also lets go of its books); the old container stays, an orphan.
+WRITES_WITHOUT_HISTORY: dict[str, list[str]] = {
+    "rename-chapter-and-its-name": ["POST /api/chapters", "PUT /api/pages/", "PUT /api/pages/"],
+    "rename-book-and-its-name": ["POST /api/books", "PUT /api/chapters/", "PUT /api/pages/", "PUT /api/shelves/"],
+    "rename-shelf-and-its-name": [
+        "POST /api/shelves",
+        "PUT /api/books/",
+        "PUT /api/chapters/",
+        "PUT /api/pages/",
+        "PUT /api/shelves/",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(RENAMED))
+def test_without_history_a_container_renamed_in_slug_and_name_is_new_and_its_content_moves(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> None:
+    """The documented fallback, in a depth-1 clone: the plan says history is missing; the renamed container
+    is created and the old one left as an orphan (nothing is deleted); everything in it keeps its id."""
+    ws = Workspace(docs, tracked=True)
+    ws.start()
+    before, with_history = restructure(plugin, bookstack, ws, name)
+    shallow = shallow_clone(docs, tmp_path_factory)
+    plugin.docs = shallow
+    entity, old, new = RENAMED[name]
+    typed_old, typed_new = (f"{entity.replace('shelf', 'bookshelf')}:{docs.key(key)}" for key in (old, new))
+    fallback = Expected(
+        continues={k: v for k, v in with_history.continues.items() if k != typed_old},
+        created={typed_new},
+        orphaned={typed_old},
+    )
+    plan = check_restructure(plugin, bookstack, shallow, before, fallback, WRITES_WITHOUT_HISTORY[name])
+    actions = plan["actions"]
+    (note,) = [n for n in plan["notes"] if n.startswith("git history:")]
+    assert "not in this checkout (a shallow clone" in note and "paired by file name, title and content" in note
+    assert "orphan" in [a["kind"] for a in actions if a["entity"] == entity and a["key"] == docs.key(old)]
+    assert not [a for a in actions if "git rename" in a.get("detail", "")]

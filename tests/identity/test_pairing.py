@@ -108,3 +108,89 @@ def test_history_pairs_containers_by_the_majority_of_their_pages() -> None:
     # an even split is no majority
     renames = {"s/b/old/01-a.md": "s/b/new/01-a.md", "s/b/old/03-c.md": "s/b/x/03-c.md"}
     assert pair_by_history(EntityKind.CHAPTER, ["s/b/old"], ["s/b/new", "s/b/x"], renames) == {}
+
+
+def containers(
+    kind: EntityKind, loose: dict[str, str], wanted: dict[str, str], **kwargs: dict[str, str]
+) -> dict[str, str]:
+    pairs = pair_containers(kind, loose, wanted, kwargs.get("renames", {}), kwargs.get("moved", {}))
+    return {new: pair.old for new, pair in pairs.items()}
+
+
+def test_a_chapter_renamed_in_slug_and_name_is_found_by_git_alone() -> None:
+    loose, wanted = {"s/b/practice": "Best Practices"}, {"s/b/coding": "Coding Practices"}
+    renames = {"s/b/practice/01-style.md": "s/b/coding/01-style.md"}
+    assert containers(EntityKind.CHAPTER, loose, wanted, renames=renames) == {"s/b/coding": "s/b/practice"}
+    assert containers(EntityKind.CHAPTER, loose, wanted) == {}  # nothing else in common: created, and an orphan
+
+
+def test_merged_folders_continue_the_one_that_gave_most_pages() -> None:
+    # two chapters merged into one: the one that sent two of the three pages continues, whatever their order
+    renames = {
+        "s/b/a/01-x.md": "s/b/new/01-x.md",
+        "s/b/a/02-y.md": "s/b/new/02-y.md",
+        "s/b/z/01-w.md": "s/b/new/03-w.md",
+    }
+    loose = {"s/b/a": "A", "s/b/z": "Z"}
+    assert containers(EntityKind.CHAPTER, loose, {"s/b/new": "New"}, renames=renames) == {"s/b/new": "s/b/a"}
+
+
+def test_a_container_follows_its_moved_parent_before_any_name() -> None:
+    # book a renamed to b, its chapter c retitled; a new chapter elsewhere took the slug and the old name
+    loose, wanted = {"s/a/c": "C"}, {"s/b/c": "C, revised", "s/x/c": "C"}
+    assert containers(EntityKind.CHAPTER, loose, wanted, moved={"s/a": "s/b"}) == {"s/b/c": "s/a/c"}
+
+
+def test_a_container_renamed_in_slug_keeps_its_name_in_its_parents_new_place() -> None:
+    # book a renamed to b, its chapter renamed in slug only; another new chapter elsewhere has the same name
+    loose, wanted = {"s/a/old": "C"}, {"s/b/new": "C", "s/x/other": "C"}
+    assert containers(EntityKind.CHAPTER, loose, wanted, moved={"s/a": "s/b"}) == {"s/b/new": "s/a/old"}
+
+
+def test_a_book_moved_and_renamed_in_slug_is_found_by_its_name() -> None:
+    loose, wanted = {"eng/ops": "Operations"}, {"team/operations": "Operations", "team/other": "Other"}
+    assert containers(EntityKind.BOOK, loose, wanted) == {"team/operations": "eng/ops"}
+
+
+def test_a_page_moved_keeps_its_file_name_where_its_stem_is_ambiguous() -> None:
+    loose = {"s/b/c/01-notes.md": facts("Notes")}
+    wanted = {"s/b/d/01-notes.md": "Notes", "s/b/e/02-notes.md": "More notes"}
+    assert pages(loose, wanted) == {"s/b/d/01-notes.md": "s/b/c/01-notes.md"}
+
+
+def test_a_page_renumbered_in_its_folder_wins_over_a_namesake_elsewhere() -> None:
+    loose = {"s/b/c/01-setup.md": facts("Setup")}
+    wanted = {"s/b/c/02-setup.md": "Set up", "s/b/d/03-setup.md": "Setup"}
+    assert pages(loose, wanted) == {"s/b/c/02-setup.md": "s/b/c/01-setup.md"}
+
+
+def test_a_page_moved_renamed_and_retitled_is_found_by_its_body_elsewhere() -> None:
+    loose = {"s/b/c/01-a.md": facts("A", body="h1")}
+    wanted = {"s/b/d/01-z.md": "Z", "s/b/d/02-y.md": "Y"}
+    assert pages(loose, wanted, bodies={"s/b/d/01-z.md": "h1", "s/b/d/02-y.md": "h2"}) == {
+        "s/b/d/01-z.md": "s/b/c/01-a.md"
+    }
+
+
+def test_a_page_renamed_with_its_title_kept_is_found_by_title_in_its_folder() -> None:
+    loose = {"s/b/c/01-a.md": facts("Title", body="h1")}
+    wanted = {"s/b/c/01-b.md": "Title", "s/b/d/01-a2.md": "Other"}
+    assert pages(loose, wanted, bodies={"s/b/c/01-b.md": "h2"}) == {"s/b/c/01-b.md": "s/b/c/01-a.md"}
+
+
+def test_a_page_in_a_moved_folder_is_compared_where_its_folder_went() -> None:
+    # chapter c renamed to d; in it a page renamed and retitled, body kept; a copy of its body elsewhere
+    loose = {"s/a/c/01-x.md": facts("X", body="h1")}
+    wanted = {"s/a/d/01-y.md": "Y", "s/a/e/01-z.md": "Z"}
+    bodies = {"s/a/d/01-y.md": "h1", "s/a/e/01-z.md": "h1"}
+    assert pages(loose, wanted, bodies=bodies, moved={"s/a/c": "s/a/d"}) == {"s/a/d/01-y.md": "s/a/c/01-x.md"}
+
+
+def test_an_older_page_is_found_by_its_full_hash_where_its_folder_went() -> None:
+    # written before the body tag existed: only the hash over everything; renamed, in a renamed chapter,
+    # next to a new page of the same title
+    loose = {"s/a/c/01-x.md": PageFacts("T", None, full_hash="f1")}
+    wanted = {"s/a/d/01-y.md": "T", "s/a/d/02-z.md": "T"}
+    full = {"s/a/d/01-y.md": "f1", "s/a/d/02-z.md": "f2"}
+    pairs = pair_pages(loose, wanted, lambda key: None, full.get, {}, {"s/a/c": "s/a/d"})
+    assert {new: pair.old for new, pair in pairs.items()} == {"s/a/d/01-y.md": "s/a/c/01-x.md"}
