@@ -20,6 +20,7 @@ from .commands import export, migrate, pull, scaffold, sync
 from .docs.structure import Structure, read_structure
 from .docs.validate import display_path, validate_docs, write_validation
 from .errors import BookstackSyncError, ExitCode, SettingsError, UsageError
+from .git import Git
 from .model import RunMode
 from .settings import SETTINGS, Kind, Settings, SettingSpec, load_settings, readable_settings
 
@@ -371,7 +372,7 @@ def _scaffold(args: argparse.Namespace, settings: Settings, env: Mapping[str, st
     if author is not None and not author.strip():
         raise UsageError("--author must not be empty")
     if author is None and args.stubs:
-        git = migrate.Git(docs_dir) if docs_dir.is_dir() else migrate.Git(Path.cwd())
+        git = Git(docs_dir) if docs_dir.is_dir() else Git(Path.cwd())
         author = git.user_name()
     result = scaffold.scaffold(docs_dir, structure, stubs=args.stubs, author=author, dry_run=settings.dry_run)
     scaffold.print_result(result, sys.stdout, dry_run=settings.dry_run)

@@ -17,7 +17,6 @@ import json
 import os
 import posixpath
 import re
-import subprocess
 import sys
 import tempfile
 from bisect import bisect_left
@@ -40,6 +39,7 @@ from ..docs.tree import frontmatter_values, is_markdown
 from ..docs.validate import Validation, display_path, validate_docs
 from ..docs.yamlsource import YamlSyntaxError, parse_yaml
 from ..errors import BookstackSyncError, ExitCode, UsageError
+from ..git import Git
 from ..markdown.content import apply_replacements, classify_destination
 from ..markdown.links import Destination, scan
 from ..settings import OutputFormat, Settings
@@ -49,72 +49,6 @@ _BOUNDARY = re.compile(r"-{3,}\s*")  # python-frontmatter's `^-{3,}\s*$`, applie
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
 _PAGE_STEM_RE = re.compile(PAGE_STEM_PATTERN)
 _NUMBERED = re.compile(r"(\d+)[\s._-]*(.*)", re.DOTALL)
-
-
-# ------------------------------------------------------------------------------------------ git
-
-
-@dataclass(frozen=True)
-class Git:
-    """The git work tree holding ``docs_dir``; every path given or returned is relative to ``docs_dir``."""
-
-    cwd: Path
-
-    @classmethod
-    def find(cls, docs_dir: Path) -> Git | None:
-        git = cls(docs_dir)
-        result = git.run("rev-parse", "--is-inside-work-tree")
-        return git if result is not None and result.returncode == 0 and result.stdout.strip() == "true" else None
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str] | None:
-        try:
-            return subprocess.run(
-                ["git", *args],
-                cwd=self.cwd,
-                capture_output=True,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                check=False,
-            )
-        except OSError:  # no git on PATH: the docs are then treated as plain files
-            return None
-
-    def tracked(self) -> set[str]:
-        result = self.run("ls-files", "-z")
-        if result is None or result.returncode != 0:
-            return set()
-        return {path for path in result.stdout.split("\0") if path}
-
-    def changes(self) -> list[str]:
-        """Uncommitted changes under ``docs_dir`` (untracked files too), as ``git status`` shows them."""
-        result = self.run("status", "--porcelain", "--untracked-files=all", "--", ".")
-        if result is None or result.returncode != 0:
-            return []
-        return [line for line in result.stdout.splitlines() if line.strip()]
-
-    def last_commit(self, path: str) -> tuple[str, str] | None:
-        """(date YYYY-MM-DD, author name) of the last commit touching ``path``."""
-        result = self.run("log", "-1", "--format=%cs%x00%an", "--", path)
-        if result is None or result.returncode != 0 or "\0" not in result.stdout:
-            return None
-        date, _, author = result.stdout.strip().partition("\0")
-        return date, author.strip()
-
-    def user_name(self) -> str | None:
-        result = self.run("config", "user.name")
-        if result is None or result.returncode != 0:
-            return None
-        return result.stdout.strip() or None
-
-    def mv(self, old: str, new: str) -> str | None:
-        """``git mv``; the error text when git refused."""
-        result = self.run("mv", "--", old, new)
-        if result is None:
-            return "git is not available"
-        if result.returncode != 0:
-            return result.stderr.strip() or f"git mv exited with {result.returncode}"
-        return None
 
 
 # ------------------------------------------------------------------------------------------ page files

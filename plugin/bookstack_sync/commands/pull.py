@@ -28,6 +28,7 @@ from ..bookstack import BookStackClient, BookStackError
 from ..docs.tree import DocsTree
 from ..docs.validate import Validation, validate_docs
 from ..errors import ExitCode, UsageError
+from ..git import Git
 from ..markdown.localize import Target, WikiRef, localize
 from ..model import EntityKind
 from ..plan.desired import DesiredState, build_desired
@@ -37,7 +38,6 @@ from ..plan.resolve import canonical_markdown
 from ..plan.verify import index_of_matching, read_pages
 from ..settings import Settings
 from .export import ASSET_DIR, markdown_export, safe_slug
-from .migrate import Git
 from .sync import make_client
 
 

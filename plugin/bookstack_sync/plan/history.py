@@ -12,16 +12,15 @@ it can by name, title and content (``identity``).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..git import Git, GitError, repository_root
+
 log = logging.getLogger("bookstack_sync.history")
 
-GIT_TIMEOUT = 60  # seconds for one git command; a diff over a large docs tree takes well under one
 # git's own default similarity (50%): a file renamed with a small edit is still a rename
 RENAME_SIMILARITY = "50%"
 
@@ -33,45 +32,9 @@ class History:
     notes: tuple[str, ...] = ()  # why history could not be used, for the plan
 
 
-class _GitError(Exception):
-    pass
-
-
-def _repository_root(path: Path) -> Path | None:
-    for folder in (path, *path.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
-
-
-def _git(root: Path, cwd: Path, *args: str) -> str:
-    # A checkout owned by another user (the clone step ran as root, this step as uid 1000) is refused as
-    # "dubious ownership" unless trusted: trust exactly this checkout, and never run its filesystem
-    # monitor, external diff drivers or text conversions.
-    command = [
-        "git",
-        "-c",
-        f"safe.directory={root}",
-        "-c",
-        "core.fsmonitor=false",
-        *args,
-    ]
-    # never the network: a partial clone would fetch a missing object from its remote (git 2.44+ obeys this)
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_NO_LAZY_FETCH": "1", "LC_ALL": "C"}
-    try:
-        done = subprocess.run(command, cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, env=env, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise _GitError(str(exc)) from exc
-    if done.returncode != 0:
-        raise _GitError(done.stderr.decode(errors="replace").strip() or f"git {args[0]} failed")
-    return done.stdout.decode("utf-8", errors="surrogateescape")
-
-
-def _renames_since(root: Path, docs_dir: Path, commit: str) -> dict[str, str]:
+def _renames_since(git: Git, commit: str) -> dict[str, str]:
     """old path -> new path (relative to docs_dir) between ``commit`` and the files checked out now."""
-    output = _git(
-        root,
-        docs_dir,
+    output = git.output(
         "diff",
         "--no-ext-diff",
         "--no-textconv",
@@ -103,13 +66,14 @@ def read_history(docs_dir: Path, written_at: Mapping[str, str | None]) -> Histor
     unknown) from that commit to the files checked out now (uncommitted ``git mv`` included). A key
     without a commit is followed from every commit the others name. Also says which commit is
     checked out, for this run to record."""
-    root = _repository_root(docs_dir.resolve())
+    root = repository_root(docs_dir.resolve())
     if root is None or shutil.which("git") is None:
         why = "not a git checkout" if root is None else "git is not installed"
         return History(notes=_notes(written_at, f"no git history ({why})"))
+    git = Git(docs_dir)
     try:
-        head = _git(root, docs_dir, "rev-parse", "--verify", "HEAD").strip() or None
-    except _GitError as exc:
+        head = git.output("rev-parse", "--verify", "HEAD").strip() or None
+    except GitError as exc:
         log.debug("no HEAD: %s", exc)
         return History(notes=_notes(written_at, "no git history (the checkout has no commit)"))
     if not written_at:
@@ -119,9 +83,9 @@ def read_history(docs_dir: Path, written_at: Mapping[str, str | None]) -> Histor
     missing: list[str] = []
     for commit in commits:
         try:
-            resolved = _git(root, docs_dir, "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}").strip()
-            found[commit] = _renames_since(root, docs_dir, resolved)
-        except _GitError as exc:
+            resolved = git.output("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}").strip()
+            found[commit] = _renames_since(git, resolved)
+        except GitError as exc:
             log.debug("commit %s: %s", commit, exc)
             missing.append(commit)
     renames: dict[str, str] = {}
@@ -133,7 +97,7 @@ def read_history(docs_dir: Path, written_at: Mapping[str, str | None]) -> Histor
                 break
     notes: list[str] = []
     if missing:
-        shallow = _is_shallow(root, docs_dir)
+        shallow = _is_shallow(git)
         why = "a shallow clone" if shallow else "rewritten history or another repository"
         notes.append(
             f"git history: {len(missing)} recorded commit(s) not in this checkout ({why}, e.g. {missing[0][:12]}); "
@@ -146,10 +110,10 @@ def read_history(docs_dir: Path, written_at: Mapping[str, str | None]) -> Histor
     return History(renames=renames, head=head, notes=tuple(notes))
 
 
-def _is_shallow(root: Path, docs_dir: Path) -> bool:
+def _is_shallow(git: Git) -> bool:
     try:
-        return _git(root, docs_dir, "rev-parse", "--is-shallow-repository").strip() == "true"
-    except _GitError:
+        return git.output("rev-parse", "--is-shallow-repository").strip() == "true"
+    except GitError:
         return False
 
 
