@@ -300,44 +300,17 @@ def _migrate_arguments(parser: argparse.ArgumentParser) -> None:
     _migrate_arguments,
 )
 def _migrate(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    action = args.migrate_action
-    if action == "analyze":
-        if not settings.docs_dir.is_dir():
-            raise UsageError(f"docs directory not found: {settings.docs_dir}")
-        analysis = migrate.analyze(settings.docs_dir, settings.structure_path, settings.ignore)
-        migrate.print_analysis(analysis, settings, sys.stdout)
-        return int(ExitCode.INVALID_DOCS if analysis.failed else ExitCode.OK)
-    ctx = migrate.load_context(settings, args.migrate_map, args.migrate_author)
-    if ctx is None:
-        return int(ExitCode.INVALID_DOCS)
-    plan = migrate.build_plan(ctx)
-    left = ExitCode.INVALID_DOCS if plan.blocked else ExitCode.OK
-    if action == "report":
-        sys.stdout.write(migrate.report_markdown(plan))
-        return int(left)
-    dry_run = args.migrate_dry_run or settings.dry_run
-    if dry_run:
-        migrate.print_plan(plan, sys.stdout, dry_run=True)
-        if ctx.git is not None and ctx.git.changes() and not args.migrate_force:
-            print("note: there are uncommitted changes under the docs folder; --apply would refuse without --force")
-        print("dry run: nothing was changed")
-        return int(left)
-    migrate.check_clean(ctx.git, args.migrate_force)
-    for item in plan.blocked:
-        print(f"{item.blocker}: {item.source}: {item.reason}")
-    for note in plan.notes:
-        print(f"note: {note}")
-    migrate.apply_plan(plan, ctx.git, sys.stdout)
-    print(migrate.summary_line(plan))
-    if ctx.git is not None and plan.of("move"):
-        print(
-            "the moves are staged (git mv) and the edits are not: commit the moves first "
-            "(`git commit -m 'docs: move pages'`), then the edits, so `git log --follow` finds every file's history"
+    return int(
+        migrate.run_migrate(
+            settings,
+            args.migrate_action,
+            map_file=args.migrate_map,
+            author=args.migrate_author,
+            dry_run=args.migrate_dry_run or settings.dry_run,
+            force=args.migrate_force,
+            out=sys.stdout,
         )
-    print("validate:")
-    validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
-    write_validation(validation, settings.format, sys.stdout)
-    return int(max(left, validation.exit_code(settings.strict)))
+    )
 
 
 def _scaffold_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bookstack_sync.commands.migrate import new_file_name, split_name
+from bookstack_sync.migrate.source import new_file_name, split_name
 
 from .conftest import Repo, Result
 

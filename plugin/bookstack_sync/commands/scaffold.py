@@ -20,7 +20,7 @@ from ..docs.structure import Folder, Structure
 from ..errors import UsageError
 from ..markdown.content import apply_replacements, classify_destination
 from ..markdown.links import scan
-from .migrate import FileProblem, field_line, parse_source
+from ..migrate.source import FileProblem, field_line, parse_source
 
 BUILTIN_TEMPLATE = "# {title}\n\nThis page is a stub: write it, then set `status: published`.\n"
 
