@@ -5,6 +5,12 @@ run against a real BookStack. Everything a test creates there is named ``booksta
 tracked, and deleted afterwards (then purged from the recycle bin when the token may). Without them a
 ``FakeBookStack`` is started on 127.0.0.1.
 
+A test marked ``@also_before_system_api`` runs twice against the fake: once as usual, once against a
+v25.02 (no ``/api/system`` to say what BookStack's ``APP_URL`` is) reached through a reverse proxy with
+nginx's defaults (``tests.reverse_proxy``), so the address the test uses is not ``APP_URL`` and the
+redirects BookStack sends name the proxy. Against a real BookStack the second run is skipped: the
+server is the version it is, reached the way it is.
+
 Register the ``bookstack`` fixture in a ``conftest.py`` with ``pytest_plugins = ["tests.bookstack_target"]``
 (at the root conftest) or ``from tests.bookstack_target import bookstack``.
 """
@@ -22,6 +28,7 @@ from typing import Any
 import pytest
 
 from bookstack_sync.bookstack import BookStackClient, BookStackError, NotFoundError, PermissionDeniedError
+from tests.reverse_proxy import ReverseProxy
 
 ENV_URL = "BOOKSTACK_TEST_URL"
 ENV_TOKEN_ID = "BOOKSTACK_TEST_TOKEN_ID"
@@ -34,6 +41,13 @@ _DELETE_ORDER = ("attachments", "image-gallery", "imports", "pages", "chapters",
 _DELETABLE_TYPE = {"pages": "page", "chapters": "chapter", "books": "book", "shelves": "bookshelf"}
 
 _log = logging.getLogger(__name__)
+
+# The fake's version for the second run of a test marked ``also_before_system_api``: the last before v25.05,
+# behind a reverse proxy.
+BEFORE_SYSTEM_API = "v25.02.4"
+also_before_system_api = pytest.mark.parametrize(
+    "bookstack", [None, BEFORE_SYSTEM_API], ids=["default-version", "v25.02-no-system-api"], indirect=True
+)
 
 
 def real_target_configured(environ: Mapping[str, str] | None = None) -> bool:
@@ -154,33 +168,38 @@ class BookStackTarget:
             _log.warning("cleanup: recycle bin purge failed: %s", exc)
 
 
-def _start_fake() -> Any:
-    try:
-        from tests.fake_bookstack import FakeBookStack
-    except ImportError:  # the package may not re-export yet
-        from tests.fake_bookstack.server import FakeBookStack
-    fake = FakeBookStack()
+def _start_fake(version: str | None) -> Any:
+    from tests.fake_bookstack import FakeBookStack
+
+    fake = FakeBookStack() if version is None else FakeBookStack(version=version)
     fake.start()
     return fake
 
 
 @pytest.fixture
-def bookstack() -> Iterator[BookStackTarget]:
+def bookstack(request: pytest.FixtureRequest) -> Iterator[BookStackTarget]:
     """The BookStack under test (see the module docstring)."""
+    version: str | None = getattr(request, "param", None)  # a fake's version (``also_before_system_api``)
     if real_target_configured():
+        if version is not None:
+            pytest.skip(f"imitates BookStack {version} on the fake; a real BookStack is the version it is")
         target = BookStackTarget(os.environ[ENV_URL], os.environ[ENV_TOKEN_ID], os.environ[ENV_TOKEN_SECRET], fake=None)
         try:
             yield target
         finally:
             target.cleanup()
         return
-    fake = _start_fake()
+    fake = _start_fake(version)
+    proxy = None if version is None else ReverseProxy(fake.base_url, fake.app_url)
     try:
-        target = BookStackTarget(fake.base_url, fake.token_id, fake.token_secret, fake=fake)
+        address = fake.base_url if proxy is None else proxy.start()
+        target = BookStackTarget(address, fake.token_id, fake.token_secret, fake=fake)
         try:
             yield target
         finally:
             target.cleanup()
     finally:
+        if proxy is not None:
+            proxy.stop()
         fake.stop()
     fake.assert_not_crashed()

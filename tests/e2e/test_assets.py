@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests import images
-from tests.bookstack_target import BookStackTarget
+from tests.bookstack_target import BookStackTarget, also_before_system_api
 
 from .conftest import MANAGED_TAG, Docs, Plugin, managed_objects
 
@@ -36,6 +36,7 @@ def restart_page(target: BookStackTarget, docs: Docs) -> dict[str, object]:
     raise AssertionError("page not synced")
 
 
+@also_before_system_api
 def test_images_and_attachments_are_uploaded_and_linked(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
     with_assets(docs)
     run = plugin.run()

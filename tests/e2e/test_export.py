@@ -20,7 +20,7 @@ import yaml
 from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.cli import main
 from bookstack_sync.plan.remote import wiki_address
-from tests.bookstack_target import BookStackTarget
+from tests.bookstack_target import BookStackTarget, also_before_system_api
 from tests.fake_bookstack import FakeBookStack
 from tests.images import png
 
@@ -164,6 +164,7 @@ def wiki(bookstack: BookStackTarget) -> HandWiki:
     return make_wiki(bookstack, bookstack.client(rate_limit=0 if bookstack.is_fake else 170))
 
 
+@also_before_system_api
 def test_export_writes_a_valid_tree_and_reports_what_it_cannot_hold(
     wiki: HandWiki, bookstack: BookStackTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -313,6 +314,7 @@ def git(root: Path, *args: str) -> str:
     return done.stdout
 
 
+@also_before_system_api
 def test_pull_brings_a_hand_edit_back_and_the_next_sync_writes_nothing(
     wiki: HandWiki, bookstack: BookStackTarget, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

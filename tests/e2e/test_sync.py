@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bookstack_sync.cli import main
-from tests.bookstack_target import BookStackTarget
+from tests.bookstack_target import BookStackTarget, also_before_system_api
 
 from .conftest import MANAGED_TAG, Docs, Plugin, managed_objects
 
@@ -58,6 +58,7 @@ def test_initial_sync_creates_everything_with_links_resolved(
     assert [b["name"] for b in shelf["books"]] == [f"Development Guide {docs.prefix}", f"Operations {docs.prefix}"]
 
 
+@also_before_system_api
 def test_report_links_use_bookstacks_own_address(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
     # readers of the summary (a pull request comment) open BookStack at its APP_URL, which may differ from
     # the address the plugin reaches it at in a pipeline (the fake's always does)
