@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bookstack_sync.plan.remote import wiki_address
 from tests import images
 from tests.bookstack_target import BookStackTarget, also_before_system_api
 
@@ -50,8 +51,7 @@ def test_images_and_attachments_are_uploaded_and_linked(plugin: Plugin, bookstac
     # built from the address the plugin reached BookStack at (internal in a pipeline, dead for readers)
     assert re.fullmatch(r"/attachments/\d+", urls[2])
     client = bookstack.client()
-    info = client.system()
-    app_url = str(info["base_url"]) if info else bookstack.url
+    app_url = wiki_address(client, int(str(page["id"])))
     assert all(url.startswith(app_url + "/uploads/images/") for url in urls[:2])
     if bookstack.fake is not None:
         assert not any(url.startswith(bookstack.url) for url in urls)  # the fake's APP_URL is another address

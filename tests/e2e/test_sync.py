@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bookstack_sync.cli import main
+from bookstack_sync.plan.remote import wiki_address
 from tests.bookstack_target import BookStackTarget, also_before_system_api
 
 from .conftest import MANAGED_TAG, Docs, Plugin, managed_objects
@@ -64,9 +65,9 @@ def test_report_links_use_bookstacks_own_address(plugin: Plugin, bookstack: Book
     # the address the plugin reaches it at in a pipeline (the fake's always does)
     run = plugin.run()
     assert run.exit_code == 0, run.err
-    info = bookstack.client().system()
-    app_url = str(info["base_url"]).rstrip("/") if info else bookstack.url
     report = json.loads((docs.root / "report.json").read_text(encoding="utf-8"))
+    some_page = next(o["id"] for o in report["outcomes"] if o["entity"] == "page")
+    app_url = wiki_address(bookstack.client(), int(some_page))
     urls = [o["url"] for o in report["outcomes"] if o["url"]]
     assert urls and all(url.startswith(app_url + "/") for url in urls)
     assert report["bookstack_url"] == app_url

@@ -37,7 +37,7 @@ from ..docs.validate import validate_docs
 from ..errors import ExitCode, UsageError
 from ..markdown.localize import Target, WikiIndex, WikiRef, image_path, localize
 from ..plan.planner import parse_version
-from ..plan.remote import wiki_address
+from ..plan.remote import app_url_of_book
 from ..plan.tags import SYSTEM_TAGS
 from ..settings import Settings
 from .sync import make_client
@@ -177,7 +177,8 @@ def read_wiki(client: BookStackClient, wanted: ExportFilter) -> Wiki:
         wiki.shelf_books[shelf_id] = [int(b["id"]) for b in shelf.get("books", [])]
         wiki.shelves[shelf_id].tags = _tag_pairs(shelf.get("tags"))
     if not wiki.app_url:
-        wiki.app_url = wiki_address(client, min(listed) if listed else None)
+        found = app_url_of_book(client, int(listed[min(listed)].get("book_id") or 0)) if listed else None
+        wiki.app_url = found or client.base_url
         wiki.notes.append(
             f"BookStack {version or 'before v25.05'} has no /api/system: its own address was taken as {wiki.app_url}"
         )

@@ -25,7 +25,7 @@ from ..plan.desired import DesiredPage, DesiredState, build_desired
 from ..plan.guards import check_drift_policy, check_prune_guard
 from ..plan.history import read_history
 from ..plan.planner import Matching, PlanOptions, plan_sync
-from ..plan.remote import RemoteState, fetch_remote
+from ..plan.remote import RemoteState, fetch_remote, wiki_address
 from ..plan.resolve import canonical_markdown
 from ..plan.tags import COMMIT_TAG
 from ..plan.verify import check_adopted_contents, verify_contents
@@ -211,11 +211,29 @@ def _sync(
         # what was done and the warnings gathered before a run-stopping error are reported too
         result.outcomes = list(ctx.outcomes)
         result.messages.extend(ctx.messages)
+        if remote.app_url is None:
+            _links_on_app_url(result, client)
     result.timings["apply"] = round(time.monotonic() - started, 3)
     failed = [o for o in result.outcomes if o.status is OutcomeStatus.FAILED]
     if failed:
         result.exit_code = ExitCode.SYNC_FAILED
         result.error = f"{len(failed)} action(s) failed; the next run finishes the job"
+
+
+def _links_on_app_url(result: RunResult, client: BookStackClient) -> None:
+    """The report's links on BookStack's own address when the run began with nothing telling it (a
+    server before v25.05, /api/system absent, holding no page yet): a page written now tells it."""
+    page_id = next((o.remote_id for o in result.outcomes if o.action.entity is EntityKind.PAGE and o.remote_id), None)
+    if page_id is None:
+        return
+    app_url = wiki_address(client, page_id)
+    if app_url == client.base_url:
+        return
+    result.bookstack_url = app_url
+    result.outcomes = [
+        replace(o, url=app_url + o.url[len(client.base_url) :]) if o.url and o.url.startswith(client.base_url) else o
+        for o in result.outcomes
+    ]
 
 
 def _gone_pages(desired: DesiredState, remote: RemoteState) -> dict[str, str | None]:

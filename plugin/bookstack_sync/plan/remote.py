@@ -78,7 +78,9 @@ class RemoteState:
     objects: dict[EntityKind, dict[int, RemoteObject]] = field(default_factory=lambda: defaultdict(dict))
     shelf_books: dict[int, list[int]] = field(default_factory=dict)  # shelf id -> book ids in shelf order
     version: str | None = None  # BookStack's version, when /api/system exists
-    app_url: str | None = None  # BookStack's own address (APP_URL), when /api/system exists: what readers use
+    # BookStack's own address (APP_URL), what readers use: from /api/system, else from a book read (before
+    # v25.05); None when neither says
+    app_url: str | None = None
 
     def of(self, kind: EntityKind) -> dict[int, RemoteObject]:
         return self.objects[kind]
@@ -131,6 +133,9 @@ def fetch_remote(client: BookStackClient, *, shelf_names: set[str], shelf_keys: 
                 continue  # the token user's own drafts are not content
             obj = _remote_object(kind, item)
             state.objects[kind][obj.id] = obj
+    pages = state.of(EntityKind.PAGE)
+    if state.app_url is None and pages:
+        state.app_url = app_url_of_book(client, int(pages[min(pages)].book_id or 0))
     for hit in client.search(f"[{MANAGED_TAG}]"):
         hit_kind = KIND_OF_SEARCH_TYPE.get(str(hit.get("type")))
         found = state.objects[hit_kind].get(int(hit["id"])) if hit_kind is not None else None
@@ -184,18 +189,38 @@ def read_shelf_books(client: BookStackClient, state: RemoteState, shelf_id: int)
 
 def wiki_address(client: BookStackClient, page_id: int | None = None) -> str:
     """BookStack's own address (APP_URL), which its content and exports use: ``/api/system`` on v25.05+;
-    before that the redirect of ``/link/<page_id>`` (to the page, or to the login page for a wiki that is
-    not public: both built from APP_URL); else the address the client uses."""
+    before that, the URLs of the contents of the book holding ``page_id`` (see :func:`app_url_of_book`);
+    else the address the client uses."""
     system = client.system()
     if system and system.get("base_url"):
         return str(system["base_url"]).rstrip("/")
+    found = None
     if page_id is not None:
-        response = client.fetch_web(f"/link/{page_id}")
-        location = response.headers.get("Location", "")
-        if response.status_code in (301, 302):
-            # to the page, or to the login page when the web side does not take the API token
-            for marker in ("/books/", "/login"):
-                at = location.find(marker)
-                if at > 0:
-                    return location[:at].rstrip("/")
-    return client.base_url
+        try:
+            book_id = client.read("pages", page_id).get("book_id")
+        except NotFoundError:
+            book_id = None
+        found = app_url_of_book(client, int(book_id)) if book_id else None
+    return found or client.base_url
+
+
+def app_url_of_book(client: BookStackClient, book_id: int) -> str | None:
+    """APP_URL as BookStack wrote it into a book read: each item of its ``contents`` carries a ``url`` built
+    from APP_URL. Not from where ``/link/<id>`` redirects: a reverse proxy in front of BookStack (nginx's
+    default ``proxy_redirect``) rewrites that ``Location`` to its own address, while answers' bodies pass
+    unchanged. None for a book without visible contents."""
+    try:
+        contents = client.read("books", book_id).get("contents")
+    except NotFoundError:
+        return None
+    items = list(contents) if isinstance(contents, list) else []
+    while items:
+        item = items.pop(0)
+        if not isinstance(item, dict):
+            continue
+        url = str(item.get("url") or "")
+        at = url.rfind("/books/")  # slugs hold no '/': the last one starts BookStack's own path
+        if at > 0:
+            return url[:at].rstrip("/")
+        items += item.get("pages") or []
+    return None
