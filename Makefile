@@ -11,7 +11,7 @@ ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null
 # The edit loop's tests: unit tests, the fake BookStack, content and report (well under a minute).
 FAST_TESTS := tests/unit tests/content tests/report tests/test_settings.py tests/test_fake_bookstack.py
 
-.PHONY: venv test test-fast lint lint-ci typecheck demo bench clean lock docs image
+.PHONY: venv test test-fast test-real lint lint-ci typecheck demo bench clean lock docs image
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,17 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow" $(FAST_TESTS)
+
+# The contract and end-to-end suites against the real BookStack named by BOOKSTACK_TEST_URL (README "Testing
+# against a real BookStack"); without all three variables they would quietly run against the fake instead.
+REAL_VARS := BOOKSTACK_TEST_URL BOOKSTACK_TEST_TOKEN_ID BOOKSTACK_TEST_TOKEN_SECRET
+test-real: $(STAMP)
+	@missing=""; for v in $(REAL_VARS); do eval "[ -n \"\$$$$v\" ]" || missing="$$missing $$v"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make test-real: set$$missing (the BookStack to test against and an API token of a role that may" \
+			"create, update and delete content); nothing was run" >&2; exit 2; fi
+	@start=$$(date +%s); $(BIN)/pytest -q tests/contract tests/e2e; code=$$?; took=$$(( $$(date +%s) - start )); \
+	echo "make test-real: $$((took / 60)) min $$((took % 60)) s against $$BOOKSTACK_TEST_URL (exit $$code)"; exit $$code
 
 lint: $(STAMP)
 	$(BIN)/ruff check plugin tests bench scripts
