@@ -5,7 +5,7 @@ frontmatter, and ``bookstack/bookstack-structure.yaml`` describing them. The out
 the same arguments always write the same bytes, so timings and sync plans can be compared across runs.
 
     python bench/gen_tree.py OUT_DIR [--shelves 4] [--books-per-shelf 5] [--chapters-per-book 5]
-                                     [--pages-per-chapter 10] [--book-pages 0] [--no-links]
+                                     [--pages-per-chapter 10] [--book-pages 0] [--no-links | --dense-links]
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ def generate_tree(
     pages_per_chapter: int = 10,
     *,
     with_links: bool = True,
+    dense_links: bool = False,
     book_pages: int = 0,
 ) -> Path:
     """Write a valid docs tree under ``root`` (the docs_dir) and return ``root``.
@@ -117,6 +118,9 @@ def generate_tree(
     20 books, 100 chapters and 1,000 pages, and e.g. ``generate_tree(root, 4, 5, 20, 25)`` gives 10,000.
     Every fifth chapter has no ``pages`` list (any valid page file is allowed there). With ``with_links``
     each page links to the next page of its folder and to a heading of the first page of the next chapter.
+    With ``dense_links`` every chapter page also links to the previous page of its folder, to a heading of
+    the page with its number in the next chapter and to the same page of the next book (every page links
+    to others, and most pages are the target of a ``#fragment``).
     """
     for name, value, low, high in (
         ("shelves", shelves, 1, None),
@@ -174,11 +178,24 @@ def generate_tree(
                         links.append(("Next page", f"{stems[n]}.md"))
                     if with_links and c < chapters_per_book:
                         links.append(("Next chapter", f"../chapter-{c + 1:02d}/{page_stem(1)}.md#procedure"))
+                    if dense_links:
+                        links += _dense_links(stems, n, c, chapters_per_book, b, books_per_shelf)
                     _write_page(chapter_dir / f"{stem}.md", stem, n, chapter_slug, s, b, links)
     structure_dir = root / "bookstack"
     structure_dir.mkdir(exist_ok=True)
     (structure_dir / "bookstack-structure.yaml").write_text("\n".join(yaml_lines) + "\n", encoding="utf-8")
     return root
+
+
+def _dense_links(stems: list[str], n: int, chapter: int, chapters: int, book: int, books: int) -> list[tuple[str, str]]:
+    """More links of page ``n`` of a chapter: the previous page, its peers in the next chapter and book."""
+    stem = stems[n - 1]
+    links = [("Previous page", f"{stems[n - 2]}.md")] if n > 1 else []
+    next_chapter = chapter % chapters + 1
+    links.append(("Same step, next chapter", f"../chapter-{next_chapter:02d}/{stem}.md#verification"))
+    next_book = book % books + 1
+    links.append(("Same page, next book", f"../../book-{next_book:02d}/chapter-{chapter:02d}/{stem}.md"))
+    return links
 
 
 def _write_page(
@@ -198,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapters-per-book", type=int, default=5)
     parser.add_argument("--pages-per-chapter", type=int, default=10)
     parser.add_argument("--book-pages", type=int, default=0)
-    parser.add_argument("--no-links", action="store_true")
+    links = parser.add_mutually_exclusive_group()
+    links.add_argument("--no-links", action="store_true")
+    links.add_argument("--dense-links", action="store_true", help="every page links to several others")
     args = parser.parse_args(argv)
     try:
         generate_tree(
@@ -208,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             args.chapters_per_book,
             args.pages_per_chapter,
             with_links=not args.no_links,
+            dense_links=args.dense_links,
             book_pages=args.book_pages,
         )
     except ValueError as exc:

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from bookstack_sync.docs.diagnostics import Diagnostic, Rule
+from bookstack_sync.docs.fastschema import FastSchema
 from bookstack_sync.docs.validate import Validation, validate_docs
 
 STRUCTURE = """\
@@ -122,3 +124,24 @@ def docs(tmp_path: Path) -> Docs:
     for rel, (category, order) in CLEAN_PAGES.items():
         tree.page(rel, category, order)
     return tree
+
+
+def jsonschema_errors(schema: Any, instance: Any) -> list[str]:
+    """What Python's jsonschema, the validator that explains, finds wrong with ``instance``."""
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [f"{list(err.absolute_path)}: {err.message}" for err in validator.iter_errors(instance)]
+
+
+@pytest.fixture(autouse=True)
+def fast_schema_proven_by_jsonschema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every validation in these tests also checks the fast path: whatever jsonschema-rs vouches for
+    (a whole tree, one page, a structure file), jsonschema must find valid too."""
+    vouches = FastSchema.vouches
+
+    def checked(self: FastSchema, instance: Any) -> bool:
+        valid = vouches(self, instance)
+        if valid:
+            assert jsonschema_errors(self.schema, instance) == [], f"jsonschema-rs vouched for {instance!r}"
+        return valid
+
+    monkeypatch.setattr(FastSchema, "vouches", checked)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .structure import NAME_MAX, TEXT_MAX, Structure
+from .structure import NAME_MAX, NOT_ONLY_SPACE, TEXT_MAX, Structure
 
 SCHEMA_ID = "https://bookstack-sync.invalid/docs-tree.schema.json"
 PAGE_NAME_REGEX = "[0-9]{2}-[a-z0-9]+(-[a-z0-9]+)*\\.md"
@@ -23,7 +23,7 @@ FRONTMATTER_SCHEMA: dict[str, Any] = {
     "required": list(REQUIRED_FIELDS),
     "additionalProperties": False,
     "properties": {
-        "title": {"type": "string", "minLength": 1, "maxLength": NAME_MAX, "pattern": "\\S"},
+        "title": {"type": "string", "minLength": 1, "maxLength": NAME_MAX, "pattern": NOT_ONLY_SPACE},
         "order": {"type": "integer", "minimum": 1, "maximum": 99},
         "category": {"type": "string"},
         # a tag without a value (`- networking`) or a name/value pair (`- {topic: api}`), as BookStack has them;
