@@ -211,8 +211,8 @@ def _sync(
         # what was done and the warnings gathered before a run-stopping error are reported too
         result.outcomes = list(ctx.outcomes)
         result.messages.extend(ctx.messages)
-        if remote.app_url is None:
-            _links_on_app_url(result, client)
+    if remote.app_url is None:  # not in `finally`: a failure to read it must not hide why the run stopped
+        _links_on_app_url(result, client)
     result.timings["apply"] = round(time.monotonic() - started, 3)
     failed = [o for o in result.outcomes if o.status is OutcomeStatus.FAILED]
     if failed:
