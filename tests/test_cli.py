@@ -171,7 +171,7 @@ def test_json_output_parses(docs: Docs) -> None:
 
 def test_json_output_of_a_clean_tree(docs: Docs) -> None:
     report = json.loads(run("validate", "--docs-dir", str(docs.root), "--format", "json").stdout)
-    assert report == {"diagnostics": [], "pages": 4, "errors": 0, "warnings": 0}
+    assert report == {"diagnostics": [], "pages": 4, "errors": 0, "warnings": 0, "strict": False, "failed": False}
 
 
 # --- schema and paths ----------------------------------------------------------------------------------

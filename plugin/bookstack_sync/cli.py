@@ -148,7 +148,7 @@ def entrypoint() -> None:
 @command("validate", "Check the docs tree against the structure file; every mistake, with path, line and rule id.")
 def _validate(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
     validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
-    write_validation(validation, settings.format, sys.stdout)
+    write_validation(validation, settings.format, sys.stdout, strict=settings.strict)
     return int(validation.exit_code(settings.strict))
 
 

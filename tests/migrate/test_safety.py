@@ -68,7 +68,8 @@ def test_changes_outside_docs_dir_do_not_block(small: Callable[..., Repo], cli: 
 @pytest.mark.parametrize(
     ("map_text", "message"),
     [
-        ("a.md: [unclosed\nb.md: x\n", "map.yaml:2: map file is not valid YAML"),
+        # the line of the `[` that is never closed, not the line where the parser gave up
+        ("a.md: [unclosed\nb.md: x\n", "map.yaml:1: map file is not valid YAML: `a.md: [unclosed` (column 7)"),
         ("- a.md\n", "map.yaml:1: a map file is a mapping"),
         ("a.md: guide/start\nb.md: guide/nowhere\n", "map.yaml:2: 'guide/nowhere' is not a book or chapter folder"),
         ("a.md: guide/start/Intro\n", "map.yaml:1: file name 'Intro' must look like `NN-kebab-case`"),

@@ -220,6 +220,38 @@ POSITIVE: list[Case] = [
     ),
     Case("page-missing", lambda d: d.remove(CONFIGURE), {(S, 14, Rule.PAGE_MISSING)}),
     Case("page-missing-book-level", lambda d: d.remove(INTRO), {(S, 9, Rule.PAGE_MISSING)}),
+    # a declared chapter with nothing to put in it: a sync would create it empty
+    Case("chapter-empty", lambda d: d.remove(NOTE), {(S, 15, Rule.CHAPTER_EMPTY)}, Severity.WARNING),
+    Case(
+        "chapter-empty-pages-list",
+        lambda d: [d.write(S, STRUCTURE + "                  pages: []\n"), d.remove(NOTE)],
+        {(S, 15, Rule.CHAPTER_EMPTY)},
+        Severity.WARNING,
+    ),
+    Case(
+        "chapter-empty-only-ignored-or-misnamed-files",
+        lambda d: [d.remove(NOTE), d.write("eng/guide/notes/NOTES.md", "scratch\n")],
+        {(S, 15, Rule.CHAPTER_EMPTY), ("eng/guide/notes/NOTES.md", None, Rule.FILE_NAME)},
+        None,
+    ),
+    # every mistake of an unlisted page shows in the run that says it is not listed
+    Case(
+        "page-not-listed-with-bad-yaml",
+        lambda d: d.write("eng/guide/setup/03-extra.md", "---\ntitle: T\ntags: [a, b\norder: 3\n---\n"),
+        {
+            ("eng/guide/setup/03-extra.md", None, Rule.PAGE_NOT_LISTED),
+            ("eng/guide/setup/03-extra.md", 3, Rule.FRONTMATTER_SYNTAX),
+        },
+    ),
+    Case(
+        "page-not-listed-with-bad-fields",
+        lambda d: d.write("eng/guide/setup/03-extra.md", page_text("notes", 3, last_updated="'17/01/2025'")),
+        {
+            ("eng/guide/setup/03-extra.md", None, Rule.PAGE_NOT_LISTED),
+            ("eng/guide/setup/03-extra.md", 4, Rule.CATEGORY_MISMATCH),
+            ("eng/guide/setup/03-extra.md", 6, Rule.FIELD_VALUE),
+        },
+    ),
     # --- reading a page file ---
     Case("encoding", lambda d: d.write(INSTALL, b'---\ntitle: "caf\xe9"\n---\n'), {(INSTALL, 2, Rule.ENCODING)}),
     Case(

@@ -99,5 +99,5 @@ def run_migrate(
         )
     print("validate:", file=out)
     validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
-    write_validation(validation, settings.format, out)
+    write_validation(validation, settings.format, out, strict=settings.strict)
     return max(left, validation.exit_code(settings.strict))

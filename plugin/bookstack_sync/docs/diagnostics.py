@@ -29,6 +29,7 @@ class Rule(StrEnum):
     FILE_NAME = "file-name"
     PAGE_NOT_LISTED = "page-not-listed"
     PAGE_MISSING = "page-missing"
+    CHAPTER_EMPTY = "chapter-empty"
     SYMLINK_OUTSIDE = "symlink-outside"
     NOT_A_FILE = "not-a-file"
     # reading a page file

@@ -210,7 +210,7 @@ def parse_structure(text: str, source: str) -> tuple[Structure | None, list[Diag
     try:
         doc = parse_yaml(text.replace("\r\n", "\n"))
     except YamlSyntaxError as exc:
-        return None, [error(source, exc.line, Rule.STRUCTURE_SYNTAX, f"YAML syntax error: {exc}")]
+        return None, [error(source, exc.line, Rule.STRUCTURE_SYNTAX, f"YAML syntax error: {exc.describe()}")]
     if not _META_FAST.vouches(doc.data):
         problems = [
             error(source, _meta_line(doc, err), _meta_rule(err), _meta_message(err))

@@ -88,6 +88,9 @@ class DocsTree:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     markdown_files: int = 0  # every Markdown file seen, pages or not
     page_files: set[str] = field(default_factory=set)  # files in the right place, readable or not
+    # well-named files in a folder whose `pages` list leaves them out: not pages, but read and checked
+    # all the same, so their other mistakes show in the same run as [page-not-listed]
+    unlisted: list[PageSource] = field(default_factory=list)
 
     def page_paths(self) -> set[str]:
         return {page.path for page in self.pages}
@@ -123,6 +126,7 @@ class TreeWalk:
     files: list[PageFile]
     # tree.diagnostics in walk order: a diagnostic, or the index in ``files`` whose read diagnostics go there
     steps: list[Diagnostic | int]
+    unlisted: frozenset[int] = frozenset()  # indexes in ``files`` of unlisted pages (see DocsTree.unlisted)
 
     def finish(self, reads: list[PageRead]) -> DocsTree:
         """The tree, given what reading each of ``files`` gave (in the same order)."""
@@ -132,7 +136,7 @@ class TreeWalk:
                 page, diagnostics = reads[step]
                 tree.diagnostics.extend(diagnostics)
                 if page is not None:
-                    tree.pages.append(page)
+                    (tree.unlisted if step in self.unlisted else tree.pages).append(page)
             else:
                 tree.diagnostics.append(step)
         return tree
@@ -153,6 +157,7 @@ def walk_tree(
     skip = os.path.realpath(skip_dir) if skip_dir is not None else None
     files: list[PageFile] = []
     steps: list[Diagnostic | int] = []
+    unlisted: set[int] = set()
 
     def walk(directory: str, real: str, rel: str, ancestors: frozenset[str]) -> None:
         # ``real`` is the resolved path of ``directory``; ``ancestors`` those of the folders above it and
@@ -189,9 +194,12 @@ def walk_tree(
                 folder, problem = locate(entry_rel, folders)
                 if problem is not None:
                     steps.append(problem)
-                    continue
-                assert folder is not None
-                tree.page_files.add(entry_rel)
+                    if folder is None:
+                        continue
+                    unlisted.add(len(files))
+                else:
+                    assert folder is not None
+                    tree.page_files.add(entry_rel)
                 steps.append(len(files))
                 files.append((entry.path, entry_rel, folder))
             elif entry.is_file():
@@ -199,7 +207,7 @@ def walk_tree(
                 tree.assets[entry_rel] = Asset(entry_rel, Path(entry.path), entry.stat().st_size)
 
     walk(str(docs_dir), root, "", frozenset({root}))
-    return TreeWalk(tree, files, steps)
+    return TreeWalk(tree, files, steps, frozenset(unlisted))
 
 
 def _symlink_target(path: str, rel: str, root: str, inside: str) -> tuple[str, Diagnostic | None]:
@@ -223,16 +231,21 @@ def is_markdown(name: str) -> bool:
 
 
 def locate(rel_path: str, folders: Mapping[str, Folder]) -> tuple[Folder | None, Diagnostic | None]:
-    """Where a Markdown file sits in the hierarchy, or the diagnostic that says why it does not fit."""
+    """Where a Markdown file sits in the hierarchy, or the diagnostic that says why it does not fit.
+
+    A well-named file left out of its folder's ``pages`` list comes back with its folder *and* the
+    diagnostic: it is no page, but it is read and checked so its other mistakes show in the same run.
+    """
     parent, _, name = rel_path.rpartition("/")
     folder = folders.get(parent)
+    not_a_page = f"if it is not a page, add {rel_path!r} to the `ignore` setting"
     if folder is None:
         return None, error(
             rel_path,
             None,
             Rule.NOT_IN_HIERARCHY,
             "not in the hierarchy: pages go in <shelf>/<book>/ or <shelf>/<book>/<chapter>/ folders named in the "
-            "structure file (see `bookstack-sync paths`)",
+            f"structure file (see `bookstack-sync paths`); {not_a_page}",
         )
     if not PAGE_FILE_RE.fullmatch(name):
         return None, error(
@@ -240,11 +253,11 @@ def locate(rel_path: str, folders: Mapping[str, Folder]) -> tuple[Folder | None,
             None,
             Rule.FILE_NAME,
             f"file name {name!r} breaks the rule NN-kebab-case.md (two digits, a hyphen, lowercase words joined "
-            "by single hyphens), e.g. 01-getting-started.md",
+            f"by single hyphens), e.g. 01-getting-started.md; {not_a_page}",
         )
     listed = folder.listed_pages
     if listed is not None and name[:-3] not in listed:
-        return None, error(
+        return folder, error(
             rel_path,
             None,
             Rule.PAGE_NOT_LISTED,
@@ -330,7 +343,9 @@ def read_page(file: Path | str, rel: str, folder: Folder) -> tuple[PageSource | 
         doc = parse_yaml(text[opening.end() : closing.start()])
     except YamlSyntaxError as exc:
         line = exc.line + offset if exc.line else 1
-        found.append(error(rel, line, Rule.FRONTMATTER_SYNTAX, f"frontmatter is not valid YAML: {exc}"))
+        found.append(
+            error(rel, line, Rule.FRONTMATTER_SYNTAX, f"frontmatter is not valid YAML: {exc.describe(offset)}")
+        )
         return None, found
     if not isinstance(doc.data, dict):
         kind = "empty" if doc.data is None else f"a {type(doc.data).__name__}"

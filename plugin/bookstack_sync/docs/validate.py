@@ -32,7 +32,7 @@ from ..markdown.content import PARALLEL_MIN_PAGES, check_page_references, check_
 from ..settings import OutputFormat
 from .diagnostics import Diagnostic, Rule, Severity, count, error, sort_diagnostics, warning
 from .fastschema import FastSchema
-from .schema import build_schema
+from .schema import build_schema, def_name
 from .structure import TEXT_MAX, Structure, read_structure
 from .tree import DocsTree, PageFile, PageRead, PageSource, TreeWalk, read_pages, walk_tree
 
@@ -59,9 +59,13 @@ class Validation:
     def failed(self, strict: bool = False) -> bool:
         return self.errors > 0 or (strict and self.warnings > 0)
 
-    def summary(self) -> str:
+    def summary(self, strict: bool = False) -> str:
+        """The last line of ``validate``: the counts, and why the run fails when only warnings make it fail."""
         pages = len(self.tree.pages) if self.tree else 0
-        return f"{pages} pages checked: {self.errors} error(s), {self.warnings} warning(s)"
+        line = f"{pages} pages checked: {self.errors} error(s), {self.warnings} warning(s)"
+        if strict and self.warnings and not self.errors:
+            line += " — failed: strict mode (`--strict`, `strict: true`) counts warnings as errors"
+        return line
 
 
 def display_path(path: Path, docs_dir: Path) -> str:
@@ -106,7 +110,9 @@ def validate_tree(structure: Structure, tree: DocsTree) -> list[Diagnostic]:
 
 def _tree_rules(structure: Structure, tree: DocsTree) -> list[Diagnostic]:
     found = list(schema_diagnostics(structure, tree.pages))
+    found.extend(unlisted_page_diagnostics(structure, tree.unlisted))
     found.extend(missing_pages(structure, tree))
+    found.extend(empty_chapters(structure, tree))
     found.extend(order_rules(tree.pages))
     found.extend(long_paths(tree.pages))
     return found
@@ -412,9 +418,30 @@ def schema_diagnostics(structure: Structure, pages: Iterable[PageSource]) -> Ite
     unvouched = FastSchema(schema).unvouched(instance)
     if not unvouched:
         return
-    validator = compile_validator(structure, schema)
+    yield from _schema_errors(compile_validator(structure, schema), {path: by_path[path] for path in unvouched})
+
+
+def unlisted_page_diagnostics(structure: Structure, pages: Iterable[PageSource]) -> Iterator[Diagnostic]:
+    """The frontmatter of pages their folder's ``pages`` list leaves out, checked as if listed: the user
+    sees every mistake of the file in the run that says it is not listed."""
+    by_path = {page.path: page for page in pages}
+    if not by_path:
+        return
+    schema = {
+        "type": "object",
+        "properties": {path: {"$ref": f"#/$defs/{def_name(page.folder.key)}"} for path, page in by_path.items()},
+        "$defs": build_schema(structure)["$defs"],
+    }
+    validator = _TreeValidator(inline_local_refs(schema), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    yield from _schema_errors(validator, by_path)
+
+
+def _schema_errors(validator: Draft202012Validator, by_path: dict[str, PageSource]) -> Iterator[Diagnostic]:
+    instance = {path: page.frontmatter for path, page in by_path.items()}
     reported_required: set[str] = set()
-    for err in validator.iter_errors({path: instance[path] for path in unvouched}):
+    # one value can break two keywords that say the same (a date's `format` and `pattern`): say it once
+    said: set[Diagnostic] = set()
+    for err in validator.iter_errors(instance):
         path = list(err.absolute_path)
         if not path:
             # Only reachable when the tree and the schema disagree about locations, which the
@@ -422,7 +449,10 @@ def schema_diagnostics(structure: Structure, pages: Iterable[PageSource]) -> Ite
             yield error(".", None, Rule.NOT_IN_HIERARCHY, err.message)
             continue
         page = by_path[str(path[0])]
-        yield from _page_error(page, path[1:], err, reported_required)
+        for diagnostic in _page_error(page, path[1:], err, reported_required):
+            if diagnostic not in said:
+                said.add(diagnostic)
+                yield diagnostic
 
 
 def _page_error(
@@ -544,6 +574,24 @@ def missing_pages(structure: Structure, tree: DocsTree) -> Iterator[Diagnostic]:
                 )
 
 
+def empty_chapters(structure: Structure, tree: DocsTree) -> Iterator[Diagnostic]:
+    """A declared chapter with no page to put in it (no `pages`, or an empty list, and no page file): a sync
+    would create it empty in BookStack. A listed page that is missing is [page-missing] instead."""
+    holding = {path.rpartition("/")[0] for path in tree.page_files}
+    holding.update(page.path.rpartition("/")[0] for page in tree.unlisted)
+    for folder in structure.folders():
+        chapter = folder.chapter
+        if chapter is None or folder.listed_pages or folder.key in holding:
+            continue
+        yield warning(
+            structure.source,
+            chapter.line,
+            Rule.CHAPTER_EMPTY,
+            f"chapter {chapter.name!r} has no pages: `plan` and `sync` would create it empty in BookStack; "
+            f"add a page file to {folder.key}/ (see `bookstack-sync paths`) or remove the chapter",
+        )
+
+
 def long_paths(pages: Iterable[PageSource]) -> Iterator[Diagnostic]:
     """A page's path is its key in BookStack (the ``bookstack-sync`` tag value), cut at 191 characters there."""
     for page in pages:
@@ -588,7 +636,7 @@ def order_rules(pages: Iterable[PageSource]) -> Iterator[Diagnostic]:
 __all__ = ["Severity", "Validation", "validate_docs", "validate_tree"]
 
 
-def write_validation(validation: Validation, output_format: OutputFormat, out: TextIO) -> None:
+def write_validation(validation: Validation, output_format: OutputFormat, out: TextIO, *, strict: bool = False) -> None:
     """What ``validate`` prints: one line per problem and a summary, or the same as JSON."""
     if output_format is OutputFormat.JSON:
         json.dump(
@@ -597,6 +645,8 @@ def write_validation(validation: Validation, output_format: OutputFormat, out: T
                 "pages": len(validation.tree.pages) if validation.tree else 0,
                 "errors": validation.errors,
                 "warnings": validation.warnings,
+                "strict": strict,
+                "failed": validation.failed(strict),
             },
             out,
             indent=2,
@@ -605,4 +655,4 @@ def write_validation(validation: Validation, output_format: OutputFormat, out: T
         return
     for diagnostic in validation.diagnostics:
         out.write(diagnostic.format() + "\n")
-    out.write(validation.summary() + "\n")
+    out.write(validation.summary(strict) + "\n")

@@ -79,9 +79,56 @@ class YamlDocument:
 
 
 class YamlSyntaxError(ValueError):
-    def __init__(self, message: str, line: int | None) -> None:
+    """Bad YAML. ``line``/``column`` (1-based) are where the mistake is: for a ``[``, ``{`` or quote that is
+    never closed, the opener, not the later place where the parser gave up (``gave_up_line``)."""
+
+    def __init__(
+        self,
+        message: str,
+        line: int | None,
+        column: int | None = None,
+        source_line: str | None = None,
+        gave_up: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__(message)
         self.line = line
+        self.column = column
+        self.source_line = source_line
+        self.gave_up = gave_up  # (line, column) where the parser gave up, when that is not ``line``
+
+    def describe(self, offset: int = 0) -> str:
+        """The message for a diagnostic that names ``line + offset``: the column, that line's text, the problem."""
+        if self.column is None or self.source_line is None:
+            return str(self)
+        where = f"`{self.source_line}` (column {self.column})"
+        if self.gave_up is None:
+            return f"{where}: {self}"
+        line, column = self.gave_up
+        opener = self.source_line[self.column - 1 : self.column]
+        return f"{where}: this `{opener}` is never closed ({self} at line {line + offset}, column {column})"
+
+
+# contexts in which PyYAML names where an opener was, which is where the mistake is
+_OPENERS = ("while parsing a flow sequence", "while parsing a flow mapping", "while scanning a quoted scalar")
+_SOURCE_LINE_MAX = 80
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> YamlSyntaxError:
+    context, problem = exc.context, exc.problem or str(exc)
+    opener = context in _OPENERS and exc.context_mark is not None and exc.problem_mark is not None
+    mark = exc.context_mark if opener else (exc.problem_mark or exc.context_mark)
+    if mark is None:
+        return YamlSyntaxError(f"{context}: {problem}" if context else problem, None)
+    lines = text.split("\n")
+    source = lines[mark.line].rstrip() if mark.line < len(lines) else ""
+    if len(source) > _SOURCE_LINE_MAX:
+        source = source[: _SOURCE_LINE_MAX - 3] + "..."
+    message = f"{context}: {problem}" if context else problem
+    if opener:
+        assert exc.problem_mark is not None
+        gave_up = (exc.problem_mark.line + 1, exc.problem_mark.column + 1)
+        return YamlSyntaxError(message, mark.line + 1, mark.column + 1, source, gave_up)
+    return YamlSyntaxError(message, mark.line + 1, mark.column + 1, source)
 
 
 def parse_yaml(text: str) -> YamlDocument:
@@ -108,11 +155,7 @@ def parse_yaml(text: str) -> YamlDocument:
     except _AliasFound:
         raise _alias_error(text) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or str(exc)
-        if exc.context:
-            problem = f"{exc.context}: {problem}"
-        raise YamlSyntaxError(problem, mark.line + 1 if mark else None) from None
+        raise _syntax_error(exc, text) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(str(exc), None) from None
     except YamlSyntaxError:

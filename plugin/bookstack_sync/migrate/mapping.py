@@ -71,7 +71,7 @@ def load_map(path: Path, structure: Structure) -> tuple[MapRule, ...]:
         doc = parse_yaml(text.replace("\r\n", "\n"))
     except YamlSyntaxError as exc:
         where = f"{shown}:{exc.line}" if exc.line else shown
-        raise UsageError(f"{where}: map file is not valid YAML: {exc}") from None
+        raise UsageError(f"{where}: map file is not valid YAML: {exc.describe()}") from None
     if doc.data is None:
         return ()
     if not isinstance(doc.data, dict):

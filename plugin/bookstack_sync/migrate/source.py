@@ -112,7 +112,9 @@ def parse_source(raw: bytes, rel: str, mode: int = 0o644) -> SourceFile:
         doc = parse_yaml("".join(_line_content(line) + "\n" for line in fm_lines))
     except YamlSyntaxError as exc:
         raise FileProblem(
-            Rule.FRONTMATTER_SYNTAX, f"frontmatter is not valid YAML: {exc}", exc.line + 1 if exc.line else 1
+            Rule.FRONTMATTER_SYNTAX,
+            f"frontmatter is not valid YAML: {exc.describe(1)}",
+            exc.line + 1 if exc.line else 1,
         ) from None
     if doc.data is None:
         data: dict[str, Any] = {}  # an empty block (or comments only) is simply completed
