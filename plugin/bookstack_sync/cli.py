@@ -7,9 +7,12 @@ variables and picks what to do from the pipeline event. Subcommands are for peop
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+import re
 import sys
+import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -21,11 +24,32 @@ from .docs.structure import Structure, read_structure
 from .docs.validate import display_path, validate_docs, write_validation
 from .errors import BookstackSyncError, ExitCode, SettingsError, UsageError
 from .git import Git
-from .model import RunMode
-from .settings import SETTINGS, Kind, Settings, SettingSpec, load_settings, readable_settings
+from .model import RunMode, RunResult
+from .report.files import write_reports
+from .settings import SETTINGS, Kind, Settings, SettingSpec, closest, load_settings, readable_settings
 
 Command = Callable[[argparse.Namespace, Settings, Mapping[str, str]], int]
 _COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None] | None]] = {}
+
+# The settings each subcommand reads: it shows and accepts these flags and no others (a flag it would
+# ignore is an error, not silence). `run` is the Woodpecker plugin and reads them all; `plan` and `sync`
+# all but the ones their name fixes, so a new setting reaches the three BookStack commands unasked.
+_DOCS = frozenset({"docs_dir", "structure", "ignore"})
+_CLIENT = frozenset({"url", "token_id", "token_secret", "timeout", "rate_limit", "concurrency", "ca_cert", "insecure"})
+_CONTENT = frozenset({"strip_title_heading", "forge_markdown", "publish_drafts"})
+_ALL = frozenset(spec.name for spec in SETTINGS)
+COMMAND_SETTINGS: dict[str, frozenset[str]] = {
+    "validate": _DOCS | {"strict", "format", "junit"},
+    "schema": frozenset({"docs_dir", "structure"}),
+    "paths": frozenset({"docs_dir", "structure"}),
+    "run": _ALL,
+    "plan": _ALL - {"mode", "dry_run"},
+    "sync": _ALL - {"mode"},
+    "migrate": _DOCS | {"strict", "format", "dry_run"},
+    "scaffold": frozenset({"docs_dir", "structure", "dry_run"}),
+    "export": _DOCS | _CLIENT | {"strict"},
+    "pull": _DOCS | _CLIENT | _CONTENT | {"strict", "dry_run"},
+}
 
 
 def command(
@@ -44,15 +68,19 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so ``main`` keeps the one error boundary."""
 
     def error(self, message: str) -> Any:
-        raise UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
+        hint = f"see `{self.prog} --help`"
+        wrong = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if wrong:
+            near = closest(wrong.group(1), re.findall(r"'([^']*)'", wrong.group(2)))
+            hint = f"did you mean {near}?" if near else hint
+        raise UsageError(f"{self.prog}: {message}", hint=hint)
 
 
-def _add_setting_flags(parser: argparse.ArgumentParser, skip: set[str]) -> None:
+def _add_setting_flags(parser: argparse.ArgumentParser, names: frozenset[str]) -> None:
     group = parser.add_argument_group("settings (also PLUGIN_<NAME> variables)")
     for spec in SETTINGS:
-        if spec.name in skip:
-            continue
-        _add_flag(group, spec)
+        if spec.name in names:
+            _add_flag(group, spec)
 
 
 def _add_flag(group: Any, spec: SettingSpec) -> None:
@@ -87,22 +115,69 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a subcommand, runs as the Woodpecker plugin (settings from PLUGIN_* variables).",
     )
     parser.add_argument("--version", action="version", version=f"bookstack-sync {__version__}")
-    _add_setting_flags(parser, skip=set())
+    _add_setting_flags(parser, _ALL)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (help_text, _fn, arguments) in _COMMANDS.items():
         child = sub.add_parser(name, help=help_text, description=help_text)
         if arguments is not None:
             arguments(child)
         taken = {option for action in child._actions for option in action.option_strings}
-        _add_setting_flags(child, skip={spec.name for spec in SETTINGS if spec.flag in taken})
+        _add_setting_flags(
+            child, frozenset(s.name for s in SETTINGS if s.name in COMMAND_SETTINGS[name] and s.flag not in taken)
+        )
     return parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse ``argv``; an option the command does not take is a usage error that says why, with a
+    suggestion for a misspelling."""
+    args, extras = parser.parse_known_args(argv)
+    name = args.command or "run"
+    prog = f"{parser.prog} {args.command}" if args.command else parser.prog
+    # a setting given before the subcommand's name lands here whether the subcommand reads it or not
+    given = [spec for spec in SETTINGS if hasattr(args, spec.name) and spec.name not in COMMAND_SETTINGS[name]]
+    if given:
+        raise _not_used(prog, name, given[0].flag)
+    for extra in extras:
+        flag = extra.split("=", 1)[0]
+        if not flag.startswith("-"):
+            raise UsageError(f"{prog}: unexpected argument {extra!r}", hint=f"see `{prog} --help`")
+        raise _not_used(prog, name, flag)
+    return args
+
+
+def _not_used(prog: str, name: str, flag: str) -> UsageError:
+    by_flag = {spec.flag: spec for spec in SETTINGS}
+    spec = by_flag.get(flag)
+    if spec is not None and spec.name not in COMMAND_SETTINGS[name]:
+        users = [command for command, names in COMMAND_SETTINGS.items() if spec.name in names]
+        return UsageError(
+            f"{prog}: {flag} is not used by `{name}` (it is a setting of {', '.join(users)})",
+            hint=f"leave it out; `{prog} --help` lists what `{name}` takes",
+        )
+    parser = build_parser()
+    options = [option for action in parser._actions for option in action.option_strings]
+    if name != "run":
+        options = [option for action in _subparser(parser, name)._actions for option in action.option_strings]
+    near = closest(flag, options)
+    return UsageError(
+        f"{prog}: unknown option {flag}", hint=f"did you mean {near}?" if near else f"see `{prog} --help`"
+    )
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            child: argparse.ArgumentParser = action.choices[name]
+            return child
+    raise KeyError(name)  # pragma: no cover - every command has a subparser
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Run one command and return its exit code; nothing else in the package exits the process."""
     env: Mapping[str, str] = os.environ if environ is None else environ
     try:
-        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = _parse(build_parser(), list(sys.argv[1:] if argv is None else argv))
         flags = {spec.name: getattr(args, spec.name, None) for spec in SETTINGS}
         name = args.command or "run"  # a bare `bookstack-sync` is the Woodpecker plugin
         try:
@@ -147,8 +222,17 @@ def entrypoint() -> None:
 
 @command("validate", "Check the docs tree against the structure file; every mistake, with path, line and rule id.")
 def _validate(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    started = time.monotonic()
     validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
     write_validation(validation, settings.format, sys.stdout, strict=settings.strict)
+    if settings.junit is not None:
+        # the JUnit XML the plugin writes in a validate run, and only it: validate takes no other report
+        result = RunResult(RunMode.VALIDATE, "validate command", settings.redacted())
+        sync.record_validation(result, validation, time.monotonic() - started)
+        only_junit = dataclasses.replace(settings, report=None, summary=None)
+        workspace = Path(env.get("CI_WORKSPACE") or ".")
+        for path in write_reports(result, only_junit, workspace, pages=result.page_paths):
+            print(f"bookstack-sync: wrote {path}", file=sys.stderr)
     return int(validation.exit_code(settings.strict))
 
 

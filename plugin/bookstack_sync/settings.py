@@ -8,6 +8,7 @@ so the three cannot disagree. Every problem is collected and reported at once.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
@@ -416,10 +417,13 @@ def _resolve(flags: Mapping[str, object], env: Mapping[str, str]) -> tuple[dict[
     known_env = {spec.env for spec in SETTINGS}
     for name in sorted(env):
         if name.startswith("PLUGIN_") and name not in known_env:
-            problems.append(
-                f"unknown setting `{name.removeprefix('PLUGIN_').lower()}` ({name}); "
-                f"known settings: {', '.join(spec.name for spec in SETTINGS)}"
-            )
+            setting = name.removeprefix("PLUGIN_").lower()
+            near = closest(setting, [spec.name for spec in SETTINGS])
+            if near is not None:
+                suggestion = f"did you mean `{near}` ({SPECS_BY_NAME[near].env})?"
+            else:
+                suggestion = f"known settings: {', '.join(spec.name for spec in SETTINGS)}"
+            problems.append(f"unknown setting `{setting}` ({name}); {suggestion}")
 
     for spec in SETTINGS:
         raw: object = None
@@ -445,6 +449,12 @@ def _resolve(flags: Mapping[str, object], env: Mapping[str, str]) -> tuple[dict[
             continue
         sources[spec.name] = source
     return values, sources, problems
+
+
+def closest(word: str, known: list[str]) -> str | None:
+    """The one of ``known`` that ``word`` is most likely a misspelling of, or None when none is close."""
+    near = difflib.get_close_matches(word, known, n=1, cutoff=0.75)
+    return near[0] if near else None
 
 
 def settings_table_markdown() -> str:

@@ -79,7 +79,9 @@ def test_a_missing_token(plugin: Plugin, docs: Docs) -> None:
     data = report(docs)
     assert data["exit_status"] == "usage" and "token_id" in data["error"]
     assert data["validation"]["pages_checked"] == 7  # validated before it stopped
-    assert "hint: add them to the step's settings" in run.err
+    # the hint is said once, in the exit line, not again as an `error: hint:` line
+    assert run.err.count("add them to the step's settings") == 1 and "hint:" not in run.err
+    assert "exit 2 (settings or usage error): cannot sync without" in run.err
 
 
 def test_bookstack_refusing_the_token(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:

@@ -110,6 +110,21 @@ def test_a_long_plan_is_folded_in_details() -> None:
     assert "<details>" not in MarkdownSummary(fold_after=20).render(short)
 
 
+def test_a_folded_plan_counts_shelves_apart_from_books() -> None:
+    # the demo's first sync: pages in 2 books, and the shelves' own writes (their key is the shelf slug)
+    result = plan_result()
+    result.plan = Plan(
+        (
+            *(Action(ActionKind.CREATE, EntityKind.PAGE, f"s/b{i % 2}/p{i:02}.md", "P") for i in range(20)),
+            Action(ActionKind.CREATE, EntityKind.SHELF, "s", "S"),
+            Action(ActionKind.CREATE, EntityKind.SHELF, "t", "T"),
+            Action(ActionKind.CREATE, EntityKind.SHELF, "u", "U"),
+        )
+    )
+    lines = MarkdownSummary(fold_after=20).render(result).splitlines()
+    assert "<summary>23 changes in 2 books and 3 shelves (click to show)</summary>" in lines
+
+
 def test_a_huge_plan_is_cut_to_the_comment_limit_with_a_note() -> None:
     actions = tuple(Action(ActionKind.CREATE, EntityKind.PAGE, f"s/b/p{i:05}.md", f"P{i}") for i in range(5000))
     result = plan_result()

@@ -81,6 +81,14 @@ def make_client(settings: Settings, *, read_only: bool) -> BookStackClient:
     )
 
 
+def record_validation(result: RunResult, validation: Validation, seconds: float) -> None:
+    """What the reports say about a validation: its diagnostics, the pages checked, how long it took."""
+    result.timings["validate"] = round(seconds, 3)
+    result.diagnostics = list(validation.diagnostics)
+    result.pages_checked = len(validation.tree.pages) if validation.tree else 0
+    result.page_paths = sorted(validation.tree.page_files) if validation.tree else []
+
+
 def execute(result: RunResult, settings: Settings, env: Mapping[str, str], *, log: RunLog | None = None) -> None:
     """Run the stages for ``result.mode``, filling ``result`` as they go. Invalid docs and failed
     actions set its exit code; anything that stops the run raises (a settings problem, BookStack
@@ -88,10 +96,7 @@ def execute(result: RunResult, settings: Settings, env: Mapping[str, str], *, lo
     mode = result.mode
     started = time.monotonic()
     validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
-    result.timings["validate"] = round(time.monotonic() - started, 3)
-    result.diagnostics = list(validation.diagnostics)
-    result.pages_checked = len(validation.tree.pages) if validation.tree else 0
-    result.page_paths = sorted(validation.tree.page_files) if validation.tree else []
+    record_validation(result, validation, time.monotonic() - started)
     if validation.failed(settings.strict):
         result.exit_code = ExitCode.INVALID_DOCS
         result.error = "the docs are invalid: nothing was sent to BookStack"
@@ -260,17 +265,16 @@ def run_and_report(settings: Settings, env: Mapping[str, str], requested: RunMod
     run_log = RunLog.for_run(env, level=settings.log_level, secrets=secrets)
     run_log.header(mode, reason)
     result = RunResult(mode=mode, mode_reason=reason, settings=settings.redacted(), ci=ci_context(env))
-    hint: str | None = None
     try:
         execute(result, settings, env, log=run_log)
     except BookstackSyncError as exc:
-        hint = exc.hint
+        # str(exc) carries the hint: the exit line (and the report) says it, once
         stop_run(result, exc.exit_code, str(exc), exc.message)
     except Exception as exc:
         stop_run(result, ExitCode.INTERNAL, f"internal error (a bug in bookstack-sync): {type(exc).__name__}: {exc}")
-        _log_and_write(result, settings, env, run_log, hint)
+        _log_and_write(result, settings, env, run_log)
         raise
-    _log_and_write(result, settings, env, run_log, hint)
+    _log_and_write(result, settings, env, run_log)
     return int(result.exit_code)
 
 
@@ -284,16 +288,12 @@ def stop_run(result: RunResult, code: ExitCode, error: str, short: str | None = 
         result.outcomes += unreached_outcomes(result.plan, result.outcomes, why)
 
 
-def _log_and_write(
-    result: RunResult, settings: Settings, env: Mapping[str, str], run_log: RunLog, hint: str | None
-) -> None:
+def _log_and_write(result: RunResult, settings: Settings, env: Mapping[str, str], run_log: RunLog) -> None:
     for diagnostic in result.diagnostics:
         (run_log.error if diagnostic.severity.value == "error" else run_log.warning)(diagnostic.format())
     for message in result.messages:
         run_log.warning(message)
     run_log.summary(result)
-    if hint:
-        run_log.error(f"hint: {hint}")
     workspace = Path(env.get("CI_WORKSPACE") or ".")
     run_log.reports(write_reports(result, settings, workspace, pages=result.page_paths))
     if wants_comment(settings, env):

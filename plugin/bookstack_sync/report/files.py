@@ -521,10 +521,16 @@ class MarkdownSummary:
             lines.append("")
         if count <= self.fold_after:
             return lines
-        books = f"{len(groups)} book{'s' if len(groups) != 1 else ''}"
+        # a shelf's own changes (its books, its name) are grouped under the shelf's key: not a book
+        books = sum(1 for group in groups if "/" in group.book)
+        places = [f"{books} book{'s' if books != 1 else ''}"] if books else []
+        if len(groups) - books:
+            places.append(
+                f"{len(groups) - books} shelf" if len(groups) - books == 1 else f"{len(groups) - books} shelves"
+            )
         return [
             "<details>",
-            f"<summary>{count} changes in {books} (click to show)</summary>",
+            f"<summary>{count} changes in {' and '.join(places)} (click to show)</summary>",
             "",
             *lines,
             "</details>",
