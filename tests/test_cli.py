@@ -92,14 +92,15 @@ def test_errors_exit_1(docs: Docs, launcher: str) -> None:
 @pytest.mark.parametrize(
     ("args", "env", "words"),
     [
-        (["validate", "--no-such-flag"], {}, "unrecognized arguments"),
+        (["validate", "--no-such-flag"], {}, "unknown option --no-such-flag"),
         (["validate", "--format", "xml"], {}, "invalid choice"),
         (["frobnicate"], {}, "invalid choice"),
         (["validate", "--structure", "missing.yaml"], {}, "structure file not found"),
         (["validate"], {"PLUGIN_STRICT": "ture"}, "PLUGIN_STRICT"),
         (["validate"], {"PLUGIN_CONCURRENCY": "0"}, "PLUGIN_CONCURRENCY"),
         (["validate"], {"PLUGIN_DOCS_DIRR": "docs"}, "unknown setting"),
-        (["validate", "--concurrency", "lots"], {}, "--concurrency"),
+        (["validate", "--ignore", "[oops"], {}, "setting `ignore` from --ignore: looks like a JSON list"),
+        (["validate", "--concurrency", "4"], {}, "--concurrency is not used by `validate`"),
     ],
 )
 def test_usage_errors_exit_2(docs: Docs, args: list[str], env: dict[str, str], words: str) -> None:
