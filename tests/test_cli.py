@@ -4,11 +4,14 @@ a traceback."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -263,3 +266,44 @@ def test_bare_command_with_a_bad_variable_exits_2(tmp_path: Path) -> None:
 def test_example_tree_is_clean_under_strict() -> None:
     result = run("validate", "--docs-dir", str(EXAMPLES), "--strict")
     assert (result.returncode, result.stdout) == (0, "23 pages checked: 0 error(s), 0 warning(s)\n")
+
+
+class _RefusingBookStack(http.server.BaseHTTPRequestHandler):
+    """Answers every request as BookStack does a token it does not know (401, its JSON error shape)."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"error": {"code": 401, "message": "The given token is not valid"}}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def refusing_bookstack() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RefusingBookStack)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("command", ["export", "pull"])
+def test_a_bookstack_failure_reaches_the_one_error_boundary_with_its_hint(
+    command: str, docs: Docs, refusing_bookstack: str, tmp_path: Path
+) -> None:
+    """export and pull do not print their own failure: cli.main shows the message and BookStack's hint, exit 3."""
+    docs_dir = str(tmp_path / "exported") if command == "export" else str(docs.root)
+    env = {"BOOKSTACK_URL": refusing_bookstack, "BOOKSTACK_TOKEN_ID": "id", "BOOKSTACK_TOKEN_SECRET": "s3cr3t-value"}
+    result = run(command, "--docs-dir", docs_dir, env=env, cwd=tmp_path)
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    assert "bookstack-sync: error:" in result.stderr
+    assert "bookstack-sync: hint:" in result.stderr
+    assert "s3cr3t-value" not in result.stderr + result.stdout

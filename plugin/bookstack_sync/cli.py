@@ -23,6 +23,7 @@ from .commands import export, migrate, pull, scaffold, sync
 from .docs.structure import Structure, read_structure
 from .docs.validate import display_path, validate_docs, write_validation
 from .errors import BookstackSyncError, ExitCode, SettingsError, UsageError
+from .export.read import ExportFilter
 from .git import Git
 from .model import RunMode, RunResult
 from .report.files import write_reports
@@ -467,7 +468,7 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     _export_arguments,
 )
 def _export(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    wanted = export.ExportFilter(frozenset(args.shelf), frozenset(args.book))
+    wanted = ExportFilter(frozenset(args.shelf), frozenset(args.book))
     code = export.run_export(
         settings,
         env,

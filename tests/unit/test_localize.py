@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from bookstack_sync.commands.export import safe_slug
+from bookstack_sync.export.layout import safe_slug
 from bookstack_sync.markdown.localize import Target, WikiIndex, WikiRef, localize, parse_wiki_url
 
 APP = "https://wiki.example.org/docs"

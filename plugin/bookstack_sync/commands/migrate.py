@@ -12,10 +12,7 @@ from ..errors import ExitCode, UsageError
 from ..git import Git
 from ..migrate.analysis import analyze, print_analysis
 from ..migrate.mapping import load_map
-from ..migrate.planning import (
-    Context,
-    build_plan,
-)
+from ..migrate.planning import Context, build_plan
 from ..migrate.show import print_plan, report_markdown, summary_line
 from ..migrate.write import check_clean, write_migration
 from ..settings import Settings

@@ -28,6 +28,8 @@ from ..bookstack import BookStackClient, BookStackError
 from ..docs.tree import DocsTree
 from ..docs.validate import Validation, validate_docs
 from ..errors import ExitCode, UsageError
+from ..export.layout import safe_slug
+from ..export.read import ASSET_DIR, markdown_export
 from ..git import Git
 from ..markdown.localize import Target, WikiRef, localize
 from ..model import EntityKind
@@ -37,8 +39,7 @@ from ..plan.remote import RemoteObject, RemoteState, fetch_remote, wiki_address
 from ..plan.resolve import canonical_markdown
 from ..plan.verify import index_of_matching, read_pages
 from ..settings import Settings
-from .export import ASSET_DIR, markdown_export, safe_slug
-from .sync import make_client
+from .session import bookstack_session, require_bookstack
 
 
 @dataclass(frozen=True)
@@ -342,20 +343,10 @@ def run_pull(settings: Settings, env: Mapping[str, str], *, report: Path, out: T
             out.write(diagnostic.format() + "\n")
         out.write("pull needs a valid docs tree: nothing was pulled\n")
         return ExitCode.INVALID_DOCS
-    if not settings.url or not settings.has_token:
-        raise UsageError(
-            "pull needs BookStack's `url`, `token_id` and `token_secret`",
-            hint="set BOOKSTACK_URL / BOOKSTACK_TOKEN_ID / BOOKSTACK_TOKEN_SECRET or pass --url/--token-id/--token-secret",
-        )
-    client = make_client(settings, read_only=settings.dry_run)
-    try:
+    require_bookstack(settings, "pull")
+    stats: dict[str, Any] = {}
+    with bookstack_session(settings, read_only=settings.dry_run, requests=stats) as client:
         result = pull_edits(client, settings, validation, dry_run=settings.dry_run)
-    except BookStackError as exc:
-        out.write(f"pull failed: {exc}\n")
-        return ExitCode.SYNC_FAILED
-    finally:
-        stats = client.stats.as_dict()
-        client.close()
     result.requests = stats
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -33,6 +33,7 @@ from ..report.files import MarkdownSummary, ci_context, summary_marker, write_re
 from ..report.forge import comment_on_pull_request, wants_comment
 from ..report.log import RunLog
 from ..settings import ImportMode, Mode, OnDrift, Settings
+from .session import bookstack_session
 
 # Woodpecker's CI_PIPELINE_EVENT values (pipeline/frontend/metadata/const.go) and what each one does
 _EVENT_MODES = {
@@ -65,20 +66,6 @@ def decide_mode(settings: Settings, env: Mapping[str, str], requested: RunMode |
     if settings.dry_run and mode in (RunMode.SYNC, RunMode.FULL):
         mode, reason = RunMode.PLAN, reason + ", dry_run"
     return mode, reason
-
-
-def make_client(settings: Settings, *, read_only: bool) -> BookStackClient:
-    assert settings.url and settings.token_id and settings.token_secret
-    return BookStackClient(
-        settings.url,
-        settings.token_id,
-        settings.token_secret,
-        timeout=settings.timeout,
-        rate_limit=settings.rate_limit,
-        concurrency=settings.concurrency,
-        verify=settings.verify,
-        read_only=read_only,
-    )
 
 
 def record_validation(result: RunResult, validation: Validation, seconds: float) -> None:
@@ -125,14 +112,10 @@ def execute(result: RunResult, settings: Settings, env: Mapping[str, str], *, lo
             "or set BOOKSTACK_URL / BOOKSTACK_TOKEN_ID / BOOKSTACK_TOKEN_SECRET",
         )
     assert validation.structure is not None and validation.tree is not None
-    client = make_client(settings, read_only=mode is RunMode.PLAN)
-    result.bookstack_url = client.base_url
-    try:
+    with bookstack_session(settings, read_only=mode is RunMode.PLAN, requests=result.requests) as client:
+        result.bookstack_url = client.base_url
         with log.heartbeat(client.activity.snapshot) if log is not None else contextlib.nullcontext():
             _sync(settings, env, mode, validation, client, result, log)
-    finally:
-        result.requests = client.stats.as_dict()
-        client.close()
 
 
 def _sync(
