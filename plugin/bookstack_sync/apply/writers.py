@@ -399,7 +399,7 @@ def _check_editor(ctx: ApplyContext, page: dict[str, Any]) -> None:
 
 
 def _check_priority(ctx: ApplyContext, page: DesiredPage, payload: dict[str, Any], answer: dict[str, Any]) -> None:
-    """A book with an automatic sort rule renumbers priorities after every write (BookStack §8)."""
+    """A book with an automatic sort rule renumbers priorities after every write (BookStack's sort rules)."""
     sent = payload.get("priority")
     if sent is None or answer.get("priority") in (None, sent):
         return

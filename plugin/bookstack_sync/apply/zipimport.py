@@ -1,6 +1,6 @@
 """Create a new book, or a new chapter in an existing book, with one BookStack ZIP import (v25.07+).
 
-The builder writes ``data.json`` and ``files/`` in BookStack's portable format (zip-import §2-§4): pages
+The builder writes ``data.json`` and ``files/`` in BookStack's portable format (its ``dev/docs/portable-zip-file-format.md``): pages
 with their final markdown and the same tags the per-object path writes, images and attachments inside
 the ZIP (``[[bsexport:image:N]]``, ``[[bsexport:attachment:N]]``) so they work at once, links to the
 import's own book and chapters as ``[[bsexport:book/chapter:N]]``, links to pages that exist as
@@ -10,7 +10,7 @@ Links between pages of the same import are written as ``/link/<predicted id>``, 
 ``[[bsexport:page:N]]``: the import would turn those into slug URLs, which break on renames (before
 v25.12) and would need one more write per linking page to become ``/link/<id>`` — a thousand writes for
 a thousand-page tree. BookStack hands out ids in sequence, and the import creates in a known order
-(zip-import §7), so the ids can be predicted from the highest id we know; the stored hash is taken over
+(``ZipImportRunner``), so the ids can be predicted from the highest id we know; the stored hash is taken over
 the predicted links. After the run the real ids are read (one tag search, matched by source key, never
 by position); a page whose links were predicted wrongly (other activity on the server, items in the
 recycle bin) is written again in the same run. If even that write fails, its stored hash no longer
@@ -57,7 +57,7 @@ from .writers import asset_name
 
 log = logging.getLogger("bookstack_sync.zipimport")
 
-# A run MariaDB chose as a deadlock victim was rolled back whole (bookstack-api §12): running it again is
+# A run MariaDB chose as a deadlock victim was rolled back whole (seen on real v25.02 and v26.03 servers): running it again is
 # safe. Attempts in all, and the pause before the second (doubled each time).
 DEADLOCK_ATTEMPTS = 3
 DEADLOCK_PAUSE_S = 1.0
@@ -302,7 +302,7 @@ class _Builder:
 
 
 def creation_order(desired: DesiredState, unit: ImportUnit) -> list[tuple[EntityKind, str]]:
-    """What the import creates, in the order it creates it (zip-import §7): the book, then its chapters
+    """What the import creates, in the order it creates it (``ZipImportRunner``): the book, then its chapters
     and book-level pages merged and sorted by priority (stable, chapters first on ties), each chapter
     followed by its pages sorted by priority."""
     pages_in = set(unit.page_keys)
@@ -340,7 +340,7 @@ def predict_ids(
     """The ids the import will most likely give its pages: the next ones after the highest known.
 
     From v25.11 shelves, books, chapters and pages share one id sequence (one ``entities`` table,
-    bookstack-api §8); before, pages have their own.
+    BookStack's ``BookContents``); before, pages have their own.
     """
     parsed = parse_version(version)
     shared = parsed is not None and parsed >= (25, 11)
@@ -425,7 +425,7 @@ class ZipImporter:
         except AuthenticationError:
             raise
         except BookStackError as exc:
-            # BookStack keeps a failed import pending (zip-import §5): remove it, then go per object
+            # BookStack keeps a failed import pending (``ImportApiController``): remove it, then go per object
             self._delete(ctx, import_id)
             return self._failed(ctx, unit, actions, f"the run failed: {_said(exc)}")
         self.imported.append((unit.kind, unit.key))
@@ -585,7 +585,7 @@ class ZipImporter:
 
     def _fix_chapter_priority(self, ctx: ApplyContext, action: Action, obj_id: int, url: str | None) -> Outcome:
         """A chapter import is appended after everything in the book, and a book import renumbers
-        (zip-import §7): where the planner found that out of order, set the desired priority."""
+        (``ZipImportRunner``): where the planner found that out of order, set the desired priority."""
         if "priority" in action.changes:
             try:
                 ctx.client.update("chapters", obj_id, {"priority": ctx.desired.chapters[action.key].priority})

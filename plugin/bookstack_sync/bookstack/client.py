@@ -69,8 +69,8 @@ KINDS = frozenset(
         "audit-log",
     }
 )
-LIST_COUNT = 500  # API_MAX_ITEM_COUNT: larger values are clamped anyway (api §3)
-SEARCH_COUNT = 100  # count > 100 is a 422 on /api/search, not a clamp (api §4)
+LIST_COUNT = 500  # API_MAX_ITEM_COUNT: larger values are clamped anyway (``ListingResponseBuilder``)
+SEARCH_COUNT = 100  # count > 100 is a 422 on /api/search, not a clamp (``SearchApiController``)
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _TOKEN_CHARS = re.compile(r"[^\s:]+")
 
@@ -97,7 +97,7 @@ def normalise_base_url(url: str) -> str:
 
 def normalise_chapter_id(value: Any) -> int | None:
     """A page's ``chapter_id`` as "no chapter" = None: BookStack says ``0`` before v25.11 and ``null``
-    from v25.11 on (api §3). Use this once, wherever page payloads are read."""
+    from v25.11 on. Use this once, wherever page payloads are read."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -108,7 +108,7 @@ def normalise_chapter_id(value: Any) -> int | None:
 
 
 class _RefuseAllCookies(CookiePolicy):
-    """A BookStack session cookie would switch the API to session auth (api §1): keep none."""
+    """A BookStack session cookie would switch the API to session auth (``ApiAuthenticate``): keep none."""
 
     netscape = True
     rfc2965 = False
@@ -140,7 +140,7 @@ class _Secret:
 
 
 class _TokenAuth(requests.auth.AuthBase):
-    """``Authorization: Token <id>:<secret>`` (api §1). As an auth object (not a session header) it is
+    """``Authorization: Token <id>:<secret>`` (``ApiTokenGuard``). As an auth object (not a session header) it is
     dropped by requests on a redirect to another host, and ``~/.netrc`` can't override it."""
 
     def __init__(self, token_id: str, token_secret: str) -> None:
@@ -164,7 +164,7 @@ def _check_token(token_id: str, token_secret: str) -> None:
             reason=AuthFailure.NO_TOKEN,
         )
     for name, value in (("token_id", token_id), ("token_secret", token_secret)):
-        # The guard splits the header on ':' (api §1); whitespace would end up in the id or secret.
+        # The guard splits the header on ':' (``ApiTokenGuard``); whitespace would end up in the id or secret.
         if not _TOKEN_CHARS.fullmatch(value):
             raise AuthenticationError(
                 f"the API token is malformed: `{name}` contains whitespace or ':'",
@@ -251,7 +251,7 @@ class BookStackClient:
         session.cookies.set_policy(_RefuseAllCookies())
         session.headers.update(
             {
-                "Accept": "application/json",  # otherwise 403 messages differ (api §6)
+                "Accept": "application/json",  # otherwise 403 messages differ (``Handler::renderApiException``)
                 "User-Agent": f"bookstack-sync/{__version__} (+python-requests)",
             }
         )
@@ -377,7 +377,7 @@ class BookStackClient:
                 if not last:
                     wait_s = policy.retry_after(response.headers.get("Retry-After"), attempt)
                     if self._limiter.enabled:
-                        # Hold every thread, not just this one: the budget is shared (api §5).
+                        # Hold every thread, not just this one: the budget is shared (one per token, ``ThrottleApiRequests``).
                         self._limiter.block_for(wait_s)
                         self._log_retry(method, path, attempt, wait_s, "429 rate limited")
                     else:
@@ -447,14 +447,14 @@ class BookStackClient:
         """Every item of a listing endpoint, 500 per request, following ``offset`` until ``total``.
 
         ``filters={"book_id": 3, "updated_at:gt": "2025-01-01 00:00:00"}`` becomes ``filter[book_id]=3&...``.
-        A filter on a field that is not filterable is silently ignored by BookStack (api §3).
+        A filter on a field that is not filterable is silently ignored by BookStack (``ListingResponseBuilder``).
         """
         path = self._kind_path(kind)
         params: dict[str, str | int] = {"count": LIST_COUNT}
         if sort:
             params["sort"] = sort
         for key, value in (filters or {}).items():
-            # Booleans filter as 0/1 (api §3).
+            # Booleans filter as 0/1.
             params[f"filter[{key}]"] = int(value) if isinstance(value, bool) else value
         return self._paginate(path, params)
 
@@ -474,16 +474,16 @@ class BookStackClient:
         return self._object("GET", f"{self._kind_path(kind)}/{int(id)}")
 
     def create(self, kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """POST; BookStack answers 200 with the full item (api §2). Never retried on 5xx/timeouts:
+        """POST; BookStack answers 200 with the full item. Never retried on 5xx/timeouts:
         those raise ``AmbiguousWriteError``."""
         return self._object("POST", self._kind_path(kind), json_body=payload)
 
     def update(self, kind: str, id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """PUT, a partial update: only the keys sent change (api §2)."""
+        """PUT, a partial update: only the keys sent change."""
         return self._object("PUT", f"{self._kind_path(kind)}/{int(id)}", json_body=payload)
 
     def delete(self, kind: str, id: int) -> None:
-        """DELETE; 204 (api §2). Content goes to the recycle bin, attachments are gone for good."""
+        """DELETE; 204. Content goes to the recycle bin, attachments are gone for good."""
         self._request("DELETE", f"{self._kind_path(kind)}/{int(id)}")
 
     # -- search and system -------------------------------------------------------------------------
@@ -492,7 +492,7 @@ class BookStackClient:
         """Every hit of ``query`` (UI search syntax, e.g. ``{type:page} [managed-by=bookstack-sync]``).
 
         Deduplicated by (type, id): before v25.11 each type was paged separately, a page could hold up
-        to 4 x count items and ``total`` was the sum over types (api §4).
+        to 4 x count items and ``total`` was the sum over types (``SearchApiController`` before v25.02).
         """
         return self._search(query)
 
@@ -519,7 +519,7 @@ class BookStackClient:
 
     def system(self) -> dict[str, Any] | None:
         """``GET /api/system`` (v25.05+): version, instance id, base URL. None on older servers, which
-        answer with the HTML 404 page (api §2 "Others")."""
+        answer with the HTML 404 page."""
         try:
             return self._object("GET", "/api/system")
         except (NotFoundError, NotBookStackError) as exc:
@@ -535,7 +535,7 @@ class BookStackClient:
         return (filename, data, mime)
 
     def upload_image(self, page_id: int, filename: str, data: bytes, *, name: str | None = None) -> dict[str, Any]:
-        """POST /api/image-gallery (multipart, type=gallery) onto a page; the page must exist (api §7)."""
+        """POST /api/image-gallery (multipart, type=gallery) onto a page; the page must exist (``ImageGalleryApiController``)."""
         form = {"type": "gallery", "uploaded_to": str(int(page_id))}
         if name is not None:
             form["name"] = name
@@ -543,7 +543,7 @@ class BookStackClient:
 
     def replace_image(self, image_id: int, filename: str, data: bytes, *, name: str | None = None) -> dict[str, Any]:
         """Replace an image's file: PHP can't parse multipart PUT bodies, so POST with ``_method=PUT``
-        (api §2 conventions). The new file must be of the same type as the old one."""
+        (Laravel reads no files from a PUT body). The new file must be of the same type as the old one."""
         form = {"_method": "PUT"}
         if name is not None:
             form["name"] = name
@@ -606,14 +606,14 @@ class BookStackClient:
         return self._object("PUT", path, json_body=payload)
 
     def upload_import(self, filename: str, data: bytes) -> dict[str, Any]:
-        """POST /api/imports, multipart field ``file`` (v25.07+, zip-import §5). Creates nothing yet."""
+        """POST /api/imports, multipart field ``file`` (v25.07+, ``ImportApiController``). Creates nothing yet."""
         return self._object("POST", "/api/imports", files={"file": (filename, data, "application/zip")})
 
     def run_import(
         self, import_id: int, *, parent_type: str | None = None, parent_id: int | None = None
     ) -> dict[str, Any]:
         """POST /api/imports/{id}: run a pending import. Chapter/page imports need a parent (book for a
-        chapter; book or chapter for a page). Returns the created top-level item (zip-import §5)."""
+        chapter; book or chapter for a page). Returns the created top-level item (``ImportApiController``)."""
         payload: dict[str, Any] = {}
         if parent_type is not None:
             payload["parent_type"] = parent_type
@@ -624,7 +624,7 @@ class BookStackClient:
     # -- exports -----------------------------------------------------------------------------------
 
     def export_zip(self, kind: str, id: int) -> bytes:
-        """``GET /api/{books,chapters,pages}/{id}/export/zip`` (v25.07+, zip-import §10): the portable ZIP
+        """``GET /api/{books,chapters,pages}/{id}/export/zip`` (v25.07+, ``ZipExportBuilder``): the portable ZIP
         (``data.json`` + ``files/``) of one item with everything inside it, as bytes. A read, so allowed in
         a dry run. The answer is ``application/octet-stream``; errors are the usual JSON (a role without
         ``content-export`` gets a 403), and servers before v25.07 answer the HTML 404 page

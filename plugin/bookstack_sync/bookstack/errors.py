@@ -1,8 +1,8 @@
 """Typed BookStack failures, and the one place where HTTP answers become exceptions.
 
 Every message names the request (method, path, status), says what to change (which setting) and never
-contains the token secret. Facts come from the reference notes (``bookstack-api.md`` §1, §6;
-``bookstack-zip-import.md`` §5, §8) and the v25.02 transcripts.
+contains the token secret. The shapes are BookStack's (``Handler::renderApiException``, ``ApiTokenGuard``,
+``ImportApiController``), as answered by real v25.02 and v26.03 servers.
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ def parse_json_body(body: bytes, content_type: str) -> Any | None:
 
 
 def _server_message(data: Any) -> str | None:
-    """BookStack's message from either error shape (§6), or the imports' plain-string ``error``."""
+    """BookStack's message from either error shape (``Handler::renderApiException``), or the imports' plain-string ``error``."""
     if not isinstance(data, Mapping):
         return None
     err = data.get("error")
@@ -227,7 +227,7 @@ def _validation_fields(data: Any) -> dict[str, list[str]]:
                 out[str(key)] = [str(msgs)]
         return out
     if _is_status_error_shape(data):
-        # ZIP import: one "[dotted.path] message" per line after a header line (zip-import §8)
+        # ZIP import: one "[dotted.path] message" per line after a header line (``ImportApiController``)
         fields: dict[str, list[str]] = {}
         for line in str(data["message"]).splitlines():
             match = _ZIP_LINE.match(line.strip())
@@ -251,15 +251,15 @@ def _entity_kind(path: str) -> str:
 def _permission_problem(method: str, path: str, data: Any) -> PermissionProblem:
     kind = _entity_kind(path)
     if kind == "imports" and isinstance(data, Mapping) and isinstance(data.get("error"), str):
-        # ImportApiController answers a missing content-import permission with {"error": "..."} (zip §5)
+        # ImportApiController answers a missing content-import permission with {"error": "..."}
         return PermissionProblem.IMPORT_NOT_PERMITTED
     if kind == "imports":
         return PermissionProblem.IMPORT_NOT_PERMITTED
     if kind in ("recycle-bin", "audit-log", "users", "roles"):
         return PermissionProblem.ADMIN_ONLY
     if method in ("GET", "HEAD"):
-        # Reads of items the user may not see answer 404, not 403 (§6), so a 403 on a read comes from
-        # the token guard: expired token or no "Access System API" (§1).
+        # Reads of items the user may not see answer 404, not 403, so a 403 on a read comes from
+        # the token guard: expired token or no "Access System API" (``ApiTokenGuard``).
         return PermissionProblem.TOKEN_OR_API_ACCESS
     return PermissionProblem.ACTION_NOT_PERMITTED
 
@@ -345,7 +345,7 @@ def error_for_response(
         )
     if data is None or not isinstance(data, Mapping):
         # BookStack answers every /api/ error with JSON, except a GET to an unknown path, which gets the
-        # HTML 404 page (§2, transcript 12). Anything else non-JSON is not BookStack's API.
+        # HTML 404 page (an unknown /api/ route). Anything else non-JSON is not BookStack's API.
         return NotBookStackError(
             f"{where}: the answer is not BookStack API JSON ({content_type or 'no content type'}); "
             "this URL does not look like a BookStack API",
@@ -439,7 +439,7 @@ def error_for_transport(
 
 def ambiguous_from_server_error(error: BookStackError) -> AmbiguousWriteError:
     """A POST answered with a (non-refusal) 5xx may have been partly applied (e.g. a page create whose
-    publish step failed leaves a draft, api §10)."""
+    publish step failed leaves a draft)."""
     return AmbiguousWriteError(
         f"{error.message}; the write may or may not have been applied",
         hint="look for the item in BookStack (drafts included) before creating it again; " + (error.hint or ""),
@@ -452,7 +452,7 @@ def ambiguous_from_server_error(error: BookStackError) -> AmbiguousWriteError:
 
 def is_deadlock(error: BookStackError) -> bool:
     """A 500 whose message is MariaDB's deadlock (``SQLSTATE[40001]``, error 1213): the transaction was
-    rolled back whole, so nothing of the request happened (bookstack-api §12)."""
+    rolled back whole, so nothing of the request happened (seen on real v25.02 and v26.03 servers)."""
     said = error.server_message or ""
     return "SQLSTATE[40001]" in said or "1213 Deadlock" in said
 

@@ -1,7 +1,7 @@
 """Client-side rate limiter: at most N request starts in any 60-second window.
 
 BookStack allows ``API_REQUESTS_PER_MIN`` (default 180) per minute, in a fixed 60 s window keyed by
-client IP (api §5), and answers every request with ``X-RateLimit-Limit``/``X-RateLimit-Remaining``.
+client IP (``ThrottleApiRequests``), and answers every request with ``X-RateLimit-Limit``/``X-RateLimit-Remaining``.
 
 A sliding log of start times makes the bound exact: a start is recorded only while fewer than N
 recorded starts lie within the last 60 s, so no 60 s interval can ever hold more than N starts,
@@ -129,7 +129,7 @@ class RateLimiter:
                 # (a 429 says exactly when the window ends, in Retry-After: the client blocks for that)
                 # Estimate when the server's fixed window ends: our oldest start still in our own
                 # window + 60 s. If the server's window began later than that (it reset in between),
-                # the next request gets a 429 whose Retry-After corrects us; 429s cost no budget (§5).
+                # the next request gets a 429 whose Retry-After corrects us; 429s cost no budget.
                 # Without any recorded start, wait a whole window.
                 now = self._clock()
                 self._prune(now)

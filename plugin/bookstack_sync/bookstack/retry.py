@@ -1,6 +1,6 @@
 """When to try a request again, and how long to wait first.
 
-The table (style note point 8; api §5, §10):
+The table:
 
 - 429: retry any method, after ``Retry-After`` (capped); 429s are refused before any work is done.
 - 5xx, timeouts, dropped connections: retry only GET, HEAD, PUT, DELETE. A POST may already have

@@ -25,7 +25,7 @@ PAGE_STEM_PATTERN = r"^[0-9]{2}-[a-z0-9]+(-[a-z0-9]+)*$"
 PAGE_FILE_PATTERN = r"^[0-9]{2}-[a-z0-9]+(-[a-z0-9]+)*\.md$"
 PAGE_FILE_RE = re.compile(PAGE_FILE_PATTERN)
 # BookStack stores names, tag names and tag values in 191-character columns on a non-strict database
-# connection: its API accepts names up to 255 and the database cuts them silently (reference §12).
+# connection: its API accepts names up to 255 and the database cuts them silently (seen on a real v25.02 on MariaDB).
 TEXT_MAX = 191
 NAME_MAX = TEXT_MAX
 DESCRIPTION_MAX = 1900  # BookStack's limit on plain descriptions

@@ -13,7 +13,7 @@ from ..docs.structure import Structure
 from ..docs.tree import DocsTree, PageSource
 from ..markdown.content import Reference, RefKind, find_references, is_published, page_tags
 
-# Book top level: chapters and book-level pages share one priority sequence (BookStack §8). Book-level
+# Book top level: chapters and book-level pages share one priority sequence (BookStack's ``BookContents``). Book-level
 # pages keep their `order` (1-99) and so come first; chapters follow in structure order.
 CHAPTER_PRIORITY_BASE = 100
 

@@ -522,7 +522,7 @@ def _plan_orphans(
 
 # --- ZIP import routes ---------------------------------------------------------------------------------
 
-IMPORT_MIN_VERSION = (25, 7)  # the /api/imports endpoints (zip-import §0)
+IMPORT_MIN_VERSION = (25, 7)  # the /api/imports endpoints came with v25.07
 # An import costs three requests (upload, run, one search for the new ids); object by object costs one
 # per object. Below three objects inside, the import saves nothing.
 IMPORT_MIN_INSIDE = 3
@@ -564,7 +564,7 @@ def plan_routes(
     import each (appended in book order, so their order holds). A new chapter in an existing book is
     one chapter import. A unit with fewer than ``IMPORT_MIN_INSIDE`` objects inside goes object by
     object, which is as cheap. Returns where the import will put what it creates: priorities, which
-    BookStack renumbers (zip-import §7).
+    BookStack renumbers (``ZipImportRunner``).
     """
     index = {(a.entity, a.key): i for i, a in enumerate(actions)}
 
@@ -608,7 +608,9 @@ def plan_routes(
                 for o in remote.of(kind).values()
                 if book_id is not None and o.book_id == book_id and (kind is EntityKind.CHAPTER or o.chapter_id is None)
             ]
-            next_top[book_key] = max([*top, 1]) + 1  # BookContents::getLastPriority + 1 (zip-import §7)
+            next_top[book_key] = (
+                max([*top, 1]) + 1
+            )  # BookContents::getLastPriority + 1, as ``ZipImportRunner`` places it
         matching.import_units.append(ImportUnit(EntityKind.CHAPTER, chapter_key, (), tuple(pages)))
         landing[(EntityKind.CHAPTER, chapter_key)] = next_top[book_key]
         next_top[book_key] += 1

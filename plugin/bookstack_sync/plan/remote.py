@@ -1,8 +1,8 @@
 """What BookStack holds now, read in bulk: a handful of requests whatever the size of the tree.
 
 Listings (500 items a request) give ids, names, parents, priorities and revision counts; one tag search
-(100 hits a request) gives every managed object with its tags, which the listings lack (§3, §4 of the
-API notes). Shelves are read one by one for their book order: there are few of them.
+(100 hits a request) gives every managed object with its tags, which the listings lack (BookStack's
+``ListingResponseBuilder`` and ``SearchApiController``). Shelves are read one by one for their book order: there are few of them.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def fetch_remote(client: BookStackClient, *, shelf_names: set[str], shelf_keys: 
 
 def _name_editors(client: BookStackClient, drifted: list[RemoteObject]) -> None:
     """Who saved each drifted page last, by name: listings give ``updated_by`` as an id, a page read
-    gives ``{id, name, slug}`` (API notes §3). One read per drifted page; drift is rare."""
+    gives ``{id, name, slug}``. One read per drifted page; drift is rare."""
 
     def read(page: RemoteObject) -> tuple[RemoteObject, Any]:
         try:

@@ -2,7 +2,7 @@
 whose name or markdown differs from git into updates (hand edits the stored hashes cannot see).
 
 Where the server allows it the content is read in bulk: one ZIP export per book (``GET
-/api/books/{id}/export/zip``, v25.07+, zip-import §10) holds every page's name and stored markdown, so a
+/api/books/{id}/export/zip``, v25.07+, ``ZipExportBuilder``) holds every page's name and stored markdown, so a
 book costs one request instead of one per page. Pages are read one by one (``GET /api/pages/{id}``) on
 older servers, when the token's role may not export (403), when an export fails or lacks a page, and in
 books with a single page to check (as many requests, and a page read carries no attachment files).
@@ -31,7 +31,7 @@ from .desired import DesiredState
 from .planner import Matching, parse_version
 from .remote import RemoteState, wiki_address
 
-EXPORT_MIN_VERSION = (25, 7)  # the export API came with the import API (zip-import §0)
+EXPORT_MIN_VERSION = (25, 7)  # the export API came with the import API in v25.07
 EXPORT_MIN_PAGES = 2  # below this an export saves no request
 
 

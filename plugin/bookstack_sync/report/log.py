@@ -93,7 +93,7 @@ def _paint(text: str, colour: Colour | None, enabled: bool) -> str:
 
 # --- redaction ------------------------------------------------------------------------------------
 
-# `Token <id>:<secret>` as sent in the Authorization header (BookStack api §1), and the header itself
+# `Token <id>:<secret>` as sent in the Authorization header (``ApiTokenGuard``), and the header itself
 _TOKEN_PATTERN = re.compile(r"(?i)\b(Token)\s+[^\s:'\"]+:[^\s'\",}]+")
 _AUTH_HEADER = re.compile(r"(?i)(['\"]?authorization['\"]?\s*[:=]\s*['\"]?)(?!Token\b)[^'\",}\n]+")
 _MASK = "***"
