@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bookstack_sync.docs.references import check_references
 from bookstack_sync.docs.tree import PageSource
-from bookstack_sync.markdown.content import check_references, render_page
+from bookstack_sync.markdown.content import render_page
 
 from .fidelity import EXPECTED, FixtureResolver, load_fixture
 

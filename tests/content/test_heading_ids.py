@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookstack_sync.markdown.content import bookstack_id_base, github_slug, heading_ids
+from bookstack_sync.markdown.headings import bookstack_id_base, github_slug, heading_ids
 
 CASES = [
     ("simple", "## Install steps", {"install-steps": "bkmrk-install-steps"}),

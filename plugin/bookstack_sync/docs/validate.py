@@ -8,33 +8,28 @@ checked beside it and produce the same :class:`Diagnostic`.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import pickle
 import re
-import signal
-import sys
-import threading
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, TextIO
 
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from ..errors import ExitCode, UsageError
-from ..markdown.content import PARALLEL_MIN_PAGES, check_page_references, check_references, checking_order
 from ..settings import OutputFormat
 from .diagnostics import Diagnostic, Rule, Severity, count, error, sort_diagnostics, warning
 from .fastschema import FastSchema
+from .parallel import can_fork, validate_in_two
+from .references import check_references
 from .schema import build_schema, def_name
 from .structure import TEXT_MAX, Structure, read_structure
-from .tree import DocsTree, PageFile, PageRead, PageSource, TreeWalk, read_pages, walk_tree
+from .tree import DocsTree, PageSource, read_pages, walk_tree
 
 
 @dataclass
@@ -90,7 +85,7 @@ def validate_docs(docs_dir: Path, structure_path: Path, *, ignore: tuple[str, ..
     if structure is None:
         return Validation(None, None, sort_diagnostics(diagnostics))
     walk = walk_tree(docs_dir, structure, ignore=ignore, skip_dir=structure_path.parent)
-    done = _validate_in_two(structure, walk) if _can_fork(len(walk.files)) else None
+    done = validate_in_two(structure, walk, _tree_rules) if can_fork(len(walk.files)) else None
     if done is None:
         tree = walk.finish(read_pages(walk.files))
         found = validate_tree(structure, tree)
@@ -116,160 +111,6 @@ def _tree_rules(structure: Structure, tree: DocsTree) -> list[Diagnostic]:
     found.extend(order_rules(tree.pages))
     found.extend(long_paths(tree.pages))
     return found
-
-
-# ---- the whole validation on two CPUs
-
-# Share of the link checking (by characters of page text) done by the parent, which also runs the schema
-# and folder rules while the forked worker checks the rest of the links.
-PARENT_LINK_SHARE = 0.46
-
-
-def _can_fork(page_files: int) -> bool:
-    """Fork only on Linux (immediate, the tree shared without pickling), for a tree large enough to gain,
-    with a second CPU, and from a process with no other thread (a fork copies locks a thread may hold)."""
-    if page_files < PARALLEL_MIN_PAGES or sys.platform != "linux" or threading.active_count() > 1:
-        return False
-    try:
-        return len(os.sched_getaffinity(0)) > 1
-    except OSError:
-        return False
-
-
-_Portable = tuple[tuple[str, Any, Any, int, str, int] | None, list[Diagnostic]]
-
-
-def _portable(reads: list[PageRead]) -> list[_Portable]:
-    """Read pages without their folder (the other process has the same folders): what goes down the pipe."""
-    out: list[_Portable] = []
-    for page, found in reads:
-        if page is None:
-            out.append((None, found))
-        else:
-            fields = (page.path, page.frontmatter, page.field_lines, page.frontmatter_line, page.body, page.body_line)
-            out.append((fields, found))
-    return out
-
-
-def _restore(portable: list[_Portable], files: list[PageFile]) -> list[PageRead]:
-    if len(portable) != len(files):
-        raise ValueError("the worker read another number of pages")
-    out: list[PageRead] = []
-    for (fields, found), (_file, rel, folder) in zip(portable, files, strict=True):
-        if fields is None:
-            out.append((None, found))
-            continue
-        path, frontmatter, field_lines, frontmatter_line, body, body_line = fields
-        if path != rel:
-            raise ValueError("the worker read another page")
-        out.append((PageSource(path, folder, frontmatter, field_lines, frontmatter_line, body, body_line), found))
-    return out
-
-
-def _send(out: BinaryIO, value: object) -> None:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(len(data).to_bytes(8, "little"))
-    out.write(data)
-    out.flush()
-
-
-def _receive(inp: BinaryIO) -> Any:
-    head = inp.read(8)
-    if len(head) != 8:
-        raise EOFError("the other process closed the pipe")
-    size = int.from_bytes(head, "little")
-    data = inp.read(size)
-    if len(data) != size:
-        raise EOFError("the other process closed the pipe")
-    return pickle.loads(data)
-
-
-def _link_split(ordered: list[PageSource]) -> int:
-    """Where the parent's part of :func:`checking_order` ends: a share of the text, not of the pages."""
-    total = sum(len(page.body) for page in ordered)
-    goal = total * PARENT_LINK_SHARE
-    running = 0
-    for index, page in enumerate(ordered):
-        if running >= goal:
-            return index
-        running += len(page.body)
-    return len(ordered)
-
-
-def _validate_in_two(structure: Structure, walk: TreeWalk) -> tuple[DocsTree, list[Diagnostic]] | None:
-    """:func:`validate_tree` over the walked tree with one forked worker; None when it cannot start.
-
-    The worker reads the second half of the page files while the parent reads the first; they swap
-    what they read, so both hold the whole tree; then the worker checks the links of the last pages
-    while the parent runs the schema, the folder rules and the links of the first pages. Whatever the
-    worker fails to deliver, the parent does itself: the result is the same either way.
-    """
-    files = walk.files
-    half = len(files) // 2
-    try:
-        to_parent_r, to_parent_w = os.pipe()
-        to_child_r, to_child_w = os.pipe()
-    except OSError:
-        return None
-    for stream in (sys.stdout, sys.stderr):
-        if stream is not None:
-            stream.flush()  # a buffer copied into the worker must not be written twice
-    try:
-        pid = os.fork()
-    except OSError:
-        for fd in (to_parent_r, to_parent_w, to_child_r, to_child_w):
-            os.close(fd)
-        return None
-    if pid == 0:  # pragma: no cover - the worker; its results are checked through the parent's
-        status = 1
-        try:
-            os.close(to_parent_r)
-            os.close(to_child_w)
-            with os.fdopen(to_parent_w, "wb") as out, os.fdopen(to_child_r, "rb") as inp:
-                mine = read_pages(files[half:])
-                _send(out, _portable(mine))
-                theirs = _restore(_receive(inp), files[:half])
-                tree = walk.finish(theirs + mine)
-                ordered = checking_order(tree)
-                _send(out, check_page_references(tree, structure, ordered[_link_split(ordered) :]))
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(to_parent_w)
-    os.close(to_child_r)
-    finished = False
-    try:
-        with os.fdopen(to_parent_r, "rb") as inp, os.fdopen(to_child_w, "wb") as out:
-            worker = True
-            mine = read_pages(files[:half])
-            try:
-                theirs = _restore(_receive(inp), files[half:])
-                _send(out, _portable(mine))
-            except (OSError, EOFError, ValueError, pickle.UnpicklingError):
-                worker = False
-                theirs = read_pages(files[half:])
-            tree = walk.finish(mine + theirs)
-            found = _tree_rules(structure, tree)
-            ordered = checking_order(tree)
-            split = _link_split(ordered)
-            found.extend(check_page_references(tree, structure, ordered[:split]))
-            rest: list[Diagnostic] | None = None
-            if worker:
-                try:
-                    rest = _receive(inp)
-                except (OSError, EOFError, pickle.UnpicklingError):
-                    rest = None
-            if rest is None:
-                rest = check_page_references(tree, structure, ordered[split:])
-            found.extend(rest)
-        finished = True
-        return tree, found
-    finally:
-        if not finished:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.waitpid(pid, 0)
 
 
 _REGEX_META = frozenset(".^$*+?{}[]\\|()")
@@ -332,6 +173,7 @@ def _names_matching(pattern: str, sorted_names: list[str]) -> Iterator[str]:
 _TreeValidator = validators.extend(  # type: ignore[no-untyped-call]
     Draft202012Validator, {"patternProperties": _pattern_properties}
 )
+
 
 # keywords whose meaning depends on other keywords of the same schema object: objects holding one of
 # these are never merged with another, only combined with allOf

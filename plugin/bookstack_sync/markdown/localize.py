@@ -19,7 +19,8 @@ from enum import StrEnum
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-from .content import apply_replacements, heading_ids
+from .content import apply_replacements
+from .headings import heading_ids
 from .links import Destination, scan
 
 
