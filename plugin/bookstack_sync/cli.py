@@ -317,7 +317,7 @@ def _requested(args: argparse.Namespace) -> RunMode | None:
 
 
 @command("run", "Run as the Woodpecker plugin: the mode follows CI_PIPELINE_EVENT and the `mode` setting.")
-def _run(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+def _plugin(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
     requested = _requested(args)
     mode, _reason = sync.decide_mode(settings, env, requested)
     if mode is RunMode.PULL:

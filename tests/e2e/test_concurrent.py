@@ -23,7 +23,7 @@ import pytest
 from bookstack_sync.apply import settle, zipimport
 from bookstack_sync.bookstack import PermissionDeniedError
 from bookstack_sync.cli import main
-from bookstack_sync.plan.planner import version_allows_import
+from bookstack_sync.plan.routes import version_allows_import
 from bookstack_sync.plan.tags import RUN_TAG
 from tests.bookstack_target import BookStackTarget
 from tests.fake_bookstack import FakeBookStack

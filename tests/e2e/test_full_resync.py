@@ -17,7 +17,7 @@ import pytest
 from bookstack_sync.bookstack import NotBookStackError, RetryPolicy
 from bookstack_sync.model import EntityKind
 from bookstack_sync.plan.remote import fetch_remote
-from bookstack_sync.plan.verify import read_pages
+from bookstack_sync.plan.verify import fetch_stored_pages as read_pages
 from tests.bookstack_target import BookStackTarget
 from tests.fake_bookstack import DEFAULT_PERMISSIONS, FakeBookStack
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bookstack_sync.plan.planner import version_allows_import
+from bookstack_sync.plan.routes import version_allows_import
 from bookstack_sync.plan.tags import BODY_TAG, COMMIT_TAG, HASH_TAG, REV_TAG, RUN_TAG, SYNCED_TAG
 from tests.bookstack_target import BookStackTarget
 from tests.fake_bookstack import DEFAULT_PERMISSIONS, FakeBookStack

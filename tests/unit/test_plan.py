@@ -15,7 +15,8 @@ from bookstack_sync.docs.tree import DocsTree
 from bookstack_sync.docs.validate import validate_docs
 from bookstack_sync.model import ActionKind, EntityKind, Plan
 from bookstack_sync.plan.desired import DesiredPage, DesiredState, build_desired
-from bookstack_sync.plan.planner import Matching, PlanOptions, plan_sync, shelf_books_order
+from bookstack_sync.plan.matching import Matching, PlanOptions
+from bookstack_sync.plan.planner import plan_sync, shelf_books_order
 from bookstack_sync.plan.remote import RemoteState, fetch_remote
 from bookstack_sync.plan.resolve import canonical_markdown
 from bookstack_sync.settings import OnDrift

@@ -19,7 +19,8 @@ from bookstack_sync.docs.tree import DocsTree
 from bookstack_sync.docs.validate import validate_docs
 from bookstack_sync.model import EntityKind, Plan, Route
 from bookstack_sync.plan.desired import DesiredState, build_desired
-from bookstack_sync.plan.planner import ImportUnit, Matching, PlanOptions, body_hash, page_hash, plan_sync
+from bookstack_sync.plan.matching import ImportUnit, Matching, PlanOptions, body_hash, page_hash
+from bookstack_sync.plan.planner import plan_sync
 from bookstack_sync.plan.remote import RemoteState
 from bookstack_sync.plan.resolve import canonical_markdown
 from bookstack_sync.plan.tags import (

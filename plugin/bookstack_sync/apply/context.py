@@ -8,14 +8,14 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..bookstack import BookStackClient
 from ..bookstack.errors import BookStackError
 from ..docs.tree import DocsTree
 from ..model import Action, EntityKind, Outcome
 from ..plan.desired import DesiredPage, DesiredState
-from ..plan.planner import Matching
+from ..plan.matching import Matching
 from ..plan.remote import RemoteState
 from ..plan.resolve import canonical_markdown, slug_folder_path
 from ..plan.tags import page_write_tags
@@ -50,6 +50,10 @@ class ApplyContext:
     refusals_in_a_row: int = 0  # 403s on writes since the last write BookStack took
     stop: BookStackError | None = None  # set when the run must end after recording the current outcome
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # for the checks above, across writes
+
+    def __post_init__(self) -> None:
+        # the plan's matching stays as the planner made it: the ids this run creates go into a copy
+        self.matching = replace(self.matching, ids=dict(self.matching.ids))
 
     def note_once(self, message: str) -> bool:
         """Add a message for people unless it is there already; whether it was added."""

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from ..model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, Route
-from ..plan.planner import ImportUnit
+from ..plan.matching import ImportUnit
 from .context import ApplyContext, ImportResult
 from .steps import Step, guarded, run_steps
 from .writers import delete_object, rewrite_page, write_book, write_chapter, write_pages, write_shelf

@@ -38,8 +38,9 @@ from ..bookstack.activity import Wait
 from ..bookstack.errors import AuthenticationError, BookStackError, NotFoundError, PermissionDeniedError
 from ..markdown.content import RefKind
 from ..model import API_KIND, KIND_OF_SEARCH_TYPE, SEARCH_TYPE, Action, ActionKind, EntityKind, Outcome, OutcomeStatus
-from ..plan.planner import shelf_books_order, version_allows_import
+from ..plan.planner import shelf_books_order
 from ..plan.remote import RemoteObject
+from ..plan.routes import version_allows_import
 from ..plan.tags import MANAGED_TAG
 from .context import ApplyContext, outcome_url
 from .writers import page_payload

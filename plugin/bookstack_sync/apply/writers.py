@@ -12,7 +12,8 @@ from ..bookstack.errors import AmbiguousWriteError, BookStackError
 from ..markdown.content import Reference, RefKind, render_page
 from ..model import API_KIND, Action, ActionKind, EntityKind, Outcome, OutcomeStatus
 from ..plan.desired import DesiredPage
-from ..plan.planner import body_hash, page_hash, shelf_books_order
+from ..plan.matching import body_hash, page_hash
+from ..plan.planner import shelf_books_order
 from ..plan.remote import RemoteObject, RemoteState, find_created, read_shelf_books
 from ..plan.resolve import PageLinks, slug_folder_path, waits_for_pages
 from ..plan.tags import RUN_TAG, asset_record, asset_tag, container_tags, tag_list

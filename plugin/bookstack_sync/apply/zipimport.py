@@ -48,9 +48,10 @@ from ..docs.tree import DocsTree
 from ..markdown.content import Reference, RefKind, render_page
 from ..model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Route
 from ..plan.desired import DesiredState
-from ..plan.planner import ImportUnit, Matching, body_hash, page_hash, parse_version
+from ..plan.matching import ImportUnit, Matching, body_hash, page_hash
 from ..plan.remote import RemoteObject, find_created
 from ..plan.resolve import PageLinks, canonical_markdown, slug_folder_path, waits_for_pages
+from ..plan.routes import parse_version
 from ..plan.tags import HASH_TAG, MANAGED_TAG, asset_tag, container_tags, tag_list
 from .context import EMPTY_PAGE, ApplyContext, ImportResult, outcome_url
 from .writers import asset_name
@@ -418,7 +419,7 @@ class ZipImporter:
         import_id = int(upload["id"])
         self.uploaded.append(import_id)
         try:
-            created = self._run(ctx, unit, import_id)
+            created = self._run_import(ctx, unit, import_id)
         except PermissionDeniedError as exc:
             self._delete(ctx, import_id)
             return self._refused(ctx, actions, exc)
@@ -432,7 +433,7 @@ class ZipImporter:
         outcomes, follow_ups = self._learn(ctx, unit, actions, built, created)
         return ImportResult(outcomes=tuple(outcomes), follow_ups=tuple(follow_ups))
 
-    def _run(self, ctx: ApplyContext, unit: ImportUnit, import_id: int) -> dict[str, Any]:
+    def _run_import(self, ctx: ApplyContext, unit: ImportUnit, import_id: int) -> dict[str, Any]:
         """POST the run; after a lost answer, look for what it made before running it again."""
         parent_type, parent_id = None, None
         if unit.kind is EntityKind.CHAPTER:

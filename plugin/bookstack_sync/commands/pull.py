@@ -34,10 +34,10 @@ from ..git import Git
 from ..markdown.localize import Target, WikiRef, localize
 from ..model import EntityKind
 from ..plan.desired import DesiredState, build_desired
-from ..plan.planner import Matching, page_hash
+from ..plan.matching import Matching, page_hash
 from ..plan.remote import RemoteObject, RemoteState, fetch_remote, wiki_address
 from ..plan.resolve import canonical_markdown
-from ..plan.verify import index_of_matching, read_pages
+from ..plan.verify import fetch_stored_pages, index_of_matching
 from ..settings import Settings
 from .session import bookstack_session, require_bookstack
 
@@ -173,7 +173,7 @@ def pull_edits(client: BookStackClient, settings: Settings, validation: Validati
             result.refused.append((key, "the file has uncommitted changes: commit or stash them, then pull again"))
         else:
             ready.append((key, obj))
-    stored, notes = read_pages(client, remote, [obj.id for _key, obj in ready])
+    stored, notes = fetch_stored_pages(client, remote, [obj.id for _key, obj in ready])
     result.notes += notes
     matching = managed_matching(remote)
     texts = _Texts({i: p.markdown for i, p in stored.items()}, matching, validation, desired, settings)

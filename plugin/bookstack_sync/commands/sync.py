@@ -21,18 +21,13 @@ from ..bookstack import BookStackClient
 from ..docs.validate import Validation, validate_docs
 from ..errors import BookstackSyncError, ExitCode, UsageError
 from ..model import EntityKind, Outcome, OutcomeStatus, RunMode, RunResult
-from ..plan.desired import DesiredPage, DesiredState, build_desired
-from ..plan.guards import check_drift_policy, check_prune_guard
-from ..plan.history import read_history
-from ..plan.planner import Matching, PlanOptions, plan_sync
-from ..plan.remote import RemoteState, fetch_remote, wiki_address
-from ..plan.resolve import canonical_markdown
-from ..plan.tags import COMMIT_TAG
-from ..plan.verify import check_adopted_contents, verify_contents
+from ..plan.desired import build_desired
+from ..plan.make import make_plan
+from ..plan.remote import fetch_remote, wiki_address
 from ..report.files import MarkdownSummary, ci_context, summary_marker, write_reports
 from ..report.forge import comment_on_pull_request, wants_comment
 from ..report.log import RunLog
-from ..settings import ImportMode, Mode, OnDrift, Settings
+from ..settings import ImportMode, Mode, Settings
 from .session import bookstack_session
 
 # Woodpecker's CI_PIPELINE_EVENT values (pipeline/frontend/metadata/const.go) and what each one does
@@ -76,7 +71,7 @@ def record_validation(result: RunResult, validation: Validation, seconds: float)
     result.page_paths = sorted(validation.tree.page_files) if validation.tree else []
 
 
-def execute(result: RunResult, settings: Settings, env: Mapping[str, str], *, log: RunLog | None = None) -> None:
+def run_stages(result: RunResult, settings: Settings, env: Mapping[str, str], *, log: RunLog | None = None) -> None:
     """Run the stages for ``result.mode``, filling ``result`` as they go. Invalid docs and failed
     actions set its exit code; anything that stops the run raises (a settings problem, BookStack
     failing, a refusal, a bug) and leaves in ``result`` what was done up to then."""
@@ -115,10 +110,10 @@ def execute(result: RunResult, settings: Settings, env: Mapping[str, str], *, lo
     with bookstack_session(settings, read_only=mode is RunMode.PLAN, requests=result.requests) as client:
         result.bookstack_url = client.base_url
         with log.heartbeat(client.activity.snapshot) if log is not None else contextlib.nullcontext():
-            _sync(settings, env, mode, validation, client, result, log)
+            _plan_and_apply(settings, env, mode, validation, client, result, log)
 
 
-def _sync(
+def _plan_and_apply(
     settings: Settings,
     env: Mapping[str, str],
     mode: RunMode,
@@ -138,55 +133,27 @@ def _sync(
     )
     result.timings["read"] = round(time.monotonic() - started, 3)
     result.bookstack_url = remote.app_url or client.base_url  # links in the report: the address readers use
-    started = time.monotonic()
-    history = read_history(settings.docs_dir, _gone_pages(desired, remote))
-    result.timings["history"] = round(time.monotonic() - started, 3)
-
-    def render(page: DesiredPage, matching: Matching) -> str | None:
-        return canonical_markdown(
-            page,
-            matching,
-            tree,
-            desired,
-            strip_title_heading=settings.strip_title_heading,
-            forge_markdown=settings.forge_markdown,
-        )
-
-    options = PlanOptions(
-        adopt=settings.adopt,
-        on_drift=settings.on_drift,
-        prune=settings.prune,
-        prune_limit=settings.prune_limit,
-        use_import=settings.import_mode is ImportMode.AUTO,
-        import_max_pages=settings.import_max_pages,
-    )
-    started = time.monotonic()
-    plan, matching = plan_sync(desired, remote, render, options, history.renames)
-    plan = replace(plan, notes=plan.notes + history.notes)
-    plan = check_adopted_contents(plan, desired, matching, client, remote)
-    if mode is RunMode.FULL:
-        plan = verify_contents(plan, desired, matching, client, settings, tree, remote)
-    result.timings["plan"] = round(time.monotonic() - started, 3)
+    made = make_plan(desired, remote, tree, client, settings, full=mode is RunMode.FULL)
+    result.timings.update(made.timings)
+    plan = made.plan
     result.plan = plan
     if log is not None:
         log.plan(plan)
     if mode is RunMode.PLAN:
         return
-    if settings.on_drift is OnDrift.FAIL:
-        check_drift_policy(plan)
-    if settings.prune:
-        check_prune_guard(plan, remote, settings.prune_limit)
+    if made.refusal is not None:
+        raise made.refusal
     started = time.monotonic()
     ctx = ApplyContext(
         client=client,
         desired=desired,
         remote=remote,
-        matching=matching,
+        matching=made.matching,
         tree=tree,
         strip_title_heading=settings.strip_title_heading,
         forge_markdown=settings.forge_markdown,
         # the commit checked out is what was synced; git diffs from it on the next run
-        commit=history.head or env.get("CI_COMMIT_SHA", ""),
+        commit=made.head or env.get("CI_COMMIT_SHA", ""),
         run_id=secrets.token_hex(6),
         progress=_progress(log, sum(1 for a in plan.actions if a.kind.writes)),
     )
@@ -224,18 +191,6 @@ def _links_on_app_url(result: RunResult, client: BookStackClient) -> None:
     ]
 
 
-def _gone_pages(desired: DesiredState, remote: RemoteState) -> dict[str, str | None]:
-    """Managed pages whose file is gone, with the commit each was last written from: git may know
-    where the file went."""
-    kept = set(desired.pages) | set(desired.skipped)
-    return {
-        key: objs[0].tag(COMMIT_TAG) or None for key, objs in remote.managed(EntityKind.PAGE).items() if key not in kept
-    }
-
-
-# --- commands -----------------------------------------------------------------------------------
-
-
 def run_and_report(settings: Settings, env: Mapping[str, str], requested: RunMode | None) -> int:
     """The whole run with its log and report files, whichever way it ends; returns the exit code.
 
@@ -249,7 +204,7 @@ def run_and_report(settings: Settings, env: Mapping[str, str], requested: RunMod
     run_log.header(mode, reason)
     result = RunResult(mode=mode, mode_reason=reason, settings=settings.redacted(), ci=ci_context(env))
     try:
-        execute(result, settings, env, log=run_log)
+        run_stages(result, settings, env, log=run_log)
     except BookstackSyncError as exc:
         # str(exc) carries the hint: the exit line (and the report) says it, once
         stop_run(result, exc.exit_code, str(exc), exc.message)

@@ -27,8 +27,8 @@ from typing import Any
 from ..bookstack import BookStackClient, BookStackError, NotBookStackError, NotFoundError, PermissionDeniedError
 from ..bookstack.errors import AuthenticationError
 from ..markdown.localize import Target, image_path
-from ..plan.planner import parse_version
 from ..plan.remote import app_url_of_book
+from ..plan.routes import parse_version
 
 ZIP_EXPORT_MIN_VERSION = (25, 7)
 

@@ -13,7 +13,7 @@ from ..docs.tree import DocsTree
 from ..markdown.content import Reference, RefKind, render_page
 from ..model import EntityKind
 from .desired import DesiredPage, DesiredState
-from .planner import Matching
+from .matching import Matching
 
 
 def unpublished_parent(page_path: str, desired: DesiredState) -> str | None:

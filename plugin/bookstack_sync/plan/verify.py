@@ -28,8 +28,9 @@ from ..model import Action, ActionKind, EntityKind, Plan
 from ..plan.resolve import canonical_markdown
 from ..settings import Settings
 from .desired import DesiredState
-from .planner import Matching, parse_version
+from .matching import Matching
 from .remote import RemoteState, wiki_address
+from .routes import parse_version
 
 EXPORT_MIN_VERSION = (25, 7)  # the export API came with the import API in v25.07
 EXPORT_MIN_PAGES = 2  # below this an export saves no request
@@ -59,7 +60,7 @@ def verify_contents(
         for a in plan.actions
         if a.kind is ActionKind.UNCHANGED and a.entity is EntityKind.PAGE and a.remote_id is not None
     ]
-    stored, notes = read_pages(client, remote, [a.remote_id for a in unchanged if a.remote_id is not None])
+    stored, notes = fetch_stored_pages(client, remote, [a.remote_id for a in unchanged if a.remote_id is not None])
     actions: list[Action] = []
     for action in plan.actions:
         is_checked = action.kind is ActionKind.UNCHANGED and action.entity is EntityKind.PAGE
@@ -84,7 +85,7 @@ def verify_contents(
     return Plan(tuple(actions), (*plan.notes, *notes))
 
 
-def read_pages(
+def fetch_stored_pages(
     client: BookStackClient, remote: RemoteState, page_ids: Iterable[int]
 ) -> tuple[dict[int, StoredPage], list[str]]:
     """Name and markdown of each page, by id, from book exports where possible; plus notes for people."""
@@ -220,7 +221,7 @@ def check_adopted_contents(
     ]
     if not adopting:
         return plan
-    stored, notes = read_pages(client, remote, [a.remote_id for a in adopting if a.remote_id is not None])
+    stored, notes = fetch_stored_pages(client, remote, [a.remote_id for a in adopting if a.remote_id is not None])
     index = index_of_matching(
         matching,
         remote,
