@@ -112,6 +112,19 @@ def test_validate_junit_from_the_environment_works_the_same(
     assert ET.parse(tmp_path / "junit.xml").getroot().tag == "testsuites"
 
 
+def test_pull_junit_writes_the_validation_it_stopped_on(
+    docs: Docs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # pull validates before it asks BookStack anything: a tree it refuses still gets its JUnit XML
+    target = tmp_path / "pull.xml"
+    docs.write("eng/guide/setup/NOTES.md", "scratch\n")
+    argv = ["pull", "--docs-dir", str(docs.root), "--junit", str(target), "--url", "http://127.0.0.1:9"]
+    assert main(argv, environ={"CI_WORKSPACE": str(tmp_path)}) == 1
+    assert f"junit: {target}" in capsys.readouterr().out
+    suite = ET.parse(target).getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "1"
+
+
 @pytest.mark.parametrize(
     ("argv", "hint"),
     [

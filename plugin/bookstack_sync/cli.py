@@ -7,7 +7,6 @@ variables and picks what to do from the pipeline event. Subcommands are for peop
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import re
@@ -25,8 +24,7 @@ from .docs.validate import display_path, validate_docs, write_validation
 from .errors import BookstackSyncError, ExitCode, SettingsError, UsageError
 from .export.read import ExportFilter
 from .git import Git
-from .model import RunMode, RunResult
-from .report.files import write_reports
+from .model import RunMode
 from .settings import SETTINGS, Kind, Settings, SettingSpec, closest, load_settings, readable_settings
 
 Command = Callable[[argparse.Namespace, Settings, Mapping[str, str]], int]
@@ -48,8 +46,8 @@ COMMAND_SETTINGS: dict[str, frozenset[str]] = {
     "sync": _ALL - {"mode"},
     "migrate": _DOCS | {"strict", "format", "dry_run"},
     "scaffold": frozenset({"docs_dir", "structure", "dry_run"}),
-    "export": _DOCS | _CLIENT | {"strict"},
-    "pull": _DOCS | _CLIENT | _CONTENT | {"strict", "dry_run"},
+    "export": _DOCS | _CLIENT | {"strict", "junit"},
+    "pull": _DOCS | _CLIENT | _CONTENT | {"strict", "dry_run", "junit"},
 }
 
 
@@ -226,14 +224,8 @@ def _validate(args: argparse.Namespace, settings: Settings, env: Mapping[str, st
     started = time.monotonic()
     validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
     write_validation(validation, settings.format, sys.stdout, strict=settings.strict)
-    if settings.junit is not None:
-        # the JUnit XML the plugin writes in a validate run, and only it: validate takes no other report
-        result = RunResult(RunMode.VALIDATE, "validate command", settings.redacted())
-        sync.record_validation(result, validation, time.monotonic() - started)
-        only_junit = dataclasses.replace(settings, report=None, summary=None)
-        workspace = Path(env.get("CI_WORKSPACE") or ".")
-        for path in write_reports(result, only_junit, workspace, pages=result.page_paths):
-            print(f"bookstack-sync: wrote {path}", file=sys.stderr)
+    for path in sync.write_validation_junit(validation, settings, env, time.monotonic() - started):
+        print(f"bookstack-sync: wrote {path}", file=sys.stderr)
     return int(validation.exit_code(settings.strict))
 
 

@@ -170,9 +170,13 @@ def test_export_writes_a_valid_tree_and_reports_what_it_cannot_hold(
 ) -> None:
     docs = tmp_path / "docs"
     report = tmp_path / "export.json"
-    code, out = run(["export", *wiki.export_args(), "--export-report", str(report)], bookstack, tmp_path, capsys, docs)
+    junit = tmp_path / "export-junit.xml"
+    argv = ["export", *wiki.export_args(), "--export-report", str(report), "--junit", str(junit)]
+    code, out = run(argv, bookstack, tmp_path, capsys, docs)
     assert code == 0, out
     assert "0 error(s), 0 warning(s)" in out
+    # --junit works wherever a report is written: the validation of the exported tree
+    assert f"junit: {junit}" in out and 'failures="0"' in junit.read_text()
     structure = yaml.safe_load((docs / "bookstack" / "bookstack-structure.yaml").read_text())["structure"]
     shelves = [s["shelf"] for s in structure]
     assert [s["name"] for s in shelves] == wiki.shelf_names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -14,6 +15,7 @@ from ..export.read import (
 from ..export.write import export_wiki, write_export_report
 from ..settings import Settings
 from .session import bookstack_session, require_bookstack
+from .sync import write_validation_junit
 
 
 def run_export(
@@ -50,8 +52,11 @@ def run_export(
     for note in result.notes:
         out.write(f"note: {note}\n")
     out.write(f"report: {', '.join(p.as_posix() for p in written)}\n")
+    started = time.monotonic()
     validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
     for diagnostic in validation.diagnostics:
         out.write(diagnostic.format() + "\n")
-    out.write(validation.summary() + "\n")
+    out.write(validation.summary(settings.strict) + "\n")
+    for path in write_validation_junit(validation, settings, env, time.monotonic() - started):
+        out.write(f"junit: {path}\n")
     return ExitCode.INVALID_DOCS if validation.failed(settings.strict) else ExitCode.OK

@@ -16,6 +16,7 @@ import hashlib
 import json
 import posixpath
 import re
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ from ..plan.resolve import canonical_markdown
 from ..plan.verify import fetch_stored_pages, index_of_matching
 from ..settings import Settings
 from .session import bookstack_session, require_bookstack
+from .sync import write_validation_junit
 
 
 @dataclass(frozen=True)
@@ -337,7 +339,10 @@ def print_pull(result: PullResult, out: TextIO) -> None:
 
 def run_pull(settings: Settings, env: Mapping[str, str], *, report: Path, out: TextIO) -> ExitCode:
     """The `pull` command and `mode: pull`."""
+    started = time.monotonic()
     validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
+    for path in write_validation_junit(validation, settings, env, time.monotonic() - started):
+        out.write(f"junit: {path}\n")
     if validation.failed(settings.strict):
         for diagnostic in validation.diagnostics:
             out.write(diagnostic.format() + "\n")

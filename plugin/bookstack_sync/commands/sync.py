@@ -71,6 +71,19 @@ def record_validation(result: RunResult, validation: Validation, seconds: float)
     result.page_paths = sorted(validation.tree.page_files) if validation.tree else []
 
 
+def write_validation_junit(
+    validation: Validation, settings: Settings, env: Mapping[str, str], seconds: float
+) -> list[str]:
+    """The JUnit XML of a validation alone (``junit`` set), for the commands whose other reports are their
+    own: validate, export and pull. Returns the paths written."""
+    if settings.junit is None:
+        return []
+    result = RunResult(RunMode.VALIDATE, "validation", settings.redacted())
+    record_validation(result, validation, seconds)
+    only_junit = replace(settings, report=None, summary=None)
+    return write_reports(result, only_junit, Path(env.get("CI_WORKSPACE") or "."), pages=result.page_paths)
+
+
 def run_stages(result: RunResult, settings: Settings, env: Mapping[str, str], *, log: RunLog | None = None) -> None:
     """Run the stages for ``result.mode``, filling ``result`` as they go. Invalid docs and failed
     actions set its exit code; anything that stops the run raises (a settings problem, BookStack
