@@ -15,8 +15,8 @@ import pytest
 from bookstack_sync.cli import main
 from bookstack_sync.errors import ExitCode
 from bookstack_sync.model import Action, ActionKind, EntityKind, Plan, RunMode, RunResult
-from bookstack_sync.report.files import COMMENT_LIMIT, MarkdownSummary, summary_marker
 from bookstack_sync.report.forge import comment_on_pull_request
+from bookstack_sync.report.summary import COMMENT_LIMIT, MarkdownSummary, summary_marker
 from bookstack_sync.settings import load_settings
 from tests.fake_forge import BOT, TOKEN, FakeForge, self_signed_certificate, serve
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from bookstack_sync.report.files import JUnitReporter
+from bookstack_sync.report.junit import JUnitReporter
 
 from .conftest import PAGE, plan_result, validate_only
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bookstack_sync.docs.diagnostics import Rule, error
 from bookstack_sync.model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan
-from bookstack_sync.report.files import COMMENT_LIMIT, MarkdownSummary, comment_length, summary_marker
+from bookstack_sync.report.summary import COMMENT_LIMIT, MarkdownSummary, comment_length, summary_marker
 
 from .conftest import PAGE, WIKI, plan_result, sync_with_failures, validate_only
 

@@ -24,9 +24,10 @@ from ..model import EntityKind, Outcome, OutcomeStatus, RunMode, RunResult
 from ..plan.desired import build_desired
 from ..plan.make import make_plan
 from ..plan.remote import fetch_remote, wiki_address
-from ..report.files import MarkdownSummary, ci_context, summary_marker, write_reports
+from ..report.files import ci_context, write_reports
 from ..report.forge import comment_on_pull_request, wants_comment
 from ..report.log import RunLog
+from ..report.summary import MarkdownSummary, summary_marker
 from ..settings import ImportMode, Mode, Settings
 from .session import bookstack_session
 

@@ -29,7 +29,7 @@ from ..bookstack.activity import ActivitySnapshot
 from ..errors import ExitCode
 from ..model import ActionKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
 from ..settings import LogLevel
-from .files import action_note, group_by_book, plan_sentence, validation_counts
+from .words import action_note, group_by_book, plan_sentence, validation_counts
 
 __all__ = [
     "CLIENT_LOGGER",
