@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from .client import (
-    KINDS,
-    BookStackClient,
-    normalise_base_url,
-    normalise_chapter_id,
-)
+from .client import KINDS, BookStackClient
 from .errors import (
     AmbiguousWriteError,
     AuthenticationError,
@@ -29,6 +24,7 @@ from .errors import (
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy
 from .stats import RequestStats
+from .transport import normalise_base_url, normalise_chapter_id
 
 __all__ = [
     "KINDS",
