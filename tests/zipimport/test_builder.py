@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bookstack_sync.apply.context import ApplyContext
-from bookstack_sync.apply.zipimport import BuiltImport, ImportBuildError, ZipInputs, build_import, predict_ids
+from bookstack_sync.apply.zipbuild import BuiltImport, ImportBuildError, ZipInputs, build_import, predict_ids
 from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.docs.tree import DocsTree
 from bookstack_sync.docs.validate import validate_docs

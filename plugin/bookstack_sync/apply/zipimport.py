@@ -1,10 +1,8 @@
 """Create a new book, or a new chapter in an existing book, with one BookStack ZIP import (v25.07+).
 
-The builder writes ``data.json`` and ``files/`` in BookStack's portable format (its ``dev/docs/portable-zip-file-format.md``): pages
-with their final markdown and the same tags the per-object path writes, images and attachments inside
-the ZIP (``[[bsexport:image:N]]``, ``[[bsexport:attachment:N]]``) so they work at once, links to the
-import's own book and chapters as ``[[bsexport:book/chapter:N]]``, links to pages that exist as
-``/link/<id>``.
+The archive comes from ``zipbuild``: ``data.json`` and ``files/`` in BookStack's portable format, pages with
+their final markdown and the same tags the per-object path writes, images and attachments inside the ZIP
+so they work at once.
 
 Links between pages of the same import are written as ``/link/<predicted id>``, not as
 ``[[bsexport:page:N]]``: the import would turn those into slug URLs, which break on renames (before
@@ -24,14 +22,9 @@ rest of the run), a failed upload or run (for that unit; a failed run's pending 
 
 from __future__ import annotations
 
-import html
-import io
-import json
 import logging
 import time
-import zipfile
 from dataclasses import dataclass, field, replace
-from pathlib import PurePosixPath
 from typing import Any
 
 from ..bookstack import normalise_chapter_id
@@ -43,333 +36,29 @@ from ..bookstack.errors import (
     PermissionDeniedError,
     is_deadlock,
 )
-from ..docs.structure import TEXT_MAX
-from ..docs.tree import DocsTree
-from ..markdown.content import Reference, RefKind, render_page
 from ..model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Route
-from ..plan.desired import DesiredState
-from ..plan.matching import ImportUnit, Matching, body_hash, page_hash
+from ..plan.matching import ImportUnit
 from ..plan.remote import RemoteObject, find_created
-from ..plan.resolve import PageLinks, canonical_markdown, slug_folder_path, waits_for_pages
-from ..plan.routes import parse_version
-from ..plan.tags import HASH_TAG, MANAGED_TAG, asset_tag, container_tags, tag_list
-from .context import EMPTY_PAGE, ApplyContext, ImportResult, outcome_url
-from .writers import asset_name
+from ..plan.resolve import slug_folder_path
+from ..plan.tags import HASH_TAG, MANAGED_TAG
+from .context import ApplyContext, ImportResult, outcome_url
+from .zipbuild import BuiltImport, ImportBuildError, ZipInputs, build_import, known_ids, predict_ids
 
 log = logging.getLogger("bookstack_sync.zipimport")
+
 
 # A run MariaDB chose as a deadlock victim was rolled back whole (seen on real v25.02 and v26.03 servers): running it again is
 # safe. Attempts in all, and the pause before the second (doubled each time).
 DEADLOCK_ATTEMPTS = 3
+
+
 DEADLOCK_PAUSE_S = 1.0
+
 
 PERMISSION_MESSAGE = (
     'ZIP import refused: the token\'s role lacks the "Import content" permission (content-import); '
     "new books and chapters are created object by object for the rest of this run"
 )
-
-
-class ImportBuildError(ValueError):
-    """The unit cannot be put into a ZIP the import would take as it is (it goes object by object)."""
-
-
-# --- the builder --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ZipInputs:
-    """What the builder needs to know; no client, so it can be tested on its own."""
-
-    desired: DesiredState
-    tree: DocsTree
-    matching: Matching  # ids known now: links to pages outside the import become /link/<id>
-    slugs: dict[tuple[EntityKind, str], str]  # for links to books and chapters outside the import
-    predicted: dict[str, int]  # page key -> the id the import is expected to give it
-    strip_title_heading: bool = True
-    forge_markdown: bool = True
-
-
-@dataclass(frozen=True)
-class BuiltImport:
-    unit: ImportUnit
-    data: bytes  # the ZIP
-    document: dict[str, Any]  # data.json, for tests and the log
-    page_tags: dict[str, list[tuple[str, str]]]  # page key -> tags as written
-    waiting: frozenset[str]  # pages linking to a page without an id yet: written again after the run
-    predicted: dict[str, int] = field(default_factory=dict)  # page key -> the id its links assume
-    waiting_more: set[str] = field(default_factory=set)  # pages whose predicted links were wrong
-
-    @property
-    def filename(self) -> str:
-        return PurePosixPath(self.unit.key).name + ".zip"
-
-
-class _ZipResolver(PageLinks):
-    """URLs inside the ZIP: ``[[bsexport:…]]`` for what the import creates, real ones for the rest."""
-
-    def __init__(
-        self,
-        inputs: ZipInputs,
-        pages: dict[str, int],
-        folders: dict[str, str],
-        images: dict[str, int],
-        attachments: dict[str, int],
-    ) -> None:
-        self.inputs = inputs
-        self.desired = inputs.desired
-        self.pages = pages
-        self.folders = folders
-        self.images = images
-        self.attachments = attachments
-
-    def page_id(self, page_path: str) -> int | None:
-        if page_path in self.pages:
-            return self.inputs.predicted[page_path]
-        return self.inputs.matching.id_of(EntityKind.PAGE, page_path)
-
-    def folder_url(self, key: str) -> str | None:
-        if key in self.folders:
-            return self.folders[key]
-        return slug_folder_path(self.inputs.slugs, key)
-
-    def image_url(self, asset_path: str) -> str | None:
-        found = self.images.get(asset_path)
-        return f"[[bsexport:image:{found}]]" if found is not None else None
-
-    def attachment_url(self, asset_path: str) -> str | None:
-        found = self.attachments.get(asset_path)
-        return f"[[bsexport:attachment:{found}]]" if found is not None else None
-
-
-def _description_html(text: str) -> str:
-    # what BookStack makes of a plain `description` sent to the API, so both routes store the same text
-    return "<p>" + html.escape(text, quote=False).replace("\n", "<br>") + "</p>"
-
-
-@dataclass
-class _Builder:
-    inputs: ZipInputs
-    unit: ImportUnit
-    ctx: ApplyContext  # the sync time and commit for the page tags
-    page_ids: dict[str, int] = field(default_factory=dict)
-    folders: dict[str, str] = field(default_factory=dict)
-    files: dict[str, bytes] = field(default_factory=dict)
-    image_count: int = 0
-    attachment_count: int = 0
-    page_tags: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    waiting: set[str] = field(default_factory=set)
-    expected: Matching = field(default_factory=Matching)
-
-    def build(self) -> BuiltImport:
-        desired = self.inputs.desired
-        # the hash is taken over the links as they will be if the predicted ids come true
-        self.expected = Matching(ids=dict(self.inputs.matching.ids))
-        for key, page_id in self.inputs.predicted.items():
-            self.expected.ids[(EntityKind.PAGE, key)] = page_id
-        self.page_ids = {key: n for n, key in enumerate(self.unit.page_keys, start=1)}
-        chapters = self.unit.chapter_keys if self.unit.kind is EntityKind.BOOK else (self.unit.key,)
-        chapter_ids = {key: n for n, key in enumerate(chapters, start=1)}
-        if self.unit.kind is EntityKind.BOOK:
-            self.folders[self.unit.key] = "[[bsexport:book:1]]"
-        for key, n in chapter_ids.items():
-            self.folders[key] = f"[[bsexport:chapter:{n}]]"
-        if self.unit.kind is EntityKind.BOOK:
-            book = desired.books[self.unit.key]
-            root: dict[str, Any] = {"id": 1, "name": book.name}
-            if book.description:
-                root["description_html"] = _description_html(book.description)
-            root["tags"] = tag_list(self._container_tags(book.key))
-            root["pages"] = [self._page(key) for key in self.unit.page_keys if desired.pages[key].chapter_key is None]
-            root["chapters"] = [self._chapter(key, chapter_ids[key]) for key in chapters]
-            document = {"book": root}
-        else:
-            document = {"chapter": self._chapter(self.unit.key, 1)}
-        self._check_lengths(document)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("data.json", json.dumps(document, ensure_ascii=False))
-            for name, content in sorted(self.files.items()):
-                archive.writestr(f"files/{name}", content)
-        return BuiltImport(
-            self.unit,
-            buffer.getvalue(),
-            document,
-            self.page_tags,
-            frozenset(self.waiting),
-            dict(self.inputs.predicted),
-        )
-
-    def _chapter(self, key: str, ident: int) -> dict[str, Any]:
-        chapter = self.inputs.desired.chapters[key]
-        data: dict[str, Any] = {"id": ident, "name": chapter.name, "priority": chapter.priority}
-        if chapter.description:
-            data["description_html"] = _description_html(chapter.description)
-        data["tags"] = tag_list(self._container_tags(chapter.key))
-        data["pages"] = [self._page(p) for p in self.unit.page_keys if self.inputs.desired.pages[p].chapter_key == key]
-        return data
-
-    def _container_tags(self, key: str) -> list[tuple[str, str]]:
-        return container_tags(key, self.ctx.run_id)
-
-    def _file(self, ref: Reference) -> str:
-        asset = self.inputs.tree.assets[ref.target]
-        # one copy per content in the ZIP, under a name that keeps the extension (BookStack derives the
-        # stored file's extension from it)
-        name = asset.sha256[:20] + PurePosixPath(ref.target).suffix.lower()
-        if name not in self.files:
-            self.files[name] = asset.file.read_bytes()
-        return name
-
-    def _page(self, key: str) -> dict[str, Any]:
-        inputs = self.inputs
-        page = inputs.desired.pages[key]
-        images: dict[str, int] = {}
-        attachments: dict[str, int] = {}
-        image_items: list[dict[str, Any]] = []
-        attachment_items: list[dict[str, Any]] = []
-        asset_tags: list[tuple[str, str]] = []
-        for ref in page.assets:
-            asset = inputs.tree.assets.get(ref.target)
-            if asset is None:
-                raise ImportBuildError(f"{key}: {ref.target} is not in the docs tree")
-            file_name = self._file(ref)
-            if ref.kind is RefKind.IMAGE:
-                self.image_count += 1
-                images[ref.target] = self.image_count
-                image_items.append(
-                    {"id": self.image_count, "name": asset_name(page, ref), "file": file_name, "type": "gallery"}
-                )
-            else:
-                self.attachment_count += 1
-                attachments[ref.target] = self.attachment_count
-                attachment_items.append({"id": self.attachment_count, "name": asset_name(page, ref), "file": file_name})
-            asset_tags.append(asset_tag(ref.target, asset.sha256))
-        resolver = _ZipResolver(inputs, self.page_ids, self.folders, images, attachments)
-        rendered = render_page(
-            page.source,
-            inputs.tree,
-            resolver,
-            strip_title_heading=inputs.strip_title_heading,
-            forge_markdown=inputs.forge_markdown,
-        )
-        for warning in rendered.warnings:
-            log.warning("%s: %s", page.key, warning)
-        waiting = waits_for_pages(rendered.unresolved, inputs.desired)
-        canonical = canonical_markdown(
-            page,
-            self.expected,
-            inputs.tree,
-            inputs.desired,
-            strip_title_heading=inputs.strip_title_heading,
-            forge_markdown=inputs.forge_markdown,
-        )
-        body = ""
-        if waiting or canonical is None:
-            self.waiting.add(key)
-            content_hash = "pending"  # as on the per-object path: the follow-up write sets the real hash
-        else:
-            content_hash = page_hash(page, canonical, page.parent_key)
-            body = body_hash(canonical)
-        # an imported page is revision 1
-        tags = self.ctx.page_tags(page, content_hash, 1, asset_tags, body=body)
-        self.page_tags[key] = tags
-        data: dict[str, Any] = {
-            "id": self.page_ids[key],
-            "name": page.name,
-            "markdown": rendered.markdown or EMPTY_PAGE,
-            "priority": page.priority,
-            "tags": tag_list(tags),
-        }
-        if image_items:
-            data["images"] = image_items
-        if attachment_items:
-            data["attachments"] = attachment_items
-        return data
-
-    def _check_lengths(self, document: dict[str, Any]) -> None:
-        """Validation refused long names and tag values; this guards what it cannot see (asset names)."""
-
-        def walk(node: Any, path: str) -> None:
-            if isinstance(node, dict):
-                for name, value in node.items():
-                    if name in ("name", "value") and isinstance(value, str) and len(value.strip()) > TEXT_MAX:
-                        raise ImportBuildError(f"{path}.{name} is over {TEXT_MAX} characters")
-                    walk(value, f"{path}.{name}")
-            elif isinstance(node, list):
-                for n, item in enumerate(node):
-                    walk(item, f"{path}.{n}")
-
-        walk(document, "data")
-
-
-def creation_order(desired: DesiredState, unit: ImportUnit) -> list[tuple[EntityKind, str]]:
-    """What the import creates, in the order it creates it (``ZipImportRunner``): the book, then its chapters
-    and book-level pages merged and sorted by priority (stable, chapters first on ties), each chapter
-    followed by its pages sorted by priority."""
-    pages_in = set(unit.page_keys)
-
-    def pages(book_key: str, chapter_key: str | None) -> list[tuple[int, EntityKind, str]]:
-        found = [
-            (p.priority, EntityKind.PAGE, p.key)
-            for p in desired.pages.values()
-            if p.key in pages_in and p.book_key == book_key and p.chapter_key == chapter_key
-        ]
-        return sorted(found, key=lambda item: item[0])
-
-    order: list[tuple[EntityKind, str]] = []
-
-    def chapter(key: str) -> None:
-        order.append((EntityKind.CHAPTER, key))
-        order.extend((kind, page) for _, kind, page in pages(desired.chapters[key].book_key, key))
-
-    if unit.kind is EntityKind.CHAPTER:
-        chapter(unit.key)
-        return order
-    order.append((EntityKind.BOOK, unit.key))
-    chapters = [(desired.chapters[c].priority, EntityKind.CHAPTER, c) for c in unit.chapter_keys]
-    for _, kind, key in sorted([*chapters, *pages(unit.key, None)], key=lambda item: item[0]):
-        if kind is EntityKind.CHAPTER:
-            chapter(key)
-        else:
-            order.append((kind, key))
-    return order
-
-
-def predict_ids(
-    desired: DesiredState, unit: ImportUnit, known: dict[EntityKind, set[int]], version: str | None
-) -> dict[str, int]:
-    """The ids the import will most likely give its pages: the next ones after the highest known.
-
-    From v25.11 shelves, books, chapters and pages share one id sequence (one ``entities`` table,
-    BookStack's ``BookContents``); before, pages have their own.
-    """
-    parsed = parse_version(version)
-    shared = parsed is not None and parsed >= (25, 11)
-    kinds = (EntityKind.SHELF, EntityKind.BOOK, EntityKind.CHAPTER, EntityKind.PAGE) if shared else (EntityKind.PAGE,)
-    next_id = max((i for kind in kinds for i in known.get(kind, set())), default=0) + 1
-    predicted: dict[str, int] = {}
-    for kind, key in creation_order(desired, unit):
-        if kind is EntityKind.PAGE:
-            predicted[key] = next_id
-            next_id += 1
-        elif shared:
-            next_id += 1
-    return predicted
-
-
-def _known_ids(ctx: ApplyContext) -> dict[EntityKind, set[int]]:
-    known: dict[EntityKind, set[int]] = {kind: set(ctx.remote.of(kind)) for kind in EntityKind}
-    for (kind, _), obj_id in ctx.matching.ids.items():
-        known.setdefault(kind, set()).add(obj_id)
-    return known
-
-
-def build_import(inputs: ZipInputs, unit: ImportUnit, ctx: ApplyContext) -> BuiltImport:
-    """The ZIP for ``unit``. ``ctx`` gives the sync time and commit the page tags carry."""
-    return _Builder(inputs, unit, ctx).build()
-
-
-# --- the executor -------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -390,7 +79,7 @@ class ZipImporter:
             tree=ctx.tree,
             matching=ctx.matching,
             slugs=ctx.slugs,
-            predicted=predict_ids(ctx.desired, unit, _known_ids(ctx), ctx.remote.version),
+            predicted=predict_ids(ctx.desired, unit, known_ids(ctx), ctx.remote.version),
             strip_title_heading=ctx.strip_title_heading,
             forge_markdown=ctx.forge_markdown,
         )
