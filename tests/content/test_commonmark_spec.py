@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from bookstack_sync.markdown.content import apply_replacements
-from bookstack_sync.markdown.links import DestForm, scan, skeleton, unescape_markdown
+from bookstack_sync.markdown.destinations import DestForm, unescape_markdown
+from bookstack_sync.markdown.links import scan, skeleton
 
 SPEC = Path(__file__).resolve().parent.parent / "fixtures" / "commonmark" / "spec.txt"
 FENCE = "`" * 32

@@ -21,6 +21,7 @@ from urllib.parse import quote, unquote
 
 from ..docs.structure import Structure
 from ..docs.tree import DocsTree, PageSource
+from .destinations import DestForm, Destination
 from .forge_markdown import forge_to_bookstack
 from .headings import (
     Anchors,
@@ -29,7 +30,7 @@ from .headings import (
     html_tree,
     match_fragment,
 )
-from .links import DestForm, Destination, HeadingBlock, scan
+from .links import HeadingBlock, scan
 
 
 class RefKind(StrEnum):

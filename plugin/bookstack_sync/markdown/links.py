@@ -19,32 +19,17 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import pyromark
 
-# ------------------------------------------------------------------------------------------ results
-
-
-class DestForm(StrEnum):
-    """How a destination is written, which decides how a replacement must be escaped."""
-
-    BARE = "bare"  # [x](a.md)
-    ANGLE = "angle"  # [x](<a b.md>)
-    HTML = "html"  # <a href="a.md">, <img src='x.png'>
-
-
-@dataclass(frozen=True)
-class Destination:
-    """One link destination or image source in the scanned text."""
-
-    start: int  # offsets of the destination text (inside quotes / angle brackets) in the scanned text
-    end: int
-    url: str  # the destination as the renderer reads it: escapes and entities decoded, not percent-decoded
-    form: DestForm
-    image: bool
-    quote: str = ""  # the attribute's quote character for DestForm.HTML ("" when unquoted)
+from .destinations import (
+    Destination,
+    definition_destinations,
+    html_block_destinations,
+    html_tag_destinations,
+    locate_inline,
+)
 
 
 @dataclass(frozen=True)
@@ -111,6 +96,8 @@ class Scan:
 BOOKSTACK_OPTIONS = (
     pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_TASKLISTS | pyromark.Options.ENABLE_STRIKETHROUGH
 )
+
+
 _PARSER = pyromark.Markdown(options=BOOKSTACK_OPTIONS)
 
 
@@ -169,9 +156,6 @@ def scan(text: str) -> Scan:
     return found
 
 
-# ------------------------------------------------------------------------------------------ offsets
-
-
 class CharOffsets:
     """pulldown-cmark's UTF-8 byte offsets as offsets into the Python string (code points)."""
 
@@ -206,9 +190,6 @@ def events(text: str, parser: pyromark.Markdown = _PARSER) -> Iterator[tuple[Any
     char = offsets.char
     for event, span in parser.events_with_range(text):
         yield event, char(span["start"]), char(span["end"])
-
-
-# ------------------------------------------------------------------------------------------ the scan
 
 
 def _scan(text: str) -> _Found:
@@ -259,7 +240,7 @@ def _scan(text: str) -> _Found:
             label_end = label_ends.pop()
             image_depth -= image
             if image_depth == 0 and info["link_type"] == "Inline":
-                found = _locate_inline(text, char(link_start), char(link_end), char(label_end), info["dest_url"], image)
+                found = locate_inline(text, char(link_start), char(link_end), char(label_end), info["dest_url"], image)
                 if found is not None:
                     destinations.append(found)
         elif end_data is not None:
@@ -275,7 +256,7 @@ def _scan(text: str) -> _Found:
         elif image_depth == 0 and event.__class__ is dict and "InlineHtml" in event:
             start = char(span["start"])
             destinations.extend(html_tag_destinations(text[start : char(span["end"])], start))
-    destinations.extend(_definition_destinations(text))
+    destinations.extend(definition_destinations(text, _reference_definitions(text)))
     destinations.sort(key=lambda d: d.start)
     first_block = headings[0] if first_tag == "Heading" else None
     return _Found(tuple(destinations), tuple(headings), first_block)
@@ -298,213 +279,6 @@ def _line_end(text: str, offset: int) -> int:
     nl = text.find("\n", offset)
     return len(text) if nl < 0 else nl + 1
 
-
-# ------------------------------------------------------------------------------------------ the locator
-
-
-def _locate_inline(text: str, start: int, end: int, label_end: int, url: str, image: bool) -> Destination | None:
-    """The destination of the inline link or image ``text[start:end]`` that decodes to ``url``.
-
-    The link text ends at or after ``label_end`` (the end of the last event inside it); the destination
-    follows the first ``](`` from there whose destination reads as ``url`` and whose title and ``)``
-    close the link exactly at ``end``. Searching from the link's start is the fallback.
-    """
-    for origin in (label_end, start):
-        at = text.find("](", origin, end)
-        while at >= 0:
-            found = _destination_at(text, at + 2, end, url, image)
-            if found is not None:
-                return found
-            at = text.find("](", at + 1, end)
-    return None
-
-
-def _destination_at(text: str, i: int, end: int, url: str, image: bool) -> Destination | None:
-    i = _skip_space(text, i, end)
-    parsed = _parse_destination(text, i, end)
-    if parsed is None:
-        return None
-    d_start, d_end, after, form = parsed
-    if unescape_markdown(text[d_start:d_end]) != url:
-        return None
-    t = _skip_space(text, after, end)
-    if t < end and t > after and text[t] in "\"'(":
-        title_end = _title_end(text, t, end)
-        if title_end is not None:
-            t = _skip_space(text, title_end, end)
-    if t != end - 1 or text[t] != ")":
-        return None
-    return Destination(d_start, d_end, url, form, image)
-
-
-def _definition_destinations(text: str) -> list[Destination]:
-    """Destinations of the link reference definitions (where reference links take theirs from)."""
-    if "]:" not in text:
-        return []
-    found: list[Destination] = []
-    offsets = CharOffsets(text)
-    for definition in _PARSER.reference_definitions(text).values():
-        start, end = offsets.char(definition["span"]["start"]), offsets.char(definition["span"]["end"])
-        url = definition["dest"]
-        label_close = _label_close(text, start, end)
-        if label_close is None:
-            continue
-        i = _skip_space(text, label_close + 2, end, container_prefix=True)
-        parsed = _parse_destination(text, i, end)
-        if parsed is None:
-            continue
-        d_start, d_end, _after, form = parsed
-        if unescape_markdown(text[d_start:d_end]) == url:
-            found.append(Destination(d_start, d_end, url, form, False))
-    return found
-
-
-def _label_close(text: str, start: int, end: int) -> int | None:
-    """The ``]`` of ``]:`` closing a definition's label (escaped brackets are label text)."""
-    i = text.find("[", start, end)
-    while 0 <= i < end:
-        ch = text[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "]":
-            return i if text.startswith(":", i + 1) else None
-        i += 1
-    return None
-
-
-_ESCAPABLE = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-_ESCAPE = re.compile(r"\\([" + re.escape(_ESCAPABLE) + "])")
-_ENTITY = re.compile(r"&(?:#[xX][0-9A-Fa-f]{1,6}|#[0-9]{1,7}|[A-Za-z][A-Za-z0-9]{1,31});")
-
-
-def unescape_markdown(s: str) -> str:
-    """Backslash escapes and entity references in a destination, as CommonMark reads them."""
-    if "\\" in s:
-        s = _ESCAPE.sub(lambda m: m.group(1), s)
-    if "&" in s:
-        s = _ENTITY.sub(lambda m: html.unescape(m.group(0)), s)
-    return s
-
-
-def _skip_space(text: str, i: int, end: int, *, container_prefix: bool = False) -> int:
-    """Past spaces, tabs and at most one line end (and, for a definition, a block quote's ``>`` after it)."""
-    while i < end and text[i] in " \t":
-        i += 1
-    if i < end and text[i] == "\n":
-        i += 1
-        while i < end and (text[i] in " \t" or (container_prefix and text[i] == ">")):
-            i += 1
-    return i
-
-
-def _parse_destination(s: str, i: int, end: int) -> tuple[int, int, int, DestForm] | None:
-    """A link destination at ``s[i]``: (content start, content end, next index, form)."""
-    if i < end and s[i] == "<":
-        j = i + 1
-        while j < end:
-            ch = s[j]
-            if ch == "\\" and j + 1 < end:
-                j += 2
-                continue
-            if ch in "\n<":
-                return None
-            if ch == ">":
-                return i + 1, j, j + 1, DestForm.ANGLE
-            j += 1
-        return None
-    depth = 0
-    j = i
-    while j < end:
-        ch = s[j]
-        if ch == "\\" and j + 1 < end and s[j + 1] in _ESCAPABLE:
-            j += 2
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            if depth == 0:
-                break
-            depth -= 1
-        elif ch in " \t\n" or ord(ch) < 0x20 or ch == "\x7f":
-            break
-        j += 1
-    return i, j, j, DestForm.BARE
-
-
-def _title_end(s: str, i: int, end: int) -> int | None:
-    """The index after a link title starting at ``s[i]``."""
-    closer = {'"': '"', "'": "'", "(": ")"}[s[i]]
-    j = i + 1
-    while j < end:
-        ch = s[j]
-        if ch == "\\" and j + 1 < end:
-            j += 2
-            continue
-        if ch == closer:
-            return j + 1
-        j += 1
-    return None
-
-
-# ------------------------------------------------------------------------------------------ raw HTML
-
-_ATTRIBUTE = r"""(?:\s+[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)"""
-_OPEN_TAG = r"<[A-Za-z][A-Za-z0-9-]*" + _ATTRIBUTE + r"*\s*/?>"
-_TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)")
-_ATTR = re.compile(r"""\s([A-Za-z_:][A-Za-z0-9_.:-]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
-_LINK_ATTRS = {"a": "href", "img": "src"}
-
-
-def html_tag_destinations(tag: str, offset: int) -> list[Destination]:
-    """The ``href`` of an ``<a>`` / ``src`` of an ``<img>`` open tag starting at ``offset``."""
-    m = _TAG_NAME.match(tag)
-    if m is None:
-        return []
-    name = m.group(1).lower()
-    wanted = _LINK_ATTRS.get(name)
-    if wanted is None:
-        return []
-    for attr in _ATTR.finditer(tag, m.end()):
-        if attr.group(1).lower() != wanted or attr.group(2) is None:
-            continue
-        value = attr.group(2)
-        start = attr.start(2)
-        quote = value[0] if value[0] in "\"'" else ""
-        inner_start = start + (1 if quote else 0)
-        inner_end = attr.end(2) - (1 if quote else 0)
-        url = html.unescape(tag[inner_start:inner_end])
-        return [Destination(offset + inner_start, offset + inner_end, url, DestForm.HTML, name == "img", quote)]
-    return []
-
-
-_HTML_SKIP = re.compile(r"<!--.*?-->|<(script|style|textarea)\b.*?</\1\s*>", re.S | re.I)
-_HTML_OPEN_TAG = re.compile(_OPEN_TAG, re.S)
-
-
-def html_block_destinations(text: str, start: int, end: int) -> list[Destination]:
-    """Link and image destinations in raw HTML, skipping comments and script/style/textarea content."""
-    found: list[Destination] = []
-    i = start
-    skip, tag = _HTML_SKIP, _HTML_OPEN_TAG
-    while i < end:
-        lt = text.find("<", i, end)
-        if lt < 0:
-            break
-        m = skip.match(text, lt, end)
-        if m:
-            i = m.end()
-            continue
-        m = tag.match(text, lt, end)
-        if m:
-            found.extend(html_tag_destinations(m.group(0), lt))
-            i = m.end()
-            continue
-        i = lt + 1
-    return found
-
-
-# ------------------------------------------------------------------------------------------ skeleton
 
 _BLOCK_HTML = {
     "Paragraph": "p",
@@ -587,17 +361,23 @@ def skeleton(text: str, parser: pyromark.Markdown = _PARSER) -> str:
     return "".join(out)
 
 
+def _reference_definitions(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, destination URL) of each link reference definition, in characters of ``text``."""
+    if "]:" not in text:
+        return []
+    offsets = CharOffsets(text)
+    return [
+        (offsets.char(d["span"]["start"]), offsets.char(d["span"]["end"]), d["dest"])
+        for d in _PARSER.reference_definitions(text).values()
+    ]
+
+
 __all__ = [
     "BOOKSTACK_OPTIONS",
     "CharOffsets",
-    "DestForm",
-    "Destination",
     "HeadingBlock",
     "Scan",
     "events",
-    "html_block_destinations",
-    "html_tag_destinations",
     "scan",
     "skeleton",
-    "unescape_markdown",
 ]

@@ -20,8 +20,9 @@ from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from .content import apply_replacements
+from .destinations import Destination
 from .headings import heading_ids
-from .links import Destination, scan
+from .links import scan
 
 
 class Target(StrEnum):

@@ -37,7 +37,8 @@ from ..docs.tree import is_markdown
 from ..docs.validate import display_path
 from ..git import Git
 from ..markdown.content import apply_replacements, classify_destination
-from ..markdown.links import Destination, scan
+from ..markdown.destinations import Destination
+from ..markdown.links import scan
 from .mapping import MapRule, match_rule
 from .source import (
     _BOM,
