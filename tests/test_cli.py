@@ -84,6 +84,19 @@ def test_warnings_exit_0_but_1_under_strict(docs: Docs) -> None:
     assert run("validate", "--docs-dir", str(docs.root), "--no-strict", env={"PLUGIN_STRICT": "true"}).returncode == 0
 
 
+def test_max_upload_mb_is_the_limit_files_are_checked_against(docs: Docs) -> None:
+    docs.write("eng/guide/setup/01-install.md", page_text("setup", 1, body="Get [the disk](files/disk.img).\n"))
+    disk = docs.write("eng/guide/setup/files/disk.img", b"")
+    with disk.open("wb") as out:
+        out.truncate(60 * 1000 * 1024)  # 60 MB as BookStack counts them (sparse: no space on disk)
+    default = run("validate", "--docs-dir", str(docs.root))
+    assert default.returncode == 1 and "is 61.4 MB, over the upload limit of 50 MB" in default.stdout
+    # a wiki that takes larger files: the setting raises the limit, and lowers it
+    assert run("validate", "--docs-dir", str(docs.root), env={"PLUGIN_MAX_UPLOAD_MB": "100"}).returncode == 0
+    lower = run("validate", "--docs-dir", str(docs.root), env={"PLUGIN_MAX_UPLOAD_MB": "55"})
+    assert lower.returncode == 1 and "over the upload limit of 55 MB (setting `max_upload_mb`" in lower.stdout
+
+
 @pytest.mark.parametrize("launcher", sorted(LAUNCHERS))
 def test_errors_exit_1(docs: Docs, launcher: str) -> None:
     docs.write("eng/guide/setup/01-install.md", page_text("notes", 1))

@@ -222,7 +222,9 @@ def entrypoint() -> None:
 @command("validate", "Check the docs tree against the structure file; every mistake, with path, line and rule id.")
 def _validate(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
     started = time.monotonic()
-    validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
+    validation = validate_docs(
+        settings.docs_dir, settings.structure_path, ignore=settings.ignore, max_upload_mb=settings.max_upload_mb
+    )
     write_validation(validation, settings.format, sys.stdout, strict=settings.strict)
     for path in sync.write_validation_junit(validation, settings, env, time.monotonic() - started):
         print(f"bookstack-sync: wrote {path}", file=sys.stderr)

@@ -52,3 +52,16 @@ def test_too_long_for_bookstack_is_refused_before_writing(
     assert run.exit_code == 1
     assert f"[{rule}]" in run.out + run.err and "191" in run.out + run.err
     assert by_key(bookstack, docs) == {}
+
+
+def test_a_file_over_max_upload_mb_is_refused_before_writing(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs
+) -> None:
+    """The wiki's upload limit (BookStack's FILE_UPLOAD_SIZE_LIMIT) as the setting gives it, not the default."""
+    docs.page("eng/guide/practice/01-style.md", "Style", "Write clearly. [The slides](files/style.pdf).\n")
+    docs.path("eng/guide/practice/files/style.pdf").parent.mkdir()
+    docs.path("eng/guide/practice/files/style.pdf").write_bytes(b"%PDF-1.4\n" + b"\0" * 1_500_000)
+    run = plugin.run(max_upload_mb="1")
+    assert run.exit_code == 1
+    assert "[file-too-large]" in run.out + run.err and "over the upload limit of 1 MB" in run.out + run.err
+    assert by_key(bookstack, docs) == {}

@@ -53,7 +53,9 @@ def run_export(
         out.write(f"note: {note}\n")
     out.write(f"report: {', '.join(p.as_posix() for p in written)}\n")
     started = time.monotonic()
-    validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
+    validation = validate_docs(
+        settings.docs_dir, settings.structure_path, ignore=settings.ignore, max_upload_mb=settings.max_upload_mb
+    )
     for diagnostic in validation.diagnostics:
         out.write(diagnostic.format() + "\n")
     out.write(validation.summary(settings.strict) + "\n")

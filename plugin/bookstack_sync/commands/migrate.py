@@ -95,6 +95,8 @@ def run_migrate(
             file=out,
         )
     print("validate:", file=out)
-    validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
+    validation = validate_docs(
+        settings.docs_dir, settings.structure_path, ignore=settings.ignore, max_upload_mb=settings.max_upload_mb
+    )
     write_validation(validation, settings.format, out, strict=settings.strict)
     return max(left, validation.exit_code(settings.strict))

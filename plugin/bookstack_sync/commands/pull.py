@@ -287,7 +287,9 @@ def _record_in_step(
 ) -> None:
     """Set each pulled page's hash to the git file's new rendering and its revision to the one this
     write makes: the next sync of the committed files finds the pages unchanged."""
-    validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
+    validation = validate_docs(
+        settings.docs_dir, settings.structure_path, ignore=settings.ignore, max_upload_mb=settings.max_upload_mb
+    )
     if validation.failed(False) or validation.structure is None or validation.tree is None:
         result.notes.append(
             "the pulled files do not validate (see `bookstack-sync validate`): BookStack's hashes were left as they "
@@ -340,7 +342,9 @@ def print_pull(result: PullResult, out: TextIO) -> None:
 def run_pull(settings: Settings, env: Mapping[str, str], *, report: Path, out: TextIO) -> ExitCode:
     """The `pull` command and `mode: pull`."""
     started = time.monotonic()
-    validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
+    validation = validate_docs(
+        settings.docs_dir, settings.structure_path, ignore=settings.ignore, max_upload_mb=settings.max_upload_mb
+    )
     for path in write_validation_junit(validation, settings, env, time.monotonic() - started):
         out.write(f"junit: {path}\n")
     if validation.failed(settings.strict):

@@ -91,7 +91,9 @@ def run_stages(result: RunResult, settings: Settings, env: Mapping[str, str], *,
     failing, a refusal, a bug) and leaves in ``result`` what was done up to then."""
     mode = result.mode
     started = time.monotonic()
-    validation = validate_docs(settings.docs_dir, settings.structure_path, ignore=settings.ignore)
+    validation = validate_docs(
+        settings.docs_dir, settings.structure_path, ignore=settings.ignore, max_upload_mb=settings.max_upload_mb
+    )
     record_validation(result, validation, time.monotonic() - started)
     if validation.failed(settings.strict):
         result.exit_code = ExitCode.INVALID_DOCS

@@ -89,7 +89,10 @@ def _link_split(ordered: list[PageSource]) -> int:
 
 
 def validate_in_two(
-    structure: Structure, walk: TreeWalk, tree_rules: Callable[[Structure, DocsTree], list[Diagnostic]]
+    structure: Structure,
+    walk: TreeWalk,
+    tree_rules: Callable[[Structure, DocsTree], list[Diagnostic]],
+    max_upload_mb: int,
 ) -> tuple[DocsTree, list[Diagnostic]] | None:
     """:func:`validate_tree` over the walked tree with one forked worker; None when it cannot start.
 
@@ -125,7 +128,8 @@ def validate_in_two(
                 theirs = _restore(_receive(inp), files[:half])
                 tree = walk.finish(theirs + mine)
                 ordered = checking_order(tree)
-                _send(out, check_page_references(tree, structure, ordered[_link_split(ordered) :]))
+                worker_part = ordered[_link_split(ordered) :]
+                _send(out, check_page_references(tree, structure, worker_part, max_upload_mb=max_upload_mb))
             status = 0
         finally:
             os._exit(status)
@@ -146,7 +150,7 @@ def validate_in_two(
             found = tree_rules(structure, tree)
             ordered = checking_order(tree)
             split = _link_split(ordered)
-            found.extend(check_page_references(tree, structure, ordered[:split]))
+            found.extend(check_page_references(tree, structure, ordered[:split], max_upload_mb=max_upload_mb))
             rest: list[Diagnostic] | None = None
             if worker:
                 try:
@@ -154,7 +158,7 @@ def validate_in_two(
                 except (OSError, EOFError, pickle.UnpicklingError):
                     rest = None
             if rest is None:
-                rest = check_page_references(tree, structure, ordered[split:])
+                rest = check_page_references(tree, structure, ordered[split:], max_upload_mb=max_upload_mb)
             found.extend(rest)
         finished = True
         return tree, found

@@ -71,8 +71,11 @@ def display_path(path: Path, docs_dir: Path) -> str:
         return path.as_posix()
 
 
-def validate_docs(docs_dir: Path, structure_path: Path, *, ignore: tuple[str, ...] = ()) -> Validation:
-    """Validate the docs tree under ``docs_dir`` against ``structure_path``.
+def validate_docs(
+    docs_dir: Path, structure_path: Path, *, ignore: tuple[str, ...] = (), max_upload_mb: int = 50
+) -> Validation:
+    """Validate the docs tree under ``docs_dir`` against ``structure_path``; a file over ``max_upload_mb``
+    (the setting) is an error.
 
     Raises :class:`UsageError` (exit 2) only when there is nothing to validate: no docs folder,
     no structure file.
@@ -85,10 +88,10 @@ def validate_docs(docs_dir: Path, structure_path: Path, *, ignore: tuple[str, ..
     if structure is None:
         return Validation(None, None, sort_diagnostics(diagnostics))
     walk = walk_tree(docs_dir, structure, ignore=ignore, skip_dir=structure_path.parent)
-    done = validate_in_two(structure, walk, _tree_rules) if can_fork(len(walk.files)) else None
+    done = validate_in_two(structure, walk, _tree_rules, max_upload_mb) if can_fork(len(walk.files)) else None
     if done is None:
         tree = walk.finish(read_pages(walk.files))
-        found = validate_tree(structure, tree)
+        found = validate_tree(structure, tree, max_upload_mb)
     else:
         tree, found = done
     diagnostics.extend(tree.diagnostics)
@@ -96,10 +99,10 @@ def validate_docs(docs_dir: Path, structure_path: Path, *, ignore: tuple[str, ..
     return Validation(structure, tree, sort_diagnostics(diagnostics))
 
 
-def validate_tree(structure: Structure, tree: DocsTree) -> list[Diagnostic]:
+def validate_tree(structure: Structure, tree: DocsTree, max_upload_mb: int) -> list[Diagnostic]:
     """The rules over readable pages: the generated schema, then the folder-level rules beside it."""
     found = _tree_rules(structure, tree)
-    found.extend(check_references(tree, structure))
+    found.extend(check_references(tree, structure, max_upload_mb=max_upload_mb))
     return found
 
 
