@@ -10,8 +10,9 @@ import html
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from html.parser import HTMLParser
-from urllib.parse import quote
+from urllib.parse import quote_plus
 
 import pyromark
 
@@ -69,74 +70,132 @@ def render_markdown(markdown: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------- bookmark IDs
+#
+# BookStack (PageContent::formatHtml and setUniqueId, app/Entities/Tools/PageContent.php, unchanged from
+# v19 to v26) walks the body in document order and gives an id to every top-level element, to every
+# heading however deep, and to every element that has an id. An id starting with "bkmrk" is kept the first
+# time it is seen; any other is replaced by one made from the element's text, and the links inside the
+# body that named the replaced id follow it (updateLinks). The id made from the text: PHP trim(), each run
+# of ASCII whitespace ('\s' without the /u flag) to '-', ASCII-only strtolower (PHP 8), the first 20
+# characters, "bkmrk-" before it, then urlencode(); a taken id gets "-1", "-2"... before encoding.
 
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_TRIMMED = " \t\n\r\0\x0b"  # what PHP's trim() strips by default
+_WHITESPACE_RUN = re.compile(r"[ \t\n\x0b\f\r]+")
+_UPPER_TO_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_TAG_NAME = re.compile(r"<[^\s/>]+")
 
 
-class _TopLevelScanner(HTMLParser):
-    """Finds top-level elements (where BookStack adds ``id="bkmrk-..."``) and their text."""
+@dataclass
+class _StartTag:
+    offset: int  # of its '<' in the source
+    written: str  # the start tag as it stands in the source
+    attrs: dict[str, str]
+    top_level: bool
+    text: list[str] | None  # the element's text (its nodeValue), collected only for an element that gets an id
+
+
+class _Elements(HTMLParser):
+    """Every start tag in document order, with the text of the elements BookStack gives an id."""
 
     def __init__(self, source: str) -> None:
         super().__init__(convert_charrefs=True)
-        self._line_starts = [0]
-        for idx, ch in enumerate(source):
-            if ch == "\n":
-                self._line_starts.append(idx + 1)
-        self.depth = 0
-        # (offset just after the tag name, has id already, collected text parts)
-        self.elements: list[tuple[int, bool, list[str]]] = []
-
-    def _offset(self) -> int:
-        line, col = self.getpos()
-        return self._line_starts[line - 1] + col
+        self._line_starts = [0] + [index + 1 for index, ch in enumerate(source) if ch == "\n"]
+        self._open: list[tuple[str, _StartTag]] = []
+        self._collecting: list[_StartTag] = []  # the open elements whose text is collected (few, on any page)
+        self.tags: list[_StartTag] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.depth == 0:
-            has_id = any(name == "id" for name, _ in attrs)
-            self.elements.append((self._offset() + 1 + len(tag), has_id, []))
+        first: dict[str, str] = {}
+        for name, value in attrs:
+            first.setdefault(name, value or "")
+        top_level = not self._open
+        # PHP's `$child->getAttribute('id')` is falsy for "" and "0"
+        gets_id = top_level or tag in _HEADINGS or first.get("id", "") not in ("", "0")
+        line, column = self.getpos()
+        written = self.get_starttag_text() or ""
+        start = _StartTag(self._line_starts[line - 1] + column, written, first, top_level, [] if gets_id else None)
+        self.tags.append(start)
         if tag not in _VOID:
-            self.depth += 1
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.depth == 0:
-            has_id = any(name == "id" for name, _ in attrs)
-            self.elements.append((self._offset() + 1 + len(tag), has_id, []))
+            self._open.append((tag, start))
+            if gets_id:
+                self._collecting.append(start)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag not in _VOID and self.depth > 0:
-            self.depth -= 1
+        if self._open and self._open[-1][0] == tag:  # well-formed: at once, however deep the nesting
+            depth = len(self._open) - 1
+        else:
+            depth = next((d for d in range(len(self._open) - 1, -1, -1) if self._open[d][0] == tag), -1)
+            if depth < 0:
+                return  # a stray end tag closes nothing
+        for _, closed in self._open[depth:]:
+            if closed.text is not None:
+                self._collecting.pop()
+        del self._open[depth:]
 
     def handle_data(self, data: str) -> None:
-        if self.depth > 0 and self.elements:
-            self.elements[-1][2].append(data)
+        for start in self._collecting:
+            assert start.text is not None
+            start.text.append(data)
+
+
+def _text_id(text: str) -> str:
+    """The id BookStack makes from an element's text, before urlencode."""
+    dashed = _WHITESPACE_RUN.sub("-", text.strip(_TRIMMED)).translate(_UPPER_TO_LOWER)
+    return "bkmrk-" + dashed[:20]
+
+
+def _urlencode(text: str) -> str:
+    """PHP ``urlencode``: only ``[A-Za-z0-9_.-]`` stay, a space becomes '+', so '~' is encoded as well."""
+    return quote_plus(text, safe="").replace("~", "%7E")
+
+
+def _set_attribute(start_tag: str, name: str, value: str) -> str:
+    present = re.search(rf"(?<=\s){name}(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?(?=[\s/>])", start_tag, re.I)
+    if present is not None:
+        return f'{start_tag[: present.start()]}{name}="{value}"{start_tag[present.end() :]}'
+    end = _TAG_NAME.match(start_tag)
+    cut = end.end() if end is not None else len(start_tag)
+    return f'{start_tag[:cut]} {name}="{value}"{start_tag[cut:]}'
 
 
 def add_bookmark_ids(source: str) -> str:
-    """Give every top-level element an ``id="bkmrk-<first 20 chars of its text>"`` (``PageContent::formatHtml``).
-
-    The text is lowercased, whitespace runs become '-', the result is URL-encoded ("print('hi')" ->
-    ``print%28%27hi%27%29``); duplicates get ``-1``, ``-2``... Elements that already have an id keep it.
-    """
-    scanner = _TopLevelScanner(source)
+    """The page HTML as BookStack stores it: ``bkmrk-`` ids set as ``PageContent::formatHtml`` sets them."""
+    scanner = _Elements(source)
     scanner.feed(source)
     scanner.close()
-    used: set[str] = set()
-    inserts: list[tuple[int, str]] = []
-    for offset, has_id, parts in scanner.elements:
-        if has_id:
+    taken: set[str] = set()
+    replaced: dict[str, str] = {}  # id it had ("" for none) -> id it got
+    rewritten: dict[int, str] = {}  # offset of a start tag -> the tag as it becomes
+    for start in scanner.tags:
+        if start.text is None:
             continue
-        text = re.sub(r"\s+", " ", "".join(parts)).strip().lower()[:20]
-        base = "bkmrk-" + quote(re.sub(r"\s", "-", text), safe="-._~")
-        ident, n = base, 0
-        while ident in used:
-            n += 1
-            ident = f"{base}-{n}"
-        used.add(ident)
-        inserts.append((offset, f' id="{ident}"'))
-    out = source
-    for offset, attr in reversed(inserts):
-        out = out[:offset] + attr + out[offset:]
-    return out
+        had = start.attrs.get("id", "")
+        if had.startswith("bkmrk") and had not in taken:
+            taken.add(had)
+            continue
+        base = _text_id("".join(start.text))
+        given, suffix = _urlencode(base), 1
+        while given in taken:
+            given, suffix = _urlencode(f"{base}-{suffix}"), suffix + 1
+        taken.add(given)
+        rewritten[start.offset] = _set_attribute(start.written, "id", given)
+        if had not in taken:
+            replaced[had] = given  # as BookStack: "" too, so a link to "#" names the last element given an id
+    for start in scanner.tags:
+        href = start.attrs.get("href")
+        # updateLinks looks only inside the top-level elements (`//body//*//*[@href]`)
+        target = replaced.get(href.lstrip("#")) if href is not None and not start.top_level else None
+        if target:
+            rewritten[start.offset] = _set_attribute(rewritten.get(start.offset, start.written), "href", f"#{target}")
+    pieces: list[str] = []
+    done = 0
+    for start in scanner.tags:
+        if start.offset in rewritten:
+            pieces += [source[done : start.offset], rewritten[start.offset]]
+            done = start.offset + len(start.written)
+    return "".join(pieces) + source[done:]
 
 
 def html_to_text(source: str) -> str:
