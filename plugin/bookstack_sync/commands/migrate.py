@@ -61,7 +61,7 @@ def run_migrate(
     if action == "analyze":
         if not settings.docs_dir.is_dir():
             raise UsageError(f"docs directory not found: {settings.docs_dir}")
-        analysis = analyze(settings.docs_dir, settings.structure_path, settings.ignore)
+        analysis = analyze(settings.docs_dir, settings.structure_path, settings.ignore, settings.max_upload_mb)
         print_analysis(analysis, settings, out)
         return ExitCode.INVALID_DOCS if analysis.failed else ExitCode.OK
     ctx = load_context(settings, map_file, author)

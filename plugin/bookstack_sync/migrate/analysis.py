@@ -42,9 +42,9 @@ class Analysis:
         return structure.source if structure is not None else ""
 
 
-def analyze(docs_dir: Path, structure_path: Path, ignore: tuple[str, ...]) -> Analysis:
+def analyze(docs_dir: Path, structure_path: Path, ignore: tuple[str, ...], max_upload_mb: int) -> Analysis:
     """``validate``'s findings, plus the frontmatter problems of files ``validate`` cannot place."""
-    validation = validate_docs(docs_dir, structure_path, ignore=ignore)
+    validation = validate_docs(docs_dir, structure_path, ignore=ignore, max_upload_mb=max_upload_mb)
     found = list(validation.diagnostics)
     files, _ = markdown_files(docs_dir, structure_path, ignore)
     if validation.tree is not None:
