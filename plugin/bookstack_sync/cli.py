@@ -33,7 +33,8 @@ _COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], Non
 # The settings each subcommand reads: it shows and accepts these flags and no others (a flag it would
 # ignore is an error, not silence). `run` is the Woodpecker plugin and reads them all; `plan` and `sync`
 # all but the ones their name fixes, so a new setting reaches the three BookStack commands unasked.
-_DOCS = frozenset({"docs_dir", "structure", "ignore"})
+# what validating the docs reads (every command that takes these validates; max_upload_mb: the file size limit)
+_DOCS = frozenset({"docs_dir", "structure", "ignore", "max_upload_mb"})
 _CLIENT = frozenset({"url", "token_id", "token_secret", "timeout", "rate_limit", "concurrency", "ca_cert", "insecure"})
 _CONTENT = frozenset({"strip_title_heading", "forge_markdown", "publish_drafts"})
 _ALL = frozenset(spec.name for spec in SETTINGS)
