@@ -28,10 +28,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.gen_tree import generate_tree
-from bookstack_sync.docs.references import check_page_references, checking_order
+from bookstack_sync.check.references import check_page_references, checking_order
+from bookstack_sync.check.validate import missing_pages, order_rules, schema_diagnostics, validate_docs
 from bookstack_sync.docs.structure import read_structure
 from bookstack_sync.docs.tree import discover_tree
-from bookstack_sync.docs.validate import missing_pages, order_rules, schema_diagnostics, validate_docs
 
 
 def machine() -> str:

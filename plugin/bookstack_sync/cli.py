@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .check.validate import display_path, validate_docs, write_validation
 from .commands import export, migrate, pull, scaffold, sync
 from .docs.structure import Structure, read_structure
-from .docs.validate import display_path, validate_docs, write_validation
 from .errors import BookstackSyncError, ExitCode, SettingsError, UsageError
 from .export.read import ExportFilter
 from .git import Git

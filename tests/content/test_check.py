@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bookstack_sync.check.references import check_references
 from bookstack_sync.docs.diagnostics import Rule, Severity
-from bookstack_sync.docs.references import check_references
 from bookstack_sync.markdown.content import Reference, RefKind, find_references
 
 from .conftest import PAGE, BuildTree, page_text, png_bytes

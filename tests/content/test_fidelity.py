@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookstack_sync.docs.references import check_references
+from bookstack_sync.check.references import check_references
 from bookstack_sync.docs.tree import PageSource
 from bookstack_sync.markdown.content import render_page
 

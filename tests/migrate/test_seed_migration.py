@@ -7,9 +7,9 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from bookstack_sync.check.references import check_references
+from bookstack_sync.check.validate import validate_docs
 from bookstack_sync.docs.diagnostics import Severity
-from bookstack_sync.docs.references import check_references
-from bookstack_sync.docs.validate import validate_docs
 
 from .conftest import AUTHOR, EXAMPLE_MAP, MESSY, Repo, Result
 

@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from bookstack_sync import __version__
-from bookstack_sync.docs.validate import validate_docs
+from bookstack_sync.check.validate import validate_docs
 from bookstack_sync.errors import ExitCode
 from bookstack_sync.model import ActionKind, EntityKind, OutcomeStatus, RunMode, RunResult
 from bookstack_sync.report.files import JsonReporter, report_schema

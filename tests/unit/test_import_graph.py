@@ -110,3 +110,21 @@ def test_a_relative_and_an_absolute_import_name_the_same_module(tmp_path: Path) 
     assert import_graph(package, "pkg")["sub.b"] == {"", "a"}  # `from pkg import` loads the package first
     assert import_graph(package, "pkg")["a"] == {"sub", "sub.b"}
     assert find_cycles(import_graph(package, "pkg")) != []
+
+
+def test_the_folders_import_one_another_one_way() -> None:
+    """Stages, not only modules, depend one way: docs → markdown → check, plan → apply, and so on."""
+    graph = import_graph(PACKAGE, TOP)
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+
+    def folder(module: str) -> str | None:
+        head = module.split(".")[0]
+        return head if head in folders else None
+
+    folder_graph: dict[str, set[str]] = {f: set() for f in folders}
+    for module, deps in graph.items():
+        for dep in deps:
+            a, b = folder(module), folder(dep)
+            if a and b and a != b:
+                folder_graph[a].add(b)
+    assert find_cycles(folder_graph) == []

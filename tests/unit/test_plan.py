@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bookstack_sync.bookstack import BookStackClient
+from bookstack_sync.check.validate import validate_docs
 from bookstack_sync.cli import main
 from bookstack_sync.docs.tree import DocsTree
-from bookstack_sync.docs.validate import validate_docs
 from bookstack_sync.model import ActionKind, EntityKind, Plan
 from bookstack_sync.plan.desired import DesiredPage, DesiredState, build_desired
 from bookstack_sync.plan.matching import Matching, PlanOptions

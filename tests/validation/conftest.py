@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from bookstack_sync.check.validate import Validation, validate_docs
 from bookstack_sync.docs.diagnostics import Diagnostic, Rule
 from bookstack_sync.docs.fastschema import FastSchema
-from bookstack_sync.docs.validate import Validation, validate_docs
 
 STRUCTURE = """\
 structure:

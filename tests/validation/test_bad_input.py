@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bookstack_sync.check.validate import validate_docs
 from bookstack_sync.cli import main
 from bookstack_sync.docs.diagnostics import Rule
-from bookstack_sync.docs.validate import validate_docs
 from bookstack_sync.errors import ExitCode, UsageError
 from tests.privileges import run_without_file_override
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from bench.gen_tree import generate_tree, page_stem
 
-from bookstack_sync.docs.validate import validate_docs
+from bookstack_sync.check.validate import validate_docs
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "docs"
 

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bookstack_sync.check.validate import validate_docs
 from bookstack_sync.docs.fastschema import FastSchema
 from bookstack_sync.docs.schema import build_schema
 from bookstack_sync.docs.structure import META_SCHEMA, NOT_ONLY_SPACE, TEXT_MAX, parse_structure
-from bookstack_sync.docs.validate import validate_docs
 
 from .conftest import STRUCTURE, STRUCTURE_REL, Docs, jsonschema_errors, page_text
 

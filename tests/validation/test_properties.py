@@ -18,12 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from bookstack_sync.check.validate import compile_validator
 from bookstack_sync.cli import main
 from bookstack_sync.docs.diagnostics import Rule
 from bookstack_sync.docs.schema import build_schema
 from bookstack_sync.docs.structure import parse_structure
 from bookstack_sync.docs.tree import locate
-from bookstack_sync.docs.validate import compile_validator
 
 from .conftest import CLEAN_PAGES, STRUCTURE, STRUCTURE_REL, Docs, page_text
 

@@ -15,8 +15,8 @@ import pytest
 from bookstack_sync.apply.context import ApplyContext
 from bookstack_sync.apply.zipbuild import BuiltImport, ImportBuildError, ZipInputs, build_import, predict_ids
 from bookstack_sync.bookstack import BookStackClient
+from bookstack_sync.check.validate import validate_docs
 from bookstack_sync.docs.tree import DocsTree
-from bookstack_sync.docs.validate import validate_docs
 from bookstack_sync.model import EntityKind, Plan, Route
 from bookstack_sync.plan.desired import DesiredState, build_desired
 from bookstack_sync.plan.matching import ImportUnit, Matching, PlanOptions, body_hash, page_hash

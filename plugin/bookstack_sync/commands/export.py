@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..docs.validate import validate_docs
+from ..check.validate import validate_docs
 from ..errors import ExitCode
 from ..export.read import (
     ExportFilter,

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from ..check.validate import display_path, validate_docs, write_validation
 from ..docs.structure import read_structure
-from ..docs.validate import display_path, validate_docs, write_validation
 from ..errors import ExitCode, UsageError
 from ..git import Git
 from ..migrate.analysis import analyze, print_analysis

@@ -26,8 +26,8 @@ import yaml
 
 from ..apply.pulled import record_pulled
 from ..bookstack import BookStackClient, BookStackError
+from ..check.validate import Validation, validate_docs
 from ..docs.tree import DocsTree
-from ..docs.validate import Validation, validate_docs
 from ..errors import ExitCode, UsageError
 from ..export.layout import safe_slug
 from ..export.read import ASSET_DIR, markdown_export

@@ -18,7 +18,7 @@ from ..apply.settle import settle
 from ..apply.steps import unreached_outcomes
 from ..apply.zipimport import ZipImporter
 from ..bookstack import BookStackClient
-from ..docs.validate import Validation, validate_docs
+from ..check.validate import Validation, validate_docs
 from ..errors import BookstackSyncError, ExitCode, UsageError
 from ..model import EntityKind, Outcome, OutcomeStatus, RunMode, RunResult
 from ..plan.desired import build_desired

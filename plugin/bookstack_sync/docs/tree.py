@@ -2,7 +2,7 @@
 
 Every file problem becomes a diagnostic and discovery goes on, so one run reports every mistake.
 Location rules (which folder, which file name) are checked here against the structure; frontmatter
-rules are left to the generated JSON Schema (:mod:`bookstack_sync.docs.validate`).
+rules are left to the generated JSON Schema (:mod:`bookstack_sync.check.validate`).
 """
 
 from __future__ import annotations

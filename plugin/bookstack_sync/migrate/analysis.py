@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from ..check.validate import Validation, validate_docs
 from ..docs.diagnostics import Diagnostic, Rule, Severity, error, sort_diagnostics, warning
 from ..docs.schema import REQUIRED_FIELDS
-from ..docs.validate import Validation, validate_docs
 from ..settings import OutputFormat, Settings
 from .planning import invalid_fields, markdown_files
 from .source import (

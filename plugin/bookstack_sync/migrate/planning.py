@@ -30,11 +30,11 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from ..check.validate import display_path
 from ..docs.diagnostics import Rule
 from ..docs.schema import FRONTMATTER_SCHEMA, REQUIRED_FIELDS
 from ..docs.structure import NAME_MAX, PAGE_FILE_RE, Folder, Structure, slugify
 from ..docs.tree import is_markdown
-from ..docs.validate import display_path
 from ..git import Git
 from ..markdown.content import apply_replacements, classify_destination
 from ..markdown.destinations import Destination

@@ -25,11 +25,11 @@ from ..markdown.content import apply_replacements
 from ..markdown.links import scan
 from ..markdown.localize import WikiIndex, WikiRef, localize
 from ..model import Action, ActionKind, EntityKind, Plan
-from ..plan.resolve import canonical_markdown
 from ..settings import Settings
 from .desired import DesiredState
 from .matching import Matching
 from .remote import RemoteState, wiki_address
+from .resolve import canonical_markdown
 from .routes import parse_version
 
 EXPORT_MIN_VERSION = (25, 7)  # the export API came with the import API in v25.07

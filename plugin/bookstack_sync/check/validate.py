@@ -21,15 +21,15 @@ from typing import Any, TextIO
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
+from ..docs.diagnostics import Diagnostic, Rule, Severity, count, error, sort_diagnostics, warning
+from ..docs.fastschema import FastSchema
+from ..docs.schema import build_schema, def_name
+from ..docs.structure import TEXT_MAX, Structure, read_structure
+from ..docs.tree import DocsTree, PageSource, read_pages, walk_tree
 from ..errors import ExitCode, UsageError
 from ..settings import OutputFormat
-from .diagnostics import Diagnostic, Rule, Severity, count, error, sort_diagnostics, warning
-from .fastschema import FastSchema
 from .parallel import can_fork, validate_in_two
 from .references import check_references
-from .schema import build_schema, def_name
-from .structure import TEXT_MAX, Structure, read_structure
-from .tree import DocsTree, PageSource, read_pages, walk_tree
 
 
 @dataclass

@@ -15,6 +15,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from ..docs.diagnostics import Diagnostic, Rule, error, warning
+from ..docs.structure import Structure
+from ..docs.tree import DocsTree, PageSource
 from ..markdown.content import (
     IMAGE_EXTENSIONS,
     FoundLink,
@@ -25,9 +28,6 @@ from ..markdown.content import (
     structure_folder_keys,
 )
 from ..markdown.headings import Anchors, anchors_of, match_fragment
-from .diagnostics import Diagnostic, Rule, error, warning
-from .structure import Structure
-from .tree import DocsTree, PageSource
 
 # Pages are checked in two processes from this many on: below it, starting one costs more than it saves.
 PARALLEL_MIN_PAGES = 2000

@@ -13,10 +13,10 @@ import sys
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from .diagnostics import Diagnostic
+from ..docs.diagnostics import Diagnostic
+from ..docs.structure import Structure
+from ..docs.tree import DocsTree, PageFile, PageRead, PageSource, TreeWalk, read_pages
 from .references import check_page_references, checking_order, fork_cpus
-from .structure import Structure
-from .tree import DocsTree, PageFile, PageRead, PageSource, TreeWalk, read_pages
 
 # Share of the link checking (by characters of page text) done by the parent, which also runs the schema
 # and folder rules while the forked worker checks the rest of the links.
