@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bookstack_sync.docs import parallel, references
+from bookstack_sync.check import parallel, references
+from bookstack_sync.check.validate import validate_docs
 from bookstack_sync.docs.diagnostics import Rule
-from bookstack_sync.docs.validate import validate_docs
 
 from .conftest import Docs, page_text
 
