@@ -27,7 +27,7 @@ from ..markdown.content import (
     references_in,
     structure_folder_keys,
 )
-from ..markdown.headings import Anchors, anchors_of, match_fragment
+from ..markdown.headings import has_fragment
 
 # Pages are checked in two processes from this many on: below it, starting one costs more than it saves.
 PARALLEL_MIN_PAGES = 2000
@@ -71,14 +71,14 @@ def _check_pages(tree: DocsTree, structure: Structure, limit: int, ordered: list
     folder_keys = structure_folder_keys(structure)
     pages = {page.path: page for page in tree.pages}
     found: list[Diagnostic] = []
-    anchors_cache: dict[str, Anchors] = {}
+    prepared_texts: dict[str, str] = {}  # of the pages linked to with a #fragment
     for page in ordered:
         found.extend(_check_redirect(page, tree))
         prepared = prepare_body(page, tree)
         for item in references_in(page, tree, prepared, folder_keys):
             if item.target.same_page or item.generated:
                 continue  # generated links come from redirect_to, checked above
-            found.extend(_check_one(page, item, tree, pages, folder_keys, limit, anchors_cache))
+            found.extend(_check_one(page, item, tree, pages, folder_keys, limit, prepared_texts))
     return found
 
 
@@ -156,7 +156,7 @@ def _check_one(
     pages: Mapping[str, PageSource],
     folder_keys: frozenset[str],
     limit: int,
-    anchors_cache: dict[str, Anchors],
+    prepared_texts: dict[str, str],
 ) -> Iterator[Diagnostic]:
     target, line, url = item.target, item.line, item.dest.url
     is_image = target.kind is RefKind.IMAGE
@@ -182,9 +182,9 @@ def _check_one(
             yield error(page.path, line, Rule.LINK_BROKEN, f"link {url}: {target.path} {why}")
             return
         if target.fragment is not None:
-            if target.path not in anchors_cache:
-                anchors_cache[target.path] = anchors_of(prepare_body(pages[target.path], tree).text)
-            if match_fragment(target.fragment, anchors_cache[target.path]) is None:
+            if target.path not in prepared_texts:
+                prepared_texts[target.path] = prepare_body(pages[target.path], tree).text
+            if not has_fragment(prepared_texts[target.path], target.fragment):
                 yield warning(
                     page.path,
                     line,

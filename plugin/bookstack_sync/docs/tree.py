@@ -43,7 +43,7 @@ class PageSource:
 
     @property
     def name(self) -> str:
-        return PurePosixPath(self.path).name
+        return self.path.rpartition("/")[2]
 
     @property
     def stem(self) -> str:

@@ -126,6 +126,9 @@ def _skip_space(text: str, i: int, end: int, *, container_prefix: bool = False) 
     return i
 
 
+_PLAIN_RUN = re.compile(r"[^\\()\x00-\x20\x7f]+")
+
+
 def _parse_destination(s: str, i: int, end: int) -> tuple[int, int, int, DestForm] | None:
     """A link destination at ``s[i]``: (content start, content end, next index, form)."""
     if i < end and s[i] == "<":
@@ -144,6 +147,11 @@ def _parse_destination(s: str, i: int, end: int) -> tuple[int, int, int, DestFor
     depth = 0
     j = i
     while j < end:
+        plain = _PLAIN_RUN.match(s, j, end)  # characters the loop below would only step over
+        if plain is not None:
+            j = plain.end()
+            if j >= end:
+                break
         ch = s[j]
         if ch == "\\" and j + 1 < end and s[j + 1] in _ESCAPABLE:
             j += 2

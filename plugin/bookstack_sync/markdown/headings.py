@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 from urllib.parse import quote_plus
 
-from .links import scan
+from .links import plain_heading_texts, scan
 
 
 class HtmlElement:
@@ -142,6 +142,7 @@ def _assign_ids(root: HtmlElement) -> list[tuple[HtmlElement, str, str]]:
     return out
 
 
+@lru_cache(maxsize=4096)  # pages repeat their headings, and links their fragments
 def github_slug(text: str) -> str:
     """A heading's anchor as GitHub (github-slugger) makes it: lowercase, punctuation dropped, spaces to '-'."""
     kept = []
@@ -160,15 +161,12 @@ class Anchors:
 
 @lru_cache(maxsize=512)
 def anchors_of(markdown: str) -> Anchors:
-    root = html_tree(scan(markdown).skeleton)
-    assigned = _assign_ids(root)
+    assigned = _assign_ids(html_tree(scan(markdown).skeleton))
     by_key: dict[str, str] = {}
-    occurrences: dict[str, int] = {}
-    for element, _old, new in assigned:
-        if element.tag in _HEADING_TAGS and "data-md-heading" in element.attrs:
-            slug = _dedupe_slug(github_slug(element.text().strip()), occurrences)
-            if slug:
-                by_key.setdefault(slug, new)
+    headings = [(element, new) for element, _old, new in assigned if _is_markdown_heading(element)]
+    for slug, (_element, new) in zip(_heading_slugs(e.text() for e, _ in headings), headings, strict=True):
+        if slug:
+            by_key.setdefault(slug, new)
     for _element, old, new in assigned:
         # an id written in raw HTML is renamed by BookStack; links to the old name follow it
         if old and old != new:
@@ -176,14 +174,37 @@ def anchors_of(markdown: str) -> Anchors:
     return Anchors(by_key, frozenset(new for _e, _o, new in assigned))
 
 
-def _dedupe_slug(slug: str, occurrences: dict[str, int]) -> str:
-    # github-slugger: "x", "x-1", "x-2"..., skipping suffixes another heading already took
-    original = slug
-    while slug in occurrences:
-        occurrences[original] += 1
-        slug = f"{original}-{occurrences[original]}"
-    occurrences[slug] = 0
-    return slug
+def _is_markdown_heading(element: HtmlElement) -> bool:
+    return element.tag in _HEADING_TAGS and "data-md-heading" in element.attrs
+
+
+def _heading_slugs(texts: Iterable[str]) -> list[str]:
+    """The GitHub slug of each heading (by its text content, in document order); "" for none.
+
+    github-slugger numbers repeats: "x", "x-1", "x-2"..., skipping suffixes another heading already took.
+    """
+    occurrences: dict[str, int] = {}
+    slugs: list[str] = []
+    for text in texts:
+        slug = original = github_slug(text.strip())
+        while slug in occurrences:
+            occurrences[original] += 1
+            slug = f"{original}-{occurrences[original]}"
+        occurrences[slug] = 0
+        slugs.append(slug)
+    return slugs
+
+
+@lru_cache(maxsize=4096)
+def _plain_heading_slugs(markdown: str) -> frozenset[str] | None:
+    """The heading slugs :func:`anchors_of` finds, without rendering the page, when that is exact: the page
+    has no raw HTML and its headings hold only text (see :func:`plain_heading_texts`). None otherwise."""
+    if "<" in markdown:
+        return None
+    texts = plain_heading_texts(markdown)
+    if texts is None:
+        return None
+    return frozenset(slug for slug in _heading_slugs(texts) if slug)
 
 
 def heading_ids(markdown: str) -> dict[str, str]:
@@ -192,21 +213,35 @@ def heading_ids(markdown: str) -> dict[str, str]:
     ``markdown`` is what BookStack receives; every top-level block takes an id in document order,
     so a paragraph whose first 20 characters equal a heading's pushes that heading to ``-1``.
     """
-    root = html_tree(scan(markdown).skeleton)
+    assigned = _assign_ids(html_tree(scan(markdown).skeleton))
+    headings = [(element, new) for element, _old, new in assigned if _is_markdown_heading(element)]
     found: dict[str, str] = {}
-    occurrences: dict[str, int] = {}
-    for element, _old, new in _assign_ids(root):
-        if element.tag in _HEADING_TAGS and "data-md-heading" in element.attrs:
-            slug = _dedupe_slug(github_slug(element.text().strip()), occurrences)
-            if slug:
-                found.setdefault(slug, new)
+    for slug, (_element, new) in zip(_heading_slugs(e.text() for e, _ in headings), headings, strict=True):
+        if slug:
+            found.setdefault(slug, new)
     return found
+
+
+def _fragment_keys(fragment: str) -> tuple[str, str, str]:
+    """What a ``#fragment`` may name, in order: a key as written, lowercased, or as a heading's slug."""
+    return fragment, fragment.lower(), github_slug(fragment)
 
 
 def match_fragment(fragment: str, anchors: Anchors) -> str | None:
     if fragment.startswith("bkmrk") and fragment in anchors.ids:
         return fragment
-    for key in (fragment, fragment.lower(), github_slug(fragment)):
+    for key in _fragment_keys(fragment):
         if key in anchors.by_key:
             return anchors.by_key[key]
     return None
+
+
+def has_fragment(markdown: str, fragment: str) -> bool:
+    """Whether a link to ``#fragment`` of the page BookStack receives as ``markdown`` finds its target.
+
+    Most pages need no rendering for it: :func:`_plain_heading_slugs` holds the keys a slug can match.
+    """
+    slugs = None if fragment.startswith("bkmrk") else _plain_heading_slugs(markdown)
+    if slugs is not None:
+        return any(key in slugs for key in _fragment_keys(fragment))
+    return match_fragment(fragment, anchors_of(markdown)) is not None

@@ -43,45 +43,55 @@ class HeadingBlock:
     top_level: bool  # a child of the document, not inside a block quote or list
 
 
-@dataclass(frozen=True)
-class _Found:
-    destinations: tuple[Destination, ...]
-    headings: tuple[HeadingBlock, ...]
-    first_block: HeadingBlock | None
-
-
 class Scan:
     """What :func:`scan` finds in a text, each part computed when first read.
 
-    A text without ``[`` and ``<`` holds no destination (links, images and definitions start with
-    ``[``, raw HTML with ``<``): it is parsed only when its headings are asked for.
+    The link pass finds the destinations and, on the way, the text of headings that hold nothing else
+    (what checking a ``#fragment`` needs); the heading pass finds every heading with its place. Validation
+    needs the first for every page and the second for few. A text without ``[`` and ``<`` holds no
+    destination (links, images and definitions start with ``[``, raw HTML with ``<``).
     """
 
-    __slots__ = ("_found", "text")
+    __slots__ = ("_destinations", "_headings", "_link_pass", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._found: _Found | None = None
+        # two threads may both compute a part: same result, no harm
+        self._link_pass: tuple[tuple[Destination, ...], tuple[str, ...] | None] | None = None
+        self._destinations: tuple[Destination, ...] | None = None
+        self._headings: tuple[tuple[HeadingBlock, ...], HeadingBlock | None] | None = None
 
-    def _parse(self) -> _Found:
-        if self._found is None:
-            self._found = _scan(self.text)  # two threads may both parse: same result, no harm
-        return self._found
+    def _links(self) -> tuple[tuple[Destination, ...], tuple[str, ...] | None]:
+        if self._link_pass is None:
+            self._link_pass = _link_pass(self.text)
+        return self._link_pass
 
     @property
     def destinations(self) -> tuple[Destination, ...]:
-        if self._found is None and "[" not in self.text and "<" not in self.text:
-            return ()
-        return self._parse().destinations
+        if self._destinations is None:
+            text = self.text
+            self._destinations = self._links()[0] if "[" in text or "<" in text else ()
+        return self._destinations
+
+    @property
+    def plain_heading_texts(self) -> tuple[str, ...] | None:
+        """The text of each heading, in order, when every heading holds nothing but text (no markup, code,
+        line break or raw HTML in it, so its rendered text content is that text); None otherwise."""
+        return self._links()[1]
+
+    def _heading_pass(self) -> tuple[tuple[HeadingBlock, ...], HeadingBlock | None]:
+        if self._headings is None:
+            self._headings = _headings(self.text)
+        return self._headings
 
     @property
     def headings(self) -> tuple[HeadingBlock, ...]:
-        return self._parse().headings
+        return self._heading_pass()[0]
 
     @property
     def first_block(self) -> HeadingBlock | None:
         """The document's first block when it is a heading."""
-        return self._parse().first_block
+        return self._heading_pass()[1]
 
     @property
     def skeleton(self) -> str:
@@ -192,19 +202,91 @@ def events(text: str, parser: pyromark.Markdown = _PARSER) -> Iterator[tuple[Any
         yield event, char(span["start"]), char(span["end"])
 
 
-def _scan(text: str) -> _Found:
-    """One pass over pulldown-cmark's events; offsets are converted only for the events kept."""
+def _link_pass(text: str) -> tuple[tuple[Destination, ...], tuple[str, ...] | None]:
+    """The link and image destinations of ``text``, in order, and the text of its headings when they hold
+    nothing but text (None otherwise): one pass over pulldown-cmark's events.
+
+    Outside links (nearly every event) only raw HTML, headings and the start of a link or image matter;
+    inside one, every event moves the end of its text, which is where the locator starts to look.
+    """
     char = CharOffsets(text).char
-    destinations: list[Destination] = []
-    headings: list[HeadingBlock] = []
-    first_tag = ""  # the tag of the document's first block
-    depth = 0  # open blocks
+    found: list[Destination] = []
     image_depth = 0  # open images: links in an image description are alt text, not links
     links: list[tuple[Any, bool, int, int]] = []  # open links and images: (data, image, start, end) in bytes
     label_ends: list[int] = []  # for each open link or image: the end of the last event inside it so far
+    headings: list[str] | None = []  # the text of each heading so far; None once one holds more than text
+    heading: list[str] | None = None  # the text of the open heading, while all of it is text
+    event: Any  # pyromark's event types, read as the plain dicts and strings they are
+    data: Any
+    for event, span in _PARSER.events_with_range(text, merge_text=True):
+        if heading is not None:
+            if event.__class__ is dict:
+                if "Text" in event:
+                    heading.append(event["Text"])
+                    continue
+                end = event.get("End")
+                if end.__class__ is dict and "Heading" in end:
+                    assert headings is not None
+                    headings.append("".join(heading))
+                    heading = None
+                    continue
+            headings = heading = None  # markup in a heading: read this event as any other
+        if not links:
+            if event.__class__ is str:
+                continue
+            data = event.get("Start")
+            if data is None:
+                if "InlineHtml" in event:
+                    start = char(span["start"])
+                    found.extend(html_tag_destinations(text[start : char(span["end"])], start))
+            elif data.__class__ is str:
+                if data == "HtmlBlock":
+                    found.extend(html_block_destinations(text, char(span["start"]), char(span["end"])))
+            elif "Link" in data or "Image" in data:
+                image = "Image" in data
+                image_depth += image
+                links.append((data["Image" if image else "Link"], image, span["start"], span["end"]))
+                label_ends.append(span["start"] + 1 + image)
+            elif "Heading" in data and headings is not None:
+                heading = []
+            continue
+        data = None if event.__class__ is str else event.get("Start")
+        if data is None and event.__class__ is dict and event.get("End") in ("Link", "Image"):
+            info, image, link_start, link_end = links.pop()
+            label_end = label_ends.pop()
+            image_depth -= image
+            if image_depth == 0 and info["link_type"] == "Inline":
+                located = locate_inline(
+                    text, char(link_start), char(link_end), char(label_end), info["dest_url"], image
+                )
+                if located is not None:
+                    found.append(located)
+            continue
+        label_ends[-1] = max(label_ends[-1], span["end"])
+        if data.__class__ is dict and ("Link" in data or "Image" in data):
+            image = "Image" in data
+            image_depth += image
+            links.append((data["Image" if image else "Link"], image, span["start"], span["end"]))
+            label_ends.append(span["start"] + 1 + image)
+        elif data == "HtmlBlock":
+            found.extend(html_block_destinations(text, char(span["start"]), char(span["end"])))
+        elif image_depth == 0 and data is None and event.__class__ is dict and "InlineHtml" in event:
+            start = char(span["start"])
+            found.extend(html_tag_destinations(text[start : char(span["end"])], start))
+    found.extend(definition_destinations(text, _reference_definitions(text)))
+    found.sort(key=lambda d: d.start)
+    return tuple(found), None if headings is None else tuple(headings)
+
+
+def _headings(text: str) -> tuple[tuple[HeadingBlock, ...], HeadingBlock | None]:
+    """The headings of ``text`` and its first block when that is a heading: one pass over the events."""
+    char = CharOffsets(text).char
+    headings: list[HeadingBlock] = []
+    first_tag = ""  # the tag of the document's first block
+    depth = 0  # open blocks
     heading: tuple[int, int, bool] | None = None  # (level, start, top level) of the open heading, in bytes
     content: list[int] = []  # start of the first and end of the last event inside the open heading
-    event: Any  # pyromark's event types, read as the plain dicts and strings they are
+    event: Any
     data: Any
     for event, span in _PARSER.events_with_range(text, merge_text=True):
         if event.__class__ is str:
@@ -215,34 +297,16 @@ def _scan(text: str) -> _Found:
             data = event.get("Start")
             tag = None if data is None else (data if data.__class__ is str else next(iter(data)))
         end_data = None if data is not None or event.__class__ is str else event.get("End")
-        closing_link = end_data in ("Link", "Image")
-        if label_ends and not closing_link:
-            label_ends[-1] = max(label_ends[-1], span["end"])
         if heading is not None and not (end_data.__class__ is dict and "Heading" in end_data):
             content[1:] = [span["end"]] if content else [span["start"], span["end"]]
         if tag is not None:
-            if tag == "Link" or tag == "Image":
-                image = tag == "Image"
-                image_depth += image
-                links.append((data[tag], image, span["start"], span["end"]))
-                label_ends.append(span["start"] + 1 + image)
-            elif tag not in _INLINE_TAGS:
+            if tag not in _INLINE_TAGS:
                 if not first_tag:
                     first_tag = tag
                 if tag == "Heading":
                     heading = (int(data[tag]["level"][1]), span["start"], depth == 0)
                     content = []
-                elif tag == "HtmlBlock":
-                    destinations.extend(html_block_destinations(text, char(span["start"]), char(span["end"])))
                 depth += 1
-        elif closing_link:
-            info, image, link_start, link_end = links.pop()
-            label_end = label_ends.pop()
-            image_depth -= image
-            if image_depth == 0 and info["link_type"] == "Inline":
-                found = locate_inline(text, char(link_start), char(link_end), char(label_end), info["dest_url"], image)
-                if found is not None:
-                    destinations.append(found)
         elif end_data is not None:
             end_tag = end_data if end_data.__class__ is str else next(iter(end_data))
             if end_tag not in _INLINE_TAGS:
@@ -253,13 +317,13 @@ def _scan(text: str) -> _Found:
                     end = _line_end(text, char(span["end"]))
                     headings.append(HeadingBlock(level, char(heading_start), end, source, top))
                     heading = None
-        elif image_depth == 0 and event.__class__ is dict and "InlineHtml" in event:
-            start = char(span["start"])
-            destinations.extend(html_tag_destinations(text[start : char(span["end"])], start))
-    destinations.extend(definition_destinations(text, _reference_definitions(text)))
-    destinations.sort(key=lambda d: d.start)
     first_block = headings[0] if first_tag == "Heading" else None
-    return _Found(tuple(destinations), tuple(headings), first_block)
+    return tuple(headings), first_block
+
+
+def plain_heading_texts(text: str) -> tuple[str, ...] | None:
+    """:attr:`Scan.plain_heading_texts` of ``text`` (cached with its scan)."""
+    return scan(text).plain_heading_texts
 
 
 def _tag(data: Any) -> tuple[str, Any]:
@@ -378,6 +442,7 @@ __all__ = [
     "HeadingBlock",
     "Scan",
     "events",
+    "plain_heading_texts",
     "scan",
     "skeleton",
 ]
