@@ -17,13 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+# The commands' modules are imported by the command that runs them: `validate` (pre-commit, every pull
+# request) starts without loading the BookStack client, the planner and the writers.
 from . import __version__
 from .check.validate import display_path, validate_docs, write_validation
-from .commands import export, migrate, pull, scaffold, sync
 from .docs.structure import Structure, read_structure
 from .errors import BookstackSyncError, ExitCode, SettingsError, UsageError
-from .export.read import ExportFilter
-from .git import Git
 from .model import RunMode
 from .settings import SETTINGS, Kind, Settings, SettingSpec, closest, load_settings, readable_settings
 
@@ -184,6 +183,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             settings = load_settings(flags, env)
         except SettingsError as exc:
             if name in _BOOKSTACK_COMMANDS:
+                from .commands import sync
+
                 # the next step (a PR comment) still gets a report saying why nothing happened
                 paths = sync.report_unusable_settings(readable_settings(flags, env), env, _requested(args), exc)
                 for path in paths:
@@ -227,8 +228,11 @@ def _validate(args: argparse.Namespace, settings: Settings, env: Mapping[str, st
         settings.docs_dir, settings.structure_path, ignore=settings.ignore, max_upload_mb=settings.max_upload_mb
     )
     write_validation(validation, settings.format, sys.stdout, strict=settings.strict)
-    for path in sync.write_validation_junit(validation, settings, env, time.monotonic() - started):
-        print(f"bookstack-sync: wrote {path}", file=sys.stderr)
+    if settings.junit is not None:
+        from .commands import sync
+
+        for path in sync.write_validation_junit(validation, settings, env, time.monotonic() - started):
+            print(f"bookstack-sync: wrote {path}", file=sys.stderr)
     return int(validation.exit_code(settings.strict))
 
 
@@ -313,6 +317,8 @@ def _requested(args: argparse.Namespace) -> RunMode | None:
 
 @command("run", "Run as the Woodpecker plugin: the mode follows CI_PIPELINE_EVENT and the `mode` setting.")
 def _plugin(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    from .commands import sync
+
     requested = _requested(args)
     mode, _reason = sync.decide_mode(settings, env, requested)
     if mode is RunMode.PULL:
@@ -322,6 +328,8 @@ def _plugin(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]
 
 @command("plan", "Show what a sync would change in BookStack, without writing anything.")
 def _plan(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    from .commands import sync
+
     return sync.run_and_report(settings, env, _requested(args))
 
 
@@ -331,6 +339,8 @@ def _sync_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("sync", "Sync the docs tree into BookStack.", _sync_arguments)
 def _sync_command(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    from .commands import sync
+
     return sync.run_and_report(settings, env, _requested(args))
 
 
@@ -380,6 +390,8 @@ def _migrate_arguments(parser: argparse.ArgumentParser) -> None:
     _migrate_arguments,
 )
 def _migrate(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    from .commands import migrate
+
     return int(
         migrate.run_migrate(
             settings,
@@ -413,6 +425,9 @@ def _scaffold_arguments(parser: argparse.ArgumentParser) -> None:
     _scaffold_arguments,
 )
 def _scaffold(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    from .commands import scaffold
+    from .git import Git
+
     docs_dir = settings.docs_dir
     structure, diagnostics = read_structure(
         settings.structure_path, display=display_path(settings.structure_path, docs_dir)
@@ -463,6 +478,9 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     _export_arguments,
 )
 def _export(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
+    from .commands import export
+    from .export.read import ExportFilter
+
     wanted = ExportFilter(frozenset(args.shelf), frozenset(args.book))
     code = export.run_export(
         settings,
@@ -497,5 +515,7 @@ def _pull(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) 
 
 
 def _pull_files(settings: Settings, env: Mapping[str, str], report: Path) -> int:
+    from .commands import pull
+
     workspace = Path(env.get("CI_WORKSPACE") or ".")
     return int(pull.run_pull(settings, env, report=workspace / report, out=sys.stdout))

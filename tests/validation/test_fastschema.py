@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from bookstack_sync.check.validate import validate_docs
-from bookstack_sync.docs.fastschema import FastSchema
+from bookstack_sync.docs.fastschema import FastSchema, is_date
 from bookstack_sync.docs.schema import build_schema
 from bookstack_sync.docs.structure import META_SCHEMA, NOT_ONLY_SPACE, TEXT_MAX, parse_structure
 
@@ -212,3 +213,14 @@ def test_a_tree_with_mistakes_reports_the_same_with_and_without_the_fast_path(
     monkeypatch.setattr(FastSchema, "vouches", lambda self, instance: False)
     assert [d.format() for d in validate_docs(docs.root, docs.structure).diagnostics] == fast
     assert len(fast) >= 4
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=dates | st.text(st.sampled_from("0123456789-\n\u0663\uff12T: "), max_size=12))
+def test_dates_are_read_as_jsonschema_reads_them(text: str) -> None:
+    assert is_date(text) == Draft202012Validator.FORMAT_CHECKER.conforms(text, "date")
+
+
+def test_a_schema_with_another_format_vouches_for_nothing() -> None:
+    email = FastSchema({"type": "string", "format": "email"})
+    assert not email.vouches("someone@example.org")

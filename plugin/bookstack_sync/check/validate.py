@@ -16,10 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TextIO
-
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..docs.diagnostics import Diagnostic, Rule, Severity, count, error, sort_diagnostics, warning
 from ..docs.fastschema import FastSchema
@@ -30,6 +27,10 @@ from ..errors import ExitCode, UsageError
 from ..settings import OutputFormat
 from .parallel import can_fork, validate_in_two
 from .references import check_references
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain a page jsonschema-rs does not vouch for
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 
 @dataclass
@@ -172,10 +173,14 @@ def _names_matching(pattern: str, sorted_names: list[str]) -> Iterator[str]:
             yield name
 
 
-# Draft 2020-12, with a faster but equivalent implementation of one keyword
-_TreeValidator = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {"patternProperties": _pattern_properties}
-)
+@lru_cache(maxsize=1)
+def _tree_validator() -> Any:
+    """Draft 2020-12, with a faster but equivalent implementation of one keyword."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, {"patternProperties": _pattern_properties}
+    )
 
 
 # keywords whose meaning depends on other keywords of the same schema object: objects holding one of
@@ -247,9 +252,10 @@ def _conjoin(target: Any, siblings: dict[str, Any]) -> Any:
 def compile_validator(structure: Structure, schema: dict[str, Any] | None = None) -> Draft202012Validator:
     """The validator of the tree schema (``schema``, built from ``structure`` when not given); ``$ref``
     resolved ahead of time (same meaning, a third faster)."""
-    validator: Draft202012Validator = _TreeValidator(
+    tree_validator = _tree_validator()
+    validator: Draft202012Validator = tree_validator(
         inline_local_refs(schema if schema is not None else build_schema(structure)),
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
+        format_checker=tree_validator.FORMAT_CHECKER,
     )
     return validator
 
@@ -277,7 +283,8 @@ def unlisted_page_diagnostics(structure: Structure, pages: Iterable[PageSource])
         "properties": {path: {"$ref": f"#/$defs/{def_name(page.folder.key)}"} for path, page in by_path.items()},
         "$defs": build_schema(structure)["$defs"],
     }
-    validator = _TreeValidator(inline_local_refs(schema), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    tree_validator = _tree_validator()
+    validator = tree_validator(inline_local_refs(schema), format_checker=tree_validator.FORMAT_CHECKER)
     yield from _schema_errors(validator, by_path)
 
 

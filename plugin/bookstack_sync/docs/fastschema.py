@@ -7,20 +7,22 @@ does not vouch for. It must never vouch for what ``jsonschema`` finds invalid:
 ``tests/validation/test_fastschema.py`` compares the two on every rule's fixtures and generated pages.
 
 Where the two engines could read the schema differently it is written so that they cannot (``\\S``
-is spelled out as :data:`~.structure.NOT_ONLY_SPACE`), and formats are checked by jsonschema's own
-functions (jsonschema-rs takes year 0000 for a date, Python's ``date`` does not). Whatever ``jsonschema-rs`` cannot take — YAML's
+is spelled out as :data:`~.structure.NOT_ONLY_SPACE`), and the one format the schemas use, ``date``, is
+checked as jsonschema checks it (jsonschema-rs takes year 0000 for a date, Python's ``date`` does not);
+a schema with another format vouches for nothing. Whatever ``jsonschema-rs`` cannot take — YAML's
 ``!!binary`` and ``!!set`` values, a schema it does not compile — vouches for nothing, and ``jsonschema``
 decides alone: the result is the same, only slower.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Mapping
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
 
 
 class FastSchema:
@@ -30,10 +32,13 @@ class FastSchema:
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
+        if _formats(schema) - {"date"}:
+            self._validator: jsonschema_rs.Validator | None = None
+            return
         try:
             # formats are assertions, as jsonschema's FORMAT_CHECKER makes them (`date` refuses 2025-02-30)
-            self._validator: jsonschema_rs.Validator | None = jsonschema_rs.validator_for(
-                schema, validate_formats=True, formats=_FORMATS, pattern_options=jsonschema_rs.RegexOptions()
+            self._validator = jsonschema_rs.validator_for(
+                schema, validate_formats=True, formats={"date": is_date}, pattern_options=jsonschema_rs.RegexOptions()
             )
         except Exception:  # noqa: BLE001 - a schema it cannot compile: jsonschema decides everything
             self._validator = None
@@ -58,15 +63,35 @@ class FastSchema:
         return [key for key, value in instances.items() if not self.vouches({key: value})]
 
 
-def _python_format(name: str) -> Callable[[str], bool]:
-    conforms = Draft202012Validator.FORMAT_CHECKER.conforms
-
-    @lru_cache(maxsize=4096)  # a tree repeats its dates
-    def check(value: str) -> bool:
-        return bool(conforms(value, name))
-
-    return check
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-# the formats as jsonschema (FORMAT_CHECKER, which validation uses) decides them
-_FORMATS = {name: _python_format(name) for name in Draft202012Validator.FORMAT_CHECKER.checkers}
+@lru_cache(maxsize=1024)  # a tree repeats its dates
+def is_date(value: str) -> bool:
+    """The ``date`` format as jsonschema's FORMAT_CHECKER decides it: ``YYYY-MM-DD`` that Python reads as a date.
+
+    Written here so that validating a valid tree never imports jsonschema; tests/validation/test_fastschema.py
+    compares the two.
+    """
+    if _DATE.fullmatch(value) is None:
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _formats(schema: Any) -> set[str]:
+    """Every ``format`` named in ``schema`` (a property called "format" counts too: that only costs speed)."""
+    found: set[str] = set()
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                found.add(node["format"])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found

@@ -10,10 +10,9 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-from jsonschema import Draft202012Validator
 
 from ..errors import UsageError
 from .diagnostics import Diagnostic, Rule, error
@@ -86,8 +85,15 @@ META_SCHEMA: dict[str, Any] = {
         },
     },
 }
-_META_VALIDATOR = Draft202012Validator(META_SCHEMA)
 _META_FAST = FastSchema(META_SCHEMA)  # vouches for a valid file in a fraction of jsonschema's time
+
+
+@lru_cache(maxsize=1)
+def _meta_validator() -> Any:
+    """jsonschema's validator of the structure file, which explains what jsonschema-rs does not vouch for."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(META_SCHEMA)
 
 
 def slugify(name: str) -> str:
@@ -214,7 +220,7 @@ def parse_structure(text: str, source: str) -> tuple[Structure | None, list[Diag
     if not _META_FAST.vouches(doc.data):
         problems = [
             error(source, _meta_line(doc, err), _meta_rule(err), _meta_message(err))
-            for err in sorted(_META_VALIDATOR.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
+            for err in sorted(_meta_validator().iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
         ]
         if problems:
             return None, problems
