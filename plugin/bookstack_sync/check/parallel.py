@@ -1,6 +1,7 @@
-"""The whole validation on two CPUs, for a large tree: a forked worker reads half the page files and checks
-the links of the last pages while this process reads the other half and runs the schema, the folder rules
-and the links of the first pages. Whatever the worker fails to deliver, this process does itself.
+"""The whole validation on two CPUs, for a large tree: a forked worker reads half the page files while this
+process reads the other half; they swap what they read, then this process runs the schema and folder rules
+and both take slices of the link checking from one queue until none is left, so neither waits for the
+other. Whatever the worker fails to deliver, this process does itself.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import os
 import pickle
 import signal
 import sys
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ..docs.diagnostics import Diagnostic
@@ -18,9 +21,26 @@ from ..docs.structure import Structure
 from ..docs.tree import DocsTree, PageFile, PageRead, PageSource, TreeWalk, read_pages
 from .references import check_page_references, checking_order, fork_cpus
 
-# Share of the link checking (by characters of page text) done by the parent, which also runs the schema
-# and folder rules while the forked worker checks the rest of the links.
-PARENT_LINK_SHARE = 0.46
+# The link checking is cut into this many slices of the checking order; each process takes the next slice
+# left whenever it is free, so the one that also runs the schema and folder rules simply takes fewer.
+LINK_SLICES = 64
+
+
+@dataclass
+class ProcessShare:
+    """What one process of a two-process validation did, in seconds (wall clock)."""
+
+    reading: float = 0.0  # its half of the page files
+    exchange: float = 0.0  # swapping what each read; includes waiting for the other to finish reading
+    rules: float = 0.0  # the schema and folder rules (the parent only)
+    links: float = 0.0  # the link slices it took
+    slices: int = 0
+    waiting: float = 0.0  # at the end, for the other's last slice
+    cpu: float = 0.0  # CPU time of the whole share
+
+
+# What the last two-process validation of this process did: (parent, worker); for bench/validate_tree.py.
+last_split: tuple[ProcessShare, ProcessShare] | None = None
 
 
 def can_fork(page_files: int) -> bool:
@@ -76,16 +96,35 @@ def _receive(inp: BinaryIO) -> Any:
     return pickle.loads(data)
 
 
-def _link_split(ordered: list[PageSource]) -> int:
-    """Where the parent's part of :func:`checking_order` ends: a share of the text, not of the pages."""
-    total = sum(len(page.body) for page in ordered)
-    goal = total * PARENT_LINK_SHARE
-    running = 0
-    for index, page in enumerate(ordered):
-        if running >= goal:
-            return index
-        running += len(page.body)
-    return len(ordered)
+def _slices(count: int) -> list[tuple[int, int]]:
+    """The link checking's slices of :func:`checking_order` for ``count`` pages (never more than there are)."""
+    n = max(1, min(LINK_SLICES, count))
+    return [(count * k // n, count * (k + 1) // n) for k in range(n)]
+
+
+def _take_slices(
+    queue: int,
+    tree: DocsTree,
+    structure: Structure,
+    ordered: list[PageSource],
+    max_upload_mb: int,
+    share: ProcessShare,
+) -> dict[int, list[Diagnostic]]:
+    """Check the slices whose numbers this process reads from ``queue`` until it is empty."""
+    bounds = _slices(len(ordered))
+    done: dict[int, list[Diagnostic]] = {}
+    start = time.perf_counter()
+    while True:
+        token = os.read(queue, 2)  # two bytes a slice, all written before the fork: a read takes one whole
+        if len(token) < 2:
+            break
+        index = int.from_bytes(token, "little")
+        if index < len(bounds):
+            low, high = bounds[index]
+            done[index] = check_page_references(tree, structure, ordered[low:high], max_upload_mb=max_upload_mb)
+            share.slices += 1
+    share.links = time.perf_counter() - start
+    return done
 
 
 def validate_in_two(
@@ -97,24 +136,30 @@ def validate_in_two(
     """:func:`validate_tree` over the walked tree with one forked worker; None when it cannot start.
 
     The worker reads the second half of the page files while the parent reads the first; they swap
-    what they read, so both hold the whole tree; then the worker checks the links of the last pages
-    while the parent runs the schema, the folder rules and the links of the first pages. Whatever the
-    worker fails to deliver, the parent does itself: the result is the same either way.
+    what they read, so both hold the whole tree. Then the parent runs the schema and folder rules,
+    and both take slices of the link checking from a shared queue until none is left: neither waits
+    for the other but for the last slice. Whatever the worker fails to deliver, the parent does itself:
+    the result is the same either way.
     """
+    global last_split
     files = walk.files
     half = len(files) // 2
+    slices = len(_slices(len(files)))
     try:
         to_parent_r, to_parent_w = os.pipe()
         to_child_r, to_child_w = os.pipe()
+        queue, queue_w = os.pipe()
     except OSError:
         return None
+    os.write(queue_w, b"".join(k.to_bytes(2, "little") for k in range(slices)))  # 128 bytes: never blocks
+    os.close(queue_w)
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()  # a buffer copied into the worker must not be written twice
     try:
         pid = os.fork()
     except OSError:
-        for fd in (to_parent_r, to_parent_w, to_child_r, to_child_w):
+        for fd in (to_parent_r, to_parent_w, to_child_r, to_child_w, queue):
             os.close(fd)
         return None
     if pid == 0:  # pragma: no cover - the worker; its results are checked through the parent's
@@ -122,14 +167,19 @@ def validate_in_two(
         try:
             os.close(to_parent_r)
             os.close(to_child_w)
+            share = ProcessShare()
+            cpu = time.process_time()
             with os.fdopen(to_parent_w, "wb") as out, os.fdopen(to_child_r, "rb") as inp:
+                start = time.perf_counter()
                 mine = read_pages(files[half:])
+                share.reading = time.perf_counter() - start
                 _send(out, _portable(mine))
                 theirs = _restore(_receive(inp), files[:half])
+                share.exchange = time.perf_counter() - start - share.reading
                 tree = walk.finish(theirs + mine)
-                ordered = checking_order(tree)
-                worker_part = ordered[_link_split(ordered) :]
-                _send(out, check_page_references(tree, structure, worker_part, max_upload_mb=max_upload_mb))
+                done = _take_slices(queue, tree, structure, checking_order(tree), max_upload_mb, share)
+                share.cpu = time.process_time() - cpu
+                _send(out, (done, share))
             status = 0
         finally:
             os._exit(status)
@@ -137,32 +187,47 @@ def validate_in_two(
     os.close(to_child_r)
     finished = False
     try:
+        share = ProcessShare()
+        cpu = time.process_time()
         with os.fdopen(to_parent_r, "rb") as inp, os.fdopen(to_child_w, "wb") as out:
             worker = True
+            start = time.perf_counter()
             mine = read_pages(files[:half])
+            share.reading = time.perf_counter() - start
             try:
                 theirs = _restore(_receive(inp), files[half:])
                 _send(out, _portable(mine))
             except (OSError, EOFError, ValueError, pickle.UnpicklingError):
                 worker = False
                 theirs = read_pages(files[half:])
+            share.exchange = time.perf_counter() - start - share.reading
             tree = walk.finish(mine + theirs)
+            start = time.perf_counter()
             found = tree_rules(structure, tree)
+            share.rules = time.perf_counter() - start
             ordered = checking_order(tree)
-            split = _link_split(ordered)
-            found.extend(check_page_references(tree, structure, ordered[:split], max_upload_mb=max_upload_mb))
-            rest: list[Diagnostic] | None = None
+            done = _take_slices(queue, tree, structure, ordered, max_upload_mb, share)
+            start = time.perf_counter()
+            worker_share = ProcessShare()
             if worker:
                 try:
-                    rest = _receive(inp)
+                    theirs_done, worker_share = _receive(inp)
                 except (OSError, EOFError, pickle.UnpicklingError):
-                    rest = None
-            if rest is None:
-                rest = check_page_references(tree, structure, ordered[split:], max_upload_mb=max_upload_mb)
-            found.extend(rest)
+                    theirs_done = {}  # the parent checks the worker's slices below
+                done.update(theirs_done)
+            bounds = _slices(len(ordered))
+            for index, (low, high) in enumerate(bounds):
+                if index not in done:
+                    done[index] = check_page_references(tree, structure, ordered[low:high], max_upload_mb=max_upload_mb)
+            for index in range(len(bounds)):
+                found.extend(done[index])
+            share.waiting = time.perf_counter() - start
+            share.cpu = time.process_time() - cpu
+            last_split = (share, worker_share)
         finished = True
         return tree, found
     finally:
+        os.close(queue)
         if not finished:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
