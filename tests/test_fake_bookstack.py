@@ -489,6 +489,32 @@ def test_search_paging_before_v25_11_is_per_type(make_fake_bookstack: Callable[.
     assert len(data["data"]) == 3 and data["total"] == 4
 
 
+def test_tag_only_search_pages_unordered_before_v25_11_and_ordered_on_request(
+    make_fake_bookstack: Callable[..., FakeBookStack],
+) -> None:
+    # No ORDER BY without search terms (SearchRunner): page 1 in tags row order, later pages in id order.
+    for version, unordered in (("v25.02.4", None), ("v25.11.0", True), ("v25.02.4", False), ("v26.03.3", None)):
+        api = Api(make_fake_bookstack(version=version, unordered_tag_search=unordered))
+        book = api.ok("POST", "/api/books", json={"name": "B"})["id"]
+        ids = [
+            api.ok(
+                "POST", "/api/pages", json={"book_id": book, "name": f"p{n}", "markdown": "x", "tags": [{"name": "k"}]}
+            )["id"]
+            for n in range(105)
+        ]
+        api.ok("PUT", f"/api/pages/{ids[0]}", json={"tags": [{"name": "k", "value": "rewritten"}]})
+        pages = [api.ok("GET", "/api/search", params={"query": "[k]", "count": 100, "page": n}) for n in (1, 2)]
+        seen = [h["id"] for page in pages for h in page["data"]]
+        assert pages[0]["total"] == 105 and len(seen) == 105, version
+        if unordered is False or (unordered is None and version >= "v25.11"):
+            assert sorted(seen) == ids, version
+        else:
+            assert ids[0] not in seen and ids[100] in seen[:100] and seen.count(ids[100]) == 2, version
+        # a search term orders by score, so its pages add up
+        words = [api.ok("GET", "/api/search", params={"query": "x [k]", "count": 100, "page": n}) for n in (1, 2)]
+        assert sorted(h["id"] for page in words for h in page["data"]) == ids, version
+
+
 def test_search_hit_of_a_book_level_page_omits_chapter_id_priority_template_on_v26_section_12(
     make_fake_bookstack: Callable[..., FakeBookStack],
 ) -> None:

@@ -149,6 +149,32 @@ def test_search_paginates_through_the_client(bookstack: BookStackTarget, client:
     assert sorted(h["id"] for h in client.search(f"[bssyncpaging={value}]")) == sorted(ids)
 
 
+def test_tag_value_ranges_compare_as_text_without_case(
+    bookstack: BookStackTarget, client: BookStackClient, book: Any
+) -> None:
+    # What the client reads an unordered search by when its pages do not add up (bookstack/search.py):
+    # [name>=a] [name<b] compare a value that is not numeric as text (SearchRunner::applyTagSearch), and
+    # MySQL's default collation ignores case.
+    run = bookstack.unique_name("r").lower()
+    values = [f"{run}/a/1.md", f"{run}/b/2.md", f"{run}/C/3.md"]
+    ids = [
+        bookstack.create(
+            "pages",
+            {"book_id": book["id"], "name": value, "markdown": "x", "tags": [{"name": "bssyncrange", "value": value}]},
+            client,
+        )["id"]
+        for value in values
+    ]
+
+    def found(query: str) -> list[int]:
+        return sorted(h["id"] for h in client.search(f"[bssyncrange>={run}/] [bssyncrange<{run}0] {query}"))
+
+    assert found("") == sorted(ids)
+    assert found(f"[bssyncrange<{run}/b]") == [ids[0]]
+    assert found(f"[bssyncrange>={run}/B]") == sorted(ids[1:])
+    assert found(f"[bssyncrange>={run}/b] [bssyncrange<{run}/c]") == [ids[1]]
+
+
 def test_deleted_pages_leave_listing_and_search(bookstack: BookStackTarget, client: BookStackClient, book: Any) -> None:
     value = bookstack.unique_name("gone")
     (page_id,) = _pages(bookstack, client, book, 1, tags=[{"name": "bssyncgone", "value": value}])

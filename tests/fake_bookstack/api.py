@@ -208,6 +208,9 @@ class Api:
         self.rate_limiter = rate_limiter
         self.base_url = base_url
         self.token_expired = False
+        # a search of tags alone pages as MySQL may without ORDER BY (``search.search_page``); the
+        # server sets it (by default before v25.11, where it was seen)
+        self.unordered_tag_search = False
         self.instance_id = "5f1c2a0e-fa4e-4b7c-9a3d-000000000001"
         self.lock = threading.RLock()
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
@@ -1208,20 +1211,9 @@ class Api:
         v.raise_if_failed()
         page_no = int(query.get("page") or 1)
         count = int(query.get("count") or 20)
-        from .search import run_search
+        from .search import search_page
 
-        results = run_search(self, query["query"])
-        total = len(results)
-        if self.modern:
-            chosen = results[(page_no - 1) * count : page_no * count]
-        else:
-            # Before v25.11 every type was paged on its own, so one page can hold up to 4x count (§4).
-            chosen = []
-            for kind in ("bookshelf", "book", "chapter", "page"):
-                of_kind = [r for r in results if r["type"] == kind]
-                chosen += of_kind[(page_no - 1) * count : page_no * count]
-            order = {id(r): n for n, r in enumerate(results)}
-            chosen.sort(key=lambda r: order[id(r)])
+        chosen, total = search_page(self, query["query"], page_no, count)
         return json_response(200, {"data": chosen, "total": total})
 
     # ------------------------------------------------------------------------------------ system

@@ -94,8 +94,15 @@ def _body(item: Any) -> str:
     return str(getattr(item, "description", ""))
 
 
-def run_search(api: Api, query: str) -> list[dict[str, Any]]:
-    terms = parse_query(query)
+@dataclass
+class _Match:
+    score: int
+    kind: str
+    item: Any
+
+
+def _matches(api: Api, terms: _Terms) -> list[_Match]:
+    """Every visible item the terms select, ranked: score, then type, then id."""
     store = api.store
     candidates: list[tuple[str, Any]] = []
     if "bookshelf" in terms.types:
@@ -106,14 +113,47 @@ def run_search(api: Api, query: str) -> list[dict[str, Any]]:
         candidates += [("chapter", c) for c in store.chapters.values()]
     if "page" in terms.types:
         candidates += [("page", p) for p in store.pages.values() if not p.draft]
-    scored: list[tuple[int, str, int, Any]] = []
+    found: list[_Match] = []
     for kind, item in candidates:
         score = _score(item, terms)
         if score is not None:
-            scored.append((score, kind, item.id, item))
-    scored.sort(key=lambda row: (-row[0], TYPE_ORDER[row[1]], row[2]))
+            found.append(_Match(score, kind, item))
+    found.sort(key=lambda m: (-m.score, TYPE_ORDER[m.kind], m.item.id))
+    return found
+
+
+def search_page(api: Api, query: str, page_no: int, count: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of hits and ``total``, as ``SearchRunner::searchEntities`` cuts them.
+
+    Before v25.11 each type is its own query, paged alone (so a page holds up to 4 x ``count``) and
+    ``total`` is the sum. Only search terms order the SQL (``applyTermSearch`` adds ``ORDER BY score``);
+    a query of tags and filters alone has no ``ORDER BY`` in any version, and each page is a new query
+    with its own ``LIMIT``/``OFFSET``, so MySQL may read page 1 through the tags index (in ``tags`` row
+    order: the item whose tags were written last comes last) and later pages through the table (id
+    order). With ``api.unordered_tag_search`` the fake answers so: a page can then repeat hits of
+    another and miss items whose tags were just written. Seen on v25.02.4: the sync after a pull, with
+    107 managed pages, found no tags on the two pages the pull had just re-tagged.
+    """
+    terms = parse_query(query)
+    matches = _matches(api, terms)
+    driving = next(((n, op, v) for neg, n, op, v in terms.tags if not neg), None)
+    unordered = api.unordered_tag_search and not terms.words and driving is not None
+    groups = [matches] if api.modern else [[m for m in matches if m.kind == kind] for kind in TYPE_ORDER]
+    chosen: list[_Match] = []
+    for group in groups:
+        if unordered and driving is not None and page_no == 1:
+            group = sorted(group, key=lambda m: _tag_row(m.item.tags, *driving))
+        chosen += group[(page_no - 1) * count : page_no * count]
+    if not unordered:
+        rank = {id(m): n for n, m in enumerate(matches)}
+        chosen.sort(key=lambda m: rank[id(m)])
     positive = [w for neg, w in terms.words if not neg] + [p for neg, p in terms.phrases if not neg]
-    return [_result(api, kind, item, positive) for _, kind, _, item in scored]
+    return [_result(api, m.kind, m.item, positive) for m in chosen], len(matches)
+
+
+def _tag_row(tags: list[Tag], name: str, op: str | None, value: str | None) -> int:
+    """The lowest ``tags`` row of the item's tags that the driving tag term matches."""
+    return min(tag.row for tag in tags if _tag_matches([tag], name, op, value))
 
 
 def _score(item: Any, terms: _Terms) -> int | None:

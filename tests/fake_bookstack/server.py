@@ -93,6 +93,7 @@ class FakeBookStack:
         port: int = 0,
         latency: float = 0.0,
         app_url: str | None = None,
+        unordered_tag_search: bool | None = None,
     ) -> None:
         self.token_id = token_id
         # seconds each request takes before it is handled (a real server spends ~240 ms checking the
@@ -128,6 +129,11 @@ class FakeBookStack:
             permissions=self.permissions,
             rate_limiter=self.rate_limiter,
             base_url=lambda: self.app_url,
+        )
+        # None: as seen, page 1 of a tag-only search in tag-write order and later pages in id order
+        # before v25.11 (``search.search_page``); True/False force it on any version
+        self._api.unordered_tag_search = (
+            parse_version(version) < (25, 11, 0) if unordered_tag_search is None else unordered_tag_search
         )
         self._lock = self._api.lock
         self._log_lock = threading.Lock()

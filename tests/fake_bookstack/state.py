@@ -6,6 +6,7 @@ moves, the recycle bin and book sort rules. HTTP shapes live in ``api.py``.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,10 +66,17 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# The ``tags`` table's auto-increment id: BookStack deletes an item's tag rows and inserts new ones on
+# every tag write (``TagRepo::saveTagsToEntity``), so the item whose tags were written last has the
+# highest rows. An unordered tag search can come back in this order (see ``Api.search``).
+_TAG_ROWS = itertools.count(1)
+
+
 @dataclass
 class Tag:
     name: str
     value: str = ""
+    row: int = field(default_factory=lambda: next(_TAG_ROWS), compare=False, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         # API-written tags all get order 0 (TagRepo::saveTagsToEntity; transcripts 02, 11).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 import zipfile
@@ -14,12 +15,14 @@ import pytest
 from bookstack_sync import __version__
 from bookstack_sync.bookstack import (
     BookStackClient,
+    IncompleteSearchError,
     NotBookStackError,
     PermissionDeniedError,
     ReadOnlyError,
     normalise_base_url,
     normalise_chapter_id,
 )
+from bookstack_sync.bookstack.search import range_bounds, split_tag
 from bookstack_sync.bookstack.stats import RequestStats, endpoint_template
 from bookstack_sync.errors import UsageError
 from tests.unit.test_client_support import (
@@ -180,18 +183,140 @@ def test_search_uses_count_100_and_reads_all_pages(server: ScriptedServer, clien
 def test_search_dedupes_by_type_and_id(server: ScriptedServer, client: BookStackClient) -> None:
     # Before v25.11 each type was paged separately and pages could overlap (api §4).
     server.push(
-        Reply(200, {"data": [{"type": "page", "id": 1}, {"type": "book", "id": 1}], "total": 4}),
-        Reply(200, {"data": [{"type": "page", "id": 1}, {"type": "page", "id": 2}], "total": 4}),
+        Reply(200, {"data": [{"type": "page", "id": 1}, {"type": "book", "id": 1}], "total": 3}),
+        Reply(200, {"data": [{"type": "page", "id": 1}, {"type": "page", "id": 2}], "total": 3}),
     )
     hits = list(client.search("x"))
     assert [(h["type"], h["id"]) for h in hits] == [("page", 1), ("book", 1), ("page", 2)]
     assert len(server.seen) == 2
 
 
+def test_search_that_brings_fewer_hits_than_its_total_and_has_no_tag_is_an_error(
+    server: ScriptedServer, client: BookStackClient
+) -> None:
+    server.push(
+        Reply(200, {"data": [{"type": "page", "id": 1}, {"type": "book", "id": 1}], "total": 4}),
+        Reply(200, {"data": [{"type": "page", "id": 1}, {"type": "page", "id": 2}], "total": 4}),
+    )
+    with pytest.raises(IncompleteSearchError) as info:
+        list(client.search("x"))
+    assert (info.value.found, info.value.total) == (3, 4)
+    assert "counted 4 hit(s)" in info.value.message and "brought 3" in info.value.message
+
+
 def test_search_stops_when_a_page_brings_nothing_new(server: ScriptedServer, client: BookStackClient) -> None:
     server.default = lambda seen: Reply(200, {"data": [{"type": "page", "id": 1}], "total": 99})
-    assert len(list(client.search("x"))) == 1
+    with pytest.raises(IncompleteSearchError):
+        list(client.search("x"))
     assert len(server.seen) == 2
+
+
+class UnorderedSearch:
+    """``/api/search`` for ``[key]`` over ``items`` as MySQL may answer without ORDER BY: page 1 in the
+    order of ``first_page_order``, later pages in id order (each page is its own LIMIT/OFFSET query), so
+    paging repeats some hits and misses others. ``[key>=a]`` / ``[key<b]`` terms narrow the hits by value
+    (case-insensitive strings), and an answer holds at most ``count`` of them."""
+
+    def __init__(self, items: list[dict[str, Any]], first_page_order: list[int]) -> None:
+        self.items = items
+        self.first_page_order = first_page_order
+        self.answers: list[tuple[str, int, int]] = []  # (query, hits in the answer, total)
+
+    def __call__(self, seen: Seen) -> Reply:
+        query, page, count = seen.query["query"], int(seen.query["page"]), int(seen.query["count"])
+        low = re.findall(r"\[key>=([^\]]*)\]", query)
+        high = re.findall(r"\[key<([^\]]*)\]", query)
+        chosen = [
+            item
+            for item in self.items
+            if all(item["tags"][0]["value"].casefold() >= v.casefold() for v in low)
+            and all(item["tags"][0]["value"].casefold() < v.casefold() for v in high)
+        ]
+        if page == 1:
+            chosen.sort(key=lambda item: self.first_page_order.index(item["id"]))
+        data = chosen[(page - 1) * count : page * count]
+        self.answers.append((query, len(data), len(chosen)))
+        return Reply(200, {"data": data, "total": len(chosen)})
+
+
+def _keyed(n: int) -> list[dict[str, Any]]:
+    return [{"type": "page", "id": i, "tags": [{"name": "key", "value": f"book/{i:03d}-page.md"}]} for i in range(n)]
+
+
+def test_search_whose_pages_miss_hits_reads_them_again_in_ranges_of_the_tag_value(
+    server: ScriptedServer, client: BookStackClient
+) -> None:
+    # the sync after a pull on v25.02: the two pages whose tags were just rewritten (ids 1 and 3) come
+    # last through the tags index on page 1, and are skipped by page 2's offset in id order
+    items = _keyed(107)
+    stub = UnorderedSearch(items, [i for i in range(107) if i not in (1, 3)] + [1, 3])
+    server.default = stub
+    hits = list(client.search("[key]"))
+    assert sorted(h["id"] for h in hits) == list(range(107))
+    paged, ranges = stub.answers[:2], stub.answers[2:]
+    assert [query for query, _n, _t in paged] == ["[key]", "[key]"]
+    assert len(ranges) == 2
+    assert all(n == total <= 100 for _q, n, total in ranges)  # each range came back whole
+    assert sum(total for _q, _n, total in ranges) == 107  # and the ranges do not overlap
+    low = ranges[1][0].removeprefix("[key] [key>=").removesuffix("]")
+    assert ranges[0][0] == f"[key] [key<{low}]"
+
+
+def test_search_cuts_a_range_again_when_it_does_not_come_back_whole(
+    server: ScriptedServer, client: BookStackClient
+) -> None:
+    # page 1 and page 2 bring the same first 100: the ranges cut at their values leave 200 in the last
+    items = _keyed(300)
+    stub = UnorderedSearch(items, list(range(300)))
+    server.default = lambda seen: (
+        stub(seen) if seen.query["page"] == "1" else Reply(200, {"data": items[:100], "total": 300})
+    )
+    hits = list(client.search("{type:page} [key]"))
+    assert sorted(h["id"] for h in hits) == list(range(300))
+    assert any(total > 100 for _q, _n, total in stub.answers[1:])  # a range was cut again
+    assert all(q.startswith("{type:page} [key]") for q, _n, _t in stub.answers)
+
+
+def test_search_that_cannot_be_cut_smaller_is_an_error(server: ScriptedServer, client: BookStackClient) -> None:
+    # 150 hits with one value: no range can hold fewer than all of them
+    items = [{"type": "page", "id": i, "tags": [{"name": "key", "value": "same"}]} for i in range(150)]
+    server.default = UnorderedSearch(items, list(reversed(range(150))))
+    with pytest.raises(IncompleteSearchError):
+        list(client.search("[key]"))
+
+
+def test_search_splits_by_the_tag_it_is_told(server: ScriptedServer, client: BookStackClient) -> None:
+    items = _keyed(107)
+    stub = UnorderedSearch(items, [i for i in range(107) if i not in (1, 3)] + [1, 3])
+    server.default = stub
+    hits = list(client.search("[tree=a]", split_by="key"))
+    assert len(hits) == 107
+    assert stub.answers[2][0].startswith("[tree=a] [key<")
+
+
+@pytest.mark.parametrize(
+    ("query", "tag"),
+    [
+        ("[bookstack-sync]", "bookstack-sync"),
+        ("{type:page} [bookstack-sync=a/b.md]", "bookstack-sync"),
+        ("[bookstack-sync-tree=acme:docs] [bookstack-sync]", "bookstack-sync"),
+        ("[bookstack-synclike a/%] [x=1]", "bookstack-sync"),
+        ("-[a] [b=1]", "b"),
+        ("[=value] cats", None),
+        ("cats", None),
+    ],
+)
+def test_split_tag(query: str, tag: str | None) -> None:
+    assert split_tag(query) == tag
+
+
+def test_range_bounds_are_quantiles_of_the_values_cut_where_the_query_syntax_would_read() -> None:
+    values = [f"k/{i:03d}.md" for i in range(200)]
+    assert range_bounds(values, None, None, 200) == ["k/066.md", "k/133.md"]
+    assert range_bounds(["a b", 'c"d', "e]f", "2024", "1e5x"], None, None, 100) == ["c"]
+    assert range_bounds(values, "k/150.md", None, 100) == ["k/175.md"]  # inside the range only
+    assert range_bounds(["same"] * 150, None, None, 150) == ["same"]
+    assert range_bounds(["same"] * 150, "same", None, 150) == []
 
 
 # -- system ----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ its own session. Only ``apply/`` calls the write methods (a test holds that). Pa
 from __future__ import annotations
 
 import builtins
+import itertools
 import json
 import logging
 import mimetypes
@@ -26,6 +27,7 @@ from .. import __version__
 from .activity import Activity
 from .errors import (
     FailureKind,
+    IncompleteSearchError,
     NotBookStackError,
     NotFoundError,
     PermissionDeniedError,
@@ -40,6 +42,7 @@ from .errors import (
 )
 from .ratelimit import RateLimiter
 from .retry import IDEMPOTENT_METHODS, RetryPolicy
+from .search import range_bounds, range_query, split_tag
 from .stats import RequestStats
 from .transport import (
     RefuseAllCookies,
@@ -368,34 +371,75 @@ class BookStackClient:
 
     # -- search and system -------------------------------------------------------------------------
 
-    def search(self, query: str) -> Iterator[dict[str, Any]]:
-        """Every hit of ``query`` (UI search syntax, e.g. ``{type:page} [managed-by=bookstack-sync]``).
+    def search(self, query: str, *, split_by: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every hit of ``query`` (UI search syntax, e.g. ``{type:page} [managed-by=bookstack-sync]``), each once.
 
-        Deduplicated by (type, id): before v25.11 each type was paged separately, a page could hold up
-        to 4 x count items and ``total`` was the sum over types (``SearchApiController`` before v25.02).
+        Pages are followed until ``total`` (before v25.11 each type was paged separately, a page could hold
+        up to 4 x count items and ``total`` was the sum over types). BookStack does not order a search of
+        tags alone, so its pages may repeat hits and miss others: when fewer different hits came than
+        ``total``, they are read again in ranges of the value of tag ``split_by`` (by default the query's
+        first tag term, see ``search.split_tag``; every hit must carry it), each range read whole.
+        Raises ``IncompleteSearchError`` rather than return part of the hits.
         """
-        return self._search(query)
+        hits, total = self._search_pages(query)
+        if len(hits) < total:
+            tag = split_by or split_tag(query)
+            if tag is None:
+                raise IncompleteSearchError(query, len(hits), total)
+            self._search_ranges(query, tag, (None, None), hits, total, into=hits)
+        yield from hits.values()
 
-    def _search(self, query: str) -> Iterator[dict[str, Any]]:
-        seen: set[tuple[str, int]] = set()
+    def _search_answer(self, query: str, page: int) -> tuple[dict[tuple[str, int], dict[str, Any]], int, int]:
+        """One page of a search: its hits by (type, id), how many items it held, ``total``."""
+        params: dict[str, str | int] = {"query": query, "page": page, "count": SEARCH_COUNT}
+        body = self._object("GET", "/api/search", params=params)
+        data, total = body.get("data"), body.get("total")
+        if not isinstance(data, builtins.list) or not isinstance(total, int):
+            raise not_api_json_error("GET", "/api/search", 200, "JSON without data/total")
+        hits = {(str(item.get("type")), int(item.get("id", 0))): item for item in data}
+        return hits, len(data), total
+
+    def _search_pages(self, query: str) -> tuple[dict[tuple[str, int], dict[str, Any]], int]:
+        hits: dict[tuple[str, int], dict[str, Any]] = {}
         page, received = 1, 0
         while True:
-            params: dict[str, str | int] = {"query": query, "page": page, "count": SEARCH_COUNT}
-            body = self._object("GET", "/api/search", params=params)
-            data, total = body.get("data"), body.get("total")
-            if not isinstance(data, builtins.list) or not isinstance(total, int):
-                raise not_api_json_error("GET", "/api/search", 200, "JSON without data/total")
-            new = 0
-            for item in data:
-                key = (str(item.get("type")), int(item.get("id", 0)))
-                if key not in seen:
-                    seen.add(key)
-                    new += 1
-                    yield item
-            received += len(data)
-            if not data or received >= total or new == 0:
-                return
+            found, size, total = self._search_answer(query, page)
+            new = {key: hit for key, hit in found.items() if key not in hits}
+            hits.update(new)
+            received += size
+            if not size or received >= total or not new:
+                return hits, total
             page += 1
+
+    def _search_ranges(
+        self,
+        query: str,
+        tag: str,
+        span: tuple[str | None, str | None],
+        seen: dict[tuple[str, int], dict[str, Any]],
+        total: int,
+        *,
+        into: dict[tuple[str, int], dict[str, Any]],
+    ) -> None:
+        """Read the ``total`` hits of ``query`` whose ``tag`` value is in ``span`` in ranges cut at the
+        values of the hits ``seen`` there, each range from one answer, cut again where it is not whole."""
+        low, high = span
+        values = [
+            str(t.get("value") or "") for hit in seen.values() for t in hit.get("tags", []) if t.get("name") == tag
+        ]
+        bounds = range_bounds(values, low, high, total)
+        if not bounds:
+            raise IncompleteSearchError(range_query(query, tag, low, high), len(seen), total)
+        edges = [low, *bounds, high]
+        for part in itertools.pairwise(edges):
+            part_query = range_query(query, tag, *part)
+            found, _size, part_total = self._search_answer(part_query, 1)
+            into.update(found)
+            if len(found) >= part_total:
+                continue
+            if part_total >= total:  # the cut did not make it smaller: no end to cutting
+                raise IncompleteSearchError(part_query, len(found), part_total)
+            self._search_ranges(query, tag, part, found, part_total, into=into)
 
     def system(self) -> dict[str, Any] | None:
         """``GET /api/system`` (v25.05+): version, instance id, base URL. None on older servers, which

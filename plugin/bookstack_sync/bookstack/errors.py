@@ -21,6 +21,7 @@ __all__ = [
     "AuthenticationError",
     "BookStackError",
     "FailureKind",
+    "IncompleteSearchError",
     "MethodNotAllowedError",
     "NotBookStackError",
     "NotFoundError",
@@ -138,6 +139,24 @@ class ServerError(BookStackError):
 
 class NotBookStackError(BookStackError):
     """The answer is not BookStack API JSON (an HTML page, a redirect, something else)."""
+
+
+class IncompleteSearchError(BookStackError):
+    """A search whose hits could not all be read: BookStack counted more than its pages brought, and the
+    query gives no tag to read them by in smaller parts. Nothing may be planned on part of them."""
+
+    def __init__(self, query: str, found: int, total: int) -> None:
+        super().__init__(
+            f"GET /api/search: BookStack counted {total} hit(s) of {query!r} but its pages brought {found} "
+            "different ones (it pages an unordered search), and the query could not be read in smaller parts",
+            hint="run again; if it persists, report it with BookStack's version",
+            method="GET",
+            path="/api/search",
+            status=200,
+        )
+        self.query = query
+        self.found = found
+        self.total = total
 
 
 class FailureKind(Enum):
