@@ -3,6 +3,7 @@ check, the request, and never the token secret. Bodies are the ones in the v25.0
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -283,19 +284,20 @@ def test_tls_failure_names_ca_cert_and_is_not_retried() -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(5)
+    listener.settimeout(10)
     port = listener.getsockname()[1]
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            conn.recv(1024)
-            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-            conn.close()
+    def serve_one() -> None:
+        # One connection, then the thread ends, before the listener is closed: a thread still in
+        # accept() once its file descriptor is reused takes connections meant for a later test's
+        # server (seen: the next e2e test's sync got this 400 from its own fake's port).
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(1024)
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 
-    thread = threading.Thread(target=serve, daemon=True)
+    thread = threading.Thread(target=serve_one, daemon=True)
     thread.start()
     try:
         clock = FakeClock()
@@ -306,7 +308,9 @@ def test_tls_failure_names_ca_cert_and_is_not_retried() -> None:
         assert "`ca_cert`" in str(error)
         assert client.stats.total == 1
     finally:
+        thread.join(15)
         listener.close()
+    assert not thread.is_alive()
 
 
 def test_read_only_error_is_exit_3() -> None:

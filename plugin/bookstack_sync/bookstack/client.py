@@ -405,7 +405,7 @@ class BookStackClient:
         while True:
             found, size, total = self._search_answer(query, page)
             new = {key: hit for key, hit in found.items() if key not in hits}
-            hits.update(new)
+            hits |= new
             received += size
             if not size or received >= total or not new:
                 return hits, total
@@ -434,7 +434,7 @@ class BookStackClient:
         for part in itertools.pairwise(edges):
             part_query = range_query(query, tag, *part)
             found, _size, part_total = self._search_answer(part_query, 1)
-            into.update(found)
+            into |= found
             if len(found) >= part_total:
                 continue
             if part_total >= total:  # the cut did not make it smaller: no end to cutting
