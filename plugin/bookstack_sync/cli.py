@@ -7,11 +7,9 @@ variables and picks what to do from the pipeline event. Subcommands are for peop
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
-import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -20,8 +18,6 @@ from typing import Any
 # The commands' modules are imported by the command that runs them: `validate` (pre-commit, every pull
 # request) starts without loading the BookStack client, the planner and the writers.
 from . import __version__
-from .check.validate import display_path, validate_docs, write_validation
-from .docs.structure import Structure, read_structure
 from .errors import BookstackSyncError, ExitCode, SettingsError, UsageError
 from .model import RunMode
 from .settings import SETTINGS, Kind, Settings, SettingSpec, closest, load_settings, readable_settings
@@ -223,27 +219,9 @@ def entrypoint() -> None:
 
 @command("validate", "Check the docs tree against the structure file; every mistake, with path, line and rule id.")
 def _validate(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    started = time.monotonic()
-    validation = validate_docs(
-        settings.docs_dir, settings.structure_path, ignore=settings.ignore, max_upload_mb=settings.max_upload_mb
-    )
-    write_validation(validation, settings.format, sys.stdout, strict=settings.strict)
-    if settings.junit is not None:
-        from .commands import sync
+    from .commands import validate
 
-        for path in sync.write_validation_junit(validation, settings, env, time.monotonic() - started):
-            print(f"bookstack-sync: wrote {path}", file=sys.stderr)
-    return int(validation.exit_code(settings.strict))
-
-
-def _structure_or_report(settings: Settings) -> Structure | None:
-    """The structure file, or ``None`` after printing its problems (for commands that need only it)."""
-    structure, diagnostics = read_structure(
-        settings.structure_path, display=display_path(settings.structure_path, settings.docs_dir)
-    )
-    for diagnostic in diagnostics:
-        print(diagnostic.format(), file=sys.stderr)
-    return structure
+    return int(validate.run_validate(settings, env, sys.stdout))
 
 
 # --- schema -----------------------------------------------------------------------------------------
@@ -251,14 +229,9 @@ def _structure_or_report(settings: Settings) -> Structure | None:
 
 @command("schema", "Print the JSON Schema generated from the structure file.")
 def _schema(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    from .docs.schema import build_schema
+    from .commands import schema
 
-    structure = _structure_or_report(settings)
-    if structure is None:
-        return int(ExitCode.INVALID_DOCS)
-    json.dump(build_schema(structure), sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return int(ExitCode.OK)
+    return int(schema.run_schema(settings, sys.stdout))
 
 
 # --- paths ------------------------------------------------------------------------------------------
@@ -271,33 +244,9 @@ def _paths_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("paths", "List every place a page may go, from the structure file.", _paths_arguments)
 def _paths(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
-    structure = _structure_or_report(settings)
-    if structure is None:
-        return int(ExitCode.INVALID_DOCS)
-    root = settings.docs_dir.as_posix().rstrip("/")
-    if args.paths_format == "list":
-        for folder in structure.folders():
-            if args.category and folder.category != args.category:
-                continue
-            names = [f"{s}.md" for s in folder.listed_pages] if folder.listed_pages is not None else ["NN-*.md"]
-            for name in names:
-                print(f"{root}/{folder.key}/{name}    (category: {folder.category})")
-        return int(ExitCode.OK)
-    print(f"{root}/")
-    for shelf in structure.shelves:
-        print(f"  {shelf.slug}/    # shelf: {shelf.name}")
-        for book in shelf.books:
-            print(f"    {book.slug}/    # book: {book.name}")
-            for folder in structure.folders():
-                if folder.book is not book or (args.category and folder.category != args.category):
-                    continue
-                indent = "      " if folder.chapter is None else "        "
-                if folder.chapter is not None:
-                    print(f"      {folder.chapter.slug}/    # chapter: {folder.chapter.name}")
-                listed = folder.listed_pages
-                for name in [f"{s}.md" for s in listed] if listed is not None else ["NN-*.md"]:
-                    print(f"{indent}{name}")
-    return int(ExitCode.OK)
+    from .commands import paths
+
+    return int(paths.run_paths(settings, sys.stdout, tree=args.paths_format == "tree", category=args.category))
 
 
 # --- BookStack: run, plan, sync --------------------------------------------------------------------
@@ -426,25 +375,8 @@ def _scaffold_arguments(parser: argparse.ArgumentParser) -> None:
 )
 def _scaffold(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) -> int:
     from .commands import scaffold
-    from .git import Git
 
-    docs_dir = settings.docs_dir
-    structure, diagnostics = read_structure(
-        settings.structure_path, display=display_path(settings.structure_path, docs_dir)
-    )
-    if structure is None:
-        for diagnostic in diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
-        return int(ExitCode.INVALID_DOCS)
-    author = args.scaffold_author
-    if author is not None and not author.strip():
-        raise UsageError("--author must not be empty")
-    if author is None and args.stubs:
-        git = Git(docs_dir) if docs_dir.is_dir() else Git(Path.cwd())
-        author = git.user_name()
-    result = scaffold.scaffold(docs_dir, structure, stubs=args.stubs, author=author, dry_run=settings.dry_run)
-    scaffold.print_result(result, sys.stdout, dry_run=settings.dry_run)
-    return int(ExitCode.INVALID_DOCS if result.problems else ExitCode.OK)
+    return int(scaffold.run_scaffold(settings, author=args.scaffold_author, stubs=args.stubs, out=sys.stdout))
 
 
 # --- export and pull: BookStack back into git -------------------------------------------------------
