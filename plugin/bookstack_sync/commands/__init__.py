@@ -1,1 +1,2 @@
-"""Commands: one thin driver per command that ``cli`` dispatches to; each runs the pipeline stages it needs."""
+"""Commands: one small driver per command that ``cli`` dispatches to; each runs the stages it needs, and
+``session`` opens the BookStack client for those that talk to it."""

@@ -1,1 +1,2 @@
-"""Reading and checking the docs tree: the structure file, the page files, the generated schema, validation."""
+"""Reading the docs tree: the structure file (with the JSON Schema generated from it), the page files and
+their frontmatter, read once; what is wrong with them is reported as ``diagnostics`` (``check/`` does the rest)."""
