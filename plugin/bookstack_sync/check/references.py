@@ -22,6 +22,7 @@ from ..markdown.content import (
     IMAGE_EXTENSIONS,
     FoundLink,
     RefKind,
+    pages_by_path,
     prepare_body,
     redirect_target,
     references_in,
@@ -69,7 +70,7 @@ def check_page_references(
 
 def _check_pages(tree: DocsTree, structure: Structure, limit: int, ordered: list[PageSource]) -> list[Diagnostic]:
     folder_keys = structure_folder_keys(structure)
-    pages = {page.path: page for page in tree.pages}
+    pages = pages_by_path(tree)  # built once: a two-process validation checks the pages in many slices
     found: list[Diagnostic] = []
     prepared_texts: dict[str, str] = {}  # of the pages linked to with a #fragment
     for page in ordered:

@@ -321,6 +321,11 @@ def _tree_folder_keys(tree: DocsTree) -> frozenset[str]:
     return _index(tree).folder_keys
 
 
+def pages_by_path(tree: DocsTree) -> Mapping[str, PageSource]:
+    """The tree's readable pages by path, built once per tree."""
+    return _index(tree).pages
+
+
 def structure_folder_keys(structure: Structure) -> frozenset[str]:
     return frozenset(structure.shelf_and_book_keys() | set(structure.folder_index()))
 
