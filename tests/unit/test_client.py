@@ -226,12 +226,14 @@ class UnorderedSearch:
         query, page, count = seen.query["query"], int(seen.query["page"]), int(seen.query["count"])
         low = re.findall(r"\[key>=([^\]]*)\]", query)
         high = re.findall(r"\[key<([^\]]*)\]", query)
-        chosen = [
-            item
-            for item in self.items
-            if all(item["tags"][0]["value"].casefold() >= v.casefold() for v in low)
-            and all(item["tags"][0]["value"].casefold() < v.casefold() for v in high)
-        ]
+
+        def within(item: dict[str, Any]) -> bool:
+            keys = [t["value"].casefold() for t in item["tags"] if t["name"] == "key"]
+            if not (low or high):
+                return True
+            return any(all(k >= v.casefold() for v in low) and all(k < v.casefold() for v in high) for k in keys)
+
+        chosen = [item for item in self.items if within(item)]
         if page == 1:
             chosen.sort(key=lambda item: self.first_page_order.index(item["id"]))
         data = chosen[(page - 1) * count : page * count]
@@ -292,6 +294,15 @@ def test_search_splits_by_the_tag_it_is_told(server: ScriptedServer, client: Boo
     hits = list(client.search("[tree=a]", split_by="key"))
     assert len(hits) == 107
     assert stub.answers[2][0].startswith("[tree=a] [key<")
+
+
+def test_search_split_by_a_tag_some_hits_lack_is_an_error(server: ScriptedServer, client: BookStackClient) -> None:
+    items = _keyed(107)
+    items[5]["tags"] = []  # no `key` tag: no range of its values holds this hit
+    server.default = UnorderedSearch(items, [i for i in range(107) if i != 5] + [5])
+    with pytest.raises(IncompleteSearchError) as info:
+        list(client.search("[tree=a]", split_by="key"))
+    assert (info.value.found, info.value.total) == (106, 107)
 
 
 @pytest.mark.parametrize(

@@ -387,6 +387,8 @@ class BookStackClient(UploadRequests):
             if tag is None:
                 raise IncompleteSearchError(query, len(hits), total)
             self._search_ranges(query, tag, (None, None), hits, total, into=hits)
+            if len(hits) < total:  # hits without the tag are in no range
+                raise IncompleteSearchError(query, len(hits), total)
         yield from hits.values()
 
     def _search_answer(self, query: str, page: int) -> tuple[dict[tuple[str, int], dict[str, Any]], int, int]:
