@@ -43,6 +43,7 @@ class ActionKind(StrEnum):
     MOVE = "move"  # a new parent (and possibly other changes): same id, so links and history survive
     REORDER = "reorder"  # priority or shelf order only
     ADOPT = "adopt"  # an unmanaged object of the same name in the same parent becomes managed
+    CLAIM = "claim"  # an object an earlier version wrote (no tree recorded) carrying this tree's key: now its
     DELETE = "delete"  # prune: a managed object whose source is gone
     ORPHAN = "orphan"  # the same, reported only (prune is off)
     DRIFT = "drift"  # edited in BookStack since the last sync
@@ -60,6 +61,7 @@ _WRITING = {
     ActionKind.MOVE,
     ActionKind.REORDER,
     ActionKind.ADOPT,
+    ActionKind.CLAIM,
     ActionKind.DELETE,
 }
 
@@ -132,6 +134,7 @@ class OutcomeStatus(StrEnum):
     MOVED = "moved"
     UNCHANGED = "unchanged"
     ADOPTED = "adopted"
+    CLAIMED = "claimed"
     DELETED = "deleted"
     SKIPPED = "skipped"  # deliberately not published (a draft), or drift left alone
     ORPHAN = "orphan"  # managed, its source gone, kept (prune off, or it holds what others made)
@@ -187,6 +190,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     messages: list[str] = field(default_factory=list)  # warnings for people: editor permission, sort rules...
     bookstack_url: str | None = None
+    tree: str | None = None  # the docs tree's id (``treeid``), once a run reads BookStack
     exit_code: ExitCode = ExitCode.OK
     error: str | None = None  # what stopped the run, if anything
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SettingsError
+from .plan.treeid import check_tree_id
 
 
 class Mode(StrEnum):
@@ -112,6 +113,15 @@ SETTINGS: tuple[SettingSpec, ...] = (
         default_text="<docs_dir>/bookstack/bookstack-structure.yaml",
     ),
     SettingSpec("ignore", Kind.LIST, (), "Globs (relative to docs_dir) of Markdown files that are not pages."),
+    SettingSpec(
+        "tree",
+        Kind.STR,
+        None,
+        "This docs tree's id, recorded on everything it writes: a run changes and deletes only its own tree's "
+        "objects. Set it when the repository is renamed or moved, or a docs folder split or moved, to the id "
+        "the tree had (the plan names it).",
+        default_text="<repository>:<docs_dir>",
+    ),
     SettingSpec("strict", Kind.BOOL, False, "Treat warnings as errors."),
     SettingSpec("format", Kind.CHOICE, OutputFormat.TEXT, "Output format of `validate`.", OutputFormat),
     # what to do
@@ -234,6 +244,7 @@ class Settings:
     docs_dir: Path = Path("docs")
     structure: Path | None = None
     ignore: tuple[str, ...] = ()
+    tree: str | None = None  # as set; ``treeid.tree_id_for`` gives the run's id, derived when unset
     strict: bool = False
     format: OutputFormat = OutputFormat.TEXT
     mode: Mode = Mode.AUTO
@@ -386,6 +397,8 @@ def parse_value(spec: SettingSpec, raw: object) -> Any:
         value = Path(str(raw).strip())
     else:
         value = str(raw).strip() or None
+        if value is not None and spec.name == "tree":
+            value = check_tree_id(value)
     return value
 
 

@@ -1,7 +1,10 @@
 """End-to-end setup: a docs tree on disk, the BookStack target (fake or real), and a way to run the plugin.
 
 The same tests run against a real BookStack when ``BOOKSTACK_TEST_*`` is set: every shelf slug carries
-the run's unique prefix, and everything the plugin created under those shelves is deleted afterwards.
+the run's unique prefix, every test publishes as a docs tree of its own (the ``tree`` setting), and
+everything the plugin created under those shelves is deleted afterwards. A wiki that holds other synced
+trees is fine: the test's runs never touch them, and the ``docs`` fixture checks that every object of
+another tree is exactly as it was before the test.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from bookstack_sync.cli import main
 from tests.bookstack_target import BookStackTarget, bookstack  # noqa: F401 - the fixture
 
 MANAGED_TAG = "bookstack-sync"
+TREE_TAG = "bookstack-sync-tree"
 
 
 def frontmatter(title: str, order: int, category: str, **extra: Any) -> str:
@@ -46,6 +50,11 @@ class Docs:
     @property
     def docs_dir(self) -> Path:
         return self.root / "docs"
+
+    @property
+    def tree(self) -> str:
+        """The test's docs tree id (the ``tree`` setting its runs get unless a test sets another)."""
+        return f"e2e-{self.prefix}"
 
     def slug(self, name: str) -> str:
         return f"{self.prefix}-{name}"
@@ -183,7 +192,10 @@ class Plugin:
             "PLUGIN_SUMMARY": str(self.docs.root / "summary.md"),
             "PLUGIN_RATE_LIMIT": "0" if self.target.is_fake else "180",
         }
-        env.update({f"PLUGIN_{name.upper()}": value for name, value in settings.items()})
+        # every test is a docs tree of its own; `tree=""` leaves the default (derived from CI_REPO and docs_dir)
+        settings.setdefault("tree", self.docs.tree)
+        # CI_* names are Woodpecker's own variables; the others are settings
+        env.update({name if name.startswith("CI_") else f"PLUGIN_{name.upper()}": v for name, v in settings.items()})
         return env
 
     def run(self, event: str = "push", argv: list[str] | None = None, **settings: str) -> Run:
@@ -210,34 +222,32 @@ def managed_objects(target: BookStackTarget, prefix: str) -> list[dict[str, Any]
     return found
 
 
-def refuse_foreign_managed_content(target: BookStackTarget) -> None:
-    """Stop a test on a real BookStack that already holds a synced docs tree (or a test's leftovers).
-
-    A sync treats every object carrying the plugin's tag as part of its own tree: the test's runs would
-    report that content as orphans, could pair its pages with their own and move them, and prune deletes it.
-    """
-    if target.is_fake:
-        return
-    foreign: list[str] = []
-    for hit in target.client().search(f"[{MANAGED_TAG}]"):
-        keys = [str(t.get("value", "")) for t in hit.get("tags", []) if t.get("name") == MANAGED_TAG]
-        foreign += [f"{hit['type']}:{key}" for key in keys if target.run_id not in key]
-        if len(foreign) >= 3:
-            break
-    if foreign:
-        pytest.fail(
-            f"{target.url} holds objects managed by bookstack-sync that are not this test's ({', '.join(foreign)}): "
-            "the test's syncs would take them for orphans of their own tree, move or prune them. Run the "
-            "end-to-end tests against a BookStack that holds no synced docs tree.",
-            pytrace=False,
+def other_trees(target: BookStackTarget, tree: str) -> dict[tuple[str, int], tuple[Any, ...]]:
+    """Every managed object that is not the test tree's, as it is now: name, place, tags, last update."""
+    found = {}
+    for hit in target.client().search(f"[{MANAGED_TAG}] -[{TREE_TAG}={tree}]"):
+        tags = sorted((str(t.get("name")), str(t.get("value") or "")) for t in hit.get("tags", []))
+        where = (hit.get("book_id"), hit.get("chapter_id"))
+        found[(str(hit["type"]), int(hit["id"]))] = (
+            hit.get("name"),
+            hit.get("slug"),
+            where,
+            tags,
+            hit.get("updated_at"),
         )
+    return found
 
 
 @pytest.fixture
 def docs(tmp_path: Path, bookstack: BookStackTarget) -> Iterator[Docs]:  # noqa: F811
-    refuse_foreign_managed_content(bookstack)
     prefix = f"t{bookstack.run_id}"
-    yield standard_docs(tmp_path, prefix)
+    built = standard_docs(tmp_path, prefix)
+    before = other_trees(bookstack, built.tree)
+    yield built
+    if before:  # (a fresh fake holds nothing else; a test may have left it refusing every token)
+        after = other_trees(bookstack, built.tree)
+        changed = sorted(f"{kind} {n}" for (kind, n), was in before.items() if after.get((kind, n)) != was)
+        assert not changed, f"the test's runs changed objects of other docs trees: {', '.join(changed[:10])}"
     if not bookstack.is_fake:
         kinds = {"page": "pages", "chapter": "chapters", "book": "books", "bookshelf": "shelves"}
         for hit in managed_objects(bookstack, prefix):

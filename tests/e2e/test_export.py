@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from tests.bookstack_target import BookStackTarget, also_before_system_api
 from tests.fake_bookstack import FakeBookStack
 from tests.images import png
 
-from .conftest import refuse_foreign_managed_content
+from .conftest import other_trees
 
 BIG_CHAPTER = 120
 
@@ -146,6 +146,7 @@ def run(
         "PLUGIN_REPORT": str(root / "report.json"),
         "PLUGIN_SUMMARY": str(root / "summary.md"),
         "CI_WORKSPACE": str(root),
+        "PLUGIN_TREE": export_tree(target),
         **extra,
     }
     capsys.readouterr()
@@ -158,10 +159,18 @@ def tree_files(docs: Path) -> dict[str, bytes]:
     return {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*")) if p.is_file()}
 
 
+def export_tree(target: BookStackTarget) -> str:
+    """The docs tree id of a test's syncs: its own, so a wiki holding other synced trees is safe to use."""
+    return f"e2e-export-t{target.run_id}"
+
+
 @pytest.fixture
-def wiki(bookstack: BookStackTarget) -> HandWiki:
-    refuse_foreign_managed_content(bookstack)
-    return make_wiki(bookstack, bookstack.client(rate_limit=0 if bookstack.is_fake else 170))
+def wiki(bookstack: BookStackTarget) -> Iterator[HandWiki]:
+    before = other_trees(bookstack, export_tree(bookstack))
+    yield make_wiki(bookstack, bookstack.client(rate_limit=0 if bookstack.is_fake else 170))
+    after = other_trees(bookstack, export_tree(bookstack)) if before else {}
+    changed = sorted(f"{kind} {obj_id}" for (kind, obj_id), was in before.items() if after.get((kind, obj_id)) != was)
+    assert not changed, f"the test's runs changed objects of other docs trees: {', '.join(changed[:10])}"
 
 
 @also_before_system_api

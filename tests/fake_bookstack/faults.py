@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 @dataclass
 class FaultRule:
-    kind: str  # fail | hang | drop | rate_limit | apply_then_fail | deadlock
+    kind: str  # fail | hang | drop | rate_limit | apply_then_fail | deadlock | joint_permissions
     remaining: int
     status: int | None = None  # fail / apply_then_fail: the status; None for apply_then_fail = drop
     seconds: float = 0.0  # hang
@@ -115,6 +115,13 @@ class Faults:
         run at once (bookstack-api §12): HTTP 500 with the ``SQLSTATE[40001]`` deadlock message, the
         transaction rolled back (its ids are lost) and the import left pending."""
         self._add(FaultRule("deadlock", n, methods=frozenset({"POST"}), path_prefix="/api/imports/"))
+
+    def joint_permissions_next(self, n: int = 1, path_prefix: str = "/api/pages") -> None:
+        """Carry out the next ``n`` creates under ``path_prefix``, then fail them as BookStack does when two
+        writes rebuild one book's permissions at the same moment (BookStack issue #4838, seen on v25.02):
+        HTTP 500 with the "Duplicate entry" of ``joint_permissions``, the object stored but without its
+        permission rows, so invisible to every API call until ``FakeBookStack.regenerate_permissions``."""
+        self._add(FaultRule("joint_permissions", n, methods=frozenset({"POST"}), path_prefix=path_prefix))
 
     def clear(self) -> None:
         with self._lock:

@@ -552,12 +552,23 @@ class FakeBookStack:
             if fault.kind == "hang" and self._stopping.wait(fault.seconds):
                 return None
         response = self._route(request)
+        if fault is not None and fault.kind == "joint_permissions" and response.status == 200:
+            created = json.loads(response.body)
+            with self._lock:
+                self.state.lose_permissions(request.path.removeprefix("/api/"), int(created["id"]))
+            return error_response(500, joint_permissions_message(int(created["id"]), request.path))
         if fault is not None and fault.kind == "apply_then_fail":
             if fault.status is None:
                 record.fault = "apply_then_drop"
                 return None
             return _injected_failure(fault.status)
         return response
+
+    def regenerate_permissions(self) -> list[int]:
+        """``php artisan bookstack:regenerate-permissions``: objects a failed rebuild left without permission
+        rows become visible again. Returns their ids."""
+        with self._lock:
+            return self.state.regenerate_permissions()
 
     def _route(self, request: Request) -> Response:
         with self._lock:
@@ -656,6 +667,16 @@ DEADLOCK_MESSAGE = (
     "`entity_type`, `updated_at`, `created_at`) values (bookstack-sync, docs, 0, 12, page, 2026-12-01 09:00:00, "
     "2026-12-01 09:00:00))"
 )
+
+
+def joint_permissions_message(entity_id: int, path: str) -> str:
+    """The QueryException BookStack's API answers with when two permission rebuilds of one book collide."""
+    entity_type = {"/api/pages": "page", "/api/chapters": "chapter", "/api/books": "book"}.get(path, "page")
+    return (
+        f"SQLSTATE[23000]: Integrity constraint violation: 1062 Duplicate entry '1-{entity_type}-{entity_id}' for "
+        "key 'PRIMARY' (Connection: mysql, SQL: insert into `joint_permissions` (`entity_id`, `entity_type`, "
+        f"`role_id`, `status`, `owner_id`) values ({entity_id}, {entity_type}, 1, 3, 1))"
+    )
 
 
 def _injected_failure(status: int) -> Response:

@@ -224,6 +224,8 @@ class Store:
         self.books: dict[int, Book] = {}
         self.chapters: dict[int, Chapter] = {}
         self.pages: dict[int, Page] = {}
+        # created, but a failed permission rebuild left them without joint_permissions rows: invisible
+        self.without_permissions: list[tuple[str, Any]] = []
         self.images: dict[int, Image] = {}
         self.attachments: dict[int, Attachment] = {}
         self.imports: dict[int, ImportRecord] = {}
@@ -237,6 +239,23 @@ class Store:
         self.sort_rule_ids: dict[str, int] = {}
 
     # ------------------------------------------------------------------------------------- ids & time
+
+    def lose_permissions(self, collection: str, entity_id: int) -> None:
+        """A create whose permission rebuild failed (BookStack issue #4838): the row stays in the database,
+        but without ``joint_permissions`` rows no API call sees it (admin included)."""
+        stores: dict[str, dict[int, Any]] = {"pages": self.pages, "chapters": self.chapters, "books": self.books}
+        store = stores[collection]
+        self.without_permissions.append((collection, store.pop(entity_id)))
+
+    def regenerate_permissions(self) -> list[int]:
+        """``php artisan bookstack:regenerate-permissions``: every stored object is visible again."""
+        stores: dict[str, dict[int, Any]] = {"pages": self.pages, "chapters": self.chapters, "books": self.books}
+        restored = []
+        for collection, item in self.without_permissions:
+            stores[collection][item.id] = item
+            restored.append(item.id)
+        self.without_permissions = []
+        return restored
 
     def next_id(self, kind: str) -> int:
         """A fresh id; deleted ids are never reused (auto-increment).

@@ -13,10 +13,11 @@ from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.check.validate import validate_docs
 from bookstack_sync.cli import main
 from bookstack_sync.docs.tree import DocsTree
+from bookstack_sync.errors import SyncError
 from bookstack_sync.model import ActionKind, EntityKind, Plan
-from bookstack_sync.plan.desired import DesiredPage, DesiredState, build_desired
+from bookstack_sync.plan.desired import DesiredPage, DesiredState, build_desired, desired_keys
 from bookstack_sync.plan.matching import Matching, PlanOptions
-from bookstack_sync.plan.planner import plan_sync, shelf_books_order
+from bookstack_sync.plan.planner import check_tree_takeover, own_part_changed, plan_sync, shelf_books_order
 from bookstack_sync.plan.remote import RemoteState, fetch_remote
 from bookstack_sync.plan.resolve import canonical_markdown
 from bookstack_sync.settings import OnDrift
@@ -190,3 +191,68 @@ def test_a_rename_in_place_shows_the_old_and_the_new_name(snapshot: Snapshot) ->
     assert page_action.detail == f"renamed 'Old Style' → {new_page_name!r}"
     shelf_action = by_key[(EntityKind.SHELF, "p-eng")]
     assert shelf_action.detail == f"renamed 'Old Engineering' → {new_shelf_name!r}"
+
+
+# --- many trees in one wiki -------------------------------------------------------------------------
+
+
+def _as_tree(snapshot: Snapshot, tree_id: str, drop_page: bool = False) -> tuple[DesiredState, RemoteState]:
+    desired, _ = snapshot.desired()
+    if drop_page:
+        del desired.pages[next(iter(desired.pages))]
+    with BookStackClient(snapshot.fake.url, snapshot.fake.token_id, snapshot.fake.token_secret, rate_limit=0) as client:
+        remote = fetch_remote(
+            client,
+            shelf_names={s.name for s in desired.shelves.values()},
+            shelf_keys=set(desired.shelves),
+            tree_id=tree_id,
+            wanted=desired_keys(desired),
+        )
+    return desired, remote
+
+
+def test_the_same_keys_under_another_tree_id_touch_nothing_of_the_first_tree(snapshot: Snapshot) -> None:
+    # the snapshot's tree synced under its default id; another tree with the very same keys
+    desired, remote = _as_tree(snapshot, "someone/else:docs")
+    assert not remote.managed(EntityKind.PAGE) and len(remote.foreign[EntityKind.PAGE]) == 7
+    with pytest.raises(SyncError) as info:
+        check_tree_takeover(desired, remote, explicit=False)
+    assert "tree: " in str(info.value) and "someone/else:docs" in str(info.value)
+    check_tree_takeover(desired, remote, explicit=True)  # set on purpose: a tree of its own
+    plan, matching = snapshot.plan(remote, prune=True)
+    found = kinds(plan)
+    assert "delete" not in found and "orphan" not in found and "adopt" not in found and "move" not in found
+    assert sorted(found["create"]) == sorted(
+        [f"book:{k}" for k in desired.books]
+        + [f"chapter:{k}" for k in desired.chapters]
+        + [f"page:{k}" for k in desired.pages]
+    )
+    # the shelves are shared: this tree lists its books there, and never renames them
+    assert set(matching.shared) == set(desired.shelves)
+    assert {a.key for a in plan.actions if a.entity is EntityKind.SHELF and a.kind is ActionKind.REORDER} == set(
+        desired.shelves
+    )
+    assert sum("this tree gets its own" in note for note in plan.notes) == len(desired.books)
+
+
+def test_objects_without_a_tree_are_claimed_only_for_this_trees_keys(snapshot: Snapshot) -> None:
+    for store in (snapshot.fake.state.pages, snapshot.fake.state.chapters, snapshot.fake.state.books):
+        for item in store.values():
+            item.tags = [t for t in item.tags if t.name != "bookstack-sync-tree"]
+    for shelf in snapshot.fake.state.shelves.values():
+        shelf.tags = [t for t in shelf.tags if t.name != "bookstack-sync-tree"]
+    gone = next(iter(snapshot.desired()[0].pages))
+    desired, remote = _as_tree(snapshot, "team/docs:docs", drop_page=True)
+    wanted = desired_keys(desired)
+    assert all((kind, remote.of(kind)[obj_id].key) in wanted for kind, obj_id in remote.claims)
+    assert len(remote.claims) == 2 + 3 + 4 + 6
+    assert [obj.key for obj in remote.foreign[EntityKind.PAGE].values()] == [gone]  # not its key now: left alone
+
+
+def test_a_shared_shelf_is_written_only_when_this_trees_part_changed() -> None:
+    others = [7, 8]
+    assert not own_part_changed([1, 2], [7, 1, 8, 2], set())
+    assert own_part_changed([2, 1], [7, 1, 8, 2], set())
+    assert own_part_changed([1, 2, 3], [7, 1, 8, 2], set())
+    assert own_part_changed([1], [7, 1, 8, 2], {2})  # 2 belongs on another shelf now
+    assert shelf_books_order([1, 2, 3], [7, 1, 8, 2]) == [1, 2, 3, *others]

@@ -37,6 +37,7 @@ class ApplyContext:
     forge_markdown: bool = True
     commit: str = ""
     run_id: str = ""  # written as RUN_TAG: a lost answer's lookup takes only this run's objects for its own
+    tree_id: str = ""  # written as TREE_TAG on everything this run writes: the docs tree that owns it
     progress: Callable[[Outcome], None] | None = None
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     # filled while applying
@@ -77,6 +78,7 @@ class ApplyContext:
             run_id=self.run_id,
             assets=assets,
             body=body,
+            tree_id=self.tree_id,
         )
 
     def canonical(self, page: DesiredPage) -> str | None:

@@ -138,6 +138,6 @@ def _remember_slugs(ctx: ApplyContext) -> None:
             if obj.key:
                 ctx.slugs[(kind, obj.key)] = obj.slug
     for (kind, key), obj_id in ctx.matching.ids.items():
-        matched = ctx.remote.of(kind).get(obj_id)
+        matched = ctx.remote.of(kind).get(obj_id) or ctx.remote.foreign[kind].get(obj_id)  # a shared shelf
         if matched is not None:
             ctx.slugs[(kind, key)] = matched.slug

@@ -41,7 +41,7 @@ from ..model import API_KIND, KIND_OF_SEARCH_TYPE, SEARCH_TYPE, Action, ActionKi
 from ..plan.planner import shelf_books_order
 from ..plan.remote import RemoteObject
 from ..plan.routes import version_allows_import
-from ..plan.tags import MANAGED_TAG
+from ..plan.tags import MANAGED_TAG, TREE_TAG
 from .context import ApplyContext, outcome_url
 from .writers import page_payload
 
@@ -180,8 +180,10 @@ def _read_copies(ctx: ApplyContext, created: dict[Key, int]) -> dict[Key, list[C
         if kind in (EntityKind.CHAPTER, EntityKind.PAGE):
             book = _book_of(ctx, kind, key)
             in_books[book] = in_books.get(book, 0) + 1
+    # this tree's copies only: another tree's object with the same key is not a copy of this tree's
+    tree = f" [{TREE_TAG}={ctx.tree_id}]" if ctx.tree_id else ""
     queries = [
-        f"{{type:{SEARCH_TYPE[kind]}}} [{MANAGED_TAG}]"
+        f"{{type:{SEARCH_TYPE[kind]}}} [{MANAGED_TAG}]{tree}"
         for kind in (EntityKind.SHELF, EntityKind.BOOK)
         if any(k is kind for k, _ in created)
     ]
@@ -194,10 +196,10 @@ def _read_copies(ctx: ApplyContext, created: dict[Key, int]) -> dict[Key, list[C
             if (o.key or "").startswith(book + "/")
         )
         scoped_cost += math.ceil((before + count) / _SEARCH_PAGE)
-        queries.append(f"[{MANAGED_TAG}like{book}/%]")
+        queries.append(f"[{MANAGED_TAG}like{book}/%]{tree}")
     everything = sum(len(objs) for objs in managed_now.values()) + len(created)
     if math.ceil(everything / _SEARCH_PAGE) <= scoped_cost:
-        queries = [f"[{MANAGED_TAG}]"]
+        queries = [f"[{MANAGED_TAG}]{tree}"]
     copies: dict[Key, dict[int, Copy]] = {}
     for query in queries:
         for hit in ctx.client.search(query):
@@ -310,7 +312,14 @@ class _Reconcile:
             for o in [*self.outcomes, *self.done]
             if o.action.entity is EntityKind.PAGE
             and o.remote_id is not None
-            and o.status in (OutcomeStatus.CREATED, OutcomeStatus.UPDATED, OutcomeStatus.MOVED, OutcomeStatus.ADOPTED)
+            and o.status
+            in (
+                OutcomeStatus.CREATED,
+                OutcomeStatus.UPDATED,
+                OutcomeStatus.MOVED,
+                OutcomeStatus.ADOPTED,
+                OutcomeStatus.CLAIMED,
+            )
         }
         for key, page_id in sorted(written.items()):
             if (EntityKind.PAGE, key) in self.losers or key not in self.ctx.desired.pages:

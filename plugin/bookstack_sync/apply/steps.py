@@ -9,7 +9,13 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from ..bookstack.errors import AuthenticationError, BookStackError, PermissionDeniedError, PermissionProblem
+from ..bookstack.errors import (
+    AuthenticationError,
+    BookStackError,
+    PermissionDeniedError,
+    PermissionProblem,
+    is_joint_permissions,
+)
 from ..model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Plan
 from ..plan.desired import DesiredChapter, DesiredPage
 from .context import ApplyContext, log, object_url
@@ -170,6 +176,8 @@ def guarded(ctx: ApplyContext, action: Action, handler: Handler) -> Outcome:
     except AuthenticationError:
         raise
     except BookStackError as exc:
+        if is_joint_permissions(exc):
+            note_invisible_copy(ctx, f"{action.kind.value} {action.entity.value} {action.key}")
         if isinstance(exc, PermissionDeniedError):
             if exc.reason is not PermissionProblem.ACTION_NOT_PERMITTED:
                 raise
@@ -189,6 +197,18 @@ def guarded(ctx: ApplyContext, action: Action, handler: Handler) -> Outcome:
         return Outcome(action, OutcomeStatus.FAILED, action.remote_id, None, str(exc))
     ctx.refusals_in_a_row = 0
     return outcome
+
+
+def note_invisible_copy(ctx: ApplyContext, what: str) -> None:
+    """Say in the log and the report what BookStack's joint-permissions 500 leaves behind, and what to do."""
+    message = (
+        f"BookStack answered {what} with its joint-permissions error (HTTP 500 'Duplicate entry' in "
+        "joint_permissions, BookStack issue #4838: two writes in one book at the same moment). The object may "
+        "be stored without permissions, invisible to every API call: an admin makes it visible with "
+        "`php artisan bookstack:regenerate-permissions`, and the next run then removes it as a duplicate"
+    )
+    if ctx.note_once(message):
+        log.warning(message)
 
 
 def resting_status(kind: ActionKind) -> OutcomeStatus:

@@ -5,20 +5,21 @@ images and attachments (uploaded once the page exists), and a delete; each handl
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..bookstack.errors import AmbiguousWriteError, BookStackError
+from ..bookstack.errors import AmbiguousWriteError, BookStackError, is_joint_permissions
 from ..markdown.content import Reference, RefKind, render_page
 from ..model import API_KIND, Action, ActionKind, EntityKind, Outcome, OutcomeStatus
 from ..plan.desired import DesiredPage
 from ..plan.matching import body_hash, page_hash
-from ..plan.planner import shelf_books_order
+from ..plan.planner import books_elsewhere, shelf_books_order
 from ..plan.remote import RemoteObject, RemoteState, find_created, read_shelf_books
 from ..plan.resolve import PageLinks, slug_folder_path, waits_for_pages
-from ..plan.tags import RUN_TAG, asset_record, asset_tag, container_tags, tag_list
+from ..plan.tags import MANAGED_TAG, RUN_TAG, TREE_TAG, asset_record, asset_tag, container_tags, tag_list
 from .context import EMPTY_PAGE, ApplyContext, log, object_url
-from .steps import Step, guarded, run_steps
+from .steps import Step, guarded, note_invisible_copy, run_steps
 
 
 class WriteResolver(PageLinks):
@@ -51,8 +52,10 @@ def _create_or_find(ctx: ApplyContext, kind: EntityKind, key: str, payload: dict
     list_kind = API_KIND[kind]
     try:
         return ctx.client.create(list_kind, payload)
-    except AmbiguousWriteError:
-        hit = find_created(ctx.client, kind, key, ctx.run_id)
+    except AmbiguousWriteError as exc:
+        if is_joint_permissions(exc):
+            note_invisible_copy(ctx, f"the create of {kind.value} {key}")
+        hit = find_created(ctx.client, kind, key, ctx.run_id, ctx.tree_id)
         if hit is not None:
             log.warning("a create of %s %s lost its answer but had happened; using id %s", kind.value, key, hit["id"])
             return ctx.client.read(list_kind, int(hit["id"]))
@@ -72,24 +75,30 @@ def _container_outcome(
     assert action.remote_id is not None
     updated = ctx.client.update(API_KIND[kind], action.remote_id, payload)
     ctx.slugs[(kind, key)] = str(updated.get("slug", ctx.slugs.get((kind, key), "")))
-    status = {ActionKind.ADOPT: OutcomeStatus.ADOPTED, ActionKind.MOVE: OutcomeStatus.MOVED}.get(
-        action.kind, OutcomeStatus.UPDATED
-    )
+    status = _STATUS_OF_WRITE.get(action.kind, OutcomeStatus.UPDATED)
     return Outcome(action, status, action.remote_id, object_url(ctx, kind, key))
 
 
+_STATUS_OF_WRITE = {
+    ActionKind.ADOPT: OutcomeStatus.ADOPTED,
+    ActionKind.CLAIM: OutcomeStatus.CLAIMED,
+    ActionKind.MOVE: OutcomeStatus.MOVED,
+}
+
+
 def _container_payload(
-    action: Action, name: str, description: str, key: str, remote: RemoteObject | None
+    ctx: ApplyContext, action: Action, name: str, description: str, key: str, remote: RemoteObject | None
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {}
     if action.kind is ActionKind.CREATE or "name" in action.changes:
         payload["name"] = name
     if action.kind is ActionKind.CREATE or "description" in action.changes:
         payload["description"] = description
-    if action.kind in (ActionKind.CREATE, ActionKind.ADOPT) or "key" in action.changes:
-        # adopting keeps the object's own tags and adds ours; a renamed or moved one gets its new key
+    if action.kind in (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.CLAIM) or "key" in action.changes:
+        # adopting keeps the object's own tags and adds ours; a renamed or moved one gets its new key;
+        # a claimed one (written before trees) its tree
         kept = remote.user_tags() if remote is not None else []
-        payload["tags"] = tag_list(container_tags(key, "", kept))
+        payload["tags"] = tag_list(container_tags(key, "", kept, ctx.tree_id))
     return payload
 
 
@@ -101,7 +110,7 @@ def write_book(ctx: ApplyContext, action: Action) -> Outcome:
         action,
         EntityKind.BOOK,
         book.key,
-        _container_payload(action, book.name, book.description, book.key, remote),
+        _container_payload(ctx, action, book.name, book.description, book.key, remote),
     )
 
 
@@ -110,24 +119,77 @@ def write_shelf(ctx: ApplyContext, action: Action) -> Outcome:
         return _release_books(ctx, action)
     shelf = ctx.desired.shelves[action.key]
     remote = ctx.remote.of(EntityKind.SHELF).get(action.remote_id or -1)
-    payload = _container_payload(action, shelf.name, shelf.description, shelf.key, remote)
+    # another tree's shelf, shared: only this tree's books on it change, never its name, description or tags
+    shared = action.key in ctx.matching.shared
+    payload = {} if shared else _container_payload(ctx, action, shelf.name, shelf.description, shelf.key, remote)
     managed_ids = [ctx.matching.id_of(EntityKind.BOOK, key) for key in shelf.book_keys]
     wanted = [book_id for book_id in managed_ids if book_id is not None]
-    # a shelf continuing another key was not read with the others when its name changed too: read it now
-    current = read_shelf_books(ctx.client, ctx.remote, action.remote_id) if action.remote_id else []
-    books = shelf_books_order(wanted, current, ctx.matching.leaving.get(action.remote_id or -1))
+    leaving = books_elsewhere(ctx.desired, ctx.matching, shelf.key)
+    leaving |= ctx.matching.leaving.get(action.remote_id or -1, set())
+    # BookStack replaces the whole list on a write: read it right before, so a book another tree put there
+    # since this run's snapshot stays. A shelf continuing another key was not read with the others when
+    # its name changed too: read it now.
+    current: list[int] = []
+    if action.remote_id and "books" in action.changes:
+        current = _read_shelf_now(ctx, action.remote_id)
+    elif action.remote_id:
+        current = read_shelf_books(ctx.client, ctx.remote, action.remote_id)
+    books = shelf_books_order(wanted, current, leaving)
     if books != current or action.kind is ActionKind.CREATE:
         payload["books"] = books  # the whole list: BookStack replaces it (no attach endpoint exists)
     if not payload:  # the list the plan could not see was right already
         return Outcome(action, OutcomeStatus.UNCHANGED, action.remote_id, object_url(ctx, EntityKind.SHELF, shelf.key))
-    return _container_outcome(ctx, action, EntityKind.SHELF, shelf.key, payload)
+    outcome = _container_outcome(ctx, action, EntityKind.SHELF, shelf.key, payload)
+    if action.kind is ActionKind.CREATE and ctx.tree_id and outcome.remote_id is not None:
+        return _give_way(ctx, outcome, wanted)
+    return outcome
+
+
+def _give_way(ctx: ApplyContext, created: Outcome, wanted: list[int]) -> Outcome:
+    """A shelf this run created while another tree's first run created one of the same key: as two runs
+    of one tree settle it, the older (lower id) is the shelf both trees list their books on, so this
+    tree's books go onto it and its new copy goes (one search after each shelf create; shelves are few)."""
+    action, new_id = created.action, created.remote_id
+    assert new_id is not None
+    query = f"{{type:bookshelf}} [{MANAGED_TAG}={action.key}] -[{TREE_TAG}={ctx.tree_id}]"
+    older = []
+    for hit in ctx.client.search(query):
+        tags = {str(t.get("name")): str(t.get("value") or "") for t in hit.get("tags", [])}
+        same_key = hit.get("type") == "bookshelf" and tags.get(MANAGED_TAG) == action.key
+        if same_key and tags.get(TREE_TAG) and int(hit["id"]) < new_id:
+            older.append((int(hit["id"]), tags[TREE_TAG], str(hit.get("slug", ""))))
+    if not older:
+        return created
+    winner, owner, slug = min(older)
+    current = _read_shelf_now(ctx, winner)
+    books = shelf_books_order(wanted, current)
+    if books != current:
+        ctx.client.update("shelves", winner, {"books": books})
+    ctx.client.delete("shelves", new_id)
+    with ctx.lock:
+        ctx.matching.ids[(EntityKind.SHELF, action.key)] = winner
+        ctx.matching.shared[action.key] = owner
+        ctx.slugs[(EntityKind.SHELF, action.key)] = slug
+    detail = (
+        f"shared with tree {owner}, whose shelf of this key was made at the same moment (this run's {new_id} deleted)"
+    )
+    log.warning("shelf %s: %s", action.key, detail)
+    shared = replace(action, kind=ActionKind.REORDER, remote_id=winner, changes=("books",), detail=detail)
+    return Outcome(shared, OutcomeStatus.UPDATED, winner, object_url(ctx, EntityKind.SHELF, action.key))
+
+
+def _read_shelf_now(ctx: ApplyContext, shelf_id: int) -> list[int]:
+    """The shelf's book list as BookStack holds it at this moment (the snapshot's copy is replaced)."""
+    with ctx.lock:
+        ctx.remote.shelf_books.pop(shelf_id, None)
+    return read_shelf_books(ctx.client, ctx.remote, shelf_id)
 
 
 def _release_books(ctx: ApplyContext, action: Action) -> Outcome:
     """A managed shelf gone from the structure lets go of the books that moved to other shelves (its list
     was not read with the others: one read here)."""
     assert action.remote_id is not None
-    current = read_shelf_books(ctx.client, ctx.remote, action.remote_id)
+    current = _read_shelf_now(ctx, action.remote_id)
     books = shelf_books_order([], current, ctx.matching.leaving.get(action.remote_id))
     if books == current:
         return Outcome(action, OutcomeStatus.UNCHANGED, action.remote_id)
@@ -141,7 +203,7 @@ def write_chapter(ctx: ApplyContext, action: Action) -> Outcome:
     if book_id is None:
         raise _ParentMissing(f"book {chapter.book_key} was not created")
     remote = ctx.remote.of(EntityKind.CHAPTER).get(action.remote_id or -1)
-    payload = _container_payload(action, chapter.name, chapter.description, chapter.key, remote)
+    payload = _container_payload(ctx, action, chapter.name, chapter.description, chapter.key, remote)
     if action.kind is ActionKind.CREATE or "priority" in action.changes:
         payload["priority"] = chapter.priority
     if action.kind is ActionKind.CREATE or "parent" in action.changes:
@@ -169,11 +231,17 @@ def delete_object(ctx: ApplyContext, action: Action) -> Outcome:
 
 
 def _unmanaged_inside(remote: RemoteState, kind: EntityKind, obj_id: int) -> str:
+    """What a book or chapter to delete holds that this tree did not write: unmanaged objects, and
+    other trees' ones (a page someone moved into it)."""
+
+    def others(of: EntityKind) -> list[RemoteObject]:
+        return [o for o in remote.of(of).values() if not o.key] + list(remote.foreign[of].values())
+
     if kind is EntityKind.CHAPTER:
-        pages = [p for p in remote.of(EntityKind.PAGE).values() if p.chapter_id == obj_id and not p.key]
+        pages = [p for p in others(EntityKind.PAGE) if p.chapter_id == obj_id]
         return f"{len(pages)} page(s)" if pages else ""
-    pages = [p for p in remote.of(EntityKind.PAGE).values() if p.book_id == obj_id and not p.key]
-    chapters = [c for c in remote.of(EntityKind.CHAPTER).values() if c.book_id == obj_id and not c.key]
+    pages = [p for p in others(EntityKind.PAGE) if p.book_id == obj_id]
+    chapters = [c for c in others(EntityKind.CHAPTER) if c.book_id == obj_id]
     if pages or chapters:
         return f"{len(pages)} page(s) and {len(chapters)} chapter(s)"
     return ""
@@ -241,7 +309,8 @@ def _apply_page(ctx: ApplyContext, action: Action) -> Outcome:
         return Outcome(action, OutcomeStatus.CREATED, page_id, object_url(ctx, EntityKind.PAGE, page.key))
     assert action.remote_id is not None and remote is not None
     with_parent = "parent" in action.changes
-    if action.kind is ActionKind.ADOPT and not {"content", "name", "parent"} & set(action.changes):
+    tags_only = action.kind in (ActionKind.ADOPT, ActionKind.CLAIM)
+    if tags_only and not {"content", "name", "parent"} & set(action.changes):
         payload = _adoption_tags(ctx, page, remote)
     else:
         payload = page_payload(ctx, page, remote=remote, page_id=action.remote_id, with_parent=with_parent)
@@ -253,9 +322,7 @@ def _apply_page(ctx: ApplyContext, action: Action) -> Outcome:
     ctx.revisions[action.remote_id] = int(updated.get("revision_count") or 0)
     _check_editor(ctx, updated)
     _check_priority(ctx, page, payload, updated)
-    status = {ActionKind.ADOPT: OutcomeStatus.ADOPTED, ActionKind.MOVE: OutcomeStatus.MOVED}.get(
-        action.kind, OutcomeStatus.UPDATED
-    )
+    status = _STATUS_OF_WRITE.get(action.kind, OutcomeStatus.UPDATED)
     return Outcome(action, status, action.remote_id, object_url(ctx, EntityKind.PAGE, page.key))
 
 

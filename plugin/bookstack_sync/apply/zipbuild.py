@@ -167,7 +167,7 @@ class _Builder:
         return data
 
     def _container_tags(self, key: str) -> list[tuple[str, str]]:
-        return container_tags(key, self.ctx.run_id)
+        return container_tags(key, self.ctx.run_id, tree_id=self.ctx.tree_id)
 
     def _file(self, ref: Reference) -> str:
         asset = self.inputs.tree.assets[ref.target]
@@ -316,7 +316,9 @@ def predict_ids(
 
 
 def known_ids(ctx: ApplyContext) -> dict[EntityKind, set[int]]:
-    known: dict[EntityKind, set[int]] = {kind: set(ctx.remote.of(kind)) for kind in EntityKind}
+    known: dict[EntityKind, set[int]] = {
+        kind: set(ctx.remote.of(kind)) | set(ctx.remote.foreign[kind]) for kind in EntityKind
+    }
     for (kind, _), obj_id in ctx.matching.ids.items():
         known.setdefault(kind, set()).add(obj_id)
     return known

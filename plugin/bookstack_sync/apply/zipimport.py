@@ -40,7 +40,7 @@ from ..model import Action, ActionKind, EntityKind, Outcome, OutcomeStatus, Rout
 from ..plan.matching import ImportUnit
 from ..plan.remote import RemoteObject, find_created
 from ..plan.resolve import slug_folder_path
-from ..plan.tags import HASH_TAG, MANAGED_TAG
+from ..plan.tags import HASH_TAG, MANAGED_TAG, TREE_TAG
 from .context import ApplyContext, ImportResult, outcome_url
 from .zipbuild import BuiltImport, ImportBuildError, ZipInputs, build_import, known_ids, predict_ids
 
@@ -187,7 +187,8 @@ class ZipImporter:
         wanted = {(EntityKind.CHAPTER, c) for c in built.unit.chapter_keys}
         wanted |= {(EntityKind.PAGE, p) for p in built.unit.page_keys}
         found: dict[tuple[EntityKind, str], dict[str, Any]] = {}
-        for hit in ctx.client.search(f"[{MANAGED_TAG}like{unit.key}/%]"):
+        tree = f" [{TREE_TAG}={ctx.tree_id}]" if ctx.tree_id else ""
+        for hit in ctx.client.search(f"[{MANAGED_TAG}like{unit.key}/%]{tree}"):
             kind = {"chapter": EntityKind.CHAPTER, "page": EntityKind.PAGE}.get(str(hit.get("type")))
             key = next((str(t.get("value")) for t in hit.get("tags", []) if t.get("name") == MANAGED_TAG), None)
             if kind is None or key is None or (kind, key) not in wanted or int(hit.get("book_id") or 0) != book_id:
@@ -197,7 +198,7 @@ class ZipImporter:
             found.setdefault((kind, key), hit)
         for kind, key in sorted(wanted - set(found)):
             # the like-search missed it (unexpected): ask for this key alone before giving up
-            for hit in ctx.client.search(f"[{MANAGED_TAG}={key}]"):
+            for hit in ctx.client.search(f"[{MANAGED_TAG}={key}]{tree}"):
                 if str(hit.get("type")) == kind.value and int(hit.get("book_id") or 0) == book_id:
                     found[(kind, key)] = hit
                     break

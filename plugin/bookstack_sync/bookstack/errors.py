@@ -476,6 +476,13 @@ def is_deadlock(error: BookStackError) -> bool:
     return "SQLSTATE[40001]" in said or "1213 Deadlock" in said
 
 
+def is_joint_permissions(error: BookStackError) -> bool:
+    """A 500 from BookStack's permission rebuild (``joint_permissions`` "Duplicate entry", BookStack issue
+    #4838): two writes in one book at the same moment. The object was stored, but may be left without
+    permission rows, invisible to every API call until an admin regenerates the permissions."""
+    return error.status == 500 and "joint_permissions" in (error.server_message or "")
+
+
 def not_api_json_error(method: str, path: str, status: int, content_type: str) -> NotBookStackError:
     """A success status whose body is not the JSON the endpoint always returns."""
     return NotBookStackError(

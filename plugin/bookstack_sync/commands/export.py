@@ -13,6 +13,7 @@ from ..export.read import (
     ExportFilter,
 )
 from ..export.write import export_wiki, write_export_report
+from ..plan.treeid import tree_id_for
 from ..settings import Settings
 from .session import bookstack_session, require_bookstack
 from .sync import write_validation_junit
@@ -40,6 +41,7 @@ def run_export(
             unshelved=unshelved,
             force=force,
             saved_dir=report.parent / (report.stem + "-pages"),
+            tree_id=tree_id_for(settings.tree, settings.docs_dir, env).value,
         )
     result.requests = stats
     written = write_export_report(result, report, settings.docs_dir.as_posix())

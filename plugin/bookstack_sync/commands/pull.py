@@ -33,7 +33,7 @@ def run_pull(settings: Settings, env: Mapping[str, str], *, report: Path, out: T
     require_bookstack(settings, "pull")
     stats: dict[str, Any] = {}
     with bookstack_session(settings, read_only=settings.dry_run, requests=stats) as client:
-        result = pull_edits(client, settings, validation, dry_run=settings.dry_run)
+        result = pull_edits(client, settings, validation, dry_run=settings.dry_run, env=env)
     result.requests = stats
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

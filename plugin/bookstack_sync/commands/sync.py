@@ -21,9 +21,11 @@ from ..bookstack import BookStackClient
 from ..check.validate import Validation, validate_docs
 from ..errors import BookstackSyncError, ExitCode, UsageError
 from ..model import EntityKind, Outcome, OutcomeStatus, RunMode, RunResult
-from ..plan.desired import build_desired
+from ..plan.desired import build_desired, desired_keys
 from ..plan.make import make_plan
+from ..plan.planner import check_tree_takeover
 from ..plan.remote import fetch_remote, wiki_address
+from ..plan.treeid import tree_id_for
 from ..report.files import ci_context, write_reports
 from ..report.forge import comment_on_pull_request, wants_comment
 from ..report.log import RunLog
@@ -142,11 +144,18 @@ def _plan_and_apply(
     tree = validation.tree
     desired = build_desired(validation.structure, tree, publish_drafts=settings.publish_drafts)
     started = time.monotonic()
+    tree_id = tree_id_for(settings.tree, settings.docs_dir, env)
+    result.tree = tree_id.value
+    if log is not None:
+        log.info(f"tree {tree_id.value} (from the {tree_id.derived_from})")
     remote = fetch_remote(
         client,
         shelf_names={s.name for s in desired.shelves.values()},
         shelf_keys=set(desired.shelves),
+        tree_id=tree_id.value,
+        wanted=desired_keys(desired),
     )
+    check_tree_takeover(desired, remote, tree_id.explicit)
     result.timings["read"] = round(time.monotonic() - started, 3)
     result.bookstack_url = remote.app_url or client.base_url  # links in the report: the address readers use
     made = make_plan(desired, remote, tree, client, settings, full=mode is RunMode.FULL)
@@ -171,6 +180,7 @@ def _plan_and_apply(
         # the commit checked out is what was synced; git diffs from it on the next run
         commit=made.head or env.get("CI_COMMIT_SHA", ""),
         run_id=secrets.token_hex(6),
+        tree_id=tree_id.value,
         progress=_progress(log, sum(1 for a in plan.actions if a.kind.writes)),
     )
     importer = ZipImporter()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import posixpath
 import re
 from collections.abc import Iterator, Mapping
@@ -34,6 +35,7 @@ from ..plan.desired import DesiredState, build_desired
 from ..plan.matching import Matching, page_hash
 from ..plan.remote import RemoteObject, RemoteState, fetch_remote, wiki_address
 from ..plan.resolve import canonical_markdown
+from ..plan.treeid import tree_id_for
 from ..plan.verify import fetch_stored_pages, index_of_matching
 from ..settings import Settings
 from .layout import safe_slug
@@ -141,13 +143,22 @@ class _Files:
         return candidate
 
 
-def pull_edits(client: BookStackClient, settings: Settings, validation: Validation, *, dry_run: bool) -> PullResult:
+def pull_edits(
+    client: BookStackClient,
+    settings: Settings,
+    validation: Validation,
+    *,
+    dry_run: bool,
+    env: Mapping[str, str] | None = None,
+) -> PullResult:
     """Write BookStack's version of every drifted page into its git file (see the module docstring)."""
     assert validation.structure is not None and validation.tree is not None
     result = PullResult(dry_run=dry_run)
     tree = validation.tree
     desired = build_desired(validation.structure, tree, publish_drafts=settings.publish_drafts)
-    remote = fetch_remote(client, shelf_names=set(), shelf_keys=set(desired.shelves))
+    # this tree's pages only: another tree's page with the same key is not this tree's file
+    tree_id = tree_id_for(settings.tree, settings.docs_dir, os.environ if env is None else env)
+    remote = fetch_remote(client, shelf_names=set(), shelf_keys=set(desired.shelves), tree_id=tree_id.value)
     drifted = []
     for key, obj in drifted_pages(remote):
         if key in desired.pages:

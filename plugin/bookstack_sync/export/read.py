@@ -29,6 +29,7 @@ from ..bookstack.errors import AuthenticationError
 from ..markdown.localize import Target, image_path
 from ..plan.remote import app_url_of_book
 from ..plan.routes import parse_version
+from ..plan.tags import TREE_TAG
 
 ZIP_EXPORT_MIN_VERSION = (25, 7)
 
@@ -153,8 +154,8 @@ class ExportFilter:
         )
 
 
-def read_wiki(client: BookStackClient, wanted: ExportFilter) -> Wiki:
-    """Everything the export needs, in bulk."""
+def read_wiki(client: BookStackClient, wanted: ExportFilter, tree_id: str = "") -> Wiki:
+    """Everything the export needs, in bulk: with ``tree_id``, less the books other docs trees own."""
     system = client.system()
     version = str(system.get("version") or "") or None if system else None
     app_url = str(system.get("base_url") or "").rstrip("/") if system else ""
@@ -173,6 +174,8 @@ def read_wiki(client: BookStackClient, wanted: ExportFilter) -> Wiki:
         shelf_id = int(shelf["id"])
         wiki.shelf_books[shelf_id] = [int(b["id"]) for b in shelf.get("books", [])]
         wiki.shelves[shelf_id].tags = _tag_pairs(shelf.get("tags"))
+    if tree_id:
+        _leave_other_trees(client, wiki, tree_id)
     if not wiki.app_url:
         found = app_url_of_book(client, int(listed[min(listed)].get("book_id") or 0)) if listed else None
         wiki.app_url = found or client.base_url
@@ -210,6 +213,27 @@ def read_wiki(client: BookStackClient, wanted: ExportFilter) -> Wiki:
     _authors(client, wiki)
     _comments_and_permissions(client, wiki)
     return wiki
+
+
+def _leave_other_trees(client: BookStackClient, wiki: Wiki, tree_id: str) -> None:
+    """Books another docs tree owns (its ``bookstack-sync-tree``) belong to that tree's git: not exported,
+    and a shelf another tree owns only as far as it lists books exported here (one search)."""
+    owners: dict[tuple[str, int], str] = {}
+    for hit in client.search(f"{{type:book|bookshelf}} [{TREE_TAG}] -[{TREE_TAG}={tree_id}]"):
+        tree = next((str(t.get("value") or "") for t in hit.get("tags", []) if t.get("name") == TREE_TAG), "")
+        owners[(str(hit.get("type")), int(hit["id"]))] = tree
+    left: dict[str, list[str]] = defaultdict(list)
+    for (kind, obj_id), tree in sorted(owners.items()):
+        if kind == "book" and obj_id in wiki.books:
+            left[tree].append(wiki.books.pop(obj_id).name)
+    for kind, obj_id in owners:
+        listed_here = any(book in wiki.books for book in wiki.shelf_books.get(obj_id, []))
+        if kind == "bookshelf" and obj_id in wiki.shelves and not listed_here:
+            del wiki.shelves[obj_id]
+    for tree, names in sorted(left.items()):
+        wiki.notes.append(
+            f"{len(names)} book(s) of docs tree {tree} not exported (that tree's own): {', '.join(names)}"
+        )
 
 
 def _container(kind: Target, item: Mapping[str, Any]) -> WikiContainer:

@@ -150,11 +150,13 @@ def export_wiki(
     unshelved: str | None = None,
     force: bool = False,
     saved_dir: Path | None = None,
+    tree_id: str = "",
 ) -> ExportResult:
-    """Read the wiki and write the docs tree; returns what was written and what could not be represented."""
+    """Read the wiki and write the docs tree; returns what was written and what could not be represented.
+    With ``tree_id``, other docs trees' books are left out (each tree's git holds its own)."""
     wanted = ExportFilter() if wanted is None else wanted
     _refuse_non_empty(docs_dir, force)
-    wiki = read_wiki(client, wanted)
+    wiki = read_wiki(client, wanted, tree_id)
     layout = lay_out(wiki, wanted, unshelved=unshelved)
     result = ExportResult(layout, problems=list(layout.problems), notes=list(wiki.notes))
     index = index_of(wiki, layout)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ..docs.structure import Structure
 from ..docs.tree import DocsTree, PageSource
 from ..markdown.content import Reference, RefKind, find_references, is_published, page_tags
+from ..model import EntityKind
 
 # Book top level: chapters and book-level pages share one priority sequence (BookStack's ``BookContents``). Book-level
 # pages keep their `order` (1-99) and so come first; chapters follow in structure order.
@@ -78,6 +79,16 @@ class DesiredState:
     chapters: dict[str, DesiredChapter] = field(default_factory=dict)
     pages: dict[str, DesiredPage] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # page key -> why it is not published
+
+
+def desired_keys(desired: DesiredState) -> set[tuple[EntityKind, str]]:
+    """Every key this tree publishes (drafts it does not publish included: their pages stay its own)."""
+    return (
+        {(EntityKind.SHELF, k) for k in desired.shelves}
+        | {(EntityKind.BOOK, k) for k in desired.books}
+        | {(EntityKind.CHAPTER, k) for k in desired.chapters}
+        | {(EntityKind.PAGE, k) for k in [*desired.pages, *desired.skipped]}
+    )
 
 
 def build_desired(structure: Structure, tree: DocsTree, *, publish_drafts: bool = False) -> DesiredState:

@@ -52,6 +52,7 @@ class Matching:
     # new key -> the managed key it continues (renamed, renumbered or moved: same object, same id)
     previous: dict[tuple[EntityKind, str], Pair] = field(default_factory=dict)
     leaving: dict[int, set[int]] = field(default_factory=dict)  # shelf id -> books that moved to another shelf
+    shared: dict[str, str] = field(default_factory=dict)  # shelf key -> the other tree whose shelf this tree lists on
 
     def id_of(self, kind: EntityKind, key: str) -> int | None:
         return self.ids.get((kind, key))

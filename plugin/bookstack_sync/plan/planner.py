@@ -9,11 +9,14 @@ Everything matched keeps its BookStack id, so revisions, comments and ``/link/<i
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
+from ..errors import SyncError
 from ..model import EDITED_IN_BOOKSTACK, Action, ActionKind, EntityKind, Plan
 from ..settings import OnDrift
-from .desired import DesiredPage, DesiredState
+from .desired import DesiredPage, DesiredShelf, DesiredState
 from .identity import PageFacts, pair_containers, pair_pages, parent_of
 from .matching import CanonicalRender, Matching, PlanOptions, body_hash, page_hash
 from .remote import RemoteObject, RemoteState
@@ -35,7 +38,8 @@ def plan_sync(
     notes: list[str] = []
     renames = renames or {}
 
-    _plan_containers(desired, remote, options, matching, actions, renames)
+    _plan_containers(desired, remote, options, matching, actions, renames, notes)
+    notes.extend(_collision_notes(remote, actions))
     _plan_pages(desired, remote, render, options, matching, actions, renames)
     landing = plan_routes(desired, remote, options, matching, actions, notes)
     settle_priorities(desired, remote, matching, actions, landing)
@@ -71,6 +75,12 @@ def _match_containers(
         if objs:
             matching.ids[(kind, key)] = objs[0].id
             matching.duplicates.extend(objs[1:])
+    if kind is EntityKind.SHELF:
+        # a shelf key another tree already has: one shelf, shared (several trees list books on it)
+        for key, obj in remote.shared_shelves().items():
+            if key in names and (kind, key) not in matching.ids:
+                matching.ids[(kind, key)] = obj.id
+                matching.shared[key] = obj.owner or ""
     loose = {key: objs[0].name for key, objs in managed.items() if key not in names}
     unmatched = {key: name for key, name in names.items() if (kind, key) not in matching.ids}
     if loose and unmatched:
@@ -87,10 +97,18 @@ def _match_containers(
 
 
 def _container_action(
-    kind: EntityKind, key: str, name: str, obj: RemoteObject | None, changes: list[str], matching: Matching
+    kind: EntityKind,
+    key: str,
+    name: str,
+    obj: RemoteObject | None,
+    changes: list[str],
+    matching: Matching,
+    remote: RemoteState,
 ) -> Action:
     if obj is None:
         return Action(ActionKind.CREATE, kind, key, name)
+    if (kind, obj.id) in remote.claims:
+        return _claim(kind, key, name, obj, changes, remote)
     if (kind, key) in matching.adopted:
         return Action(
             ActionKind.ADOPT, kind, key, name, obj.id, (*tuple(changes), "tags"), "unmanaged object of the same name"
@@ -104,6 +122,13 @@ def _container_action(
         action_kind = ActionKind.REORDER if only_order else ActionKind.UPDATE
         return Action(action_kind, kind, key, name, obj.id, tuple(changes), detail)
     return Action(ActionKind.UNCHANGED, kind, key, name, obj.id)
+
+
+def _claim(kind: EntityKind, key: str, name: str, obj: RemoteObject, changes: list[str], remote: RemoteState) -> Action:
+    """An object an earlier version wrote (no tree recorded) with this tree's key: the tree tag is added,
+    with whatever else changed."""
+    detail = _with_rename(f"written before trees were recorded: now tree {remote.tree_id}'s", obj, name)
+    return Action(ActionKind.CLAIM, kind, key, name, obj.id, (*dict.fromkeys(changes), "tree"), detail)
 
 
 def _with_rename(detail: str, obj: RemoteObject, name: str) -> str:
@@ -134,6 +159,7 @@ def _plan_containers(
     matching: Matching,
     actions: list[Action],
     renames: Mapping[str, str],
+    notes: list[str],
 ) -> None:
     shelves = remote.of(EntityKind.SHELF)
     books = remote.of(EntityKind.BOOK)
@@ -159,8 +185,11 @@ def _plan_containers(
     )
     for shelf in desired.shelves.values():
         obj = shelves.get(matching.id_of(EntityKind.SHELF, shelf.key) or -1)
+        if shelf.key in matching.shared:
+            actions.append(_shared_shelf_action(shelf, remote, matching, notes))
+            continue
         changes = _text_changes(obj, shelf.name, shelf.description) + _key_change(matching, EntityKind.SHELF, shelf.key)
-        actions.append(_container_action(EntityKind.SHELF, shelf.key, shelf.name, obj, changes, matching))
+        actions.append(_container_action(EntityKind.SHELF, shelf.key, shelf.name, obj, changes, matching, remote))
 
     _match_containers(
         EntityKind.BOOK,
@@ -183,7 +212,7 @@ def _plan_containers(
                 # its old shelf's list must let it go, its new shelf's list take it
                 changes.append("shelf")
                 matching.leaving.setdefault(managed_shelves[old_shelf][0].id, set()).add(obj.id)
-        actions.append(_container_action(EntityKind.BOOK, book.key, book.name, obj, changes, matching))
+        actions.append(_container_action(EntityKind.BOOK, book.key, book.name, obj, changes, matching, remote))
 
     _match_containers(
         EntityKind.CHAPTER,
@@ -204,7 +233,7 @@ def _plan_containers(
             if book_id is None or obj.book_id != book_id:  # None: its book is created this run
                 changes.append("parent")  # BookStack moves its pages with it (ParentChanger::changeBook)
         changes += _key_change(matching, EntityKind.CHAPTER, chapter.key)
-        actions.append(_container_action(EntityKind.CHAPTER, chapter.key, chapter.name, obj, changes, matching))
+        actions.append(_container_action(EntityKind.CHAPTER, chapter.key, chapter.name, obj, changes, matching, remote))
     # a shelf gone from the structure still lists the books that moved off it: they leave it too
     desired_shelf_ids = {matching.id_of(EntityKind.SHELF, key) for key in desired.shelves}
     if not options.prune:  # pruned, it goes to the recycle bin anyway
@@ -214,7 +243,7 @@ def _plan_containers(
                 actions.append(
                     Action(ActionKind.UPDATE, EntityKind.SHELF, key, objs[0].name, objs[0].id, ("books",), detail)
                 )
-    # shelf membership: managed books in structure order, then every other book already there
+    # shelf membership: this tree's books in structure order; the others' books stay as they are
     for shelf in desired.shelves.values():
         shelf_id = matching.id_of(EntityKind.SHELF, shelf.key)
         wanted = [matching.id_of(EntityKind.BOOK, k) for k in shelf.book_keys]
@@ -222,8 +251,9 @@ def _plan_containers(
             continue  # a new shelf is created with its books
         current = remote.shelf_books.get(shelf_id, [])
         # a book created this run has no id yet: the list changes, and apply writes it once the book exists
-        desired_list = shelf_books_order([i for i in wanted if i is not None], current, matching.leaving.get(shelf_id))
-        if None in wanted or desired_list != current:
+        known = [i for i in wanted if i is not None]
+        leave = books_elsewhere(desired, matching, shelf.key) | matching.leaving.get(shelf_id, set())
+        if None in wanted or own_part_changed(known, current, leave):
             for index, action in enumerate(actions):
                 if action.entity is EntityKind.SHELF and action.key == shelf.key:
                     with_books = tuple(dict.fromkeys((*action.changes, "books")))
@@ -233,14 +263,61 @@ def _plan_containers(
                     )
 
 
+def _shared_shelf_action(shelf: DesiredShelf, remote: RemoteState, matching: Matching, notes: list[str]) -> Action:
+    """A shelf of the same key another tree made: this tree lists its books on it and leaves its name,
+    description and tags to that tree (the tree that created it keeps them; a difference is a warning)."""
+    obj = remote.shared_shelves()[shelf.key]
+    owner = matching.shared[shelf.key]
+    differs = _text_changes(obj, shelf.name, shelf.description)
+    if differs:
+        notes.append(
+            f"warning: shelf {shelf.key} is shared with tree {owner}, which created it: its "
+            f"{' and '.join(differs)} stay as that tree wrote them ({obj.name!r}; this tree's structure says "
+            f"{shelf.name!r})"
+        )
+    return Action(ActionKind.UNCHANGED, EntityKind.SHELF, shelf.key, obj.name, obj.id, (), f"shared with tree {owner}")
+
+
+def _collision_notes(remote: RemoteState, actions: list[Action]) -> list[str]:
+    """A new shelf or book named like another tree's: its own object all the same (BookStack gives it
+    another slug), said once so nobody wonders why two are listed."""
+    notes = []
+    for action in actions:
+        if action.kind is not ActionKind.CREATE or action.entity not in (EntityKind.SHELF, EntityKind.BOOK):
+            continue
+        for obj in sorted(remote.foreign[action.entity].values(), key=lambda o: o.id):
+            if obj.name.strip().lower() == action.name.strip().lower():
+                whose = f"tree {obj.owner}" if obj.owner else "an earlier version of bookstack-sync (no tree recorded)"
+                notes.append(
+                    f"{action.entity.value} {action.key}: {whose} has a {action.entity.value} named {obj.name!r} "
+                    f"(id {obj.id}); this tree gets its own, which BookStack gives another slug"
+                )
+                break
+    return notes
+
+
 def _key_change(matching: Matching, kind: EntityKind, key: str) -> list[str]:
     """``key`` among the changes of an object that continues another key: its source-key tag is rewritten."""
     return ["key"] if (kind, key) in matching.previous else []
 
 
+def books_elsewhere(desired: DesiredState, matching: Matching, shelf_key: str) -> set[int]:
+    """This tree's books that belong on another shelf: a shelf they are still listed on lets them go."""
+    found = {matching.id_of(EntityKind.BOOK, b.key) for b in desired.books.values() if b.shelf_key != shelf_key}
+    return {book_id for book_id in found if book_id is not None}
+
+
+def own_part_changed(wanted: list[int], current: list[int], leaving: set[int]) -> bool:
+    """Whether a shelf's list must be written for this tree: its books on it are not ``wanted`` in that
+    order, or one of its books that belongs elsewhere (``leaving``) is still there. Other trees' books
+    and books nobody manages are no reason: each tree writes a shared shelf only for its own part."""
+    mine = set(wanted) | leaving
+    return [book_id for book_id in current if book_id in mine] != wanted
+
+
 def shelf_books_order(managed: list[int], current: list[int], leaving: set[int] | None = None) -> list[int]:
-    """The shelf's book list: managed books in structure order, then the others in their existing order,
-    less the managed books that moved to another shelf."""
+    """The shelf's book list: this tree's books in structure order, then the others (other trees', unmanaged
+    ones) in their existing order, less this tree's books that belong on another shelf (``leaving``)."""
     gone = set(managed) | (leaving or set())
     return managed + [book_id for book_id in current if book_id not in gone]
 
@@ -292,11 +369,28 @@ def _plan_pages(
     matching.orphans.extend(loose.values())
 
     for page in desired.pages.values():
-        actions.append(_page_action(page, pages, render, options, matching))
+        action = _page_action(page, pages, render, options, matching)
+        if action.remote_id is not None and (EntityKind.PAGE, action.remote_id) in remote.claims:
+            action = _claimed_page(action, remote)
+        actions.append(action)
     for key, why in desired.skipped.items():
         existing = managed.get(key)
         remote_id = existing[0].id if existing else None
         actions.append(Action(ActionKind.SKIP, EntityKind.PAGE, key, key, remote_id, (), f"not published ({why})"))
+
+
+def _claimed_page(action: Action, remote: RemoteState) -> Action:
+    """A page an earlier version wrote, with this tree's key: whatever its write, it now records the tree."""
+    if action.kind is ActionKind.DRIFT:
+        return action  # left alone this time (on_drift): claimed by the run that writes it
+    changes = tuple(c for c in action.changes if c != "key")
+    detail = f"written before trees were recorded: now tree {remote.tree_id}'s"
+    return replace(
+        action,
+        kind=ActionKind.CLAIM,
+        changes=(*changes, "tree"),
+        detail=f"{detail}; {action.detail}" if action.detail else detail,
+    )
 
 
 def _pair_pages(
@@ -446,3 +540,35 @@ def _plan_orphans(
                 actions.append(
                     Action(kind_of_delete, kind, key, objs[0].name, objs[0].id, (), "no longer in the structure file")
                 )
+
+
+def check_tree_takeover(desired: DesiredState, remote: RemoteState, explicit: bool) -> None:
+    """Refuse a first run of a tree whose keys are mostly another tree's: the same docs under a new id
+    (a repository renamed or moved, a docs folder moved) would otherwise publish a second copy beside
+    the first. Two different trees share a shelf key or a few book keys, never most of their keys. An
+    explicitly set ``tree`` is taken as meant."""
+    kinds = (EntityKind.BOOK, EntityKind.CHAPTER, EntityKind.PAGE)
+    if explicit or not remote.tree_id or any(remote.managed(kind) for kind in kinds):
+        return
+    keys = (
+        {(EntityKind.BOOK, k) for k in desired.books}
+        | {(EntityKind.CHAPTER, k) for k in desired.chapters}
+        | {(EntityKind.PAGE, k) for k in desired.pages}
+    )
+    owners = Counter(
+        obj.owner
+        for kind in kinds
+        for obj in remote.foreign[kind].values()
+        if obj.owner and obj.key and (kind, obj.key) in keys
+    )
+    if not owners:
+        return
+    owner, count = owners.most_common(1)[0]
+    if 2 * count <= len(keys):
+        return
+    raise SyncError(
+        f"tree {remote.tree_id!r} has nothing in BookStack yet, but {count} of its {len(keys)} books, chapters "
+        f"and pages have the keys of objects owned by tree {owner!r}: refusing to publish them a second time",
+        hint=f"if {owner!r} is this docs tree before its repository or docs folder was renamed or moved, set "
+        f"`tree: {owner}` in the step's settings; if it is another tree, set `tree` to an id of this tree's own",
+    )

@@ -1,8 +1,14 @@
 """What BookStack holds now, read in bulk: a handful of requests whatever the size of the tree.
 
 Listings (500 items a request) give ids, names, parents, priorities and revision counts; one tag search
-(100 hits a request) gives every managed object with its tags, which the listings lack (BookStack's
+(100 hits a request) gives every object of this docs tree with its tags, which the listings lack (BookStack's
 ``ListingResponseBuilder`` and ``SearchApiController``). Shelves are read one by one for their book order: there are few of them.
+
+Many trees may publish into one wiki (``treeid``). The snapshot holds this tree's objects and the
+unmanaged ones; objects of other trees are kept apart (``foreign``), so nothing downstream can take one
+for an orphan, pair it, adopt it, move or delete it. Other trees' objects are read (one more search per
+kind) only when some key of this tree has no object yet: only then could one be mistaken for an
+unmanaged object of the same name, or be an unowned object of an earlier version to claim.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any
 
 from ..bookstack import BookStackClient, NotFoundError, normalise_chapter_id
 from ..model import API_KIND, KIND_OF_SEARCH_TYPE, SEARCH_TYPE, EntityKind
-from .tags import ASSET_TAG, HASH_TAG, MANAGED_TAG, REV_TAG, RUN_TAG, SYSTEM_TAGS
+from .tags import ASSET_TAG, HASH_TAG, MANAGED_TAG, REV_TAG, RUN_TAG, SYSTEM_TAGS, TREE_TAG
 
 
 @dataclass
@@ -44,6 +50,11 @@ class RemoteObject:
     @property
     def key(self) -> str | None:
         return self.tag(MANAGED_TAG)
+
+    @property
+    def owner(self) -> str | None:
+        """The tree that owns it (None: unmanaged, or written by a version before trees)."""
+        return self.tag(TREE_TAG)
 
     @property
     def content_hash(self) -> str | None:
@@ -81,6 +92,11 @@ class RemoteState:
     # BookStack's own address (APP_URL), what readers use: from /api/system, else from a book read (before
     # v25.05); None when neither says
     app_url: str | None = None
+    tree_id: str = ""  # the tree this snapshot was read for ("": every managed object is this tree's)
+    # other trees' objects, and unowned ones (earlier versions) whose key is not this tree's: never touched
+    foreign: dict[EntityKind, dict[int, RemoteObject]] = field(default_factory=lambda: defaultdict(dict))
+    foreign_read: set[EntityKind] = field(default_factory=set)  # kinds whose other trees' objects were read
+    claims: set[tuple[EntityKind, int]] = field(default_factory=set)  # unowned objects with this tree's keys
 
     def of(self, kind: EntityKind) -> dict[int, RemoteObject]:
         return self.objects[kind]
@@ -92,6 +108,19 @@ class RemoteState:
             if obj.key:
                 found[obj.key].append(obj)
         return found
+
+    def shared_shelves(self) -> dict[str, RemoteObject]:
+        """shelf key -> another tree's shelf of that key (the lowest id): this tree lists its books there."""
+        found: dict[str, RemoteObject] = {}
+        for obj in sorted(self.foreign[EntityKind.SHELF].values(), key=lambda o: o.id):
+            if obj.key and obj.owner and obj.key not in found:
+                found[obj.key] = obj
+        return found
+
+    def owner_of(self, kind: EntityKind, obj_id: int) -> str | None:
+        """Which other tree owns an object ("" for an unowned one of an earlier version), None if none does."""
+        obj = self.foreign[kind].get(obj_id)
+        return None if obj is None else (obj.owner or "")
 
 
 def _remote_object(kind: EntityKind, item: dict[str, Any]) -> RemoteObject:
@@ -114,14 +143,21 @@ def _remote_object(kind: EntityKind, item: dict[str, Any]) -> RemoteObject:
     )
 
 
-def fetch_remote(client: BookStackClient, *, shelf_names: set[str], shelf_keys: set[str]) -> RemoteState:
-    """Read the snapshot the planner needs.
+def fetch_remote(
+    client: BookStackClient,
+    *,
+    shelf_names: set[str],
+    shelf_keys: set[str],
+    tree_id: str = "",
+    wanted: set[tuple[EntityKind, str]] | None = None,
+) -> RemoteState:
+    """Read the snapshot the planner needs for the tree ``tree_id`` (its keys: ``wanted``).
 
-    Shelves are read for their book order only where they matter: the managed ones and the ones a
-    desired shelf could adopt or continue (same name: an unmanaged one, or a managed one whose slug
-    changed).
+    Shelves are read for their book order only where they matter: this tree's and the ones a desired
+    shelf could share, adopt or continue (same key in another tree; same name: an unmanaged one, or a
+    managed one whose slug changed). Without ``tree_id`` every managed object counts as this tree's.
     """
-    state = RemoteState()
+    state = RemoteState(tree_id=tree_id)
     system = client.system()
     if system:
         state.version = str(system.get("version") or "") or None
@@ -136,18 +172,54 @@ def fetch_remote(client: BookStackClient, *, shelf_names: set[str], shelf_keys: 
     pages = state.of(EntityKind.PAGE)
     if state.app_url is None and pages:
         state.app_url = app_url_of_book(client, int(pages[min(pages)].book_id or 0))
-    for hit in client.search(f"[{MANAGED_TAG}]"):
+    own_query = f"[{TREE_TAG}={tree_id}]" if tree_id else f"[{MANAGED_TAG}]"
+    _take_tags(state, client.search(own_query))
+    if tree_id:
+        _read_other_trees(client, state, wanted or set())
+    _name_editors(client, [page for page in state.of(EntityKind.PAGE).values() if page.drifted])
+    shared = state.shared_shelves()
+    for shelf in state.objects[EntityKind.SHELF].values():
+        if (shelf.key and shelf.key in shelf_keys) or shelf.name in shelf_names:
+            read_shelf_books(client, state, shelf.id)
+    for key, shelf in shared.items():
+        if key in shelf_keys:
+            read_shelf_books(client, state, shelf.id)
+    return state
+
+
+def _take_tags(state: RemoteState, hits: Any) -> list[RemoteObject]:
+    """Give the listed objects their tags from search hits; returns the objects found."""
+    found_objects = []
+    for hit in hits:
         hit_kind = KIND_OF_SEARCH_TYPE.get(str(hit.get("type")))
         found = state.objects[hit_kind].get(int(hit["id"])) if hit_kind is not None else None
         if found is not None:
             found.tags = [
                 {"name": str(t.get("name", "")), "value": str(t.get("value") or "")} for t in hit.get("tags", [])
             ]
-    _name_editors(client, [page for page in state.of(EntityKind.PAGE).values() if page.drifted])
-    for shelf in state.objects[EntityKind.SHELF].values():
-        if (shelf.key and shelf.key in shelf_keys) or shelf.name in shelf_names:
-            read_shelf_books(client, state, shelf.id)
-    return state
+            found_objects.append(found)
+    return found_objects
+
+
+def _read_other_trees(client: BookStackClient, state: RemoteState, wanted: set[tuple[EntityKind, str]]) -> None:
+    """Where a key of this tree has no object of its own yet, read the other managed objects of that kind:
+    an unowned one carrying the key (written before trees) is claimed; every other is set apart."""
+    own = {(kind, obj.key) for kind in API_KIND for obj in state.objects[kind].values() if obj.key}
+    kinds = sorted({kind for kind, key in wanted if (kind, key) not in own}, key=list(API_KIND).index)
+    if not kinds:
+        return
+    types = "|".join(SEARCH_TYPE[kind] for kind in kinds)
+    others = _take_tags(state, client.search(f"{{type:{types}}} [{MANAGED_TAG}] -[{TREE_TAG}={state.tree_id}]"))
+    state.foreign_read.update(kinds)
+    for obj in sorted(others, key=lambda o: o.id):
+        if obj.owner == state.tree_id:
+            continue  # written between the two searches by another run of this tree
+        key = (obj.kind, obj.key or "")
+        if obj.owner is None and key in wanted and key not in own:
+            state.claims.add((obj.kind, obj.id))
+            own.add(key)
+            continue
+        state.foreign[obj.kind][obj.id] = state.objects[obj.kind].pop(obj.id)
 
 
 def _name_editors(client: BookStackClient, drifted: list[RemoteObject]) -> None:
@@ -165,13 +237,16 @@ def _name_editors(client: BookStackClient, drifted: list[RemoteObject]) -> None:
             page.updated_by_name = str(user["name"])
 
 
-def find_created(client: BookStackClient, kind: EntityKind, key: str, run_id: str) -> dict[str, Any] | None:
+def find_created(
+    client: BookStackClient, kind: EntityKind, key: str, run_id: str, tree_id: str = ""
+) -> dict[str, Any] | None:
     """The object a create of ``key`` by this run made, when the create's answer was lost: a search hit
     carrying both the key and this run's id. Another run's object with the same key is not this run's
     creation, so it is never taken for one (without a run id, as in a bare ``ApplyContext``, the key alone
     decides)."""
     search_type = SEARCH_TYPE[kind]
-    for hit in client.search(f"{{type:{search_type}}} [{MANAGED_TAG}={key}]"):
+    tree_term = f" [{TREE_TAG}={tree_id}]" if tree_id else ""
+    for hit in client.search(f"{{type:{search_type}}} [{MANAGED_TAG}={key}]{tree_term}"):
         tags = {(str(t.get("name")), str(t.get("value") or "")) for t in hit.get("tags", [])}
         if str(hit.get("type")) != search_type or (MANAGED_TAG, key) not in tags:
             continue

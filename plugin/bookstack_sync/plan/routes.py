@@ -226,6 +226,7 @@ def _with_priority(action: Action, needed: bool) -> Action:
         ActionKind.REORDER,
         ActionKind.UPDATE,
         ActionKind.ADOPT,
+        ActionKind.CLAIM,
     ):
         if needed and not has and action.kind is ActionKind.MOVE:
             return replace(action, changes=(*action.changes, "priority"))

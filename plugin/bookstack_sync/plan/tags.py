@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from ..docs.structure import TEXT_MAX
 
 MANAGED_TAG = "bookstack-sync"  # value: the source key
+TREE_TAG = "bookstack-sync-tree"  # value: the id of the docs tree that owns it (``plan.treeid``)
 HASH_TAG = "bookstack-sync-hash"  # value: content hash of what was last written
 BODY_TAG = "bookstack-sync-body"  # value: hash of the page's body alone (recognises a renamed and retitled page)
 REV_TAG = "bookstack-sync-revision"  # value: the page's revision_count right after our last write
@@ -20,7 +21,9 @@ COMMIT_TAG = "bookstack-sync-commit"  # value: the commit of the last write (whe
 SYNCED_TAG = "bookstack-sync-synced"  # value: UTC time of the last write
 ASSET_TAG = "bookstack-sync-asset"  # value: "<sha12> <asset path>" for each uploaded image/attachment
 RUN_TAG = "bookstack-sync-run"  # value: a random id of the run that last wrote it (tells two runs' copies apart)
-SYSTEM_TAGS = frozenset({MANAGED_TAG, HASH_TAG, BODY_TAG, REV_TAG, COMMIT_TAG, SYNCED_TAG, ASSET_TAG, RUN_TAG})
+SYSTEM_TAGS = frozenset(
+    {MANAGED_TAG, TREE_TAG, HASH_TAG, BODY_TAG, REV_TAG, COMMIT_TAG, SYNCED_TAG, ASSET_TAG, RUN_TAG}
+)
 
 Tag = tuple[str, str]
 
@@ -30,9 +33,15 @@ def tag_list(pairs: Iterable[Tag]) -> list[dict[str, str]]:
     return [{"name": name, "value": value} for name, value in pairs]
 
 
-def container_tags(key: str, run_id: str, kept: Iterable[Tag] = ()) -> list[Tag]:
-    """A shelf, book or chapter: the tags it keeps (an adopted object's own), its source key, this run's id."""
-    return [*kept, (MANAGED_TAG, key), *([(RUN_TAG, run_id)] if run_id else [])]
+def container_tags(key: str, run_id: str, kept: Iterable[Tag] = (), tree_id: str = "") -> list[Tag]:
+    """A shelf, book or chapter: the tags it keeps (an adopted object's own), its source key, its tree,
+    this run's id."""
+    return [
+        *kept,
+        (MANAGED_TAG, key),
+        *([(TREE_TAG, tree_id)] if tree_id else []),
+        *([(RUN_TAG, run_id)] if run_id else []),
+    ]
 
 
 def page_write_tags(
@@ -46,12 +55,14 @@ def page_write_tags(
     run_id: str,
     assets: Iterable[Tag] = (),
     body: str = "",
+    tree_id: str = "",
 ) -> list[Tag]:
     """The tags a page is written with, in order: the user's, then ours (the same on every route).
     ``body`` is the body hash, empty while the page waits for a link target's id."""
     return [
         *user_tags,
         (MANAGED_TAG, key),
+        *([(TREE_TAG, tree_id)] if tree_id else []),
         (HASH_TAG, content_hash),
         *([(BODY_TAG, body)] if body else []),
         (REV_TAG, str(revision)),

@@ -120,6 +120,7 @@ class JsonReporter:
             "event": result.ci.get("event"),
             "ci": dict(result.ci),
             "bookstack_url": result.bookstack_url,
+            "tree": result.tree,
             "settings": result.settings,
             "validation": {
                 "pages_checked": result.pages_checked,

@@ -34,6 +34,7 @@ _PLAN_WORDS: dict[ActionKind, tuple[str, str]] = {
     ActionKind.REORDER: ("↕️", "reorder"),
     ActionKind.MOVE: ("➡️", "move"),
     ActionKind.ADOPT: ("🔗", "adopt"),
+    ActionKind.CLAIM: ("🏷️", "claim"),
     ActionKind.DELETE: ("🗑️", "delete"),
     ActionKind.ORPHAN: ("❓", "orphan"),
     ActionKind.DRIFT: ("⚠️", "drift"),
@@ -50,6 +51,7 @@ _OUTCOME_MARKS: dict[OutcomeStatus, str] = {
     OutcomeStatus.UPDATED: "✏️",
     OutcomeStatus.MOVED: "➡️",
     OutcomeStatus.ADOPTED: "🔗",
+    OutcomeStatus.CLAIMED: "🏷️",
     OutcomeStatus.DELETED: "🗑️",
     OutcomeStatus.ORPHAN: "❓",
     OutcomeStatus.SKIPPED: "⏭️",
@@ -191,6 +193,8 @@ class MarkdownSummary:
             bits.append(f"[pipeline{number}]({ci['pipeline_url']})")
         if result.bookstack_url:
             bits.append(f"wiki {result.bookstack_url}")
+        if result.tree:
+            bits.append(f"tree {_code(result.tree)}")
         return [" · ".join(bits)]
 
     @staticmethod

@@ -149,7 +149,7 @@ def outcome_verdict(outcomes: Sequence[Outcome]) -> str:
     return ", ".join(parts)
 
 
-_CHANGED = {OutcomeStatus.CREATED, OutcomeStatus.UPDATED, OutcomeStatus.ADOPTED}
+_CHANGED = {OutcomeStatus.CREATED, OutcomeStatus.UPDATED, OutcomeStatus.ADOPTED, OutcomeStatus.CLAIMED}
 
 
 def action_note(action: Action) -> str:
@@ -171,6 +171,7 @@ def plan_sentence(actions: Sequence[Action]) -> str:
     extra = [
         f"{kinds[kind]} {word}"
         for kind, word in (
+            (ActionKind.CLAIM, "to claim"),
             (ActionKind.DRIFT, "drifted"),
             (ActionKind.ORPHAN, "orphaned"),
             (ActionKind.SKIP, "skipped"),
