@@ -112,7 +112,7 @@ def _run(fake: FakeBookStack, docs: Path, repo: str, **settings: str) -> dict[st
 def _objects(fake: FakeBookStack, tree: str) -> dict[tuple[str, int], tuple[Any, ...]]:
     with BookStackClient(fake.url, fake.token_id, fake.token_secret, rate_limit=0) as client:
         found: dict[tuple[str, int], tuple[Any, ...]] = {}
-        for hit in client.search(f"[{TREE_TAG}={tree}]"):
+        for hit in client.search(f"[bookstack-sync] [{TREE_TAG}={tree}]"):
             tags = sorted((str(t["name"]), str(t.get("value") or "")) for t in hit.get("tags", []))
             state: tuple[Any, ...] = (hit["name"], hit["slug"], hit.get("book_id"), hit.get("chapter_id"), tags)
             if hit["type"] != "bookshelf":

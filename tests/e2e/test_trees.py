@@ -29,7 +29,7 @@ def tree_objects(target: BookStackTarget, tree: str) -> dict[tuple[str, int], tu
     """Every object of ``tree`` as it is now (name, slug, place, tags, last update), and its shelves' lists."""
     client = target.client()
     found: dict[tuple[str, int], tuple[Any, ...]] = {}
-    for hit in client.search(f"[{TREE_TAG}={tree}]"):
+    for hit in client.search(f"[{MANAGED_TAG}] [{TREE_TAG}={tree}]"):
         tags = sorted((str(t["name"]), str(t.get("value") or "")) for t in hit.get("tags", []))
         place = (hit.get("book_id"), hit.get("chapter_id"))
         state: tuple[Any, ...] = (hit["name"], hit["slug"], place, tags, hit.get("updated_at"))
@@ -181,7 +181,7 @@ def _strip_tree_tags(bookstack: BookStackTarget, tree: str) -> int:
     revision follows its write, as the earlier version's own write would have left it)."""
     client = bookstack.client()
     kinds = {"page": "pages", "chapter": "chapters", "book": "books", "bookshelf": "shelves"}
-    hits = list(client.search(f"[{TREE_TAG}={tree}]"))
+    hits = list(client.search(f"[{MANAGED_TAG}] [{TREE_TAG}={tree}]"))
     for hit in hits:
         kept = [t for t in hit["tags"] if t["name"] != TREE_TAG]
         if hit["type"] == "page":

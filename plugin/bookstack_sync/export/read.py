@@ -29,7 +29,7 @@ from ..bookstack.errors import AuthenticationError
 from ..markdown.localize import Target, image_path
 from ..plan.remote import app_url_of_book
 from ..plan.routes import parse_version
-from ..plan.tags import TREE_TAG
+from ..plan.tags import MANAGED_TAG, TREE_TAG
 
 ZIP_EXPORT_MIN_VERSION = (25, 7)
 
@@ -219,7 +219,7 @@ def _leave_other_trees(client: BookStackClient, wiki: Wiki, tree_id: str) -> Non
     """Books another docs tree owns (its ``bookstack-sync-tree``) belong to that tree's git: not exported,
     and a shelf another tree owns only as far as it lists books exported here (one search)."""
     owners: dict[tuple[str, int], str] = {}
-    for hit in client.search(f"{{type:book|bookshelf}} [{TREE_TAG}] -[{TREE_TAG}={tree_id}]"):
+    for hit in client.search(f"{{type:book|bookshelf}} [{MANAGED_TAG}] [{TREE_TAG}] -[{TREE_TAG}={tree_id}]"):
         tree = next((str(t.get("value") or "") for t in hit.get("tags", []) if t.get("name") == TREE_TAG), "")
         owners[(str(hit.get("type")), int(hit["id"]))] = tree
     left: dict[str, list[str]] = defaultdict(list)

@@ -172,7 +172,8 @@ def fetch_remote(
     pages = state.of(EntityKind.PAGE)
     if state.app_url is None and pages:
         state.app_url = app_url_of_book(client, int(pages[min(pages)].book_id or 0))
-    own_query = f"[{TREE_TAG}={tree_id}]" if tree_id else f"[{MANAGED_TAG}]"
+    # [bookstack-sync] first: a search BookStack pages unordered is read again in ranges of its values
+    own_query = f"[{MANAGED_TAG}] [{TREE_TAG}={tree_id}]" if tree_id else f"[{MANAGED_TAG}]"
     _take_tags(state, client.search(own_query))
     if tree_id:
         _read_other_trees(client, state, wanted or set())
