@@ -136,6 +136,8 @@ def _variant(version: str, title: str, make_b: Callable[[Path, dict[str, Any]], 
         print(
             f"| A's first sync (tree `{tree_a}`) | {a['code']} | {a['reads']} | {a['writes']} | {a['objects written']} | {a['deleted']} | — |"
         )
+        alone = _run(fake, docs_a, "team-a/handbook")
+        noop.append((f"{title}: no-op of A alone, before B's first sync", alone["reads"] + alone["writes"]))
         tree_b = ""
         steps: list[tuple[str, str, Path, str, dict[str, str]]] = [
             ("B's first sync", "B", docs_b, "team-b/service", {}),
