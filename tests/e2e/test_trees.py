@@ -335,3 +335,37 @@ def test_export_leaves_out_the_books_of_other_trees(
     assert books == [f"B One {docs.prefix}", f"B Two {docs.prefix}"]  # A's two books stay A's
     notes = json.loads((tmp_path / "export.json").read_text(encoding="utf-8"))["notes"]
     assert any(docs.tree in note and "not exported" in note for note in notes), notes
+
+
+def test_a_shelf_other_trees_list_books_on_is_not_pruned_with_its_creators_books(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert plugin.run().exit_code == 0
+    docs_b = team_b(
+        tmp_path / "b",
+        docs.prefix,
+        shelf="eng",
+        shelf_name=f"Engineering {docs.prefix}",
+        book_names=(f"B One {docs.prefix}", f"B Two {docs.prefix}"),
+    )
+    b = b_plugin(bookstack, docs_b, capsys)
+    assert b.run(tree=b_tree(docs)).exit_code == 0
+    [shelf_id] = [
+        k[1]
+        for k, v in tree_objects(bookstack, docs.tree).items()
+        if k[0] == "bookshelf" and key_of(v[3]) == docs.slug("eng")
+    ]
+    # A moves its two books to its other shelf; shelf `eng` is gone from A's structure
+    eng, team = docs.shelves
+    team["shelf"]["books"] += eng["shelf"]["books"]
+    docs.shelves = [team]
+    docs.write_structure()
+    docs.path("eng").rename(docs.path("team-moved"))
+    for book in docs.path("team-moved").iterdir():
+        book.rename(docs.path("team") / book.name)
+    run = plugin.run(prune="true")
+    assert run.exit_code == 0, run.err
+    [kept] = [o for o in report(docs)["outcomes"] if o["entity"] == "shelf" and o["id"] == shelf_id]
+    assert kept["status"] == "orphan" and "other docs trees list 2 book(s)" in kept["detail"]
+    names = [book["name"] for book in bookstack.client().read("shelves", shelf_id)["books"]]
+    assert names == [f"B One {docs.prefix}", f"B Two {docs.prefix}"]  # A's books left it, B's stay

@@ -226,8 +226,34 @@ def delete_object(ctx: ApplyContext, action: Action) -> Outcome:
                 OutcomeStatus.ORPHAN,
                 action.remote_id,
             )
+    if action.entity is EntityKind.SHELF and ctx.tree_id:
+        others = _other_trees_books_on(ctx, action.remote_id)
+        if others:
+            detail = f"kept: other docs trees list {others} book(s) on it"
+            own = {obj.id for objs in ctx.remote.managed(EntityKind.BOOK).values() for obj in objs}
+            current = ctx.remote.shelf_books.get(action.remote_id, [])
+            if any(book in own for book in current):  # this tree's books leave it all the same
+                ctx.client.update("shelves", action.remote_id, {"books": [b for b in current if b not in own]})
+                detail += "; this tree's books left it"
+            return Outcome(
+                Action(ActionKind.ORPHAN, action.entity, action.key, action.name, action.remote_id, (), detail),
+                OutcomeStatus.ORPHAN,
+                action.remote_id,
+            )
     ctx.client.delete(API_KIND[action.entity], action.remote_id)
     return Outcome(action, OutcomeStatus.DELETED, action.remote_id)
+
+
+def _other_trees_books_on(ctx: ApplyContext, shelf_id: int) -> int:
+    """How many books of other docs trees a shelf of this tree lists: a shelf they share is not this tree's
+    alone to delete (one read; one search only when it lists books that are not this tree's)."""
+    own = {obj.id for objs in ctx.remote.managed(EntityKind.BOOK).values() for obj in objs}
+    listed = [book for book in _read_shelf_now(ctx, shelf_id) if book not in own]
+    if not listed:
+        return 0
+    query = f"{{type:book}} [{MANAGED_TAG}] [{TREE_TAG}] -[{TREE_TAG}={ctx.tree_id}]"
+    others = {int(hit["id"]) for hit in ctx.client.search(query) if hit.get("type") == "book"}
+    return sum(1 for book in listed if book in others)
 
 
 def _unmanaged_inside(remote: RemoteState, kind: EntityKind, obj_id: int) -> str:
