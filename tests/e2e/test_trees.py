@@ -90,6 +90,7 @@ def test_own_shelf_with_a_book_named_like_the_other_trees(
         shelf_name=f"Team B {docs.prefix}",
         book_names=(f"Development Guide {docs.prefix}",),
     )
+    docs_b.page("bteam/b1/notes/03-links.md", "Links", "The [book](../) and [its first page](01-first.md).\n")
     b = b_plugin(bookstack, docs_b, capsys)
 
     first = b.run(tree=b_tree(docs))
@@ -98,6 +99,11 @@ def test_own_shelf_with_a_book_named_like_the_other_trees(
     b_objects = tree_objects(bookstack, b_tree(docs))
     b_guide = next(v for k, v in b_objects.items() if k[0] == "book")
     assert b_guide[0] == f"Development Guide {docs.prefix}" and b_guide[1] != a_after_sync[a_guide][1]
+    # links resolve within the tree that wrote them: to B's own book (its other slug), never to A's
+    pages = {key_of(v[3]): k[1] for k, v in b_objects.items() if k[0] == "page"}
+    links = bookstack.client().read("pages", pages[docs_b.key("bteam/b1/notes/03-links.md")])["markdown"]
+    assert f"/books/{b_guide[1]})" in links and f"/books/{a_after_sync[a_guide][1]})" not in links
+    assert f"](/link/{pages[docs_b.key('bteam/b1/notes/01-first.md')]})" in links
     notes = report(docs_b)["plan"]["notes"]
     assert any("named" in note and docs.tree in note for note in notes), notes
     assert not any(
