@@ -14,9 +14,9 @@ from ..export.read import (
 )
 from ..export.write import export_wiki, write_export_report
 from ..plan.treeid import tree_id_for
+from ..report.files import write_validation_junit
 from ..settings import Settings
 from .session import bookstack_session, require_bookstack
-from .sync import write_validation_junit
 
 
 def run_export(

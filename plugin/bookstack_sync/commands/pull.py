@@ -12,9 +12,9 @@ from typing import Any, TextIO
 from ..check.validate import validate_docs
 from ..errors import ExitCode
 from ..export.pull import print_pull, pull_edits, pull_markdown
+from ..report.files import write_validation_junit
 from ..settings import Settings
 from .session import bookstack_session, require_bookstack
-from .sync import write_validation_junit
 
 
 def run_pull(settings: Settings, env: Mapping[str, str], *, report: Path, out: TextIO) -> ExitCode:

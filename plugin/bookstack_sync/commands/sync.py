@@ -26,7 +26,7 @@ from ..plan.make import make_plan
 from ..plan.planner import check_tree_takeover
 from ..plan.remote import fetch_remote, wiki_address
 from ..plan.treeid import tree_id_for
-from ..report.files import ci_context, write_reports
+from ..report.files import ci_context, record_validation, write_reports
 from ..report.forge import comment_on_pull_request, wants_comment
 from ..report.log import RunLog
 from ..report.summary import MarkdownSummary, summary_marker
@@ -64,27 +64,6 @@ def decide_mode(settings: Settings, env: Mapping[str, str], requested: RunMode |
     if settings.dry_run and mode in (RunMode.SYNC, RunMode.FULL):
         mode, reason = RunMode.PLAN, reason + ", dry_run"
     return mode, reason
-
-
-def record_validation(result: RunResult, validation: Validation, seconds: float) -> None:
-    """What the reports say about a validation: its diagnostics, the pages checked, how long it took."""
-    result.timings["validate"] = round(seconds, 3)
-    result.diagnostics = list(validation.diagnostics)
-    result.pages_checked = len(validation.tree.pages) if validation.tree else 0
-    result.page_paths = sorted(validation.tree.page_files) if validation.tree else []
-
-
-def write_validation_junit(
-    validation: Validation, settings: Settings, env: Mapping[str, str], seconds: float
-) -> list[str]:
-    """The JUnit XML of a validation alone (``junit`` set), for the commands whose other reports are their
-    own: validate, export and pull. Returns the paths written."""
-    if settings.junit is None:
-        return []
-    result = RunResult(RunMode.VALIDATE, "validation", settings.redacted())
-    record_validation(result, validation, seconds)
-    only_junit = replace(settings, report=None, summary=None)
-    return write_reports(result, only_junit, Path(env.get("CI_WORKSPACE") or "."), pages=result.page_paths)
 
 
 def run_stages(result: RunResult, settings: Settings, env: Mapping[str, str], *, log: RunLog | None = None) -> None:

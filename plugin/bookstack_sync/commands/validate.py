@@ -19,7 +19,7 @@ def run_validate(settings: Settings, env: Mapping[str, str], out: TextIO) -> Exi
     )
     write_validation(validation, settings.format, out, strict=settings.strict)
     if settings.junit is not None:
-        from .sync import write_validation_junit  # the report writers, only when a JUnit file is asked for
+        from ..report.files import write_validation_junit  # the report writers, only when a JUnit file is asked for
 
         for path in write_validation_junit(validation, settings, env, time.monotonic() - started):
             print(f"bookstack-sync: wrote {path}", file=sys.stderr)

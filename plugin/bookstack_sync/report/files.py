@@ -18,14 +18,15 @@ import logging
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
 from .. import __version__
+from ..check.validate import Validation
 from ..errors import ExitCode
-from ..model import Outcome, RunResult
+from ..model import Outcome, RunMode, RunResult
 from ..settings import Settings
 from .junit import JUnitReporter
 from .summary import MarkdownSummary
@@ -142,6 +143,27 @@ class JsonReporter:
         if data.get("url") is None:
             data["url"] = page_link(bookstack_url, outcome.action.entity, data.get("id"))
         return data
+
+
+def record_validation(result: RunResult, validation: Validation, seconds: float) -> None:
+    """What the reports say about a validation: its diagnostics, the pages checked, how long it took."""
+    result.timings["validate"] = round(seconds, 3)
+    result.diagnostics = list(validation.diagnostics)
+    result.pages_checked = len(validation.tree.pages) if validation.tree else 0
+    result.page_paths = sorted(validation.tree.page_files) if validation.tree else []
+
+
+def write_validation_junit(
+    validation: Validation, settings: Settings, env: Mapping[str, str], seconds: float
+) -> list[str]:
+    """The JUnit XML of a validation alone (``junit`` set), for the commands whose other reports are their
+    own: validate, export and pull. Returns the paths written."""
+    if settings.junit is None:
+        return []
+    result = RunResult(RunMode.VALIDATE, "validation", settings.redacted())
+    record_validation(result, validation, seconds)
+    only_junit = replace(settings, report=None, summary=None)
+    return write_reports(result, only_junit, Path(env.get("CI_WORKSPACE") or "."), pages=result.page_paths)
 
 
 def _targets(settings: Settings, pages: Sequence[str]) -> list[tuple[Reporter, Path]]:
