@@ -69,7 +69,7 @@ def test_unchanged_assets_are_not_uploaded_again(plugin: Plugin, bookstack: Book
         return
     fake.requests.clear()
     assert plugin.run().exit_code == 0
-    assert fake.writes() == []
+    assert fake.content_writes() == []
     # the page's text changes, its files do not: one page write, no upload
     docs.page(
         "eng/ops/runbooks/01-restart.md",
@@ -79,7 +79,7 @@ def test_unchanged_assets_are_not_uploaded_again(plugin: Plugin, bookstack: Book
     )
     fake.requests.clear()
     assert plugin.run().exit_code == 0
-    assert [f"{w.method} {w.path.rsplit('/', 1)[0]}" for w in fake.writes()] == ["PUT /api/pages"]
+    assert [f"{w.method} {w.path.rsplit('/', 1)[0]}" for w in fake.content_writes()] == ["PUT /api/pages"]
 
 
 def test_changing_one_image_replaces_only_that_image(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
@@ -95,7 +95,7 @@ def test_changing_one_image_replaces_only_that_image(plugin: Plugin, bookstack: 
     assert after["id"] == before["id"]
     assert after["markdown"] == before["markdown"]  # replaced in place: the image URL stays the same
     if fake is not None:
-        writes = [f"{w.method} {w.path}" for w in fake.writes()]
+        writes = [f"{w.method} {w.path}" for w in fake.content_writes()]
         assert len(writes) == 2, writes
         assert writes[0].startswith("PUT /api/image-gallery/")
         assert writes[1].startswith("PUT /api/pages/")
@@ -122,4 +122,4 @@ def test_an_asset_with_a_long_path_is_recorded_within_191_characters(
     docs.page("eng/ops/runbooks/01-restart.md", "Restart", f"Edited.\n\n![diagram](img/{name})\n")
     fake.requests.clear()
     assert plugin.run().exit_code == 0
-    assert [f"{w.method} {w.path.rsplit('/', 1)[0]}" for w in fake.writes()] == ["PUT /api/pages"]
+    assert [f"{w.method} {w.path.rsplit('/', 1)[0]}" for w in fake.content_writes()] == ["PUT /api/pages"]

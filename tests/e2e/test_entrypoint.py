@@ -51,7 +51,7 @@ def test_pull_request_plans_without_writing(plugin: Plugin, bookstack: BookStack
     plan = data["plan"]
     assert isinstance(plan, dict) and plan["counts"].get("create", 0) >= 16
     if bookstack.fake is not None:
-        assert bookstack.fake.writes() == []
+        assert bookstack.fake.content_writes() == []
 
 
 def test_pull_request_without_token_still_validates(plugin: Plugin, docs: Docs) -> None:

@@ -141,7 +141,7 @@ def test_a_role_without_the_permission_stops_after_ten_refusals(
     data = report(docs)
     counts = Counter(statuses(data).values())
     assert counts["failed"] == 10 and counts["not_attempted"] == 2
-    assert len(bookstack.fake.writes()) == 10
+    assert len(bookstack.fake.content_writes()) == 10
     assert "refused 10 writes in a row" in data["error"]
     skipped = next(o for o in data["outcomes"] if o["status"] == "not_attempted")
     assert skipped["error"].startswith("not attempted: the run stopped (BookStack refused 10 writes in a row")
@@ -165,7 +165,7 @@ def test_drift_refused_with_on_drift_fail(plugin: Plugin, bookstack: BookStackTa
     pages = statuses(data)
     assert pages[style] == "drift"
     assert pages[docs.key("eng/guide/01-overview.md")] == "not_attempted"
-    assert bookstack.fake.writes() == []
+    assert bookstack.fake.content_writes() == []
     assert "01-style.md" in summary(docs)
 
 

@@ -307,7 +307,7 @@ def check_round_trip(
     assert code == 0, out
     again = json.loads((tmp_path / "report.json").read_text())
     assert [o for o in again["outcomes"] if o["status"] not in ("unchanged", "skipped")] == []
-    assert again["requests"]["writes"] == 0
+    assert again["requests"]["writes"] == 0, out
 
     second = tmp_path / "second"
     code, out = run(["export", *wiki.export_args()], bookstack, tmp_path, capsys, second)

@@ -50,7 +50,7 @@ def test_alerts_footnotes_and_bare_urls_arrive_converted_and_stay_unchanged(
     assert second.exit_code == 0, second.err
     assert _stored(bookstack, docs)["revision_count"] == revisions  # the stored hash covers the converted text
     if bookstack.fake is not None:
-        assert bookstack.fake.writes() == []
+        assert bookstack.fake.content_writes() == []
 
 
 def test_the_setting_turns_the_conversions_off(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:

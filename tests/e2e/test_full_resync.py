@@ -63,7 +63,7 @@ def exports(fake: FakeBookStack) -> list[int]:
 
 
 def writes(fake: FakeBookStack) -> list[str]:
-    return [f"{r.method} {r.path}" for r in fake.writes()]
+    return [f"{r.method} {r.path}" for r in fake.content_writes()]
 
 
 def notes(docs: Docs) -> list[str]:

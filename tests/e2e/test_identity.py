@@ -155,7 +155,7 @@ def check_restructure(
     assert synced.exit_code == 0, synced.err
     if bookstack.fake is not None:
         # one write per object whose key or place changed, one create per new object, no delete, no read per page
-        writes = sorted(f"{r.method} {r.path.rstrip('0123456789')}" for r in bookstack.fake.writes())
+        writes = sorted(f"{r.method} {r.path.rstrip('0123456789')}" for r in bookstack.fake.content_writes())
         assert writes == sorted(writes_expected), writes
         page_reads = [r.path for r in bookstack.fake.requests if r.method == "GET" and r.path.startswith("/api/pages/")]
         assert page_reads == []

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bookstack_sync.plan.routes import version_allows_import
-from bookstack_sync.plan.tags import BODY_TAG, COMMIT_TAG, HASH_TAG, REV_TAG, RUN_TAG, SYNCED_TAG
+from bookstack_sync.plan.tags import BODY_TAG, COMMIT_TAG, HASH_TAG, REV_TAG, RUN_TAG, STATE_TAG, SYNCED_TAG
 from tests.bookstack_target import BookStackTarget
 from tests.fake_bookstack import DEFAULT_PERMISSIONS, FakeBookStack
 
@@ -26,7 +26,7 @@ from .test_sync import by_key, page
 # What differs between two BookStacks by nature: when and from which commit a page was written, and
 # the revision counter (the per-object path writes a page with images twice, the import once), and which
 # run wrote it.
-_VOLATILE_TAGS = {SYNCED_TAG, COMMIT_TAG, REV_TAG, HASH_TAG, BODY_TAG, RUN_TAG}
+_VOLATILE_TAGS = {SYNCED_TAG, COMMIT_TAG, REV_TAG, HASH_TAG, BODY_TAG, RUN_TAG, STATE_TAG}
 
 
 def import_docs(docs: Docs) -> Docs:
@@ -51,7 +51,7 @@ def import_docs(docs: Docs) -> Docs:
 
 
 def writes(fake: FakeBookStack) -> list[str]:
-    return [f"{r.method} {r.path}" for r in fake.writes()]
+    return [f"{r.method} {r.path}" for r in fake.content_writes()]
 
 
 def report(docs: Docs) -> dict[str, Any]:

@@ -33,7 +33,7 @@ def page(target: BookStackTarget, docs: Docs, rel: str) -> dict[str, Any]:
 
 def writes(target: BookStackTarget) -> list[str]:
     assert target.fake is not None
-    return [f"{r.method} {r.path}" for r in target.fake.writes()]
+    return [f"{r.method} {r.path}" for r in target.fake.content_writes()]
 
 
 def fake_only(target: BookStackTarget) -> None:
@@ -464,4 +464,4 @@ def test_a_new_book_on_an_existing_shelf_is_put_on_it(plugin: Plugin, bookstack:
     if bookstack.fake is not None:
         bookstack.fake.requests.clear()
         assert plugin.run().exit_code == 0
-        assert bookstack.fake.writes() == []
+        assert bookstack.fake.content_writes() == []

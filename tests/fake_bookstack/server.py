@@ -35,6 +35,18 @@ MIME_BY_EXTENSION = {
 }
 
 
+def is_record_write(request: RecordedRequest) -> bool:
+    """A tags-only book update carrying the plugin's sync record."""
+    body = request.body if isinstance(request.body, dict) else {}
+    tags = body.get("tags") if set(body) == {"tags"} else None
+    return (
+        request.method == "PUT"
+        and request.path.startswith("/api/books/")
+        and isinstance(tags, list)
+        and any(isinstance(t, dict) and t.get("name") == "bookstack-sync-state" for t in tags)
+    )
+
+
 @dataclass
 class RecordedRequest:
     """One request as the fake saw it, and what it did with it."""
@@ -70,6 +82,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         self.server.fake._serve(self)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header from the server's clock (the one ``updated_at`` comes from)."""
+        if timestamp is None:
+            timestamp = self.server.fake.state.now().timestamp()
+        return super().date_time_string(timestamp)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
@@ -226,6 +244,11 @@ class FakeBookStack:
     def writes(self) -> list[RecordedRequest]:
         """Recorded requests that may change something (not GET/HEAD)."""
         return [r for r in list(self.requests) if r.method not in ("GET", "HEAD")]
+
+    def content_writes(self) -> list[RecordedRequest]:
+        """``writes()`` less the plugin's sync-record writes: a tags-only PUT of a book that carries the
+        tree's record (``bookstack-sync-state``), written once at the end of a sync that wrote."""
+        return [r for r in self.writes() if not is_record_write(r)]
 
     def edit_page_as_human(
         self, page_id: int, markdown: str | None = None, html: str | None = None, name: str | None = None

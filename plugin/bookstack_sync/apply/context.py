@@ -9,6 +9,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..bookstack import BookStackClient
 from ..bookstack.errors import BookStackError
@@ -39,6 +40,8 @@ class ApplyContext:
     run_id: str = ""  # written as RUN_TAG: a lost answer's lookup takes only this run's objects for its own
     tree_id: str = ""  # written as TREE_TAG on everything this run writes: the docs tree that owns it
     progress: Callable[[Outcome], None] | None = None
+    # a tag to add to one page write, from its id and payload: the sync record riding on a run's only write
+    extra_tag: Callable[[int, dict[str, Any]], tuple[str, str] | None] | None = None
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     # filled while applying
     slugs: dict[tuple[EntityKind, str], str] = field(default_factory=dict)

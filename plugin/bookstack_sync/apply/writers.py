@@ -344,6 +344,9 @@ def _apply_page(ctx: ApplyContext, action: Action) -> Outcome:
         payload["priority"] = page.priority
     if payload.pop("_unresolved", False):
         ctx.pending_rewrite.add(page.key)
+    extra = ctx.extra_tag(action.remote_id, payload) if ctx.extra_tag is not None else None
+    if extra is not None:
+        payload["tags"] = [*payload["tags"], {"name": extra[0], "value": extra[1]}]
     updated = ctx.client.update("pages", action.remote_id, payload)
     ctx.revisions[action.remote_id] = int(updated.get("revision_count") or 0)
     _check_editor(ctx, updated)

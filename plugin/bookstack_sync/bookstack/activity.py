@@ -51,6 +51,7 @@ class Activity:
         self._requests: dict[int, InFlight] = {}
         self._ids = itertools.count()
         self._wait: Wait | None = None
+        self.last_write_done: float | None = None  # when the latest write (not GET/HEAD) was answered
 
     @contextmanager
     def request(self, method: str, path: str) -> Iterator[None]:
@@ -62,6 +63,8 @@ class Activity:
         finally:
             with self._lock:
                 del self._requests[ident]
+                if method not in ("GET", "HEAD"):
+                    self.last_write_done = self.clock()
 
     def waiting(self, reason: str, seconds: float) -> Wait:
         """Record a pause of ``seconds`` from now; the longest pause in force is the one reported."""

@@ -16,6 +16,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -341,6 +343,30 @@ class BookStackClient(UploadRequests):
             params[f"filter[{key}]"] = int(value) if isinstance(value, bool) else value
         return self._paginate(path, params)
 
+    def list_first(
+        self, kind: str, *, sort: str, filters: Mapping[str, str | int] | None = None
+    ) -> tuple[builtins.list[dict[str, Any]], int, datetime | None]:
+        """One request: the first 500 items of a listing in ``sort`` order, ``total`` — the count of every
+        item the filters match, whatever the page holds (api §3) — and the server's clock as its ``Date``
+        header gives it (None when absent or unreadable)."""
+        path = self._kind_path(kind)
+        params: dict[str, str | int] = {"count": LIST_COUNT, "sort": sort, "offset": 0}
+        for key, value in (filters or {}).items():
+            params[f"filter[{key}]"] = int(value) if isinstance(value, bool) else value
+        response = self._request("GET", path, params=params)
+        body = self._json("GET", path, response)
+        data = body.get("data") if isinstance(body, dict) else None
+        total = body.get("total") if isinstance(body, dict) else None
+        if not isinstance(data, builtins.list) or not isinstance(total, int):
+            raise not_api_json_error("GET", path, 200, "JSON without data/total")
+        try:
+            server_time: datetime | None = parsedate_to_datetime(response.headers.get("Date", ""))
+        except (TypeError, ValueError):
+            server_time = None
+        if server_time is not None and server_time.tzinfo is None:
+            server_time = server_time.replace(tzinfo=UTC)  # an HTTP date is GMT whatever it says
+        return data, total, server_time
+
     def _paginate(self, path: str, params: dict[str, str | int]) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
@@ -390,6 +416,11 @@ class BookStackClient(UploadRequests):
             if len(hits) < total:  # hits without the tag are in no range
                 raise IncompleteSearchError(query, len(hits), total)
         yield from hits.values()
+
+    def search_first(self, query: str) -> tuple[builtins.list[dict[str, Any]], int]:
+        """One request: the first page of hits (100, each once) and ``total``, the count of every hit."""
+        hits, _, total = self._search_answer(query, 1)
+        return list(hits.values()), total
 
     def _search_answer(self, query: str, page: int) -> tuple[dict[tuple[str, int], dict[str, Any]], int, int]:
         """One page of a search: its hits by (type, id), how many items it held, ``total``."""

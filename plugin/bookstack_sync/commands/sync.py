@@ -6,6 +6,7 @@ Data flows one way: settings → structure/tree/validation → remote state → 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -13,18 +14,26 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..apply.context import ApplyContext
+from ..apply.record import ReadMark, Synced, record_sync, riding_record
 from ..apply.sequence import apply_plan
 from ..apply.settle import settle
 from ..apply.steps import unreached_outcomes
 from ..apply.zipimport import ZipImporter
 from ..bookstack import BookStackClient
 from ..check.validate import Validation, validate_docs
+from ..docs.tree import DocsTree
 from ..errors import BookstackSyncError, ExitCode, UsageError
-from ..model import EntityKind, Outcome, OutcomeStatus, RunMode, RunResult
-from ..plan.desired import build_desired, desired_keys
+from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
+from ..plan.desired import DesiredPage, DesiredState, build_desired, desired_keys
+from ..plan.edit import OnePage, one_page_edit
+from ..plan.history import read_history
 from ..plan.make import make_plan
-from ..plan.planner import check_tree_takeover
+from ..plan.matching import Matching, PlanOptions
+from ..plan.planner import check_tree_takeover, page_action
+from ..plan.probe import Probe, find_record, run_probe
+from ..plan.record import docs_digest, settings_digest
 from ..plan.remote import fetch_remote, wiki_address
+from ..plan.resolve import canonical_markdown
 from ..plan.treeid import tree_id_for
 from ..report.files import ci_context, record_validation, write_reports
 from ..report.forge import comment_on_pull_request, wants_comment
@@ -127,6 +136,32 @@ def _plan_and_apply(
     result.tree = tree_id.value
     if log is not None:
         log.info(f"tree {tree_id.value} (from the {tree_id.derived_from})")
+    digest = docs_digest(settings.docs_dir, _shaping(settings), skip=_outputs(settings, env))
+    probe, why = _probe(client, mode, digest, tree_id.value)
+    previous = (probe.record, probe.carrier) if probe and probe.record and probe.carrier else None
+    if why == DOCS_CHANGED and probe is not None and probe.record is not None:
+        shaping = settings_digest(_shaping(settings))
+        edit, why = one_page_edit(client, settings.docs_dir, probe.record, desired, shaping, tree_id.value)
+        if edit is not None and _sync_one_page(settings, mode, tree, desired, edit, probe, digest, client, result, log):
+            return
+        why = why or "the edited page needs more than its own update"
+    if why is None:
+        assert previous is not None and previous[0].time is not None
+        result.timings["read"] = round(time.monotonic() - started, 3)
+        result.plan = Plan(
+            notes=(
+                "nothing changed in the docs or in BookStack since the last sync "
+                f"(BookStack's time {previous[0].time.isoformat()}): nothing to do",
+            )
+        )
+        if log is not None:
+            log.info(
+                f"BookStack: {client.stats.as_dict().get('total', '')} requests show no change since the last sync"
+            )
+            log.plan(result.plan)
+        return
+    if log is not None:
+        log.info(f"reading everything in BookStack: {why}")
     remote = fetch_remote(
         client,
         shelf_names={s.name for s in desired.shelves.values()},
@@ -135,6 +170,7 @@ def _plan_and_apply(
         wanted=desired_keys(desired),
     )
     check_tree_takeover(desired, remote, tree_id.explicit)
+    read = ReadMark.of(remote)
     result.timings["read"] = round(time.monotonic() - started, 3)
     result.bookstack_url = remote.app_url or client.base_url  # links in the report: the address readers use
     made = make_plan(desired, remote, tree, client, settings, full=mode is RunMode.FULL)
@@ -178,6 +214,128 @@ def _plan_and_apply(
     if failed:
         result.exit_code = ExitCode.SYNC_FAILED
         result.error = f"{len(failed)} action(s) failed; the next run finishes the job"
+        return
+    if any(a.kind is ActionKind.DRIFT for a in plan.actions):
+        # drift left alone stays to be seen: the next run reads everything and names it again
+        if log is not None:
+            log.info("sync record left as it was: drift was left alone (on_drift: skip)")
+        return
+    if mode is RunMode.FULL or previous is None:
+        previous = find_record(client, tree_id.value)
+    synced = Synced(digest, settings_digest(_shaping(settings)), ctx.commit, read, ctx.outcomes, ctx.revisions)
+    said = record_sync(client, remote, synced, previous)
+    if log is not None:
+        log.info(said)
+
+
+DOCS_CHANGED = "the docs changed since the last sync"
+
+
+def _probe(client: BookStackClient, mode: RunMode, digest: str, tree_id: str) -> tuple[Probe | None, str | None]:
+    """The probe, and why BookStack must be read in full (None: nothing changed)."""
+    if mode is RunMode.FULL:
+        return None, "a full resync reads everything"
+    probe = run_probe(client, tree_id)
+    if not probe.sure:
+        return probe, probe.why
+    if probe.changed:
+        names = ", ".join(f"{kind.value} {item.get('id')}" for kind, item in probe.changed)
+        return probe, f"{probe.why} ({names})"
+    assert probe.record is not None
+    if probe.record.digest != digest:
+        return probe, DOCS_CHANGED
+    return probe, None
+
+
+def _sync_one_page(
+    settings: Settings,
+    mode: RunMode,
+    tree: DocsTree,
+    desired: DesiredState,
+    edit: OnePage,
+    probe: Probe,
+    digest: str,
+    client: BookStackClient,
+    result: RunResult,
+    log: RunLog | None,
+) -> bool:
+    """Plan and write the one edited page, the sync record riding on its write; False when the page
+    needs more than an update of its text, title or tags (the run then reads everything)."""
+    assert probe.record is not None and probe.listed is not None
+
+    def render(page: DesiredPage, matching: Matching) -> str | None:
+        return canonical_markdown(
+            page,
+            matching,
+            tree,
+            desired,
+            strip_title_heading=settings.strip_title_heading,
+            forge_markdown=settings.forge_markdown,
+        )
+
+    options = PlanOptions(on_drift=settings.on_drift)
+    action = page_action(edit.page, edit.remote.of(EntityKind.PAGE), render, options, edit.matching)
+    if action.kind is not ActionKind.UPDATE or set(action.changes) - {"content", "name"}:
+        return False
+    result.plan = Plan(actions=(action,), notes=(f"only {action.key} changed since the last sync",))
+    if log is not None:
+        log.info(f"BookStack: nothing changed there since the last sync; one page changed in git: {action.key}")
+        log.plan(result.plan)
+    if mode is RunMode.PLAN:
+        return True
+    head = read_history(settings.docs_dir, {}).head or ""
+    ctx = ApplyContext(
+        client=client,
+        desired=desired,
+        remote=edit.remote,
+        matching=edit.matching,
+        tree=tree,
+        strip_title_heading=settings.strip_title_heading,
+        forge_markdown=settings.forge_markdown,
+        commit=head,
+        run_id=secrets.token_hex(6),
+        progress=_progress(log, 1),
+        tree_id=edit.remote.tree_id,
+        extra_tag=riding_record(probe.record, probe.listed, edit.obj, digest, head),
+    )
+    result.bookstack_url = edit.remote.app_url or client.base_url
+    try:
+        apply_plan(result.plan, ctx, ZipImporter())
+    finally:
+        result.outcomes = list(ctx.outcomes)
+        result.messages.extend(ctx.messages)
+    if edit.remote.app_url is None:
+        _links_on_app_url(result, client)
+    failed = [o for o in result.outcomes if o.status is OutcomeStatus.FAILED]
+    if failed:
+        result.exit_code = ExitCode.SYNC_FAILED
+        result.error = f"{len(failed)} action(s) failed; the next run finishes the job"
+    return True
+
+
+def _shaping(settings: Settings) -> dict[str, object]:
+    """The settings that change what a sync writes or decides: a change of any of them is a change."""
+    structure = settings.structure_path
+    return {
+        "structure": hashlib.sha256(structure.read_bytes()).hexdigest() if structure.is_file() else "",
+        "ignore": settings.ignore,
+        "adopt": settings.adopt,
+        "on_drift": settings.on_drift.value,
+        "prune": settings.prune,
+        "prune_limit": settings.prune_limit,
+        "strip_title_heading": settings.strip_title_heading,
+        "forge_markdown": settings.forge_markdown,
+        "publish_drafts": settings.publish_drafts,
+        "max_upload_mb": settings.max_upload_mb,
+        "import": settings.import_mode.value,
+        "import_max_pages": settings.import_max_pages,
+    }
+
+
+def _outputs(settings: Settings, env: Mapping[str, str]) -> set[Path]:
+    """The files this run writes, which must not count as docs when they are inside docs_dir."""
+    workspace = Path(env.get("CI_WORKSPACE") or ".")
+    return {(workspace / path).resolve() for path in (settings.report, settings.summary, settings.junit) if path}
 
 
 def _links_on_app_url(result: RunResult, client: BookStackClient) -> None:

@@ -122,3 +122,20 @@ def _notes(written_at: Mapping[str, str | None], why: str) -> tuple[str, ...]:
     if not written_at:
         return ()
     return (f"{why}: pages whose file is gone are paired by file name, title and content",)
+
+
+def changed_since(docs_dir: Path, commit: str) -> list[str] | None:
+    """Files under docs_dir (relative to it) that differ between ``commit`` and what is on disk now:
+    committed, uncommitted and untracked changes alike. None when git cannot say (no checkout, no git,
+    the commit is not in this clone)."""
+    if not commit or repository_root(docs_dir.resolve()) is None or shutil.which("git") is None:
+        return None
+    git = Git(docs_dir)
+    try:
+        resolved = git.output("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}").strip()
+        changed = git.output("diff", "--no-ext-diff", "--name-only", "-z", "--relative", resolved, "--", ".")
+        untracked = git.output("ls-files", "--others", "--exclude-standard", "-z", "--", ".")
+    except (GitError, OSError) as exc:
+        log.debug("changed since %s: %s", commit, exc)
+        return None
+    return sorted({name for name in (changed + untracked).split("\0") if name})

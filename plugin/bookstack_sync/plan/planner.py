@@ -572,3 +572,6 @@ def check_tree_takeover(desired: DesiredState, remote: RemoteState, explicit: bo
         hint=f"if {owner!r} is this docs tree before its repository or docs folder was renamed or moved, set "
         f"`tree: {owner}` in the step's settings; if it is another tree, set `tree` to an id of this tree's own",
     )
+
+
+page_action = _page_action  # one page's action, for a run that plans one page (plan/edit.py)

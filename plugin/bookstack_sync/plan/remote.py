@@ -36,6 +36,7 @@ class RemoteObject:
     editor: str = ""
     updated_by: int | None = None
     updated_by_name: str | None = None  # read for drifted pages only: listings give the user's id alone
+    updated_at: str = ""  # as BookStack answers it (UTC, whole seconds)
     tags: list[dict[str, str]] = field(default_factory=list)
 
     def tag(self, name: str) -> str | None:
@@ -139,6 +140,7 @@ def _remote_object(kind: EntityKind, item: dict[str, Any]) -> RemoteObject:
         revision_count=int(item.get("revision_count") or 0),
         editor=str(item.get("editor") or ""),
         updated_by=updated_by if isinstance(updated_by, int) else None,
+        updated_at=str(item.get("updated_at") or ""),
         tags=[{"name": str(t.get("name", "")), "value": str(t.get("value") or "")} for t in item.get("tags", [])],
     )
 

@@ -21,8 +21,9 @@ COMMIT_TAG = "bookstack-sync-commit"  # value: the commit of the last write (whe
 SYNCED_TAG = "bookstack-sync-synced"  # value: UTC time of the last write
 ASSET_TAG = "bookstack-sync-asset"  # value: "<sha12> <asset path>" for each uploaded image/attachment
 RUN_TAG = "bookstack-sync-run"  # value: a random id of the run that last wrote it (tells two runs' copies apart)
+STATE_TAG = "bookstack-sync-state"  # value: the tree's sync record (plan/record.py), on one object of the tree
 SYSTEM_TAGS = frozenset(
-    {MANAGED_TAG, TREE_TAG, HASH_TAG, BODY_TAG, REV_TAG, COMMIT_TAG, SYNCED_TAG, ASSET_TAG, RUN_TAG}
+    {MANAGED_TAG, TREE_TAG, HASH_TAG, BODY_TAG, REV_TAG, COMMIT_TAG, SYNCED_TAG, ASSET_TAG, RUN_TAG, STATE_TAG}
 )
 
 Tag = tuple[str, str]

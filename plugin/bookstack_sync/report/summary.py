@@ -172,7 +172,9 @@ class MarkdownSummary:
 
     @staticmethod
     def _verdict(result: RunResult) -> str:
-        if result.outcomes:
+        # a sync that found nothing to do without planning (the probe saw no change) has no outcomes
+        no_op = result.mode in (RunMode.SYNC, RunMode.FULL) and result.plan is not None and not result.plan.actions
+        if result.outcomes or no_op:
             return outcome_verdict(result.outcomes)
         if result.plan is not None and result.mode is not RunMode.VALIDATE:
             return plan_verdict(result.plan.actions)

@@ -1,0 +1,269 @@
+"""Write the tree's sync record (``plan/record.py``) at the end of a sync that read everything.
+
+Its time comes from BookStack's clock: a second after the newest ``updated_at`` listed once the run is
+done (BookStack keeps whole seconds; the listing waits for the next one), provided everything that
+moved since the run read BookStack is this run's own work (a page at the revision its write left).
+Anything else moved meanwhile (a person saving a page during the run) leaves the time unknown, and the
+next run reads everything. Counts are the listings' totals when they are what the run read plus what
+it created; after a run that deleted they are left unknown too (a deletion is seen only in a count, so
+one made by hand during the run must not be absorbed). Four listings, a second's wait and one write:
+a sync that read everything pays that once so that the next runs cost five requests.
+
+The record goes on a book of the tree as a tags-only update (a book's update makes no page revision
+and notifies no watcher): the book that carried the last record when it is still there, else the
+tree's first book.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..bookstack import BookStackClient
+from ..model import EntityKind, Outcome, OutcomeStatus
+from ..plan.probe import Carrier, Listed, list_newest
+from ..plan.record import KINDS, SyncRecord, carrier_fingerprint, newest_second, parse_time
+from ..plan.remote import RemoteObject, RemoteState
+from ..plan.tags import REV_TAG, STATE_TAG, TREE_TAG
+
+log = logging.getLogger("bookstack_sync.record")
+
+SECOND = 1.05  # a little over BookStack's clock resolution
+_WROTE = {
+    OutcomeStatus.CREATED,
+    OutcomeStatus.UPDATED,
+    OutcomeStatus.MOVED,
+    OutcomeStatus.ADOPTED,
+    OutcomeStatus.DELETED,
+}
+
+
+@dataclass(frozen=True)
+class ReadMark:
+    """BookStack as the run read it, before writing: each object's ``updated_at`` and the counts."""
+
+    stamps: Mapping[tuple[EntityKind, int], str]
+    totals: tuple[int, int, int, int]
+
+    @classmethod
+    def of(cls, remote: RemoteState) -> ReadMark:
+        stamps = {(kind, obj.id): obj.updated_at for kind in KINDS for obj in remote.of(kind).values()}
+        shelves, books, chapters, pages = (len(remote.of(kind)) for kind in KINDS)
+        return cls(stamps, (shelves, books, chapters, pages))
+
+    @property
+    def newest(self) -> datetime | None:
+        moments = [m for m in (parse_time(stamp) for stamp in self.stamps.values()) if m is not None]
+        return max(moments) if moments else None
+
+
+@dataclass(frozen=True)
+class Synced:
+    """What the run leaves to record: the docs as synced, BookStack as read, and what the run wrote."""
+
+    digest: str
+    settings: str
+    commit: str
+    read: ReadMark
+    outcomes: Sequence[Outcome]
+    revisions: Mapping[int, int]  # page id -> revision_count right after this run's last write of it
+
+
+def record_sync(
+    client: BookStackClient, remote: RemoteState, synced: Synced, previous: tuple[SyncRecord, Carrier] | None
+) -> str:
+    """Write the record on a book of the tree ``remote`` was read for; returns what the log should say."""
+    carrier = _carrier(remote, previous, synced.outcomes)
+    if carrier is None:
+        return "no sync record written: the tree has no book to carry it (the next run reads everything)"
+    listed = _listed_a_second_on(client)
+    moment, why = _after_run(listed, synced)
+    totals = _totals_after(listed, synced)
+    item: Mapping[str, Any] = next(
+        (i for i in listed.items[EntityKind.BOOK] if int(i["id"]) == carrier.id), _as_item(carrier)
+    )
+    written = {o.remote_id or o.action.remote_id for o in synced.outcomes if o.status in _WROTE}
+    tags = _current_tags(client, carrier, written, remote.tree_id)
+    record = SyncRecord(
+        seq=previous[0].seq + 1 if previous else 1,
+        time=moment,
+        seen=frozenset(),
+        totals=totals,
+        digest=synced.digest,
+        commit=synced.commit,
+        fingerprint=carrier_fingerprint(EntityKind.BOOK, item, tags),
+        settings=synced.settings,
+    ).fitting()
+    if previous is not None and previous[1].id == carrier.id and _same(previous[0], record):
+        return "sync record unchanged"
+    payload = [{"name": n, "value": v} for n, v in tags] + [{"name": STATE_TAG, "value": record.format()}]
+    client.update("books", carrier.id, {"tags": payload})
+    if record.time is None:
+        return f"sync record written on book {carrier.id}, without a time: {why} (the next run reads everything)"
+    if record.totals is None:
+        return (
+            f"sync record written on book {carrier.id}, without counts: objects were deleted, or created by "
+            "someone else, during the run (the next run reads everything)"
+        )
+    return f"sync record written on book {carrier.id} (BookStack's time {record.time.isoformat()})"
+
+
+def riding_record(
+    previous: SyncRecord, listed: Listed, page: RemoteObject, digest: str, commit: str
+) -> Callable[[int, dict[str, Any]], tuple[str, str] | None]:
+    """The record for a run whose only write is one page update, to ride on that write (so the run
+    makes one write). Its time is the newest ``updated_at`` the probe listed (the objects stamped with
+    exactly it are accounted for: the probe saw them); its carrier is the page, fingerprinted as the
+    write leaves it."""
+    time_, seen = newest_second(listed.all())
+
+    def tag(page_id: int, payload: dict[str, Any]) -> tuple[str, str] | None:
+        if page_id != page.id:
+            return None
+        tags = [(str(t["name"]), str(t.get("value", ""))) for t in payload.get("tags", [])]
+        revision = next((int(v) for n, v in tags if n == REV_TAG and v.isdigit()), 0)
+        item = {"name": payload.get("name", page.name), "book_id": page.book_id, "chapter_id": page.chapter_id}
+        record = SyncRecord(
+            seq=previous.seq + 1,
+            time=time_,
+            seen=seen,
+            totals=listed.totals_tuple(),
+            digest=digest,
+            commit=commit,
+            fingerprint=carrier_fingerprint(EntityKind.PAGE, {**item, "revision_count": revision}, tags),
+            settings=previous.settings,
+        ).fitting()
+        return STATE_TAG, record.format()
+
+    return tag
+
+
+def _listed_a_second_on(client: BookStackClient) -> Listed:
+    """The newest-first listings, taken in a later second of BookStack's clock than anything they show
+    (BookStack keeps whole seconds: whatever changes after the listing is then stamped later than all
+    it lists). Waits out the rest of the second after this run's last write first; lists again once if
+    the server's ``Date`` says the listing shared a second with its newest item."""
+    done = client.activity.last_write_done
+    if done is not None:
+        time.sleep(max(0.0, done + SECOND - client.activity.clock()))
+    listed = list_newest(client)
+    newest, _ = newest_second(listed.all())
+    if newest is not None and (listed.clock is None or listed.clock <= newest):
+        time.sleep(SECOND)
+        listed = list_newest(client)
+    return listed
+
+
+def _same(old: SyncRecord, new: SyncRecord) -> bool:
+    return (old.time, old.seen, old.totals, old.digest, old.commit, old.fingerprint) == (
+        new.time,
+        new.seen,
+        new.totals,
+        new.digest,
+        new.commit,
+        new.fingerprint,
+    )
+
+
+def _objects(remote: RemoteState) -> list[RemoteObject]:
+    return [obj for kind in KINDS for obj in remote.of(kind).values()]
+
+
+def _as_item(obj: RemoteObject) -> dict[str, Any]:
+    return {
+        "id": obj.id,
+        "name": obj.name,
+        "description": obj.description,
+        "book_id": obj.book_id,
+        "chapter_id": obj.chapter_id,
+        "revision_count": obj.revision_count,
+        "updated_at": obj.updated_at,
+    }
+
+
+def _carrier(
+    remote: RemoteState, previous: tuple[SyncRecord, Carrier] | None, outcomes: Sequence[Outcome]
+) -> RemoteObject | None:
+    """The book to carry the record: the last record's when it is still the tree's, else the tree's
+    first (lowest id), one this run created or adopted included."""
+    deleted = {o.action.remote_id for o in outcomes if o.status is OutcomeStatus.DELETED}
+    books = {obj.id: obj for objs in remote.managed(EntityKind.BOOK).values() for obj in objs}
+    for outcome in outcomes:  # books this run created or adopted are the tree's too
+        book_id = outcome.remote_id or outcome.action.remote_id
+        if outcome.action.entity is EntityKind.BOOK and outcome.status in _WROTE and book_id:
+            books.setdefault(book_id, RemoteObject(EntityKind.BOOK, book_id, outcome.action.name))
+    books = {book_id: obj for book_id, obj in books.items() if book_id not in deleted}
+    if previous is not None and previous[1].kind is EntityKind.BOOK and previous[1].id in books:
+        return books[previous[1].id]
+    return books[min(books)] if books else None
+
+
+def _current_tags(
+    client: BookStackClient, carrier: RemoteObject, written: set[int | None], tree_id: str
+) -> list[tuple[str, str]]:
+    """The carrier's tags as they are now (a tags-only update replaces them all), without a record, and
+    with the tree's tag (a book of an earlier version gets it, as every write of the tree's gives it)."""
+    if carrier.id in written:
+        tags = [
+            (str(t.get("name", "")), str(t.get("value") or ""))
+            for t in client.read("books", carrier.id).get("tags", [])
+        ]
+    else:
+        tags = [(t["name"], t.get("value", "")) for t in carrier.tags]
+    kept = [(name, value) for name, value in tags if name != STATE_TAG]
+    if tree_id and (TREE_TAG, tree_id) not in kept:
+        kept = [(name, value) for name, value in kept if name != TREE_TAG] + [(TREE_TAG, tree_id)]
+    return kept
+
+
+def _after_run(listed: Listed, synced: Synced) -> tuple[datetime | None, str]:
+    """The time to record: a second after the newest ``updated_at`` listed now, when everything that
+    moved since the run read BookStack is this run's own work (a page at the revision its write left);
+    None, and why, when something else moved."""
+    read_at = synced.read.newest
+    mine = {(o.action.entity, o.remote_id or o.action.remote_id) for o in synced.outcomes if o.status in _WROTE}
+    for kind in KINDS:
+        items = listed.items[kind]
+        if len(items) < listed.totals[kind] and items and _changed_since(items[-1], read_at):
+            return None, f"more than {len(items)} {kind.value}s changed during the run"
+    for kind, item in listed.all():
+        key = (kind, int(item["id"]))
+        if not _changed_since(item, read_at):
+            continue
+        if key not in mine:
+            if synced.read.stamps.get(key) == item.get("updated_at"):
+                continue  # as the run read it
+            return None, f"{kind.value} {key[1]} changed in BookStack during the run"
+        revision = synced.revisions.get(key[1])
+        if kind is EntityKind.PAGE and revision is not None and int(item.get("revision_count") or 0) != revision:
+            return None, f"page {key[1]} was saved in BookStack during the run"
+    newest, _ = newest_second(listed.all())
+    if newest is None or (listed.clock is not None and listed.clock <= newest):
+        return None, "BookStack kept changing while the run listed it"
+    return newest + timedelta(seconds=1), ""
+
+
+def _changed_since(item: Mapping[str, Any], read_at: datetime | None) -> bool:
+    moment = parse_time(str(item.get("updated_at") or ""))
+    return moment is None or read_at is None or moment >= read_at
+
+
+def _totals_after(listed: Listed, synced: Synced) -> tuple[int, int, int, int] | None:
+    """The counts listed now, when they are what the run read plus what it created; None after a run
+    that deleted (a deletion is seen only in a count: one made by hand meanwhile must not be absorbed)."""
+    if any(o.status is OutcomeStatus.DELETED for o in synced.outcomes):
+        return None
+    created = dict.fromkeys(KINDS, 0)
+    # distinct objects: a page written again after its links' targets exist reports its creation twice
+    for entity, _ in {(o.action.entity, o.remote_id) for o in synced.outcomes if o.status is OutcomeStatus.CREATED}:
+        if entity in created:
+            created[entity] += 1
+    shelves, books, chapters, pages = (n + created[kind] for n, kind in zip(synced.read.totals, KINDS, strict=True))
+    if listed.totals_tuple() != (shelves, books, chapters, pages):
+        log.debug("counts %s, expected %s", listed.totals_tuple(), (shelves, books, chapters, pages))
+        return None
+    return listed.totals_tuple()

@@ -1,0 +1,216 @@
+"""A cheap look at BookStack before a sync: did anything change since the tree's last sync?
+
+Five requests whatever the size of the wiki: one search finds the tree's sync record (``record.py``),
+then one listing per kind, newest ``updated_at`` first (500 items), gives every object changed since
+the record's time and, in its ``total``, how many objects of that kind there are. Every hand change a
+sync must see moves an ``updated_at`` (BookStack's ``BaseRepo``, ``PageRepo``, ``BookChild::changeBook``,
+Laravel's soft deletes: see ``tests/contract/test_contract_updated_at.py``) — an edit, a tag change, a
+restored revision, a move, a rename, a shelf's book list changed by someone other than the plugin's
+user, a restore from the recycle bin — except a deletion, which the count shows.
+
+Sorting instead of ``filter[updated_at:gt]``: the filter compares with the database's datetimes, kept in
+BookStack's ``APP_TIMEZONE``, while the API answers in UTC; an order needs no timezone, and the same
+request gives the total count.
+
+The probe is sure only when it can be: a record exists and holds a time and counts, BookStack's
+clock has not gone back behind it, fewer than 500 objects of a kind changed, and every count is the
+recorded one plus what was created since. Otherwise it says why, and the run reads everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..bookstack import BookStackClient, NotFoundError, normalise_chapter_id
+from ..model import EntityKind
+from .record import KINDS, SyncRecord, carrier_fingerprint, newest_second, parse_time
+from .tags import MANAGED_TAG, STATE_TAG, TREE_TAG
+
+LISTINGS = {
+    EntityKind.SHELF: "shelves",
+    EntityKind.BOOK: "books",
+    EntityKind.CHAPTER: "chapters",
+    EntityKind.PAGE: "pages",
+}
+SEARCH_TYPES = {
+    "bookshelf": EntityKind.SHELF,
+    "book": EntityKind.BOOK,
+    "chapter": EntityKind.CHAPTER,
+    "page": EntityKind.PAGE,
+}
+LOOKUPS = 3  # changed objects read one by one to tell whether they are the tree's; more: read everything
+
+
+def record_query(tree_id: str) -> str:
+    """The search that finds the tree's record (one hit, or a few when older carriers still hold one)."""
+    return f"[{STATE_TAG}] [{TREE_TAG}={tree_id}]" if tree_id else f"[{STATE_TAG}]"
+
+
+def is_own(tags: Collection[tuple[str, str]], tree_id: str) -> bool:
+    """Whether an object with these tags is the tree's: its tree tag, or (written before trees) none
+    but the plugin's key, which a sync may claim."""
+    trees = {value for name, value in tags if name == TREE_TAG}
+    return tree_id in trees if trees else any(name == MANAGED_TAG for name, _ in tags)
+
+
+@dataclass(frozen=True)
+class Carrier:
+    kind: EntityKind
+    id: int
+    tags: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class Listed:
+    """What the newest-first listings showed: the items (by kind) and each kind's total."""
+
+    items: dict[EntityKind, list[dict[str, Any]]] = field(default_factory=dict)
+    totals: dict[EntityKind, int] = field(default_factory=dict)
+    clock: datetime | None = None  # the server's time as its answers' ``Date`` header gave it (the earliest)
+
+    def all(self) -> Iterator[tuple[EntityKind, dict[str, Any]]]:
+        for kind, items in self.items.items():
+            for item in items:
+                yield kind, item
+
+    def totals_tuple(self) -> tuple[int, int, int, int]:
+        shelves, books, chapters, pages = (self.totals[kind] for kind in KINDS)
+        return shelves, books, chapters, pages
+
+
+@dataclass
+class Probe:
+    """The probe's verdict. ``sure`` with no ``changed``: BookStack holds what the last sync left."""
+
+    sure: bool
+    why: str  # why not sure, or what was found
+    record: SyncRecord | None = None
+    carrier: Carrier | None = None
+    listed: Listed | None = None
+    changed: list[tuple[EntityKind, dict[str, Any]]] = field(default_factory=list)  # the tree's objects
+    others: list[tuple[EntityKind, int]] = field(default_factory=list)  # changed, not the tree's
+
+    @property
+    def unchanged(self) -> bool:
+        return self.sure and not self.changed
+
+
+def find_record(client: BookStackClient, tree_id: str) -> tuple[SyncRecord, Carrier] | None:
+    """The tree's newest record and the object carrying it (one of the tree's own objects: another docs
+    tree's record in the same wiki is not taken for this one's)."""
+    found: list[tuple[SyncRecord, Carrier]] = []
+    for hit in client.search(record_query(tree_id)):
+        kind = SEARCH_TYPES.get(str(hit.get("type")))
+        tags = tuple((str(t.get("name", "")), str(t.get("value") or "")) for t in hit.get("tags", []))
+        if tree_id and (TREE_TAG, tree_id) not in tags:
+            continue
+        for name, value in tags:
+            record = SyncRecord.parse(value) if name == STATE_TAG else None
+            if record is not None and kind is not None:
+                found.append((record, Carrier(kind, int(hit["id"]), tags)))
+    return max(found, key=lambda pair: pair[0].seq) if found else None
+
+
+def list_newest(client: BookStackClient) -> Listed:
+    """One request per kind: the 500 most recently updated objects, and how many there are."""
+    listed = Listed()
+    for kind, listing in LISTINGS.items():
+        filters = {"draft": 0} if kind is EntityKind.PAGE else None
+        items, total, clock = client.list_first(listing, sort="-updated_at", filters=filters)
+        listed.items[kind] = [item for item in items if not item.get("draft")]
+        listed.totals[kind] = total
+        if clock is not None and (listed.clock is None or clock < listed.clock):
+            listed.clock = clock
+    return listed
+
+
+def run_probe(client: BookStackClient, tree_id: str) -> Probe:
+    found = find_record(client, tree_id)
+    if found is None:
+        return Probe(False, "no record of a last sync in BookStack (a first sync, or one from an older version)")
+    record, carrier = found
+    if record.time is None or record.totals is None:
+        what = "when it ended" if record.time is None else "how many objects it left"
+        return Probe(False, f"the last sync could not record {what}", record, carrier)
+    listed = list_newest(client)
+    return judge(client, record, carrier, listed, tree_id)
+
+
+def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed: Listed, tree_id: str) -> Probe:
+    """Compare the listings with the record (``record.time`` and ``record.totals`` are set)."""
+    assert record.time is not None and record.totals is not None
+    since = record.time
+    newest, _ = newest_second(listed.all())
+    # a clock set back would stamp later changes with earlier times than the record's: none would show
+    now = listed.clock if listed.clock is not None else newest
+    if now is None or now < since:
+        shown = now.isoformat() if now else "nothing"
+        return Probe(
+            False, f"BookStack's clock is behind the last sync's ({shown} < {since.isoformat()}): moved back?", record
+        )
+    changed: list[tuple[EntityKind, dict[str, Any]]] = []
+    created = dict.fromkeys(KINDS, 0)
+    carrier_seen = False
+    for kind in KINDS:
+        items = listed.items[kind]
+        recent = [item for item in items if _at(item) is not None and _at(item) >= since]  # type: ignore[operator]
+        if len(recent) == len(items) and listed.totals[kind] > len(items):
+            return Probe(False, f"more than {len(items)} {LISTINGS[kind]} changed since the last sync", record)
+        for item in recent:
+            item_id = int(item["id"])
+            if (kind, item_id) == (carrier.kind, carrier.id):
+                carrier_seen = True
+                if carrier_fingerprint(kind, item, carrier.tags) == record.fingerprint:
+                    continue  # the record's own write, nothing since
+            elif _at(item) == since and (kind, item_id) in record.seen:
+                continue  # written in the record's last second, accounted for
+            created_at = parse_time(str(item.get("created_at") or ""))
+            if created_at is not None and created_at >= since:
+                created[kind] += 1
+            changed.append((kind, item))
+    if not carrier_seen:
+        return Probe(
+            False, "the record's carrier is not where the last sync left it (deleted, or a clock change)", record
+        )
+    for kind, recorded in zip(KINDS, record.totals, strict=True):
+        expected = recorded + created[kind]
+        if listed.totals[kind] != expected:
+            return Probe(
+                False,
+                f"BookStack lists {listed.totals[kind]} {LISTINGS[kind]}, the last sync left {recorded}"
+                f" and {created[kind]} were created since: something was deleted or restored",
+                record,
+            )
+    ours, others = _sort_out(client, changed, tree_id)
+    if ours is None:
+        return Probe(False, f"{len(changed)} objects changed in BookStack since the last sync", record, carrier, listed)
+    why = f"{len(ours)} of the tree's objects changed in BookStack since the last sync" if ours else "nothing changed"
+    return Probe(True, why, record, carrier, listed, ours, others)
+
+
+def _at(item: dict[str, Any]) -> datetime | None:
+    return parse_time(str(item.get("updated_at") or ""))
+
+
+def _sort_out(
+    client: BookStackClient, changed: list[tuple[EntityKind, dict[str, Any]]], tree_id: str
+) -> tuple[list[tuple[EntityKind, dict[str, Any]]] | None, list[tuple[EntityKind, int]]]:
+    """The changed objects that are the tree's, and the others (someone else's pages and books, another
+    docs tree's), read one by one for their tags when there are few; None when there are too many."""
+    if len(changed) > LOOKUPS:
+        return None, []
+    ours: list[tuple[EntityKind, dict[str, Any]]] = []
+    others: list[tuple[EntityKind, int]] = []
+    for kind, item in changed:
+        try:
+            read = client.read(LISTINGS[kind], int(item["id"]))
+        except NotFoundError:  # gone since the listing: something is moving, read everything
+            return None, []
+        if is_own([(str(t.get("name")), str(t.get("value") or "")) for t in read.get("tags", [])], tree_id):
+            ours.append((kind, {**item, "chapter_id": normalise_chapter_id(item.get("chapter_id"))}))
+        else:
+            others.append((kind, int(item["id"])))
+    return ours, others

@@ -1,0 +1,151 @@
+"""The tree's sync record: what the next run compares against to know, in a handful of requests, that
+nothing changed.
+
+It is the value of one tag (``bookstack-sync-state``) on one object of the tree — its *carrier*, a
+managed book, or the page a one-page run wrote — so it lives in BookStack with the tree: no file in git,
+no cache between pipelines. It holds:
+
+- ``time``: the server's clock, in BookStack's whole seconds, such that every change the run knows of is
+  at or before it: read from BookStack's own ``updated_at`` values, never from this machine's clock;
+- ``seen``: the objects whose ``updated_at`` is exactly ``time`` and are accounted for (anything else
+  in that second, or later, is a change);
+- ``totals``: how many shelves, books, chapters and pages BookStack listed after the run (a deletion
+  moves no ``updated_at`` of anything still visible: the count tells);
+- ``digest``: of the docs tree as synced (every file under docs_dir, the settings that shape what is
+  written, the plugin's version), and ``commit``, the commit checked out, for ``git diff``;
+- ``fingerprint``: of the carrier as written (its name, parent, revision and tags), since writing the
+  record moves the carrier's own ``updated_at``.
+
+``None`` for ``time`` or ``totals`` means the run could not be sure of them: the next run reads
+everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..model import EntityKind
+from .tags import STATE_TAG
+
+KINDS = (EntityKind.SHELF, EntityKind.BOOK, EntityKind.CHAPTER, EntityKind.PAGE)
+_LETTER = {EntityKind.SHELF: "s", EntityKind.BOOK: "b", EntityKind.CHAPTER: "c", EntityKind.PAGE: "p"}
+_KIND_OF = {letter: kind for kind, letter in _LETTER.items()}
+_FORMAT = "v1"
+MAX_VALUE = 191  # BookStack's tag value column
+
+
+def parse_time(stamp: str) -> datetime | None:
+    """BookStack's ``2026-12-06T10:00:00.000000Z`` (UTC) as an aware datetime, None when unreadable."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    seq: int
+    time: datetime | None
+    seen: frozenset[tuple[EntityKind, int]]
+    totals: tuple[int, int, int, int] | None
+    digest: str
+    commit: str
+    fingerprint: str
+    settings: str = ""  # digest of the settings that shape what is written (and the plugin's version) alone
+
+    def format(self) -> str:
+        stamp = str(int(self.time.timestamp())) if self.time is not None else "?"
+        seen = ".".join(f"{_LETTER[kind]}{item_id}" for kind, item_id in sorted(self.seen))
+        totals = ".".join(str(n) for n in self.totals) if self.totals is not None else "?"
+        return (
+            f"{_FORMAT};s={self.seq};t={stamp};x={seen};n={totals};d={self.digest};c={self.commit};"
+            f"f={self.fingerprint};h={self.settings}"
+        )
+
+    def fitting(self) -> SyncRecord:
+        """This record, or one that fits a tag value: too many objects in the last second give up the time."""
+        if len(self.format()) <= MAX_VALUE:
+            return self
+        return replace(self, time=None, seen=frozenset())
+
+    @classmethod
+    def parse(cls, value: str) -> SyncRecord | None:
+        """The record a tag value holds; None for anything else (another format, a hand-edited value)."""
+        fields = value.split(";")
+        if not fields or fields[0] != _FORMAT:
+            return None
+        parts = dict(field.partition("=")[::2] for field in fields[1:])
+        try:
+            seq = int(parts["s"])
+            time = datetime.fromtimestamp(int(parts["t"]), UTC) if parts["t"] != "?" else None
+            seen = frozenset((_KIND_OF[item[0]], int(item[1:])) for item in parts["x"].split(".") if item)
+            totals = tuple(int(n) for n in parts["n"].split(".")) if parts["n"] != "?" else None
+            digest, commit, fingerprint, settings = parts["d"], parts["c"], parts["f"], parts.get("h", "")
+        except (KeyError, ValueError, IndexError):
+            return None
+        if totals is not None and len(totals) != len(KINDS):
+            return None
+        return cls(seq, time, seen, totals, digest, commit, fingerprint, settings)  # type: ignore[arg-type]
+
+
+def carrier_fingerprint(kind: EntityKind, item: Mapping[str, Any], tags: Iterable[tuple[str, str]]) -> str:
+    """What a person could change on the record's carrier without it showing elsewhere: its name and
+    description, its parent, a page's revision count, its tags (the record's own left out). ``item`` is
+    the carrier as a listing shows it (or the write that made it answered)."""
+    parent = (item.get("book_id") or 0, item.get("chapter_id") or 0) if kind is EntityKind.PAGE else (0, 0)
+    revision = item.get("revision_count") or 0 if kind is EntityKind.PAGE else 0
+    own = sorted((str(name), str(value).strip()) for name, value in tags if name != STATE_TAG)
+    text = "\0".join(
+        [kind.value, str(item.get("name") or ""), str(item.get("description") or ""), str(parent), str(revision)]
+        + [f"{name}={value}" for name, value in own]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def settings_digest(shaping: Mapping[str, object]) -> str:
+    """A hash of the settings that shape what is written, and of the plugin's version."""
+    from .. import __version__
+
+    return hashlib.sha256(f"{__version__}\0{sorted((k, str(v)) for k, v in shaping.items())}".encode()).hexdigest()[:8]
+
+
+def docs_digest(docs_dir: Path, shaping: Mapping[str, object], *, skip: Iterable[Path] = ()) -> str:
+    """A hash of everything a sync's result depends on locally: each file under docs_dir (path and bytes;
+    not ``skip``, this run's own output files), the settings that shape what is written (``shaping``) and
+    the plugin's version."""
+    digest = hashlib.sha256(settings_digest(shaping).encode())
+    root = docs_dir.resolve()
+    outputs = set(skip)
+    files = (p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts)
+    for path in sorted(p for p in files if p.resolve() not in outputs):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def newest_second(
+    items: Iterable[tuple[EntityKind, Mapping[str, Any]]],
+) -> tuple[datetime | None, frozenset[tuple[EntityKind, int]]]:
+    """The latest ``updated_at`` among listed items and the objects that carry exactly it."""
+    newest: datetime | None = None
+    at_newest: set[tuple[EntityKind, int]] = set()
+    for kind, item in items:
+        moment = parse_time(str(item.get("updated_at") or ""))
+        if moment is None:
+            continue
+        if newest is None or moment > newest:
+            newest, at_newest = moment, set()
+        if moment == newest:
+            at_newest.add((kind, int(item["id"])))
+    return newest, frozenset(at_newest)
+
+
+def is_record_value(value: str) -> bool:
+    return re.match(rf"{_FORMAT};", value) is not None

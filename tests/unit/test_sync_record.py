@@ -1,0 +1,107 @@
+"""The tree's sync record: its tag value, the carrier's fingerprint, the docs digest, git's changed files."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bookstack_sync.model import EntityKind
+from bookstack_sync.plan.history import changed_since
+from bookstack_sync.plan.record import MAX_VALUE, SyncRecord, carrier_fingerprint, docs_digest
+
+WHEN = datetime(2026, 12, 6, 10, 0, 1, tzinfo=UTC)
+
+
+def record(**changes: object) -> SyncRecord:
+    values: dict[str, object] = {
+        "seq": 7,
+        "time": WHEN,
+        "seen": frozenset({(EntityKind.PAGE, 12), (EntityKind.BOOK, 3)}),
+        "totals": (2, 4, 16, 68),
+        "digest": "0123456789abcdef",
+        "commit": "f" * 40,
+        "fingerprint": "abcdefabcdef",
+    }
+    values.update(changes)
+    return SyncRecord(**values)  # type: ignore[arg-type]
+
+
+def test_a_record_reads_back_as_written_and_fits_a_tag_value() -> None:
+    written = record()
+    assert len(written.format()) <= MAX_VALUE
+    assert SyncRecord.parse(written.format()) == written
+
+
+def test_unknown_time_and_counts_read_back_as_unknown() -> None:
+    written = record(time=None, totals=None, seen=frozenset(), commit="")
+    assert "t=?" in written.format() and "n=?" in written.format()
+    assert SyncRecord.parse(written.format()) == written
+
+
+def test_anything_else_is_no_record() -> None:
+    for value in ("", "v2;s=1", "hand-written", record().format().replace("s=7", "s=seven"), "v1;s=1;t=1;x=;n=1.2"):
+        assert SyncRecord.parse(value) is None, value
+
+
+def test_too_many_objects_in_the_last_second_give_up_the_time_not_the_record() -> None:
+    crowded = record(seen=frozenset((EntityKind.PAGE, n) for n in range(100_000, 100_040)))
+    fitted = crowded.fitting()
+    assert len(fitted.format()) <= MAX_VALUE
+    assert fitted.time is None and fitted.totals == crowded.totals
+
+
+def test_the_carrier_fingerprint_sees_a_rename_a_description_a_tag_but_not_the_record_itself() -> None:
+    book = {"id": 3, "name": "Guide", "description": "About"}
+    tags = [("bookstack-sync", "eng/guide"), ("bookstack-sync-state", "v1;old")]
+    mark = carrier_fingerprint(EntityKind.BOOK, book, tags)
+    assert carrier_fingerprint(EntityKind.BOOK, book, [("bookstack-sync-state", "v1;new"), tags[0]]) == mark
+    assert carrier_fingerprint(EntityKind.BOOK, {**book, "name": "Guide!"}, tags) != mark
+    assert carrier_fingerprint(EntityKind.BOOK, {**book, "description": "Other"}, tags) != mark
+    assert carrier_fingerprint(EntityKind.BOOK, book, [*tags, ("topic", "x")]) != mark
+    page = {"id": 9, "name": "P", "book_id": 3, "chapter_id": None, "revision_count": 4}
+    page_mark = carrier_fingerprint(EntityKind.PAGE, page, tags)
+    assert carrier_fingerprint(EntityKind.PAGE, {**page, "chapter_id": 0}, tags) == page_mark  # 0 and null alike
+    assert carrier_fingerprint(EntityKind.PAGE, {**page, "chapter_id": 5}, tags) != page_mark
+    assert carrier_fingerprint(EntityKind.PAGE, {**page, "revision_count": 5}, tags) != page_mark
+
+
+def test_the_docs_digest_moves_with_any_file_or_setting_and_skips_the_runs_own_outputs(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("one", encoding="utf-8")
+    (tmp_path / "img.png").write_bytes(b"\x89PNG")
+    base = docs_digest(tmp_path, {"prune": False})
+    assert docs_digest(tmp_path, {"prune": False}) == base
+    assert docs_digest(tmp_path, {"prune": True}) != base
+    report = tmp_path / "report.json"
+    report.write_text("{}", encoding="utf-8")
+    assert docs_digest(tmp_path, {"prune": False}, skip={report.resolve()}) == base
+    (tmp_path / "img.png").write_bytes(b"\x89PNG2")
+    assert docs_digest(tmp_path, {"prune": False}, skip={report.resolve()}) != base
+
+
+def _git(root: Path, *args: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e"}
+    done = subprocess.run(["git", *args], cwd=root, env={**env, "HOME": str(root), "PATH": "/usr/bin:/bin"},
+                          check=True, capture_output=True, text=True)  # fmt: skip
+    return done.stdout.strip()
+
+
+def test_git_names_the_files_changed_since_a_commit_committed_or_not(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("a", encoding="utf-8")
+    (docs / "b.md").write_text("b", encoding="utf-8")
+    (tmp_path / "outside.txt").write_text("x", encoding="utf-8")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "one")
+    first = _git(tmp_path, "rev-parse", "HEAD")
+    assert changed_since(docs, first) == []
+    (docs / "a.md").write_text("a2", encoding="utf-8")
+    _git(tmp_path, "commit", "-qam", "two")
+    (docs / "b.md").write_text("b2", encoding="utf-8")  # not committed
+    (docs / "c.md").write_text("c", encoding="utf-8")  # not tracked
+    (tmp_path / "outside.txt").write_text("y", encoding="utf-8")  # not under docs
+    assert changed_since(docs, first) == ["a.md", "b.md", "c.md"]
+    assert changed_since(docs, "0" * 40) is None  # not in this clone
+    assert changed_since(tmp_path / "nowhere", first) is None
