@@ -149,7 +149,10 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
     if now is None or now < since:
         shown = now.isoformat() if now else "nothing"
         return Probe(
-            False, f"BookStack's clock is behind the last sync's ({shown} < {since.isoformat()}): moved back?", record
+            False,
+            f"BookStack's clock is behind the last sync's ({shown} < {since.isoformat()}): moved back?",
+            record,
+            carrier,
         )
     changed: list[tuple[EntityKind, dict[str, Any]]] = []
     created = dict.fromkeys(KINDS, 0)
@@ -158,7 +161,7 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
         items = listed.items[kind]
         recent = [item for item in items if _at(item) is not None and _at(item) >= since]  # type: ignore[operator]
         if len(recent) == len(items) and listed.totals[kind] > len(items):
-            return Probe(False, f"more than {len(items)} {LISTINGS[kind]} changed since the last sync", record)
+            return Probe(False, f"more than {len(items)} {LISTINGS[kind]} changed since the last sync", record, carrier)
         for item in recent:
             item_id = int(item["id"])
             if (kind, item_id) == (carrier.kind, carrier.id):
@@ -173,7 +176,10 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
             changed.append((kind, item))
     if not carrier_seen:
         return Probe(
-            False, "the record's carrier is not where the last sync left it (deleted, or a clock change)", record
+            False,
+            "the record's carrier is not where the last sync left it (deleted, or a clock change)",
+            record,
+            carrier,
         )
     for kind, recorded in zip(KINDS, record.totals, strict=True):
         expected = recorded + created[kind]
@@ -183,6 +189,7 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
                 f"BookStack lists {listed.totals[kind]} {LISTINGS[kind]}, the last sync left {recorded}"
                 f" and {created[kind]} were created since: something was deleted or restored",
                 record,
+                carrier,
             )
     ours, others = _sort_out(client, changed, tree_id)
     if ours is None:
