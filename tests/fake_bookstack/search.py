@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .markdown import html_to_text
@@ -34,6 +35,7 @@ class _Terms:
     words: list[tuple[bool, str]]  # (negated, term)
     phrases: list[tuple[bool, str]]
     tags: list[tuple[bool, str, str | None, str | None]]  # (negated, name, op, value)
+    updated_after: list[tuple[bool, datetime]] = field(default_factory=list)  # {updated_after:...}
 
 
 def parse_query(query: str) -> _Terms:
@@ -44,6 +46,11 @@ def parse_query(query: str) -> _Terms:
             if name.strip().lower() == "type":
                 wanted = {t.strip().lower() for t in value.split("|")} & set(TYPE_ORDER)
                 terms.types = (set(TYPE_ORDER) - wanted) if match.group(1) else wanted
+            elif name.strip().lower() == "updated_after":
+                # SearchRunner::filterUpdatedAfter: updated_at >= date_create(value); a date is its midnight
+                moment = _date_create(value.strip())
+                if moment is not None:
+                    terms.updated_after.append((bool(match.group(1)), moment))
         elif match.group(4) is not None:
             negated = bool(match.group(3))
             op_match = _TAG_OP.match(match.group(4))
@@ -58,6 +65,15 @@ def parse_query(query: str) -> _Terms:
             term = match.group(8).lower()
             terms.words.append((bool(match.group(7)), term))
     return terms
+
+
+def _date_create(value: str) -> datetime | None:
+    """PHP's ``date_create`` for the forms a filter takes: a date (its midnight) or an ISO datetime, UTC."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _compare(actual: str, op: str, wanted: str) -> bool:
@@ -115,6 +131,8 @@ def _matches(api: Api, terms: _Terms) -> list[_Match]:
         candidates += [("page", p) for p in store.pages.values() if not p.draft]
     found: list[_Match] = []
     for kind, item in candidates:
+        if any((item.updated_at >= after) == negated for negated, after in terms.updated_after):
+            continue
         score = _score(item, terms)
         if score is not None:
             found.append(_Match(score, kind, item))

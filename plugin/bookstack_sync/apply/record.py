@@ -51,8 +51,10 @@ class ReadMark:
 
     @classmethod
     def of(cls, remote: RemoteState) -> ReadMark:
-        stamps = {(kind, obj.id): obj.updated_at for kind in KINDS for obj in remote.of(kind).values()}
-        shelves, books, chapters, pages = (len(remote.of(kind)) for kind in KINDS)
+        """Everything the listings showed: this tree's and unmanaged objects, and other trees' (kept apart)."""
+        listed = {kind: {**remote.of(kind), **remote.foreign[kind]} for kind in KINDS}
+        stamps = {(kind, obj.id): obj.updated_at for kind in KINDS for obj in listed[kind].values()}
+        shelves, books, chapters, pages = (len(listed[kind]) for kind in KINDS)
         return cls(stamps, (shelves, books, chapters, pages))
 
     @property
@@ -167,10 +169,6 @@ def _same(old: SyncRecord, new: SyncRecord) -> bool:
         new.commit,
         new.fingerprint,
     )
-
-
-def _objects(remote: RemoteState) -> list[RemoteObject]:
-    return [obj for kind in KINDS for obj in remote.of(kind).values()]
 
 
 def _as_item(obj: RemoteObject) -> dict[str, Any]:

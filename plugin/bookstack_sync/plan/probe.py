@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..bookstack import BookStackClient, NotFoundError, normalise_chapter_id
@@ -41,7 +41,7 @@ SEARCH_TYPES = {
     "chapter": EntityKind.CHAPTER,
     "page": EntityKind.PAGE,
 }
-LOOKUPS = 3  # changed objects read one by one to tell whether they are the tree's; more: read everything
+LOOKUPS = 3  # changed objects read one by one to tell whether they are the tree's; more: one search
 
 
 def record_query(tree_id: str) -> str:
@@ -92,6 +92,9 @@ class Probe:
     listed: Listed | None = None
     changed: list[tuple[EntityKind, dict[str, Any]]] = field(default_factory=list)  # the tree's objects
     others: list[tuple[EntityKind, int]] = field(default_factory=list)  # changed, not the tree's
+    # the record was found whole (its carrier as written, the clock not behind): a run that then writes
+    # nothing keeps it as it is, so a tree's rerun writes nothing (another tree's sync, a settings change)
+    record_intact: bool = False
 
     @property
     def unchanged(self) -> bool:
@@ -190,12 +193,18 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
                 f" and {created[kind]} were created since: something was deleted or restored",
                 record,
                 carrier,
+                record_intact=True,
             )
-    ours, others = _sort_out(client, changed, tree_id)
+    ours, others = _sort_out(client, changed, tree_id, since, carrier)
     if ours is None:
-        return Probe(False, f"{len(changed)} objects changed in BookStack since the last sync", record, carrier, listed)
+        why = f"{len(changed)} objects changed in BookStack since the last sync"
+        return Probe(False, why, record, carrier, listed, record_intact=True)
     why = f"{len(ours)} of the tree's objects changed in BookStack since the last sync" if ours else "nothing changed"
-    return Probe(True, why, record, carrier, listed, ours, others)
+    return Probe(True, why, record, carrier, listed, ours, others, record_intact=not _carrier_changed(ours, carrier))
+
+
+def _carrier_changed(ours: list[tuple[EntityKind, dict[str, Any]]], carrier: Carrier) -> bool:
+    return any((kind, int(item["id"])) == (carrier.kind, carrier.id) for kind, item in ours)
 
 
 def _at(item: dict[str, Any]) -> datetime | None:
@@ -203,12 +212,19 @@ def _at(item: dict[str, Any]) -> datetime | None:
 
 
 def _sort_out(
-    client: BookStackClient, changed: list[tuple[EntityKind, dict[str, Any]]], tree_id: str
+    client: BookStackClient,
+    changed: list[tuple[EntityKind, dict[str, Any]]],
+    tree_id: str,
+    since: datetime,
+    carrier: Carrier,
 ) -> tuple[list[tuple[EntityKind, dict[str, Any]]] | None, list[tuple[EntityKind, int]]]:
     """The changed objects that are the tree's, and the others (someone else's pages and books, another
-    docs tree's), read one by one for their tags when there are few; None when there are too many."""
+    docs tree's); None when that cannot be told. A few are read one by one for their tags; more (another
+    tree synced) are told apart by one search for the tree's objects updated since the day before the
+    record (``{updated_after:…}`` compares with the database's local dates, so a day's margin covers any
+    ``APP_TIMEZONE``; the exact times are compared here)."""
     if len(changed) > LOOKUPS:
-        return None, []
+        return _sort_out_by_search(client, changed, tree_id, since, carrier)
     ours: list[tuple[EntityKind, dict[str, Any]]] = []
     others: list[tuple[EntityKind, int]] = []
     for kind, item in changed:
@@ -220,4 +236,29 @@ def _sort_out(
             ours.append((kind, {**item, "chapter_id": normalise_chapter_id(item.get("chapter_id"))}))
         else:
             others.append((kind, int(item["id"])))
+    return ours, others
+
+
+def _sort_out_by_search(
+    client: BookStackClient,
+    changed: list[tuple[EntityKind, dict[str, Any]]],
+    tree_id: str,
+    since: datetime,
+    carrier: Carrier,
+) -> tuple[list[tuple[EntityKind, dict[str, Any]]] | None, list[tuple[EntityKind, int]]]:
+    if not tree_id:
+        return None, []
+    day = (since - timedelta(days=1)).date().isoformat()
+    hits, total = client.search_first(f"[{MANAGED_TAG}] [{TREE_TAG}={tree_id}] {{updated_after:{day}}}")
+    if total > len(hits):
+        return None, []
+    mine = {
+        (kind, int(hit["id"]))
+        for hit in hits
+        if (kind := SEARCH_TYPES.get(str(hit.get("type")))) is not None
+        and (kind, int(hit["id"])) != (carrier.kind, carrier.id)
+        and (_at(hit) is None or _at(hit) >= since)  # type: ignore[operator]
+    }
+    ours = [(kind, item) for kind, item in changed if (kind, int(item["id"])) in mine]
+    others = [(kind, int(item["id"])) for kind, item in changed if (kind, int(item["id"])) not in mine]
     return ours, others
