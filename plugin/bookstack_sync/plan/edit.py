@@ -4,7 +4,8 @@ When the probe is sure BookStack holds what the last sync left and git says exac
 changed since the last sync's commit — its text, title or tags, not its place, number or order, with
 links to other pages only — one search over the tags of the pages of the folder the page and its link
 targets share gives every id the write needs (the page's own tags, its revision as the last write left
-it, the ids its links point to). The run is then the probe, that search and one write: seven requests.
+it, the ids its links point to; one search per page when that folder holds more than a hundred). The run
+is then the probe, that search and one write: seven requests.
 Anything else is read in full as before, with the reason in the log.
 """
 
@@ -63,7 +64,11 @@ def one_page_edit(
     own = f" [{TREE_TAG}={tree_id}]" if tree_id else ""
     hits, total = client.search_first(f"{{type:page}} [{MANAGED_TAG}like{prefix}%]{own}")
     if total > len(hits):
-        return None, f"the docs changed since the last sync ({page.key}: more than {len(hits)} pages near it)"
+        # the folder they share holds more than one answer: one search per page instead
+        hits = []
+        for key in keys:
+            found_key, _ = client.search_first(f"{{type:page}} [{MANAGED_TAG}={key}]{own}")
+            hits += found_key
     found: dict[str, list[dict[str, Any]]] = {}
     for hit in hits:
         for tag in hit.get("tags", []):
