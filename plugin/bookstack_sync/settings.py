@@ -12,6 +12,7 @@ import difflib
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SettingsError
-from .plan.treeid import check_tree_id
 
 
 class Mode(StrEnum):
@@ -399,6 +399,27 @@ def parse_value(spec: SettingSpec, raw: object) -> Any:
         value = str(raw).strip() or None
         if value is not None and spec.name == "tree":
             value = check_tree_id(value)
+    return value
+
+
+# The `tree` setting is written into BookStack searches as `[bookstack-sync-tree=<id>]`: BookStack takes `"…"`
+# out of a query first and ends a tag term at the first `]`, so an id holds only characters that mean nothing there.
+TREE_ID_MAX = 100
+_TREE_ID = re.compile(r"^[a-z0-9][a-z0-9._/:@+-]*$")
+
+
+def check_tree_id(text: str) -> str:
+    """A ``tree`` setting's value as it is written, or ValueError saying what is wrong with it."""
+    value = text.strip().lower()
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > TREE_ID_MAX:
+        raise ValueError(f"at most {TREE_ID_MAX} characters, got {len(value)}")
+    if not _TREE_ID.match(value):
+        raise ValueError(
+            f"{text!r} holds characters BookStack's tag search cannot take: use letters, digits and . _ / : @ + - "
+            "(starting with a letter or digit)"
+        )
     return value
 
 

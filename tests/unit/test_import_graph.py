@@ -128,3 +128,14 @@ def test_the_folders_import_one_another_one_way() -> None:
             if a and b and a != b:
                 folder_graph[a].add(b)
     assert find_cycles(folder_graph) == []
+
+
+def test_the_modules_every_stage_shares_import_no_stage() -> None:
+    """``settings`` is the first stage and ``errors``, ``model`` and ``git`` are what every stage shares: none
+    of them reaches into a stage's folder (only ``cli`` at the top drives the commands)."""
+    graph = import_graph(PACKAGE, TOP)
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    shared = {name for name in graph if name and "." not in name and name not in folders} - {"cli", "__main__"}
+    assert {"settings", "errors", "model", "git"} <= shared
+    reaching = {name: sorted(d for d in graph[name] if d.split(".")[0] in folders) for name in sorted(shared)}
+    assert {name: deps for name, deps in reaching.items() if deps} == {}

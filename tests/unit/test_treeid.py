@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bookstack_sync.errors import SettingsError
-from bookstack_sync.plan.treeid import check_tree_id, repository_of_remote, tree_id_for
-from bookstack_sync.settings import load_settings
+from bookstack_sync.plan.treeid import repository_of_remote, tree_id_for
+from bookstack_sync.settings import check_tree_id, load_settings
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..git import Git, GitError, repository_root
+from ..settings import TREE_ID_MAX, check_tree_id
 from .tags import TREE_TAG
 
-TREE_ID_MAX = 100
-_ALLOWED = re.compile(r"^[a-z0-9][a-z0-9._/:@+-]*$")
 _OTHER = re.compile(r"[^a-z0-9._/:@+-]+")
 _SCP_LIKE = re.compile(r"^[^/@:]+@[^/:]+:(.+)$")  # git@github.com:owner/name.git
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]*(/.*)$")  # https://host/owner/name.git, ssh://git@host:22/owner/name
@@ -39,21 +38,6 @@ class TreeId:
     def search_term(self) -> str:
         """The search term that finds exactly this tree's objects."""
         return f"[{TREE_TAG}={self.value}]"
-
-
-def check_tree_id(text: str) -> str:
-    """A ``tree`` setting's value as it is written, or ValueError saying what is wrong with it."""
-    value = text.strip().lower()
-    if not value:
-        raise ValueError("must not be empty")
-    if len(value) > TREE_ID_MAX:
-        raise ValueError(f"at most {TREE_ID_MAX} characters, got {len(value)}")
-    if not _ALLOWED.match(value):
-        raise ValueError(
-            f"{text!r} holds characters BookStack's tag search cannot take: use letters, digits and . _ / : @ + - "
-            "(starting with a letter or digit)"
-        )
-    return value
 
 
 def _normalise(text: str) -> str:
