@@ -24,16 +24,14 @@ from ..check.validate import Validation, validate_docs
 from ..docs.tree import DocsTree
 from ..errors import BookstackSyncError, ExitCode, UsageError
 from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
-from ..plan.desired import DesiredPage, DesiredState, build_desired, desired_keys
+from ..plan.desired import DesiredState, build_desired, desired_keys
 from ..plan.edit import OnePage, one_page_edit
 from ..plan.history import read_history
-from ..plan.make import make_plan
-from ..plan.matching import Matching, PlanOptions
-from ..plan.planner import check_tree_takeover, page_action
+from ..plan.make import make_edit_plan, make_plan
+from ..plan.planner import check_tree_takeover
 from ..plan.probe import Probe, find_record, run_probe
 from ..plan.record import docs_digest, settings_digest
 from ..plan.remote import fetch_remote, wiki_address
-from ..plan.resolve import canonical_markdown
 from ..plan.treeid import tree_id_for
 from ..report.files import ci_context, record_validation, write_reports
 from ..report.forge import comment_on_pull_request, wants_comment
@@ -267,24 +265,13 @@ def _sync_one_page(
     """Plan and write the one edited page, the sync record riding on its write; False when the page
     needs more than an update of its text, title or tags (the run then reads everything)."""
     assert probe.record is not None and probe.listed is not None
-
-    def render(page: DesiredPage, matching: Matching) -> str | None:
-        return canonical_markdown(
-            page,
-            matching,
-            tree,
-            desired,
-            strip_title_heading=settings.strip_title_heading,
-            forge_markdown=settings.forge_markdown,
-        )
-
-    options = PlanOptions(on_drift=settings.on_drift)
-    action = page_action(edit.page, edit.remote.of(EntityKind.PAGE), render, options, edit.matching)
-    if action.kind is not ActionKind.UPDATE or set(action.changes) - {"content", "name"}:
+    plan = make_edit_plan(edit, desired, tree, settings)
+    if plan is None:
         return False
-    result.plan = Plan(actions=(action,), notes=(f"only {action.key} changed since the last sync",))
+    result.plan = plan
     if log is not None:
-        log.info(f"BookStack: nothing changed there since the last sync; one page changed in git: {action.key}")
+        key = plan.actions[0].key
+        log.info(f"BookStack: nothing changed there since the last sync; one page changed in git: {key}")
         log.plan(result.plan)
     if mode is RunMode.PLAN:
         return True

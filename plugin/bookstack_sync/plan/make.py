@@ -11,13 +11,14 @@ from dataclasses import dataclass, field, replace
 from ..bookstack import BookStackClient
 from ..docs.tree import DocsTree
 from ..errors import SyncError
-from ..model import EntityKind, Plan
+from ..model import ActionKind, EntityKind, Plan
 from ..settings import ImportMode, OnDrift, Settings
 from .desired import DesiredPage, DesiredState
+from .edit import OnePage
 from .guards import check_drift_policy, check_prune_guard
 from .history import read_history
-from .matching import Matching, PlanOptions
-from .planner import plan_sync
+from .matching import CanonicalRender, Matching, PlanOptions
+from .planner import page_action, plan_sync
 from .remote import RemoteState
 from .resolve import canonical_markdown
 from .tags import COMMIT_TAG
@@ -47,16 +48,7 @@ def make_plan(
     history = read_history(settings.docs_dir, gone_pages(desired, remote))
     timings = {"history": round(time.monotonic() - started, 3)}
 
-    def render(page: DesiredPage, matching: Matching) -> str | None:
-        return canonical_markdown(
-            page,
-            matching,
-            tree,
-            desired,
-            strip_title_heading=settings.strip_title_heading,
-            forge_markdown=settings.forge_markdown,
-        )
-
+    render = page_renderer(tree, desired, settings)
     options = PlanOptions(
         adopt=settings.adopt,
         on_drift=settings.on_drift,
@@ -73,6 +65,33 @@ def make_plan(
         plan = verify_contents(plan, desired, matching, client, settings, tree, remote)
     timings["plan"] = round(time.monotonic() - started, 3)
     return MadePlan(plan, matching, history.head, _refusal(plan, remote, settings), timings)
+
+
+def make_edit_plan(edit: OnePage, desired: DesiredState, tree: DocsTree, settings: Settings) -> Plan | None:
+    """The plan when BookStack changed nothing since the last sync and git changed one page: one update of
+    its text, title or tags. None when the page needs more than that (the run then reads everything)."""
+    options = PlanOptions(on_drift=settings.on_drift)
+    render = page_renderer(tree, desired, settings)
+    action = page_action(edit.page, edit.remote.of(EntityKind.PAGE), render, options, edit.matching)
+    if action.kind is not ActionKind.UPDATE or set(action.changes) - {"content", "name"}:
+        return None
+    return Plan(actions=(action,), notes=(f"only {action.key} changed since the last sync",))
+
+
+def page_renderer(tree: DocsTree, desired: DesiredState, settings: Settings) -> CanonicalRender:
+    """A page as this run writes it to BookStack: what the plan compares with the stored hashes."""
+
+    def render(page: DesiredPage, matching: Matching) -> str | None:
+        return canonical_markdown(
+            page,
+            matching,
+            tree,
+            desired,
+            strip_title_heading=settings.strip_title_heading,
+            forge_markdown=settings.forge_markdown,
+        )
+
+    return render
 
 
 def _refusal(plan: Plan, remote: RemoteState, settings: Settings) -> SyncError | None:
