@@ -20,8 +20,10 @@ from ..docs.structure import Structure
 from ..docs.tree import DocsTree, PageSource
 from ..markdown.content import (
     IMAGE_EXTENSIONS,
-    FoundLink,
+    LinkTarget,
+    Prepared,
     RefKind,
+    classify_destination,
     pages_by_path,
     prepare_body,
     redirect_target,
@@ -29,6 +31,7 @@ from ..markdown.content import (
     structure_folder_keys,
 )
 from ..markdown.headings import has_fragment
+from ..markdown.links import scan
 
 # Pages are checked in two processes from this many on: below it, starting one costs more than it saves.
 PARALLEL_MIN_PAGES = 2000
@@ -76,11 +79,41 @@ def _check_pages(tree: DocsTree, structure: Structure, limit: int, ordered: list
     for page in ordered:
         found.extend(_check_redirect(page, tree))
         prepared = prepare_body(page, tree)
+        if _quietly_sound(page, prepared, tree, pages, folder_keys, limit, prepared_texts):
+            continue
         for item in references_in(page, tree, prepared, folder_keys):
             if item.target.same_page or item.generated:
                 continue  # generated links come from redirect_to, checked above
-            found.extend(_check_one(page, item, tree, pages, folder_keys, limit, prepared_texts))
+            found.extend(
+                _check_one(page, item.target, item.line, item.dest.url, tree, pages, folder_keys, limit, prepared_texts)
+            )
     return found
+
+
+def _quietly_sound(
+    page: PageSource,
+    prepared: Prepared,
+    tree: DocsTree,
+    pages: Mapping[str, PageSource],
+    folder_keys: frozenset[str],
+    limit: int,
+    prepared_texts: dict[str, str],
+) -> bool:
+    """Whether every link of the page is sound, answered without locating the links (most pages): the
+    URLs checked are those :func:`references_in` finds, and more. False when a check fails or the answer
+    needs the full pass; the caller then checks the page the full way, which says where each problem is."""
+    if prepared.prefix_len:
+        return False  # a callout or redirect body we wrote: its links are not the author's
+    urls = scan(prepared.text).inline_urls
+    if urls is None:
+        return False
+    for url, image in urls:
+        target = classify_destination(url, page.path, image, folder_keys, tree.root)
+        if target is None or target.same_page:
+            continue
+        for _problem in _check_one(page, target, 0, url, tree, pages, folder_keys, limit, prepared_texts):
+            return False
+    return True
 
 
 def fork_cpus(page_count: int) -> int:
@@ -152,14 +185,15 @@ def _check_redirect(page: PageSource, tree: DocsTree) -> Iterator[Diagnostic]:
 
 def _check_one(
     page: PageSource,
-    item: FoundLink,
+    target: LinkTarget,
+    line: int,
+    url: str,
     tree: DocsTree,
     pages: Mapping[str, PageSource],
     folder_keys: frozenset[str],
     limit: int,
     prepared_texts: dict[str, str],
 ) -> Iterator[Diagnostic]:
-    target, line, url = item.target, item.line, item.dest.url
     is_image = target.kind is RefKind.IMAGE
     if target.outside:
         if is_image:

@@ -129,7 +129,7 @@ def _norm_title(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     """A page's markdown before its references are rewritten, and how to find file lines in it."""
 
     text: str
@@ -173,7 +173,7 @@ def _heading_plain_text(skeleton: str) -> str:
     return ""
 
 
-def prepare_body(page: PageSource, tree: DocsTree, *, strip_title_heading: bool = True) -> _Prepared:
+def prepare_body(page: PageSource, tree: DocsTree, *, strip_title_heading: bool = True) -> Prepared:
     prefix_parts: list[str] = []
     redirect = page.frontmatter.get("redirect_to")
     page_dir = posixpath.dirname(page.path)
@@ -198,7 +198,7 @@ def prepare_body(page: PageSource, tree: DocsTree, *, strip_title_heading: bool 
         prefix_parts.append(f"This page has moved to [{_escape_link_text(title)}]({href}).")
         prefix = "\n\n".join(prefix_parts)
         line = page.line_of("redirect_to")
-        return _Prepared(prefix, len(prefix), len(page.body), line)
+        return Prepared(prefix, len(prefix), len(page.body), line)
 
     cut = _title_cut(page, strip_title_heading)
     body = page.body[cut:]
@@ -208,9 +208,9 @@ def prepare_body(page: PageSource, tree: DocsTree, *, strip_title_heading: bool 
         assert skip is not None
         rest = body[skip.end() :].rstrip(_TRIM)
         text = prefix + rest if rest else prefix.rstrip(_TRIM)
-        return _Prepared(text, len(prefix), cut + skip.end(), page.line_of("deprecated"))
+        return Prepared(text, len(prefix), cut + skip.end(), page.line_of("deprecated"))
     lead = len(body) - len(body.lstrip(_TRIM))
-    return _Prepared(body.strip(_TRIM), 0, cut + lead, page.frontmatter_line)
+    return Prepared(body.strip(_TRIM), 0, cut + lead, page.frontmatter_line)
 
 
 def _escape_link_text(text: str) -> str:
@@ -240,7 +240,7 @@ def redirect_target(page: PageSource, tree: DocsTree) -> str | None:
     return None
 
 
-def _line_of(page: PageSource, prepared: _Prepared, offset: int) -> int:
+def _line_of(page: PageSource, prepared: Prepared, offset: int) -> int:
     if offset < prepared.prefix_len:
         return prepared.prefix_line
     body_offset = prepared.body_offset + (offset - prepared.prefix_len)
@@ -248,7 +248,7 @@ def _line_of(page: PageSource, prepared: _Prepared, offset: int) -> int:
 
 
 @dataclass(frozen=True)
-class _Target:
+class LinkTarget:
     kind: RefKind
     path: str  # normalised, relative to docs_dir
     fragment: str | None
@@ -261,7 +261,7 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 def classify_destination(
     url: str, page_path: str, image: bool, folder_keys: frozenset[str], root: Path
-) -> _Target | None:
+) -> LinkTarget | None:
     """What a destination points at, or None when it is not ours to rewrite (external, absolute, empty)."""
     if not url or _SCHEME.match(url) or url.startswith("/"):
         return None  # schemes (https:, mailto:, data:), protocol-relative and absolute paths on the wiki
@@ -271,7 +271,7 @@ def classify_destination(
     if not raw_path:
         if fragment is None:
             return None
-        return _Target(RefKind.PAGE, page_path, fragment, outside=False, same_page=True)
+        return LinkTarget(RefKind.PAGE, page_path, fragment, outside=False, same_page=True)
     decoded = unquote(raw_path)
     joined = posixpath.normpath(posixpath.join(posixpath.dirname(page_path), decoded))
     outside = joined == ".." or joined.startswith("../")
@@ -286,7 +286,7 @@ def classify_destination(
         kind = RefKind.IMAGE  # a plain link to an image file goes to its gallery copy
     else:
         kind = RefKind.ATTACHMENT
-    return _Target(kind, joined, fragment, outside)
+    return LinkTarget(kind, joined, fragment, outside)
 
 
 @dataclass(frozen=True)
@@ -330,7 +330,7 @@ def structure_folder_keys(structure: Structure) -> frozenset[str]:
     return frozenset(structure.shelf_and_book_keys() | set(structure.folder_index()))
 
 
-def _exists(target: _Target, tree: DocsTree, folder_keys: frozenset[str]) -> bool:
+def _exists(target: LinkTarget, tree: DocsTree, folder_keys: frozenset[str]) -> bool:
     if target.outside:
         return False
     if target.kind is RefKind.PAGE:
@@ -343,13 +343,13 @@ def _exists(target: _Target, tree: DocsTree, folder_keys: frozenset[str]) -> boo
 @dataclass(frozen=True)
 class FoundLink:
     dest: Destination
-    target: _Target
+    target: LinkTarget
     line: int
     generated: bool  # in the callout or redirect body we wrote, not in the author's text
 
 
 def references_in(
-    page: PageSource, tree: DocsTree, prepared: _Prepared, folder_keys: frozenset[str]
+    page: PageSource, tree: DocsTree, prepared: Prepared, folder_keys: frozenset[str]
 ) -> Iterator[FoundLink]:
     for dest in scan(prepared.text).destinations:
         target = classify_destination(dest.url, page.path, dest.image, folder_keys, tree.root)

@@ -52,12 +52,13 @@ class Scan:
     destination (links, images and definitions start with ``[``, raw HTML with ``<``).
     """
 
-    __slots__ = ("_destinations", "_headings", "_link_pass", "text")
+    __slots__ = ("_destinations", "_headings", "_link_pass", "_quick_pass", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         # two threads may both compute a part: same result, no harm
         self._link_pass: tuple[tuple[Destination, ...], tuple[str, ...] | None] | None = None
+        self._quick_pass: _Quick | bool | None = False  # False: not computed yet
         self._destinations: tuple[Destination, ...] | None = None
         self._headings: tuple[tuple[HeadingBlock, ...], HeadingBlock | None] | None = None
 
@@ -73,10 +74,29 @@ class Scan:
             self._destinations = self._links()[0] if "[" in text or "<" in text else ()
         return self._destinations
 
+    def _quick(self) -> _Quick | None:
+        if self._quick_pass is False:
+            self._quick_pass = _quick_pass(self.text)
+        assert self._quick_pass is not True
+        return self._quick_pass
+
+    @property
+    def inline_urls(self) -> tuple[tuple[str, bool], ...] | None:
+        """(URL, is an image) of every inline link and image outside an image's description, in order: what
+        :attr:`destinations` holds and more (the locator may refuse some), without where each is. None when
+        the text has raw HTML or may define a link reference (their destinations need the full pass).
+        Cheaper than :attr:`destinations`: validation asks where a destination is only to report it."""
+        quick = self._quick()
+        return None if quick is None else quick[0]
+
     @property
     def plain_heading_texts(self) -> tuple[str, ...] | None:
         """The text of each heading, in order, when every heading holds nothing but text (no markup, code,
         line break or raw HTML in it, so its rendered text content is that text); None otherwise."""
+        if self._link_pass is None:
+            quick = self._quick()
+            if quick is not None:
+                return quick[1]
         return self._links()[1]
 
     def _heading_pass(self) -> tuple[tuple[HeadingBlock, ...], HeadingBlock | None]:
@@ -276,6 +296,61 @@ def _link_pass(text: str) -> tuple[tuple[Destination, ...], tuple[str, ...] | No
     found.extend(definition_destinations(text, _reference_definitions(text)))
     found.sort(key=lambda d: d.start)
     return tuple(found), None if headings is None else tuple(headings)
+
+
+# (URL, is an image) of the inline links and images, and the plain heading texts (see Scan.inline_urls)
+_Quick = tuple[tuple[tuple[str, bool], ...], tuple[str, ...] | None]
+
+
+def _quick_pass(text: str) -> _Quick | None:
+    """:attr:`Scan.inline_urls` and :attr:`Scan.plain_heading_texts` from pulldown-cmark's events without
+    their ranges (building the ranges is most of :func:`_link_pass`'s cost); None when the text has raw
+    HTML or may define a link reference. Links and images count as :func:`_link_pass` counts them; headings
+    are read as it reads them."""
+    if "]:" in text:
+        return None  # a reference definition's destination is found by its range
+    urls: list[tuple[str, bool]] = []
+    image_depth = 0  # open images: links in an image description are alt text, not links
+    headings: list[str] | None = []
+    heading: list[str] | None = None
+    event: Any
+    data: Any
+    for event in _PARSER.events(text, merge_text=True):
+        if heading is not None:
+            if event.__class__ is dict:
+                if "Text" in event:
+                    heading.append(event["Text"])
+                    continue
+                end = event.get("End")
+                if end.__class__ is dict and "Heading" in end:
+                    assert headings is not None
+                    headings.append("".join(heading))
+                    heading = None
+                    continue
+            headings = heading = None  # markup in a heading: read this event as any other
+        if event.__class__ is str:
+            continue
+        data = event.get("Start")
+        if data is None:
+            if "InlineHtml" in event or "Html" in event:
+                return None
+            if image_depth and event.get("End") == "Image":
+                image_depth -= 1
+        elif data.__class__ is str:
+            if data == "HtmlBlock":
+                return None
+        elif "Link" in data:
+            info = data["Link"]
+            if not image_depth and info["link_type"] == "Inline":
+                urls.append((info["dest_url"], False))
+        elif "Image" in data:
+            info = data["Image"]
+            if not image_depth and info["link_type"] == "Inline":
+                urls.append((info["dest_url"], True))
+            image_depth += 1
+        elif "Heading" in data and headings is not None:
+            heading = []
+    return tuple(urls), None if headings is None else tuple(headings)
 
 
 def _headings(text: str) -> tuple[tuple[HeadingBlock, ...], HeadingBlock | None]:
