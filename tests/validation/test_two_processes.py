@@ -40,6 +40,15 @@ if how == "the worker dies":
         return check(*args, **kwargs)
 
     parallel.check_page_references = dies_on_its_second_slice
+if how == "the worker dies reading":
+    parent, read = os.getpid(), parallel.read_pages
+
+    def dies_in_the_worker(files):
+        if os.getpid() != parent:
+            os._exit(3)
+        return read(files)
+
+    parallel.read_pages = dies_in_the_worker
 found = validate.validate_docs(docs, docs / "bookstack" / "bookstack-structure.yaml").diagnostics
 split = parallel.last_split
 print(json.dumps({
@@ -94,3 +103,12 @@ def test_a_worker_that_dies_leaves_its_slices_to_the_parent(large_tree: Path, in
     parent, worker = two["split"]
     assert worker["slices"] == 0  # nothing came back from the worker
     assert parent["slices"] < LINK_SLICES  # the worker took some: the parent checked them after it died
+
+
+def test_a_worker_that_dies_before_the_hand_off_leaves_its_half_to_the_parent(
+    large_tree: Path, in_one_process: list[str]
+) -> None:
+    two = _run(large_tree, "the worker dies reading")
+    assert two["diagnostics"] == in_one_process
+    parent, worker = two["split"]
+    assert worker["slices"] == 0 and parent["slices"] == LINK_SLICES  # the parent read and checked it all

@@ -1,5 +1,5 @@
 """The whole validation on two CPUs, for a large tree: a forked worker reads half the page files while this
-process reads the other half; they swap what they read, then this process runs the schema and folder rules
+process reads the other half; they swap what they read (both ways at once), then this process runs the schema and folder rules
 and both take slices of the link checking from one queue until none is left, so neither waits for the
 other. Whatever the worker fails to deliver, this process does itself.
 """
@@ -11,6 +11,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,6 +84,33 @@ def _send(out: BinaryIO, value: object) -> None:
     out.write(len(data).to_bytes(8, "little"))
     out.write(data)
     out.flush()
+
+
+def _swap(out: BinaryIO, inp: BinaryIO, value: object) -> Any:
+    """Send ``value`` to the other process while receiving what it sends: both hand-offs at once, each
+    written from a thread while this one reads (a pipe holds little, so one-after-the-other would wait)."""
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    failed: list[OSError] = []
+
+    def write() -> None:
+        try:
+            out.flush()
+            for part in (len(data).to_bytes(8, "little"), data):
+                view = memoryview(part)
+                while view:  # past the buffer: a failed write leaves nothing for closing the file to retry
+                    view = view[os.write(out.fileno(), view) :]
+        except OSError as exc:  # the other process is gone: its side fails too, and says so
+            failed.append(exc)
+
+    writer = threading.Thread(target=write, name="bookstack-sync-handoff")
+    writer.start()
+    try:
+        received = _receive(inp)
+    finally:
+        writer.join()  # a closed reader makes the write fail at once: this never waits for long
+    if failed:
+        raise failed[0]
+    return received
 
 
 def _receive(inp: BinaryIO) -> Any:
@@ -173,8 +201,7 @@ def validate_in_two(
                 start = time.perf_counter()
                 mine = read_pages(files[half:])
                 share.reading = time.perf_counter() - start
-                _send(out, _portable(mine))
-                theirs = _restore(_receive(inp), files[:half])
+                theirs = _restore(_swap(out, inp, _portable(mine)), files[:half])
                 share.exchange = time.perf_counter() - start - share.reading
                 tree = walk.finish(theirs + mine)
                 done = _take_slices(queue, tree, structure, checking_order(tree), max_upload_mb, share)
@@ -195,8 +222,7 @@ def validate_in_two(
             mine = read_pages(files[:half])
             share.reading = time.perf_counter() - start
             try:
-                theirs = _restore(_receive(inp), files[half:])
-                _send(out, _portable(mine))
+                theirs = _restore(_swap(out, inp, _portable(mine)), files[half:])
             except (OSError, EOFError, ValueError, pickle.UnpicklingError):
                 worker = False
                 theirs = read_pages(files[half:])
