@@ -126,22 +126,11 @@ def lay_out(wiki: Wiki, wanted: ExportFilter, *, unshelved: str | None = None) -
 def _lay_out_shelf(
     wiki: Wiki, shelf: WikiContainer, books: list[WikiContainer], root_taken: set[str], layout: Layout
 ) -> dict[str, Any]:
-    shelf_slug = _checked_slug(shelf, f"shelf-{shelf.id}", root_taken, layout)
-    layout.folders[(Target.SHELF, shelf.id)] = shelf_slug
-    _container_problems(shelf, layout)
-    entry: dict[str, Any] = {"name": shelf.name, "slug": shelf_slug}
-    if shelf.description:
-        entry["description"] = shelf.description
+    _, shelf_key, entry = _lay_out_container(shelf, "", root_taken, layout)
     book_entries = []
     book_taken: set[str] = set()
     for book in books:
-        book_slug = _checked_slug(book, f"book-{book.id}", book_taken, layout)
-        key = f"{shelf_slug}/{book_slug}"
-        layout.folders[(Target.BOOK, book.id)] = key
-        _container_problems(book, layout)
-        book_entry: dict[str, Any] = {"name": book.name, "slug": book_slug}
-        if book.description:
-            book_entry["description"] = book.description
+        book_slug, key, book_entry = _lay_out_container(book, shelf_key, book_taken, layout)
         chapters = sorted((c for c in wiki.chapters.values() if c.book_id == book.id), key=lambda c: (c.priority, c.id))
         top_pages = _pages_in(wiki, book.id, None)
         _check_book_order(book, chapters, top_pages, layout)
@@ -149,13 +138,7 @@ def _lay_out_shelf(
         chapter_entries = []
         chapter_taken: set[str] = set()
         for chapter in chapters:
-            chapter_slug = _checked_slug(chapter, f"chapter-{chapter.id}", chapter_taken, layout)
-            chapter_key = f"{key}/{chapter_slug}"
-            layout.folders[(Target.CHAPTER, chapter.id)] = chapter_key
-            _container_problems(chapter, layout)
-            chapter_entry: dict[str, Any] = {"name": chapter.name, "slug": chapter_slug}
-            if chapter.description:
-                chapter_entry["description"] = chapter.description
+            chapter_slug, chapter_key, chapter_entry = _lay_out_container(chapter, key, chapter_taken, layout)
             chapter_entries.append({"chapter": chapter_entry})
             _number_pages(_pages_in(wiki, book.id, chapter.id), chapter_key, chapter_slug, layout)
         if chapter_entries:
@@ -163,6 +146,21 @@ def _lay_out_shelf(
         book_entries.append({"book": book_entry})
     entry["books"] = book_entries
     return {"shelf": entry}
+
+
+def _lay_out_container(
+    obj: WikiContainer, parent_key: str, taken: set[str], layout: Layout
+) -> tuple[str, str, dict[str, Any]]:
+    """A shelf's, book's or chapter's folder slug (unique among ``taken``, its siblings'), its folder key
+    under ``parent_key`` ("" for a shelf) and its structure entry; records the folder and its problems."""
+    slug = _checked_slug(obj, f"{obj.kind.value}-{obj.id}", taken, layout)
+    key = f"{parent_key}/{slug}" if parent_key else slug
+    layout.folders[(obj.kind, obj.id)] = key
+    _container_problems(obj, layout)
+    entry: dict[str, Any] = {"name": obj.name, "slug": slug}
+    if obj.description:
+        entry["description"] = obj.description
+    return slug, key, entry
 
 
 def _checked_slug(obj: WikiContainer, fallback: str, taken: set[str], layout: Layout) -> str:
