@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import UsageError
 from .diagnostics import Diagnostic, Rule, error
@@ -123,6 +123,9 @@ class BookSpec:
     line: int
     key: str  # "shelf/book"
     page_lines: tuple[int, ...] = ()
+
+
+_FolderSpec = TypeVar("_FolderSpec", ChapterSpec, BookSpec)
 
 
 @dataclass(frozen=True)
@@ -319,6 +322,27 @@ def _build(doc: YamlDocument, source: str) -> tuple[Structure | None, list[Diagn
         check_unique("page", list(zip(stems, lines, strict=True)))
         return stems, lines
 
+    def folder_spec(
+        spec: Callable[..., _FolderSpec],
+        raw: dict[str, Any],
+        path: tuple[str | int, ...],
+        slug: str,
+        key: str,
+        **more: Any,
+    ) -> _FolderSpec:
+        """A book's or chapter's spec: the fields both have, ``more`` for the rest (a book's chapters)."""
+        stems, stem_lines = pages(raw, path)
+        return spec(
+            name=raw["name"].strip(),
+            slug=slug,
+            description=raw.get("description"),
+            pages=stems,
+            line=line(path),
+            key=key,
+            page_lines=stem_lines,
+            **more,
+        )
+
     shelves: list[ShelfSpec] = []
     for si, item in enumerate(doc.data["structure"]):
         spath: tuple[str | int, ...] = ("structure", si, "shelf")
@@ -335,32 +359,11 @@ def _build(doc: YamlDocument, source: str) -> tuple[Structure | None, list[Diagn
                 cpath = (*bpath, "chapters", ci, "chapter")
                 raw_chapter = chapter_item["chapter"]
                 chapter_slug = slug_of(raw_chapter, cpath)
-                chapter_pages, chapter_page_lines = pages(raw_chapter, cpath)
                 chapters.append(
-                    ChapterSpec(
-                        name=raw_chapter["name"].strip(),
-                        slug=chapter_slug,
-                        description=raw_chapter.get("description"),
-                        pages=chapter_pages,
-                        line=line(cpath),
-                        key=f"{book_key}/{chapter_slug}",
-                        page_lines=chapter_page_lines,
-                    )
+                    folder_spec(ChapterSpec, raw_chapter, cpath, chapter_slug, f"{book_key}/{chapter_slug}")
                 )
             check_unique(f"chapter (in book {book_key!r})", [(c.slug, c.line) for c in chapters])
-            book_pages, book_page_lines = pages(raw_book, bpath)
-            books.append(
-                BookSpec(
-                    name=raw_book["name"].strip(),
-                    slug=book_slug,
-                    description=raw_book.get("description"),
-                    pages=book_pages,
-                    chapters=tuple(chapters),
-                    line=line(bpath),
-                    key=book_key,
-                    page_lines=book_page_lines,
-                )
-            )
+            books.append(folder_spec(BookSpec, raw_book, bpath, book_slug, book_key, chapters=tuple(chapters)))
         check_unique(f"book (on shelf {shelf_slug!r})", [(b.slug, b.line) for b in books])
         shelves.append(
             ShelfSpec(
