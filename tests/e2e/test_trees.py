@@ -82,6 +82,24 @@ def b_tree(docs: Docs) -> str:
     return f"{docs.tree}-b"
 
 
+def b_on_shelf_eng(
+    bookstack: BookStackTarget, docs: Docs, tmp_path: Path, capsys: pytest.CaptureFixture[str], *, shelf_name: str = ""
+) -> Plugin:
+    """Team B's tree listing its books "B One" and "B Two" on A's shelf `eng` (under ``shelf_name``, else
+    A's name for it), after B's first sync: B's runner (B's docs are its ``docs``)."""
+    docs_b = team_b(
+        tmp_path / "b",
+        docs.prefix,
+        shelf="eng",
+        shelf_name=shelf_name or f"Engineering {docs.prefix}",
+        book_names=(f"B One {docs.prefix}", f"B Two {docs.prefix}"),
+    )
+    b = b_plugin(bookstack, docs_b, capsys)
+    first = b.run(tree=b_tree(docs))
+    assert first.exit_code == 0, first.err
+    return b
+
+
 def test_own_shelf_with_a_book_named_like_the_other_trees(
     plugin: Plugin, bookstack: BookStackTarget, docs: Docs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -136,17 +154,8 @@ def test_a_shared_shelf_keeps_the_other_trees_books_and_order(
     [shelf_id] = [k[1] for k, v in a_objects.items() if k[0] == "bookshelf" and key_of(v[3]) == docs.slug("eng")]
     a_list = [b["id"] for b in client.read("shelves", shelf_id)["books"]]
     # B's structure names A's shelf `eng` too (another name: the tree that created the shelf keeps its own)
-    docs_b = team_b(
-        tmp_path / "b",
-        docs.prefix,
-        shelf="eng",
-        shelf_name=f"Engineering (B's name) {docs.prefix}",
-        book_names=(f"B One {docs.prefix}", f"B Two {docs.prefix}"),
-    )
-    b = b_plugin(bookstack, docs_b, capsys)
-
-    first = b.run(tree=b_tree(docs))
-    assert first.exit_code == 0, first.err
+    b = b_on_shelf_eng(bookstack, docs, tmp_path, capsys, shelf_name=f"Engineering (B's name) {docs.prefix}")
+    docs_b = b.docs
     shelf = client.read("shelves", shelf_id)
     listed = [book["id"] for book in shelf["books"]]
     assert [i for i in listed if i in a_list] == a_list  # A's books, in A's order
@@ -328,15 +337,7 @@ def test_export_leaves_out_the_books_of_other_trees(
     plugin: Plugin, bookstack: BookStackTarget, docs: Docs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert plugin.run().exit_code == 0
-    docs_b = team_b(
-        tmp_path / "b",
-        docs.prefix,
-        shelf="eng",
-        shelf_name=f"Engineering {docs.prefix}",
-        book_names=(f"B One {docs.prefix}", f"B Two {docs.prefix}"),
-    )
-    b = b_plugin(bookstack, docs_b, capsys)
-    assert b.run(tree=b_tree(docs)).exit_code == 0
+    b = b_on_shelf_eng(bookstack, docs, tmp_path, capsys)
     exported = tmp_path / "exported" / "docs"
     env = b.environ(tree=b_tree(docs), docs_dir=str(exported))
     argv = ["export", "--shelf", f"Engineering {docs.prefix}", "--export-report", str(tmp_path / "export.json")]
@@ -352,15 +353,7 @@ def test_a_shelf_other_trees_list_books_on_is_not_pruned_with_its_creators_books
     plugin: Plugin, bookstack: BookStackTarget, docs: Docs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert plugin.run().exit_code == 0
-    docs_b = team_b(
-        tmp_path / "b",
-        docs.prefix,
-        shelf="eng",
-        shelf_name=f"Engineering {docs.prefix}",
-        book_names=(f"B One {docs.prefix}", f"B Two {docs.prefix}"),
-    )
-    b = b_plugin(bookstack, docs_b, capsys)
-    assert b.run(tree=b_tree(docs)).exit_code == 0
+    b_on_shelf_eng(bookstack, docs, tmp_path, capsys)
     [shelf_id] = [
         k[1]
         for k, v in tree_objects(bookstack, docs.tree).items()
