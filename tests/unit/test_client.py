@@ -37,13 +37,6 @@ from tests.unit.test_client_support import (
 
 
 @pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    srv = ScriptedServer()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
 def client(server: ScriptedServer) -> Iterator[BookStackClient]:
     with make_client(server.url) as c:
         yield c

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -43,13 +43,6 @@ from tests.unit.test_client_support import (
     free_port,
     make_client,
 )
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    srv = ScriptedServer()
-    yield srv
-    srv.stop()
 
 
 def _raise(client: BookStackClient, call: Callable[[BookStackClient], object]) -> BookStackError:

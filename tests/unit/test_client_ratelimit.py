@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
 
 import pytest
 
 from bookstack_sync.bookstack import RateLimiter
 from tests.unit.test_client_support import FakeClock, Reply, ScriptedServer, make_client
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    srv = ScriptedServer()
-    yield srv
-    srv.stop()
 
 
 def _max_in_any_window(starts: list[float], window: float = 60.0) -> int:

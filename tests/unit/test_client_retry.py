@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -21,13 +21,6 @@ from bookstack_sync.bookstack import (
 )
 from bookstack_sync.bookstack.retry import parse_retry_after
 from tests.unit.test_client_support import SECRET, FakeClock, Reply, ScriptedServer, err, free_port, make_client
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    srv = ScriptedServer()
-    yield srv
-    srv.stop()
 
 
 def _call(client: BookStackClient, method: str) -> Callable[[], object]:
