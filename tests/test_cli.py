@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.validation.conftest import CLEAN_PAGES, STRUCTURE, STRUCTURE_REL, Docs, page_text
+from tests.validation.conftest import STRUCTURE_REL, Docs, clean_docs, page_text
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "docs"
 CONSOLE_SCRIPT = Path(sys.executable).parent / "bookstack-sync"
@@ -52,11 +52,7 @@ def run(
 
 @pytest.fixture
 def docs(tmp_path: Path) -> Docs:
-    tree = Docs(tmp_path / "docs")
-    tree.write(STRUCTURE_REL, STRUCTURE)
-    for rel, (category, order) in CLEAN_PAGES.items():
-        tree.page(rel, category, order)
-    return tree
+    return clean_docs(tmp_path / "docs")
 
 
 def test_console_script_is_installed_next_to_the_interpreter() -> None:

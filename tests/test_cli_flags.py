@@ -14,7 +14,7 @@ import pytest
 from bookstack_sync import cli
 from bookstack_sync.cli import COMMAND_SETTINGS, build_parser, main
 from bookstack_sync.settings import SETTINGS, Settings
-from tests.validation.conftest import CLEAN_PAGES, STRUCTURE, STRUCTURE_REL, Docs
+from tests.validation.conftest import Docs, clean_docs
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "docs"
 # what a command needs on its line before a setting flag can be judged (a required choice)
@@ -23,11 +23,7 @@ REQUIRED: dict[str, list[str]] = {"migrate": ["--analyze"]}
 
 @pytest.fixture
 def docs(tmp_path: Path) -> Docs:
-    tree = Docs(tmp_path / "docs")
-    tree.write(STRUCTURE_REL, STRUCTURE)
-    for rel, (category, order) in CLEAN_PAGES.items():
-        tree.page(rel, category, order)
-    return tree
+    return clean_docs(tmp_path / "docs")
 
 
 def _help(command: str, capsys: pytest.CaptureFixture[str]) -> str:

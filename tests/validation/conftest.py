@@ -117,13 +117,18 @@ class Docs:
         return [d for d in self.validate(**kw).diagnostics if rule is None or d.rule is rule]
 
 
-@pytest.fixture
-def docs(tmp_path: Path) -> Docs:
-    tree = Docs(tmp_path / "docs")
+def clean_docs(root: Path) -> Docs:
+    """A clean, valid tree under ``root``: the structure file and every page it lists."""
+    tree = Docs(root)
     tree.write(STRUCTURE_REL, STRUCTURE)
     for rel, (category, order) in CLEAN_PAGES.items():
         tree.page(rel, category, order)
     return tree
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Docs:
+    return clean_docs(tmp_path / "docs")
 
 
 def jsonschema_errors(schema: Any, instance: Any) -> list[str]:
