@@ -27,6 +27,7 @@ from bookstack_sync.plan.routes import version_allows_import
 from bookstack_sync.plan.tags import RUN_TAG
 from tests.bookstack_target import BookStackTarget
 from tests.fake_bookstack import FakeBookStack
+from tests.fake_bookstack.holds import Hold
 
 from .conftest import MANAGED_TAG, Docs, Plugin, managed_objects
 from .test_import import import_docs, plugin_for
@@ -79,6 +80,16 @@ def two_fake_pipelines(
     fake.add_token(*OTHER_TOKEN)
     plugin = plugin_for(fake, docs, capsys)
     return plugin, pipeline(plugin, "a", **settings), pipeline(plugin, "b", OTHER_TOKEN, **settings)
+
+
+def start_b_while_a_is_held(fake: FakeBookStack, a: Pipeline, b: Pipeline, method: str, path: str) -> Hold:
+    """Start A, hold it at its first ``method`` request to ``path`` (a regular expression), then start B.
+    A goes on when the returned hold is released."""
+    held = fake.hold(method, path, token_id=fake.token_id)
+    a.start()
+    held.wait_arrived()
+    b.start()
+    return held
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
@@ -135,6 +146,12 @@ def assert_third_run_writes_nothing(plugin: Plugin) -> None:
     assert written == []
 
 
+def assert_settled(plugin: Plugin, docs: Docs) -> None:
+    """How every test ends: one of everything in the wiki, and a third run that writes nothing."""
+    assert_one_of_everything(plugin.target, docs)
+    assert_third_run_writes_nothing(plugin)
+
+
 def both_succeed(a: Pipeline, b: Pipeline) -> None:
     assert (a.join(), b.join()) == (0, 0), [
         (run.name, run.report().get("error"), [o for o in run.report()["outcomes"] if o["status"] == "failed"])
@@ -153,10 +170,7 @@ def test_two_initial_syncs_by_import_while_one_import_holds_the_lower_ids(
     plugin, a, b = two_fake_pipelines(fake, docs, capsys)
     # A's first import has begun its transaction: its book, chapters and pages have the lowest ids but
     # are invisible; meanwhile B creates everything and reaches its end
-    held = fake.hold("POST", r"/api/imports/\d+", token_id=fake.token_id)
-    a.start()
-    held.wait_arrived()
-    b.start()
+    held = start_b_while_a_is_held(fake, a, b, "POST", r"/api/imports/\d+")
     wait_until(lambda: import_polls(fake, OTHER_TOKEN[0]) >= 2, "B waiting for A's pending import")
     assert b.thread is not None and b.thread.is_alive()
     held.release()
@@ -165,9 +179,8 @@ def test_two_initial_syncs_by_import_while_one_import_holds_the_lower_ids(
     deleted_by = {run.name: {o["key"] for o in run.report()["outcomes"] if o["status"] == "deleted"} for run in (a, b)}
     assert deleted_by["a"] and deleted_by["b"]
     assert not deleted_by["a"] & deleted_by["b"]
-    assert_one_of_everything(plugin.target, docs)
     assert fake.state.imports == {}
-    assert_third_run_writes_nothing(plugin)
+    assert_settled(plugin, docs)
 
 
 @pytest.mark.parametrize("held_at", ["/api/chapters", "/api/pages"])
@@ -178,16 +191,12 @@ def test_two_initial_syncs_object_by_object(
     ends; then A creates its copies, which lose to B's (higher ids) and go with their containers."""
     fake = fakes()
     plugin, a, b = two_fake_pipelines(fake, docs, capsys, **{"import": "never"})
-    held = fake.hold("POST", held_at, token_id=fake.token_id)
-    a.start()
-    held.wait_arrived()
-    b.start()
+    held = start_b_while_a_is_held(fake, a, b, "POST", held_at)
     assert b.join() == 0
     held.release()
     assert a.join() == 0
     assert any(o["status"] == "deleted" for o in a.report()["outcomes"])
-    assert_one_of_everything(plugin.target, docs)
-    assert_third_run_writes_nothing(plugin)
+    assert_settled(plugin, docs)
 
 
 def test_two_runs_started_together_converge(plugin: Plugin, docs: Docs) -> None:
@@ -197,8 +206,7 @@ def test_two_runs_started_together_converge(plugin: Plugin, docs: Docs) -> None:
     a.start()
     b.start()
     both_succeed(a, b)
-    assert_one_of_everything(plugin.target, docs)
-    assert_third_run_writes_nothing(plugin)
+    assert_settled(plugin, docs)
 
 
 def test_a_torn_read_never_takes_the_other_runs_pages_down_with_its_losing_book(
@@ -228,8 +236,7 @@ def test_a_torn_read_never_takes_the_other_runs_pages_down_with_its_losing_book(
     both_succeed(a, b)
     moved_by_b = {o["key"] for o in b.report()["outcomes"] if o["status"] == "moved"}
     assert docs.key("eng/guide/01-overview.md") in moved_by_b  # the torn read happened
-    assert_one_of_everything(plugin.target, docs)
-    assert_third_run_writes_nothing(plugin)
+    assert_settled(plugin, docs)
 
 
 # --- incremental syncs ----------------------------------------------------------------------------------
@@ -257,16 +264,12 @@ def test_two_incremental_syncs_with_new_pages(
     plugin, a, b = two_fake_pipelines(fake, docs, capsys)
     assert pipeline(plugin, "first").start().join() == 0
     add_new_pages(docs)
-    held = fake.hold("POST", r"/api/imports/\d+", token_id=fake.token_id)  # A's chapter import: lower ids
-    a.start()
-    held.wait_arrived()
-    b.start()
+    held = start_b_while_a_is_held(fake, a, b, "POST", r"/api/imports/\d+")  # A's chapter import: lower ids
     wait_until(lambda: import_polls(fake, OTHER_TOKEN[0]) >= 2, "B waiting for A's pending import")
     held.release()
     both_succeed(a, b)
-    assert_one_of_everything(plugin.target, docs)
     assert fake.state.imports == {}
-    assert_third_run_writes_nothing(plugin)
+    assert_settled(plugin, docs)
 
 
 def test_two_incremental_syncs_one_after_the_others_read(
@@ -278,15 +281,11 @@ def test_two_incremental_syncs_one_after_the_others_read(
     plugin, a, b = two_fake_pipelines(fake, docs, capsys)
     assert pipeline(plugin, "first").start().join() == 0
     add_new_pages(docs)
-    held = fake.hold("POST", r"/api/imports", token_id=fake.token_id)  # A's upload, after its read
-    a.start()
-    held.wait_arrived()
-    b.start()
+    held = start_b_while_a_is_held(fake, a, b, "POST", r"/api/imports")  # A's upload, after its read
     assert b.join() == 0
     held.release()
     assert a.join() == 0
-    assert_one_of_everything(plugin.target, docs)
-    assert_third_run_writes_nothing(plugin)
+    assert_settled(plugin, docs)
 
 
 # --- faults ------------------------------------------------------------------------------------------------
@@ -307,8 +306,7 @@ def test_a_deadlocked_import_run_is_run_again(
     report = json.loads((docs.root / "report.json").read_text(encoding="utf-8"))
     assert {o["route"] for o in report["outcomes"] if o["entity"] == "book" and o["status"] == "created"} >= {"import"}
     assert fake.state.imports == {}
-    assert_one_of_everything(plugin.target, docs)
-    assert_third_run_writes_nothing(plugin)
+    assert_settled(plugin, docs)
 
 
 def test_an_import_deadlocked_every_time_is_deleted_and_done_object_by_object(
@@ -322,8 +320,7 @@ def test_an_import_deadlocked_every_time_is_deleted_and_done_object_by_object(
     assert run.exit_code == 0, run.err
     assert "SQLSTATE[40001]" in run.err and "created object by object instead" in run.err
     assert fake.state.imports == {}
-    assert_one_of_everything(plugin.target, docs)
-    assert_third_run_writes_nothing(plugin)
+    assert_settled(plugin, docs)
 
 
 def test_imports_left_by_an_earlier_run_are_deleted(
@@ -368,10 +365,7 @@ def test_a_lost_answer_never_takes_the_other_runs_object_for_its_own(
     fake = fakes()
     plugin, a, b = two_fake_pipelines(fake, docs, capsys, **{"import": import_setting, "concurrency": "1"})
     first_write = "/api/imports" if import_setting == "auto" else "/api/books"
-    held = fake.hold("POST", first_write, token_id=fake.token_id)
-    a.start()
-    held.wait_arrived()
-    b.start()
+    held = start_b_while_a_is_held(fake, a, b, "POST", first_write)
     assert b.join() == 0
     others = {
         str(tag["value"]): int(hit["id"])
@@ -390,8 +384,7 @@ def test_a_lost_answer_never_takes_the_other_runs_object_for_its_own(
     assert all(
         any(t.name == RUN_TAG for t in book.tags) for book in fake.state.books.values()
     )  # every copy says which run made it
-    assert_one_of_everything(plugin.target, docs)
-    assert_third_run_writes_nothing(plugin)
+    assert_settled(plugin, docs)
 
 
 # --- cost ---------------------------------------------------------------------------------------------------
