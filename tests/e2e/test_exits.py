@@ -3,8 +3,10 @@ and why, what was not attempted. Each test goes through the entrypoint and reads
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -185,23 +187,33 @@ def test_the_prune_guard(plugin: Plugin, bookstack: BookStackTarget, docs: Docs)
     assert "prune" in summary(docs)
 
 
-def test_an_internal_error_midway(
-    plugin: Plugin, bookstack: BookStackTarget, docs: Docs, monkeypatch: pytest.MonkeyPatch
+def synced_then_edited_with_a_bug(
+    plugin: Plugin,
+    bookstack: BookStackTarget,
+    docs: Docs,
+    monkeypatch: pytest.MonkeyPatch,
+    fails: Callable[[Any], bool],
 ) -> None:
+    """A synced tree whose EDITED pages then changed, and a bug in the next run: each page write that
+    ``fails`` picks raises RuntimeError("a bug") (an internal error, not a BookStack failure)."""
     fake_only(bookstack)
     assert plugin.run().exit_code == 0
     edit(docs, EDITED)
     real = bookstack_sync.apply.writers._apply_page
-    calls = 0
 
     def buggy(ctx: Any, action: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
+        if fails(action):
             raise RuntimeError("a bug")
         return real(ctx, action)
 
     monkeypatch.setattr(bookstack_sync.apply.writers, "_apply_page", buggy)
+
+
+def test_an_internal_error_midway(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = itertools.count(1)
+    synced_then_edited_with_a_bug(plugin, bookstack, docs, monkeypatch, lambda _: next(calls) == 3)
     run: Run = plugin.run(concurrency="1")
     assert run.exit_code == 4
     assert "Traceback" in run.err and "RuntimeError: a bug" in run.err
@@ -215,17 +227,8 @@ def test_an_internal_error_midway(
 def test_a_stop_while_writing_in_parallel_reports_exactly_what_bookstack_took(
     plugin: Plugin, bookstack: BookStackTarget, docs: Docs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake_only(bookstack)
-    assert plugin.run().exit_code == 0
-    edit(docs, EDITED)
-    real = bookstack_sync.apply.writers._apply_page
-
-    def buggy(ctx: Any, action: Any) -> Any:
-        if action.key == docs.key("eng/guide/practice/01-style.md"):
-            raise RuntimeError("a bug")
-        return real(ctx, action)
-
-    monkeypatch.setattr(bookstack_sync.apply.writers, "_apply_page", buggy)
+    style = docs.key("eng/guide/practice/01-style.md")
+    synced_then_edited_with_a_bug(plugin, bookstack, docs, monkeypatch, lambda action: action.key == style)
     assert plugin.run(concurrency="4").exit_code == 4
     pages = statuses(report(docs))
     objects = by_key(bookstack, docs)
@@ -233,4 +236,4 @@ def test_a_stop_while_writing_in_parallel_reports_exactly_what_bookstack_took(
         key = docs.key(rel)
         written = bookstack.client().read("pages", int(objects[f"page:{key}"]["id"]))["markdown"].endswith("Edited.")
         assert pages[key] == ("updated" if written else "not_attempted"), key
-    assert pages[docs.key("eng/guide/practice/01-style.md")] == "not_attempted"
+    assert pages[style] == "not_attempted"
