@@ -278,15 +278,22 @@ def test_drift(
     assert (markdown == "A person's edit") is (not restored)
 
 
-def test_adoption_of_an_unmanaged_page(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
+def a_hand_made_page_then_its_file(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> int:
+    """After a sync, someone makes page "Deploy" in chapter runbooks by hand; then the docs add the
+    page of that name there. Returns the hand-made page's id."""
     assert plugin.run().exit_code == 0
-    client = bookstack.client()
     chapter_id = int(by_key(bookstack, docs)[f"chapter:{docs.key('eng/ops/runbooks')}"]["id"])
-    hand_made = bookstack.create("pages", {"chapter_id": chapter_id, "name": "Deploy", "markdown": "by hand"}, client)
+    page = {"chapter_id": chapter_id, "name": "Deploy", "markdown": "by hand"}
+    hand_made = bookstack.create("pages", page, bookstack.client())
     docs.page("eng/ops/runbooks/02-deploy.md", "Deploy", "Deploy with care.\n")
+    return int(hand_made["id"])
+
+
+def test_adoption_of_an_unmanaged_page(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
+    hand_made = a_hand_made_page_then_its_file(plugin, bookstack, docs)
     run = plugin.run()
     assert run.exit_code == 0, run.err
-    adopted = client.read("pages", int(hand_made["id"]))
+    adopted = bookstack.client().read("pages", hand_made)
     assert adopted["markdown"] == "Deploy with care."
     assert {"name": MANAGED_TAG, "value": docs.key("eng/ops/runbooks/02-deploy.md")} in [
         {"name": t["name"], "value": t["value"]} for t in adopted["tags"]
@@ -294,13 +301,9 @@ def test_adoption_of_an_unmanaged_page(plugin: Plugin, bookstack: BookStackTarge
 
 
 def test_adoption_off_makes_a_clash_visible(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
-    assert plugin.run().exit_code == 0
-    client = bookstack.client()
-    chapter_id = int(by_key(bookstack, docs)[f"chapter:{docs.key('eng/ops/runbooks')}"]["id"])
-    hand_made = bookstack.create("pages", {"chapter_id": chapter_id, "name": "Deploy", "markdown": "by hand"}, client)
-    docs.page("eng/ops/runbooks/02-deploy.md", "Deploy", "Deploy with care.\n")
+    hand_made = a_hand_made_page_then_its_file(plugin, bookstack, docs)
     assert plugin.run(adopt="false").exit_code == 0
-    assert client.read("pages", int(hand_made["id"]))["markdown"] == "by hand"
+    assert bookstack.client().read("pages", hand_made)["markdown"] == "by hand"
 
 
 def test_fault_mid_run_then_a_rerun_converges(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
