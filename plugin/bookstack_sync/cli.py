@@ -395,13 +395,7 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         help="put books that are on no shelf on a new shelf of this name (default: not exported, reported)",
     )
     parser.add_argument("--force", action="store_true", help="write into a docs folder that is not empty")
-    parser.add_argument(
-        "--export-report",
-        type=Path,
-        default=Path("bookstack-export-report.json"),
-        metavar="FILE",
-        help="the JSON report of what could not be represented (a Markdown copy is written beside it)",
-    )
+    _report_argument(parser, "--export-report", "bookstack-export-report.json", "what could not be represented")
 
 
 @command(
@@ -428,12 +422,17 @@ def _export(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]
 
 
 def _pull_arguments(parser: argparse.ArgumentParser) -> None:
+    _report_argument(parser, "--pull-report", "bookstack-pull-report.json", "what was pulled")
+
+
+def _report_argument(parser: argparse.ArgumentParser, flag: str, default: str, what: str) -> None:
+    """A command's own JSON report file (relative: under the workspace, as the sync's reports are)."""
     parser.add_argument(
-        "--pull-report",
+        flag,
         type=Path,
-        default=Path("bookstack-pull-report.json"),
+        default=Path(default),
         metavar="FILE",
-        help="the JSON report of what was pulled (a Markdown copy is written beside it)",
+        help=f"the JSON report of {what} (a Markdown copy is written beside it)",
     )
 
 
