@@ -37,6 +37,7 @@ from .state import (
 )
 from .validation import Validator, is_empty, is_int
 from .wire import (
+    PERMISSION_MESSAGE,
     ApiError,
     Request,
     Response,
@@ -53,7 +54,6 @@ from .wire import (
 Handler = Callable[[Request, dict[str, str]], Response]
 
 DEFAULT_EDITOR = "wysiwyg"  # the system default editor of a fresh BookStack
-PERMISSION_MESSAGE = "You do not have permission to perform the requested action."
 BOOK_MODEL = "BookStack\\Entities\\Models\\Book"
 CHAPTER_MODEL = "BookStack\\Entities\\Models\\Chapter"
 

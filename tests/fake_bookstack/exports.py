@@ -23,12 +23,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .state import Attachment, Book, Chapter, Image, Page, Tag
-from .wire import ApiError, Request, Response, json_response
+from .wire import Request, Response, plain_permission_error
 
 if TYPE_CHECKING:
     from .api import Api
 
-PERMISSION_MESSAGE = "You do not have permission to perform the requested action."
 _CONTROLLERS = {
     "book": ("BookStack\\Entities\\Queries\\BookQueries", "Exports/Controllers/BookExportApiController"),
     "chapter": ("BookStack\\Entities\\Queries\\ChapterQueries", "Exports/Controllers/ChapterExportApiController"),
@@ -56,7 +55,7 @@ class ExportHandlers:
         # The export controllers guard with the same ``can:`` middleware as the import API, whose
         # 403 is this plain-string shape (transcript 25); for exports the shape is inferred.
         if "content-export" not in self.api.permissions:
-            raise ApiError(json_response(403, {"error": PERMISSION_MESSAGE}))
+            raise plain_permission_error()
 
     def _id(self, params: dict[str, str], kind: str) -> int:
         from .api import parse_int_id

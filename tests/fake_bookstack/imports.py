@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 from .markdown import add_bookmark_ids, html_to_text, render_markdown
 from .state import Book, Chapter, ImportRecord, Page, Store, Tag, iso, stored_text
 from .validation import Validator, is_int
-from .wire import ApiError, Request, Response, UploadedFile, api_error, json_error, json_response, model_not_found
+from .wire import (
+    ApiError,
+    Request,
+    Response,
+    UploadedFile,
+    api_error,
+    json_error,
+    json_response,
+    model_not_found,
+    plain_permission_error,
+)
 
 if TYPE_CHECKING:
     from .api import Api
@@ -257,8 +267,7 @@ class ImportHandlers:
 
     def _require(self) -> None:
         if "content-import" not in self.api.permissions:
-            # Plain-string error shape, unlike every other 403 (transcript 25).
-            raise ApiError(json_response(403, {"error": "You do not have permission to perform the requested action."}))
+            raise plain_permission_error()
 
     def _find(self, raw: str) -> ImportRecord:
         from .api import parse_int_id

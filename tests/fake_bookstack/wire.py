@@ -67,6 +67,15 @@ def error_response(status: int, message: str, headers: list[tuple[str, str]] | N
     return json_response(status, {"error": {"message": message, "code": status}}, headers)
 
 
+PERMISSION_MESSAGE = "You do not have permission to perform the requested action."
+
+
+def plain_permission_error() -> ApiError:
+    """The 403 of the import and export APIs (their ``can:`` middleware): a plain-string ``error``, unlike
+    every other 403's ``{"message", "code"}`` (transcript 25)."""
+    return ApiError(json_response(403, {"error": PERMISSION_MESSAGE}))
+
+
 def api_error(status: int, message: str) -> ApiError:
     return ApiError(error_response(status, message))
 
