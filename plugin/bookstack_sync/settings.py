@@ -404,8 +404,17 @@ def parse_value(spec: SettingSpec, raw: object) -> Any:
 
 # The `tree` setting is written into BookStack searches as `[bookstack-sync-tree=<id>]`: BookStack takes `"…"`
 # out of a query first and ends a tag term at the first `]`, so an id holds only characters that mean nothing there.
+# Nor may it be a number: a search value PHP's is_numeric accepts is compared as a number, and MySQL reads a stored
+# value by its numeric start, so `[bookstack-sync-tree=42]` also finds the trees `42/docs` and `042`
+# (SearchRunner::applyTagSearch, v25.02 and v26.03).
 TREE_ID_MAX = 100
 _TREE_ID = re.compile(r"^[a-z0-9][a-z0-9._/:@+-]*$")
+_PHP_NUMERIC = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?")
+
+
+def is_number(tree_id: str) -> bool:
+    """Whether BookStack's search would compare this (lowercase, trimmed) id as a number."""
+    return _PHP_NUMERIC.fullmatch(tree_id) is not None
 
 
 def check_tree_id(text: str) -> str:
@@ -419,6 +428,11 @@ def check_tree_id(text: str) -> str:
         raise ValueError(
             f"{text!r} holds characters BookStack's tag search cannot take: use letters, digits and . _ / : @ + - "
             "(starting with a letter or digit)"
+        )
+    if is_number(value):
+        raise ValueError(
+            f"{text!r} is a number, which BookStack's tag search compares as a number (it would also find the"
+            f" trees {value}/docs and 0{value}): add a letter, e.g. 'tree-{value}'"
         )
     return value
 

@@ -1,15 +1,15 @@
 """``GET /api/search``: BookStack's search syntax over the in-memory content (§4).
 
 Supported: plain terms (prefix match on words of name and body, all terms required), ``"exact phrases"``,
-tag terms ``[name]``, ``[name=value]``, ``[=value]`` with ``= != < > <= >= like`` (case-insensitive,
-numeric when both sides are numbers), ``{type:page|chapter|book|bookshelf}``, and ``-`` negation of any
-term. Other ``{filters}`` are ignored, as BookStack ignores unknown ones. Ranking is a plain score
+tag terms ``[name]``, ``[name=value]``, ``[=value]`` with ``= != < > <= >= like`` (case-insensitive;
+numeric when the search value is: see ``_compare``), ``{type:page|chapter|book|bookshelf}``,
+``{updated_after:…}``, and ``-`` negation of any term, taken out of the query in BookStack's order
+(``parse_query``). Other ``{filters}`` are ignored, as BookStack ignores unknown ones. Ranking is a plain score
 (name hits weigh more), then type and id, so results are deterministic.
 """
 
 from __future__ import annotations
 
-import contextlib
 import html
 import re
 from dataclasses import dataclass, field
@@ -23,10 +23,24 @@ if TYPE_CHECKING:
     from .api import Api
 
 TYPE_ORDER = {"bookshelf": 0, "book": 1, "chapter": 2, "page": 3}
-_TOKEN = re.compile(r'(-?)\{([^}]*)\}|(-?)\[([^\]]*)\]|(-?)"([^"]*)"|(-?)(\S+)')
+# SearchOptions::addOptionsFromString takes the special terms out of the query in this order, each
+# pattern over what the ones before left: "exact phrases" (backslash escapes), then [tags] (a tag term
+# ends at its first `]`), then {filters}; a `-` right before one negates it. What is left is split on
+# spaces into plain terms.
+_SPECIAL = (
+    ("exact", re.compile(r'-?"((?:\\.|[^"\\])*)"')),
+    ("tag", re.compile(r"-?\[(.*?)\]")),
+    ("filter", re.compile(r"-?\{(.*?)\}")),
+)
+_WORD = re.compile(r"(-?)(\S+)")
 # BookStack's TagSearchOption::getParts: the first operator after the shortest name, nothing trimmed
 # (so `[name like value]` compares the value " value", with its leading space, and finds nothing).
 _TAG_OP = re.compile(r"^(.*?)(<=|>=|=|<|>|like|!=)(.*)$")
+# PHP's is_numeric (PHP 8: surrounding whitespace allowed): SearchRunner::applyTagSearch compares such a
+# search value as a number
+_PHP_NUMERIC = re.compile(r"[ \t\n\r\v\f]*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?[ \t\n\r\v\f]*")
+# MySQL casting a string to a number: its longest numeric start, else 0 ("42/docs" is 42, "abc" is 0)
+_MYSQL_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 @dataclass
@@ -40,31 +54,50 @@ class _Terms:
 
 def parse_query(query: str) -> _Terms:
     terms = _Terms(types=set(TYPE_ORDER), words=[], phrases=[], tags=[])
-    for match in _TOKEN.finditer(query):
-        if match.group(2) is not None:
-            name, _, value = match.group(2).partition(":")
-            if name.strip().lower() == "type":
-                wanted = {t.strip().lower() for t in value.split("|")} & set(TYPE_ORDER)
-                terms.types = (set(TYPE_ORDER) - wanted) if match.group(1) else wanted
-            elif name.strip().lower() == "updated_after":
-                # SearchRunner::filterUpdatedAfter: updated_at >= date_create(value); a date is its midnight
-                moment = _date_create(value.strip())
-                if moment is not None:
-                    terms.updated_after.append((bool(match.group(1)), moment))
-        elif match.group(4) is not None:
-            negated = bool(match.group(3))
-            op_match = _TAG_OP.match(match.group(4))
-            if op_match:
-                # MySQL's PAD SPACE collation ignores trailing spaces in `=`, so only those are dropped
-                terms.tags.append((negated, op_match.group(1).rstrip(" "), op_match.group(2), op_match.group(3)))
+    rest = query
+    for kind, pattern in _SPECIAL:
+        for match in pattern.finditer(rest):
+            negated = match.group(0).startswith("-")
+            if kind == "exact":
+                terms.phrases.append((negated, _decode_escapes(match.group(1)).lower()))
+            elif kind == "tag":
+                terms.tags.append(_tag_term(negated, match.group(1)))
             else:
-                terms.tags.append((negated, match.group(4).strip(), None, None))
-        elif match.group(6) is not None:
-            terms.phrases.append((bool(match.group(5)), match.group(6).lower()))
-        else:
-            term = match.group(8).lower()
-            terms.words.append((bool(match.group(7)), term))
+                _filter_term(terms, negated, match.group(1))
+        rest = pattern.sub("", rest)
+    for match in _WORD.finditer(rest):
+        terms.words.append((bool(match.group(1)), match.group(2).lower()))
     return terms
+
+
+def _decode_escapes(text: str) -> str:
+    """``SearchOptions::decodeEscapes``: a backslash keeps the character after it, whatever it is."""
+    return re.sub(r"\\(.)", r"\1", text, flags=re.S)
+
+
+def _tag_term(negated: bool, content: str) -> tuple[bool, str, str | None, str | None]:
+    op_match = _TAG_OP.match(content)
+    if op_match is None:
+        return negated, content, None, None
+    # MySQL's PAD SPACE collation ignores trailing spaces in `=`, so only those are dropped from the name
+    name, op, value = op_match.group(1).rstrip(" "), op_match.group(2), op_match.group(3)
+    if value in ("", "0"):
+        # applyTagSearch: `empty($value)` (PHP: "" and "0" are empty) searches by the name alone
+        return negated, name, None, None
+    return negated, name, op, value
+
+
+def _filter_term(terms: _Terms, negated: bool, content: str) -> None:
+    """``FilterSearchOption::fromContentString``: the name before the first `:`, the value after it."""
+    name, _, value = content.partition(":")
+    if name.strip().lower() == "type":
+        wanted = {t.strip().lower() for t in value.split("|")} & set(TYPE_ORDER)
+        terms.types = (set(TYPE_ORDER) - wanted) if negated else wanted
+    elif name.strip().lower() == "updated_after":
+        # SearchRunner::filterUpdatedAfter: updated_at >= date_create(value); a date is its midnight
+        moment = _date_create(value.strip())
+        if moment is not None:
+            terms.updated_after.append((negated, moment))
 
 
 def _date_create(value: str) -> datetime | None:
@@ -76,14 +109,25 @@ def _date_create(value: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _mysql_number(text: str) -> float:
+    found = _MYSQL_NUMBER.match(text)
+    return float(found.group(0)) if found else 0.0
+
+
 def _compare(actual: str, op: str, wanted: str) -> bool:
+    """``SearchRunner::applyTagSearch``'s comparison of a stored tag value with a search value: ``like``
+    as SQL LIKE; a search value PHP calls numeric compared as numbers, the stored value cast by MySQL
+    (its numeric start, else 0); anything else as text in the default collation (no case, trailing
+    spaces ignored)."""
     if op == "like":
         regex = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in wanted)
         return re.fullmatch(regex, actual, re.I | re.S) is not None
-    left: Any = actual.lower()
-    right: Any = wanted.lower()
-    with contextlib.suppress(ValueError):
-        left, right = float(actual), float(wanted)
+    left: Any
+    right: Any
+    if _PHP_NUMERIC.fullmatch(wanted):
+        left, right = _mysql_number(actual), float(wanted)
+    else:
+        left, right = actual.lower().rstrip(" "), wanted.lower().rstrip(" ")
     results: dict[str, bool] = {
         "=": left == right,
         "!=": left != right,
@@ -96,8 +140,11 @@ def _compare(actual: str, op: str, wanted: str) -> bool:
 
 
 def _tag_matches(tags: list[Tag], name: str, op: str | None, value: str | None) -> bool:
+    """Whether one of the tags fits a tag term: by name alone (``[name]``, even an empty one), else by
+    its value and, unless the name is PHP-empty ("" or "0": ``[=value]``), its name."""
     for tag in tags:
-        if name and tag.name.lower() != name.lower():
+        by_name = op is None or name not in ("", "0")
+        if by_name and tag.name.lower().rstrip(" ") != name.lower():
             continue
         if op is None or value is None or _compare(tag.value, op, value):
             return True

@@ -45,6 +45,16 @@ def test_in_a_pipeline_the_default_is_ci_repo_and_the_docs_folder(tmp_path: Path
     assert tree_id_for(None, tmp_path, env).value == "acme/handbook"  # the docs are the whole checkout
 
 
+def test_a_default_that_would_be_a_number_is_not_one(tmp_path: Path) -> None:
+    # a checkout folder named `2024` (no CI_REPO, no git) that is all docs: `[bookstack-sync-tree=2024]`
+    # would be compared as a number in BookStack's search
+    folder = tmp_path / "2024"
+    folder.mkdir()
+    tree = tree_id_for(None, folder, {"CI_WORKSPACE": str(folder)})
+    assert tree.value == "tree-2024"
+    assert check_tree_id(tree.value) == tree.value
+
+
 @needs_git
 def test_a_local_clone_gets_the_id_the_pipeline_gets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _clone(tmp_path, "git@github.com:Acme/Handbook.git")
@@ -65,6 +75,19 @@ def test_the_setting_wins_and_is_checked(tmp_path: Path) -> None:
     for bad in ("has space", "a]b", 'quo"te', "x" * 101, "-leading"):
         with pytest.raises(ValueError):
             check_tree_id(bad)
+
+
+@pytest.mark.parametrize("number", ["42", "007", "1.5", "3.", "1e5", "2e+10"])
+def test_a_tree_id_that_is_a_number_is_refused(number: str) -> None:
+    # BookStack compares a numeric search value as a number: `[bookstack-sync-tree=42]` would also find
+    # the objects of the tree `42/docs` (tests/contract/test_contract_tag_search.py pins that)
+    with pytest.raises(ValueError, match="number"):
+        check_tree_id(number)
+
+
+@pytest.mark.parametrize("text", ["42/docs", "team-42", "1e5x", "0x1a", "acme/handbook:docs", "v1.2"])
+def test_a_tree_id_with_a_number_in_it_is_taken(text: str) -> None:
+    assert check_tree_id(text) == text
 
 
 def test_a_bad_tree_setting_is_a_settings_error_naming_it() -> None:

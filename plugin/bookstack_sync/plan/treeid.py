@@ -10,7 +10,8 @@ relative to the checkout. Lowercase, so the forge's spelling of a name does not 
 
 The id is written into BookStack searches as ``[bookstack-sync-tree=<id>]``: BookStack takes ``"…"`` out
 of a query as an exact phrase first and ends a tag term at the first ``]``, so the characters an id may
-hold are limited to ones that mean nothing there.
+hold are limited to ones that mean nothing there, and an id is never a number (BookStack compares a numeric
+search value as a number, so `42` would also find `42/docs`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..git import Git, GitError, repository_root
-from ..settings import TREE_ID_MAX, check_tree_id
+from ..settings import TREE_ID_MAX, check_tree_id, is_number
 from .tags import TREE_TAG
 
 _OTHER = re.compile(r"[^a-z0-9._/:@+-]+")
@@ -83,4 +84,6 @@ def tree_id_for(tree_setting: str | None, docs_dir: Path, env: Mapping[str, str]
         folder_path = PurePosixPath(docs_dir.as_posix())
     docs = str(folder_path)
     value = _normalise(repo) if docs in ("", ".") else _normalise(f"{repo}:{docs}")
+    if is_number(value):  # a checkout folder named `2024` holding only docs: BookStack would search it as a number
+        value = f"tree-{value}"
     return TreeId(value, False, f"{how} and docs_dir")
