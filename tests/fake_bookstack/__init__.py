@@ -9,9 +9,9 @@ names, tag names and tag values at 191 characters without a word, builds every U
 ``APP_URL`` that is not the address the tests use (``fake.app_url``), and checks role and per-item permissions
 on writes (``permissions=``, ``fake.set_entity_permission``). ``updated_at`` moves as BookStack's does (whole
 seconds of the server's clock, ``fake.set_server_clock``; a shelf, book or chapter only when a column changed or
-tags were sent; a chapter's move moves its pages; delete and restore save), and a person's changes in the UI are
-``fake.edit_page_as_human``, ``change_as_human``, ``restore_revision_as_human``, ``delete_as_human`` and
-``restore_as_human`` (a second user). A search of tags alone pages without order, as MySQL may without
+tags were sent; a chapter's move moves its pages; delete and restore save; a book's Sort screen saves without
+timestamps), and a person's changes in the UI are ``fake.edit_page_as_human``, ``change_as_human``,
+``sort_as_human``, ``restore_revision_as_human``, ``delete_as_human`` and ``restore_as_human`` (a second user). A search of tags alone pages without order, as MySQL may without
 ``ORDER BY`` (by default before v25.11, ``unordered_tag_search=``: page 1 in tag-write order, later pages in
 id order). It also injects faults (``fake.faults``), records every request (``fake.requests``), and fails the
 test whose request made it crash (``server_errors``).

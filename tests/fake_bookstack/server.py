@@ -295,7 +295,9 @@ class FakeBookStack:
 
         As BookStack saves it: a page save is an edit (+1 revision, ``PageRepo::update``), a page move is
         not (``PageRepo::move``); a chapter move moves its pages' ``updated_at`` too; the form sends the
-        tags, so every save ``touch()``es the item; ``updated_by`` = user 2.
+        tags, so every save ``touch()``es the item; ``updated_by`` = user 2 — but a move alone (the Move
+        screen: ``PageRepo::move``, ``ChapterRepo::move``) saves through ``changeBook``, which leaves
+        ``updated_by`` as it was (v25.02 ``BookChild``, v26.03 ``ParentChanger``).
         """
         with self._lock:
             store = self.state
@@ -317,7 +319,33 @@ class FakeBookStack:
                 item.book_ids = list(books)
             if kind == "page" and (name is not None or tags is not None):
                 item.revision_count += 1
-            item.updated_at, item.updated_by = store.now(), HUMAN_USER
+            item.updated_at = store.now()
+            if name is not None or tags is not None or books is not None:
+                item.updated_by = HUMAN_USER
+
+    def sort_as_human(
+        self, kind: str, item_id: int, priority: int, *, book_id: int | None = None, chapter_id: int | None = None
+    ) -> None:
+        """A person dragging a chapter or page on a book's Sort screen (``BookSorter::applySortUpdates``):
+        its new ``priority`` and, for a page, its chapter (``chapter_id``; None = the book's top level) are
+        saved **without timestamps** — ``updated_at`` and ``updated_by`` stay as they were; only a move to
+        another book (``book_id``) goes through ``changeBook``, which saves with a new ``updated_at`` (and
+        a chapter's pages with it). The same in v25.02 and v26.03."""
+        with self._lock:
+            store = self.state
+            if kind == "chapter":
+                chapter = store.chapters[item_id]
+                if book_id is not None and book_id != chapter.book_id:
+                    store.move_chapter(chapter, book_id)
+                chapter.priority = priority
+                return
+            page = store.pages[item_id]
+            target_book = store.chapters[chapter_id].book_id if chapter_id is not None else book_id or page.book_id
+            if target_book != page.book_id:
+                store.move_page(page, book_id=target_book, chapter_id=page.chapter_id)
+                page.updated_at = store.now()
+            page.chapter_id = chapter_id
+            page.priority = priority
 
     def delete_as_human(self, kind: str, item_id: int) -> int:
         """A person deleting a shelf, book, chapter or page: it goes to the recycle bin (with what it
