@@ -342,17 +342,19 @@ class Store:
         page.chapter_id = chapter_id
 
     def move_chapter(self, chapter: Chapter, book_id: int) -> None:
-        """``ChapterRepo::move``: the chapter and all its pages go to the other book, with new slugs and a
-        new ``updated_at`` each (``BookChild::changeBook`` saves every one)."""
+        """``ChapterRepo::move``: the chapter and all its pages, those in the recycle bin too, go to the
+        other book, with new slugs and a new ``updated_at`` each (``BookChild::changeBook`` saves every one)."""
         if chapter.book_id == book_id:
             return
         moment = self.now()
         chapter.book_id = book_id
         chapter.slug = self.unique_slug("chapter", chapter.name, book_id=book_id, exclude=chapter.id)
         chapter.updated_at = moment
-        for page in self.pages.values():
+        binned = [e for d in self.recycle_bin.values() for k, e in d.items if k == "page"]
+        for page in [*self.pages.values(), *binned]:
             if page.chapter_id == chapter.id:
-                # BookChild::changeBook saves each page with its new book_id: its updated_at moves too
+                # BookChild::changeBook saves each page with its new book_id, those in the recycle bin too
+                # (`pages()->withTrashed()`): its updated_at moves too
                 page.book_id = book_id
                 page.slug = self.unique_slug("page", page.name, book_id=book_id, exclude=page.id)
                 page.updated_at = moment
@@ -426,14 +428,50 @@ class Store:
         return deletion
 
     def restore(self, deletion_id: int) -> int:
-        """``TrashCan::restoreEntity``: each item's ``restore()`` saves it, so its ``updated_at`` is the
-        time of the restore (its ``created_at`` and ``revision_count`` are kept)."""
+        """``TrashCan::restoreFromDeletion`` (v25.02, v26.03): nothing comes back while the item's parent
+        (a page's chapter or book, a chapter's book) is itself in the bin, and the entry goes either way.
+        Else each item's ``restore()`` saves it, so its ``updated_at`` is the time of the restore (its
+        ``created_at`` and ``revision_count`` are kept); a chapter or book brings back every one of its
+        pages (a book: and chapters) still in the bin, deleted with it or before it, and their own entries
+        go (``restoreEntity``: ``pages()->withTrashed()``, ``deletions()->delete()``)."""
         deletion = self.recycle_bin.pop(deletion_id)
+        kind, entity = next(
+            (k, e) for k, e in deletion.items if (k, e.id) == (_kind_of(deletion.deletable_type), deletion.deletable_id)
+        )
+        if self._parent_trashed(kind, entity):
+            return 0
+        items = list(deletion.items)
+        if kind in ("chapter", "book"):
+            items += self._trashed_children(kind, entity.id)
         moment = self.now()
-        for kind, entity in deletion.items:
-            entity.updated_at = moment
-            self._table(kind)[entity.id] = entity
-        return len(deletion.items)
+        for item_kind, item in items:
+            item.updated_at = moment
+            self._table(item_kind)[item.id] = item
+        return len(items)
+
+    def _parent_trashed(self, kind: str, entity: Any) -> bool:
+        if kind == "page" and entity.chapter_id is not None and entity.chapter_id not in self.chapters:
+            return True
+        return kind in ("page", "chapter") and entity.book_id not in self.books
+
+    def _trashed_children(self, kind: str, entity_id: int) -> list[tuple[str, Any]]:
+        """The pages (and a book's chapters) of a chapter or book sitting in other bin entries, taken out
+        of them; an entry whose own item is one of them goes."""
+        found: list[tuple[str, Any]] = []
+        for other_id, other in list(self.recycle_bin.items()):
+            children = [
+                (k, e)
+                for k, e in other.items
+                if k in ("page", "chapter")
+                and (e.book_id == entity_id if kind == "book" else k == "page" and e.chapter_id == entity_id)
+            ]
+            if not children:
+                continue
+            found += children
+            other.items = [item for item in other.items if item not in children]
+            if (_kind_of(other.deletable_type), other.deletable_id) in {(k, e.id) for k, e in children}:
+                del self.recycle_bin[other_id]
+        return found
 
     def destroy(self, deletion_id: int) -> int:
         deletion = self.recycle_bin.pop(deletion_id)
@@ -455,6 +493,10 @@ class Store:
             "page": self.pages,
         }
         return tables[kind]
+
+
+def _kind_of(deletable_type: str) -> str:
+    return "shelf" if deletable_type == "bookshelf" else deletable_type
 
 
 def _numeric_key(name: str) -> tuple[float, str]:
