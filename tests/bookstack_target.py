@@ -22,6 +22,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -86,6 +87,14 @@ class BookStackTarget:
         client = BookStackClient(self.url, self.token_id, self.token_secret, **kwargs)
         self._clients.append(client)
         return client
+
+    def let_a_second_pass(self) -> None:
+        """Make the next write land in a later second of the server's clock than the last (BookStack keeps
+        whole seconds): a real BookStack is waited for; the fake's clock is moved on instead."""
+        if self.fake is not None:
+            self.fake.advance_clock(1.1)
+        else:
+            time.sleep(1.1)
 
     def unique_name(self, prefix: str = "item") -> str:
         """``bookstack-sync-test-<run>-<prefix>-<n>``: unique per run, recognisable on a shared server."""

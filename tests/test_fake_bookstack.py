@@ -553,6 +553,31 @@ def test_revision_count_and_updated_at_move_on_every_put_transcript_08(api: Api)
     assert updated["markdown"] == page["markdown"]
 
 
+def test_advancing_the_clock_stamps_later_seconds_and_set_server_clock_keeps_it(api: Api) -> None:
+    # what the sync record's wait for a later second is replaced with in tests (tests/conftest.py)
+    ids = make_tree(api)
+    path = f"/api/pages/{ids['page']}"
+    before = api.ok("GET", path)["updated_at"]
+    api.fake.advance_clock(1.1)
+    after = api.ok("PUT", path, json={"markdown": "Moved on"})["updated_at"]
+    assert after > before
+    api.fake.advance_clock(3600)
+    api.fake.set_server_clock(0)  # an offset is on top of the time skipped: no going back
+    later = api.ok("PUT", path, json={"markdown": "An hour on"})["updated_at"]
+    assert later[:13] > after[:13]  # the hour moved on
+    api.fake.advance_clock(-5)  # skipping never moves the clock back
+    assert api.ok("PUT", path, json={"markdown": "Still on"})["updated_at"] >= later
+
+
+def test_advance_running_clocks_moves_every_started_fake_and_no_stopped_one(
+    make_fake_bookstack: Callable[..., FakeBookStack],
+) -> None:
+    one, two, stopped = make_fake_bookstack(), make_fake_bookstack(), make_fake_bookstack()
+    stopped.stop()
+    FakeBookStack.advance_running_clocks(7200)
+    assert [f.state.now().timestamp() - time.time() > 7000 for f in (one, two, stopped)] == [True, True, False]
+
+
 def test_tags_replace_keep_clear_transcript_11(api: Api) -> None:
     ids = make_tree(api)
     path = f"/api/pages/{ids['page']}"

@@ -11,14 +11,14 @@ user who saved the shelf last leaves ``updated_at`` as it was. ``PageRepo::updat
 the time of its restore. ``ListingResponseBuilder`` sorts by any listed field, ``-`` for descending,
 and ``total`` counts the filtered rows whatever ``count`` is.
 
-Each test that needs a write to land in a later second than the one before waits a little over a
-second: that is the unit of BookStack's clock.
+Each test that needs a write to land in a later second than the one before lets a little over a
+second pass (``BookStackTarget.let_a_second_pass``): that is the unit of BookStack's clock. A real
+BookStack is waited for; the fake's clock is moved on instead.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,10 +31,6 @@ from tests.contract.conftest import raw_get
 pytestmark = pytest.mark.real_bookstack
 
 WHOLE_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000000Z")
-
-
-def _next_second() -> None:
-    time.sleep(1.1)
 
 
 def _at(stamp: str) -> datetime:
@@ -53,7 +49,7 @@ def test_timestamps_are_whole_seconds_in_utc_and_a_write_returns_its_own(
     bookstack: BookStackTarget, client: BookStackClient, book: Any
 ) -> None:
     page = _page(bookstack, client, book_id=book["id"])
-    _next_second()
+    bookstack.let_a_second_pass()
     updated = client.update("pages", page["id"], {"markdown": "Changed"})
     assert WHOLE_SECONDS.fullmatch(updated["updated_at"])
     assert _at(updated["updated_at"]) > _at(page["updated_at"])
@@ -67,7 +63,7 @@ def test_listing_sorted_by_updated_at_descending_counts_everything(
 ) -> None:
     first = _page(bookstack, client, book_id=book["id"])
     second = _page(bookstack, client, book_id=book["id"])
-    _next_second()
+    bookstack.let_a_second_pass()
     client.update("pages", first["id"], {"markdown": "Newest"})
     listed = raw_get(client, "/api/pages", {"filter[book_id]": book["id"], "sort": "-updated_at", "count": 1})
     assert listed["total"] == 2  # total ignores count
@@ -87,7 +83,7 @@ def test_updated_at_filter_takes_a_utc_datetime(bookstack: BookStackTarget, clie
 def test_tags_sent_move_a_books_updated_at_and_an_unchanged_put_does_not(
     bookstack: BookStackTarget, client: BookStackClient, book: Any
 ) -> None:
-    _next_second()
+    bookstack.let_a_second_pass()
     same = client.update("books", book["id"], {"name": book["name"]})
     assert same["updated_at"] == book["updated_at"]  # nothing changed: Eloquent saved nothing
     tagged = client.update("books", book["id"], {"tags": [{"name": "k", "value": "v"}]})
@@ -99,7 +95,7 @@ def test_a_shelf_book_list_change_alone_leaves_the_shelf_updated_at(
 ) -> None:
     shelf = bookstack.create("shelves", {"name": bookstack.unique_name("shelf"), "books": [book["id"]]}, client)
     before = _listed(client, "shelves", shelf["id"])["updated_at"]
-    _next_second()
+    bookstack.let_a_second_pass()
     client.update("shelves", shelf["id"], {"books": []})
     assert [b["id"] for b in client.read("shelves", shelf["id"])["books"]] == []
     assert _listed(client, "shelves", shelf["id"])["updated_at"] == before  # the same user: a pivot sync only
@@ -112,7 +108,7 @@ def test_a_chapter_move_moves_its_pages_updated_at(
     other = bookstack.create("books", {"name": bookstack.unique_name("book")}, client)
     chapter = bookstack.create("chapters", {"book_id": book["id"], "name": bookstack.unique_name("ch")}, client)
     page = _page(bookstack, client, chapter_id=chapter["id"])
-    _next_second()
+    bookstack.let_a_second_pass()
     moved = client.update("chapters", chapter["id"], {"book_id": other["id"]})
     listed = _listed(client, "pages", page["id"])
     assert listed["book_id"] == other["id"]
@@ -124,7 +120,7 @@ def test_a_chapter_move_moves_its_pages_updated_at(
 def test_a_page_move_moves_its_updated_at(bookstack: BookStackTarget, client: BookStackClient, book: Any) -> None:
     chapter = bookstack.create("chapters", {"book_id": book["id"], "name": bookstack.unique_name("ch")}, client)
     page = _page(bookstack, client, book_id=book["id"])
-    _next_second()
+    bookstack.let_a_second_pass()
     client.update("pages", page["id"], {"chapter_id": chapter["id"]})
     assert _at(_listed(client, "pages", page["id"])["updated_at"]) > _at(page["updated_at"])
 
@@ -142,7 +138,7 @@ def test_a_page_back_from_the_recycle_bin_carries_the_time_of_its_restore(
         )["data"]
     except PermissionDeniedError:
         pytest.skip("the token may not use the recycle bin (settings-manage + restrictions-manage-all)")
-    _next_second()
+    bookstack.let_a_second_pass()
     client._object("PUT", f"/api/recycle-bin/{bin_items[0]['id']}")
     restored = _listed(client, "pages", page["id"])
     assert raw_get(client, "/api/pages", {"filter[book_id]": book["id"]})["total"] == counted

@@ -8,13 +8,14 @@ import re
 import threading
 import time
 import traceback
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .api import DEFAULT_EDITOR, Api, RateLimiter, too_many_attempts
@@ -98,6 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeBookStack:
     """An in-memory BookStack over HTTP. See the package docstring for the behaviour it models."""
 
+    _running: ClassVar[weakref.WeakSet[FakeBookStack]] = weakref.WeakSet()  # started and not stopped
+
     def __init__(
         self,
         token_id: str = "test-token-id",
@@ -173,10 +176,12 @@ class FakeBookStack:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-bookstack", daemon=True
         )
         self._thread.start()
+        FakeBookStack._running.add(self)
         return self.url
 
     def stop(self) -> None:
         """Stop serving; wakes any hanging or held request so shutdown is immediate."""
+        FakeBookStack._running.discard(self)
         self._stopping.set()
         self.holds.release_all()
         if self._server is not None:
@@ -360,9 +365,24 @@ class FakeBookStack:
             self.state.restore(deletion_id)
 
     def set_server_clock(self, offset_seconds: float) -> None:
-        """Set the server's clock ``offset_seconds`` from this machine's (negative: it moved back)."""
+        """Set the server's clock ``offset_seconds`` from this machine's (negative: it moved back), on top
+        of the time skipped with ``advance_clock``."""
         with self._lock:
             self.state.clock_offset = timedelta(seconds=offset_seconds)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the server's clock on by ``seconds`` at once, as if that much time had passed: what a
+        client would sleep for to see a later second (``updated_at`` keeps whole seconds) is skipped.
+        Adds up, and ``set_server_clock`` keeps it."""
+        with self._lock:
+            self.state.clock_skipped += timedelta(seconds=max(0.0, seconds))
+
+    @classmethod
+    def advance_running_clocks(cls, seconds: float) -> None:
+        """``advance_clock`` on every fake serving now in this process (the plugin does not say which
+        BookStack it waits for; moving the others' clocks on too is time passing for them)."""
+        for fake in list(cls._running):
+            fake.advance_clock(seconds)
 
     def set_sort_rule(self, book_id: int, rule: str | None) -> None:
         """Give a book an auto-sort rule (comma-separated operations, e.g. ``"chapters_first,name_asc"``).

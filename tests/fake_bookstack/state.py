@@ -236,6 +236,8 @@ class Store:
         # how far the server's clock is from this machine's (a test sets it to model a server clock
         # that is off, or that moved back)
         self.clock_offset = timedelta(0)
+        # time the tests skipped instead of waiting for it (``FakeBookStack.advance_clock``): only grows
+        self.clock_skipped = timedelta(0)
         self.sort_rule_ids: dict[str, int] = {}
 
     # ------------------------------------------------------------------------------------- ids & time
@@ -291,7 +293,7 @@ class Store:
     def now(self) -> datetime:
         """The server's clock in whole seconds, as BookStack stores timestamps (``.000000Z``): two writes
         in one second share an ``updated_at``, and a clock set back gives earlier times than before."""
-        return (datetime.now(UTC) + self.clock_offset).replace(microsecond=0)
+        return (datetime.now(UTC) + self.clock_offset + self.clock_skipped).replace(microsecond=0)
 
     # ----------------------------------------------------------------------------------------- slugs
 

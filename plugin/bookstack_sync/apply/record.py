@@ -151,13 +151,19 @@ def _listed_a_second_on(client: BookStackClient) -> Listed:
     the server's ``Date`` says the listing shared a second with its newest item."""
     done = client.activity.last_write_done
     if done is not None:
-        time.sleep(max(0.0, done + SECOND - client.activity.clock()))
+        wait_for_bookstack_clock(max(0.0, done + SECOND - client.activity.clock()))
     listed = list_newest(client)
     newest, _ = newest_second(listed.all())
     if newest is not None and (listed.clock is None or listed.clock <= newest):
-        time.sleep(SECOND)
+        wait_for_bookstack_clock(SECOND)
         listed = list_newest(client)
     return listed
+
+
+def wait_for_bookstack_clock(seconds: float) -> None:
+    """Let BookStack's clock move on by ``seconds``. The one place the record waits: tests against the
+    fake BookStack move the fake's clock on instead of sleeping."""
+    time.sleep(seconds)
 
 
 def _same(old: SyncRecord, new: SyncRecord) -> bool:
