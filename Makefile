@@ -21,9 +21,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# The whole suite: unit, contract and end-to-end against the fake BookStack (see README.md for how long).
+# The whole suite: unit, contract and end-to-end against the fake BookStack (see README.md for how long), in
+# TEST_WORKERS processes (pytest-xdist): most of a test's time is waiting on loopback HTTP and subprocesses, so
+# more workers than CPUs pay. Then the tests marked `alone` (they compare wall times) with the machine to
+# themselves. Against a real BookStack (BOOKSTACK_TEST_URL) one test at a time: each checks that nothing of
+# another docs tree changed while it ran, which tests running beside it on the same wiki would do.
+TEST_WORKERS ?= $(if $(BOOKSTACK_TEST_URL),0,4)
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) -m "not alone"
+	$(BIN)/pytest -q -m alone
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow" $(FAST_TESTS)

@@ -50,6 +50,7 @@ def sync(fake: FakeBookStack, docs: Docs, capsys: pytest.CaptureFixture[str], **
     return float(json.loads(report.read_text(encoding="utf-8"))["timings"]["apply"]), report
 
 
+@pytest.mark.alone  # parallel_time < 0.75 * serial_time: other tests' work beside it would blur both
 @pytest.mark.parametrize("import_setting", ["never", "auto"])
 def test_parallel_writes_leave_what_serial_writes_leave(
     tmp_path: Path,

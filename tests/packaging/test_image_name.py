@@ -134,5 +134,14 @@ def test_test_fast_is_a_subset_and_test_is_the_whole_suite() -> None:
     assert paths and all((ROOT / path).exists() for path in paths)
     assert {"tests/unit", "tests/test_fake_bookstack.py"} <= set(paths)
     assert not any(path.startswith(("tests/e2e", "tests/contract")) for path in paths)
-    whole = subprocess.run([str(MAKE), "-n", "-C", str(ROOT), "test"], capture_output=True, text=True, timeout=60)
-    assert [line for line in whole.stdout.splitlines() if "pytest" in line] == [".venv/bin/pytest -q"]
+    for real, workers in (("", "4"), ("https://wiki.example", "0")):
+        env = {**os.environ, "BOOKSTACK_TEST_URL": real}
+        whole = subprocess.run(
+            [str(MAKE), "-n", "-C", str(ROOT), "test"], capture_output=True, text=True, timeout=60, env=env
+        )
+        # every test: the ones not marked `alone` in parallel (one at a time against a real BookStack), then
+        # those, no folder left out
+        assert [line for line in whole.stdout.splitlines() if "pytest" in line] == [
+            f'.venv/bin/pytest -q -n {workers} -m "not alone"',
+            ".venv/bin/pytest -q -m alone",
+        ]
