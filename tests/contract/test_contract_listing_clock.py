@@ -12,7 +12,6 @@ is what the last test would show.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,7 +44,7 @@ def test_every_listing_sorts_newest_first_by_updated_at(
     first, second = (
         int(bookstack.create(kind, {"name": f"{prefix}-{n}", **parent, **content}, client)["id"]) for n in (1, 2)
     )
-    time.sleep(1.1)  # BookStack's clock counts whole seconds
+    bookstack.let_a_second_pass()  # BookStack's clock counts whole seconds
     client.update(kind, first, {"tags": [{"name": "bssync-order", "value": "touched"}]})
     assert _newest_first(client, kind, prefix) == ([first, second], 2)
 
