@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.gen_tree import generate_tree
 from bookstack_sync.check import parallel
-from bookstack_sync.check.references import check_page_references, checking_order
+from bookstack_sync.check.references import LinkChecker, checking_order
 from bookstack_sync.check.validate import missing_pages, order_rules, schema_diagnostics, validate_docs
 from bookstack_sync.docs.structure import read_structure
 from bookstack_sync.docs.tree import discover_tree
@@ -90,7 +90,7 @@ def breakdown(docs: Path) -> None:
     )
     ordered = checking_order(tree)
     _cold()
-    stages.append(("links (one process)", _timed(lambda: check_page_references(tree, structure, ordered))))
+    stages.append(("links (one process)", _timed(lambda: LinkChecker(tree, structure).check(ordered))))
     for name, seconds in stages:
         print(f"    {name:38s} {seconds:6.3f} s")
 

@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 from bench.gen_tree import generate_tree, page_stem
 
-from bookstack_sync.check.parallel import LINK_SLICES
-from bookstack_sync.check.references import PARALLEL_MIN_PAGES
+from bookstack_sync.check.parallel import LINK_SLICES, PARALLEL_MIN_PAGES
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +29,7 @@ docs, how = Path(sys.argv[1]), sys.argv[2]
 if how == "one process":
     validate.can_fork = lambda files: False
 if how == "the worker dies":
-    parent, check, taken = os.getpid(), parallel.check_page_references, []
+    parent, check, taken = os.getpid(), parallel.LinkChecker.check, []
 
     def dies_on_its_second_slice(*args, **kwargs):
         if os.getpid() != parent:
@@ -39,7 +38,7 @@ if how == "the worker dies":
                 os._exit(3)
         return check(*args, **kwargs)
 
-    parallel.check_page_references = dies_on_its_second_slice
+    parallel.LinkChecker.check = dies_on_its_second_slice
 if how == "the worker dies reading":
     parent, read = os.getpid(), parallel.read_pages
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookstack_sync.check import parallel, references
+from bookstack_sync.check import parallel
 from bookstack_sync.check.validate import validate_docs
 from bookstack_sync.docs.diagnostics import Rule
 
@@ -17,7 +17,7 @@ SIZE = 1_500_000  # bytes: over 1 MB as BookStack counts it (1000 KiB), far unde
 @pytest.mark.parametrize("processes", [1, 2])
 def test_the_limit_given_is_the_limit_checked(docs: Docs, monkeypatch: pytest.MonkeyPatch, processes: int) -> None:
     if processes == 2:
-        monkeypatch.setattr(references, "PARALLEL_MIN_PAGES", 1)  # the forked validation, on a small tree
+        monkeypatch.setattr(parallel, "PARALLEL_MIN_PAGES", 1)  # the forked validation, on a small tree
         if not parallel.can_fork(4):
             pytest.skip("the forked validation needs Linux, two CPUs and no other thread")
     docs.write(PAGE, page_text("setup", 1, body="Get [the disk image](files/disk.img).\n"))

@@ -20,7 +20,10 @@ from typing import Any, BinaryIO
 from ..docs.diagnostics import Diagnostic
 from ..docs.structure import Structure
 from ..docs.tree import DocsTree, PageFile, PageRead, PageSource, TreeWalk, read_pages
-from .references import check_page_references, checking_order, fork_cpus
+from .references import LinkChecker, checking_order
+
+# Pages are validated in two processes from this many on: below it, starting one costs more than it saves.
+PARALLEL_MIN_PAGES = 2000
 
 # The link checking is cut into this many slices of the checking order; each process takes the next slice
 # left whenever it is free, so the one that also runs the schema and folder rules simply takes fewer.
@@ -42,6 +45,21 @@ class ProcessShare:
 
 # What the last two-process validation of this process did: (parent, worker); for bench/validate_tree.py.
 last_split: tuple[ProcessShare, ProcessShare] | None = None
+
+
+def fork_cpus(page_count: int) -> int:
+    """The CPUs a forked validation of ``page_count`` pages may use; 1: do not fork.
+
+    Only on Linux (fork is the platform's default there and starts at once, sharing the parsed tree
+    without pickling it), for a tree large enough to gain, and only from a process with no other thread
+    running (a fork copies locks another thread may hold).
+    """
+    if page_count < PARALLEL_MIN_PAGES or sys.platform != "linux" or threading.active_count() > 1:
+        return 1
+    try:
+        return len(os.sched_getaffinity(0))
+    except OSError:
+        return 1
 
 
 def can_fork(page_files: int) -> bool:
@@ -131,12 +149,7 @@ def _slices(count: int) -> list[tuple[int, int]]:
 
 
 def _take_slices(
-    queue: int,
-    tree: DocsTree,
-    structure: Structure,
-    ordered: list[PageSource],
-    max_upload_mb: int,
-    share: ProcessShare,
+    queue: int, checker: LinkChecker, ordered: list[PageSource], share: ProcessShare
 ) -> dict[int, list[Diagnostic]]:
     """Check the slices whose numbers this process reads from ``queue`` until it is empty."""
     bounds = _slices(len(ordered))
@@ -149,7 +162,7 @@ def _take_slices(
         index = int.from_bytes(token, "little")
         if index < len(bounds):
             low, high = bounds[index]
-            done[index] = check_page_references(tree, structure, ordered[low:high], max_upload_mb=max_upload_mb)
+            done[index] = checker.check(ordered[low:high])
             share.slices += 1
     share.links = time.perf_counter() - start
     return done
@@ -204,7 +217,8 @@ def validate_in_two(
                 theirs = _restore(_swap(out, inp, _portable(mine)), files[:half])
                 share.exchange = time.perf_counter() - start - share.reading
                 tree = walk.finish(theirs + mine)
-                done = _take_slices(queue, tree, structure, checking_order(tree), max_upload_mb, share)
+                checker = LinkChecker(tree, structure, max_upload_mb=max_upload_mb)
+                done = _take_slices(queue, checker, checking_order(tree), share)
                 share.cpu = time.process_time() - cpu
                 _send(out, (done, share))
             status = 0
@@ -232,7 +246,8 @@ def validate_in_two(
             found = tree_rules(structure, tree)
             share.rules = time.perf_counter() - start
             ordered = checking_order(tree)
-            done = _take_slices(queue, tree, structure, ordered, max_upload_mb, share)
+            checker = LinkChecker(tree, structure, max_upload_mb=max_upload_mb)
+            done = _take_slices(queue, checker, ordered, share)
             start = time.perf_counter()
             worker_share = ProcessShare()
             if worker:
@@ -244,7 +259,7 @@ def validate_in_two(
             bounds = _slices(len(ordered))
             for index, (low, high) in enumerate(bounds):
                 if index not in done:
-                    done[index] = check_page_references(tree, structure, ordered[low:high], max_upload_mb=max_upload_mb)
+                    done[index] = checker.check(ordered[low:high])
             for index in range(len(bounds)):
                 found.extend(done[index])
             share.waiting = time.perf_counter() - start

@@ -15,8 +15,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import quote, unquote
 
 from ..docs.structure import Structure
@@ -247,8 +248,9 @@ def _line_of(page: PageSource, prepared: Prepared, offset: int) -> int:
     return page.body_line + page.body.count("\n", 0, body_offset)
 
 
-@dataclass(frozen=True)
-class LinkTarget:
+class LinkTarget(NamedTuple):
+    """What a link destination points at (a named tuple: validation makes one for each link of the tree)."""
+
     kind: RefKind
     path: str  # normalised, relative to docs_dir
     fragment: str | None
@@ -263,19 +265,21 @@ def classify_destination(
     url: str, page_path: str, image: bool, folder_keys: frozenset[str], root: Path
 ) -> LinkTarget | None:
     """What a destination points at, or None when it is not ours to rewrite (external, absolute, empty)."""
-    if not url or _SCHEME.match(url) or url.startswith("/"):
+    if not url or url[0] == "/" or (":" in url and _SCHEME.match(url)):
         return None  # schemes (https:, mailto:, data:), protocol-relative and absolute paths on the wiki
-    raw_path, hash_mark, raw_fragment = url.partition("#")
-    fragment = unquote(raw_fragment) if hash_mark and raw_fragment else None
-    raw_path = raw_path.partition("?")[0]
+    raw_path, _hash, raw_fragment = url.partition("#")
+    fragment = unquote(raw_fragment) if raw_fragment else None
+    if "?" in raw_path:
+        raw_path = raw_path.partition("?")[0]
     if not raw_path:
         if fragment is None:
             return None
-        return LinkTarget(RefKind.PAGE, page_path, fragment, outside=False, same_page=True)
-    decoded = unquote(raw_path)
-    joined = posixpath.normpath(posixpath.join(posixpath.dirname(page_path), decoded))
+        return LinkTarget(RefKind.PAGE, page_path, fragment, False, True)
+    decoded = unquote(raw_path) if "%" in raw_path else raw_path
+    joined = resolve_relative(page_path, decoded)
     outside = joined == ".." or joined.startswith("../")
-    extension = decoded.rpartition(".")[2].lower() if "." in posixpath.basename(decoded) else ""
+    name = decoded.rpartition("/")[2]
+    extension = name.rpartition(".")[2].lower() if "." in name else ""
     if image:
         kind = RefKind.IMAGE
     elif extension == "md":
@@ -287,6 +291,30 @@ def classify_destination(
     else:
         kind = RefKind.ATTACHMENT
     return LinkTarget(kind, joined, fragment, outside)
+
+
+def resolve_relative(page_path: str, relative: str) -> str:
+    """``posixpath.normpath(posixpath.join(posixpath.dirname(page_path), relative))``, without the general
+    path functions for the usual link (validation resolves every link of the tree): a page in a plain
+    folder, a path that only climbs with leading ``../`` and then names plain folders and a file."""
+    folder, rest = _plain_folder(page_path), relative
+    if folder is not None:
+        while rest.startswith("../") and folder:
+            folder = folder.rpartition("/")[0]
+            rest = rest[3:]
+        if rest and rest[0] not in "./" and "/." not in rest and "//" not in rest and rest[-1] != "/":
+            return f"{folder}/{rest}" if folder else rest
+    return posixpath.normpath(posixpath.join(posixpath.dirname(page_path), relative))
+
+
+@lru_cache(maxsize=256)  # a page's links are resolved one after another
+def _plain_folder(page_path: str) -> str | None:
+    """The folder of ``page_path`` when it is relative, normal and does not climb (no ``.``, ``..`` or empty
+    part), so a plain relative path joins it by a slash; None otherwise."""
+    folder = posixpath.dirname(page_path)
+    if folder and (folder[0] in "./" or "/." in folder or "//" in folder or folder[-1] == "/"):
+        return None
+    return folder
 
 
 @dataclass(frozen=True)
