@@ -118,7 +118,7 @@ def measure(name: str, docs: Path, rounds: int) -> tuple[float, float] | None:
         parallel.last_split = None
         cpu = time.process_time()
         runs.append(_timed(lambda: validate_docs(docs, structure)))
-        run_cpu.append(time.process_time() - cpu + (parallel.last_split[1].cpu if parallel.last_split else 0.0))
+        run_cpu.append(time.process_time() - cpu + (parallel.last_split[1].cpu_total if parallel.last_split else 0.0))
         if runs[-1] == min(runs):
             split = parallel.last_split
     least, best = min(floors), min(runs)
@@ -134,12 +134,10 @@ def measure(name: str, docs: Path, rounds: int) -> tuple[float, float] | None:
         f"= {min(run_cpu) / min(floor_cpu):.2f} x"
     )
     if split is not None:
-        print("  the two processes of the best run (wall seconds):")
+        print("  the two processes of the best run (seconds per stage, CPU / wall):")
         for role, share in zip(("parent", "worker"), split, strict=True):
-            print(
-                f"    {role}: reading {share.reading:.3f}, exchange {share.exchange:.3f}, rules {share.rules:.3f}, "
-                f"links {share.links:.3f} ({share.slices} slices), waiting {share.waiting:.3f}; CPU {share.cpu:.3f}"
-            )
+            stages = ", ".join(f"{name} {share.cpu[name]:.3f}/{share.wall[name]:.3f}" for name in share.cpu)
+            print(f"    {role}: {stages}; {share.slices} link slices; CPU {share.cpu_total:.3f}")
     print("  stages (each timed on its own, one process):")
     breakdown(docs)
     return least, best

@@ -93,7 +93,8 @@ def test_two_processes_report_what_one_does(large_tree: Path, in_one_process: li
     assert two["diagnostics"] == in_one_process
     parent, worker = two["split"]
     assert parent["slices"] + worker["slices"] == LINK_SLICES
-    assert parent["rules"] > 0 and worker["rules"] == 0
+    assert parent["cpu"]["rules"] > 0 and "rules" not in worker["cpu"]
+    assert parent["cpu"]["links"] > 0 and worker["cpu"]["links"] > 0
 
 
 def test_a_worker_that_dies_leaves_its_slices_to_the_parent(large_tree: Path, in_one_process: list[str]) -> None:

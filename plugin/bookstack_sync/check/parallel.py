@@ -7,14 +7,15 @@ other. Whatever the worker fails to deliver, this process does itself.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from ..docs.diagnostics import Diagnostic
@@ -32,15 +33,27 @@ LINK_SLICES = 64
 
 @dataclass
 class ProcessShare:
-    """What one process of a two-process validation did, in seconds (wall clock)."""
+    """What one process of a two-process validation did: seconds per stage, wall clock and CPU.
 
-    reading: float = 0.0  # its half of the page files
-    exchange: float = 0.0  # swapping what each read; includes waiting for the other to finish reading
-    rules: float = 0.0  # the schema and folder rules (the parent only)
-    links: float = 0.0  # the link slices it took
-    slices: int = 0
-    waiting: float = 0.0  # at the end, for the other's last slice
-    cpu: float = 0.0  # CPU time of the whole share
+    Stages: ``reading`` its half of the page files; ``exchange`` swapping what each read (includes waiting
+    for the other to finish reading); ``tree`` assembling the whole tree; ``rules`` the schema and folder
+    rules (the parent only); ``links`` the link slices it took; ``waiting`` at the end, for the other's last
+    slice (the parent only).
+    """
+
+    wall: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    slices: int = 0  # link slices taken
+    cpu_total: float = 0.0  # CPU time of the whole share, from the fork to the end
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - wall
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu
 
 
 # What the last two-process validation of this process did: (parent, worker); for bench/validate_tree.py.
@@ -154,17 +167,16 @@ def _take_slices(
     """Check the slices whose numbers this process reads from ``queue`` until it is empty."""
     bounds = _slices(len(ordered))
     done: dict[int, list[Diagnostic]] = {}
-    start = time.perf_counter()
-    while True:
-        token = os.read(queue, 2)  # two bytes a slice, all written before the fork: a read takes one whole
-        if len(token) < 2:
-            break
-        index = int.from_bytes(token, "little")
-        if index < len(bounds):
-            low, high = bounds[index]
-            done[index] = checker.check(ordered[low:high])
-            share.slices += 1
-    share.links = time.perf_counter() - start
+    with share.stage("links"):
+        while True:
+            token = os.read(queue, 2)  # two bytes a slice, all written before the fork: a read takes one whole
+            if len(token) < 2:
+                break
+            index = int.from_bytes(token, "little")
+            if index < len(bounds):
+                low, high = bounds[index]
+                done[index] = checker.check(ordered[low:high])
+                share.slices += 1
     return done
 
 
@@ -197,9 +209,14 @@ def validate_in_two(
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()  # a buffer copied into the worker must not be written twice
+    # The garbage collector leaves alone what exists now (the worker's copy included: no copy-on-write of
+    # its objects' headers) and, once each process has the whole tree, the tree: its full collections
+    # then walk only what link checking makes, not the tens of thousands of objects a large tree is.
+    gc.freeze()
     try:
         pid = os.fork()
     except OSError:
+        gc.unfreeze()
         for fd in (to_parent_r, to_parent_w, to_child_r, to_child_w, queue):
             os.close(fd)
         return None
@@ -211,15 +228,17 @@ def validate_in_two(
             share = ProcessShare()
             cpu = time.process_time()
             with os.fdopen(to_parent_w, "wb") as out, os.fdopen(to_child_r, "rb") as inp:
-                start = time.perf_counter()
-                mine = read_pages(files[half:])
-                share.reading = time.perf_counter() - start
-                theirs = _restore(_swap(out, inp, _portable(mine)), files[:half])
-                share.exchange = time.perf_counter() - start - share.reading
-                tree = walk.finish(theirs + mine)
-                checker = LinkChecker(tree, structure, max_upload_mb=max_upload_mb)
-                done = _take_slices(queue, checker, checking_order(tree), share)
-                share.cpu = time.process_time() - cpu
+                with share.stage("reading"):
+                    mine = read_pages(files[half:])
+                with share.stage("exchange"):
+                    theirs = _restore(_swap(out, inp, _portable(mine)), files[:half])
+                with share.stage("tree"):
+                    tree = walk.finish(theirs + mine)
+                    gc.freeze()
+                    ordered = checking_order(tree)
+                    checker = LinkChecker(tree, structure, max_upload_mb=max_upload_mb)
+                done = _take_slices(queue, checker, ordered, share)
+                share.cpu_total = time.process_time() - cpu
                 _send(out, (done, share))
             status = 0
         finally:
@@ -232,42 +251,42 @@ def validate_in_two(
         cpu = time.process_time()
         with os.fdopen(to_parent_r, "rb") as inp, os.fdopen(to_child_w, "wb") as out:
             worker = True
-            start = time.perf_counter()
-            mine = read_pages(files[:half])
-            share.reading = time.perf_counter() - start
-            try:
-                theirs = _restore(_swap(out, inp, _portable(mine)), files[half:])
-            except (OSError, EOFError, ValueError, pickle.UnpicklingError):
-                worker = False
-                theirs = read_pages(files[half:])
-            share.exchange = time.perf_counter() - start - share.reading
-            tree = walk.finish(mine + theirs)
-            start = time.perf_counter()
-            found = tree_rules(structure, tree)
-            share.rules = time.perf_counter() - start
-            ordered = checking_order(tree)
-            checker = LinkChecker(tree, structure, max_upload_mb=max_upload_mb)
-            done = _take_slices(queue, checker, ordered, share)
-            start = time.perf_counter()
-            worker_share = ProcessShare()
-            if worker:
+            with share.stage("reading"):
+                mine = read_pages(files[:half])
+            with share.stage("exchange"):
                 try:
-                    theirs_done, worker_share = _receive(inp)
-                except (OSError, EOFError, pickle.UnpicklingError):
-                    theirs_done = {}  # the parent checks the worker's slices below
-                done.update(theirs_done)
-            bounds = _slices(len(ordered))
-            for index, (low, high) in enumerate(bounds):
-                if index not in done:
-                    done[index] = checker.check(ordered[low:high])
-            for index in range(len(bounds)):
-                found.extend(done[index])
-            share.waiting = time.perf_counter() - start
-            share.cpu = time.process_time() - cpu
+                    theirs = _restore(_swap(out, inp, _portable(mine)), files[half:])
+                except (OSError, EOFError, ValueError, pickle.UnpicklingError):
+                    worker = False
+                    theirs = read_pages(files[half:])
+            with share.stage("tree"):
+                tree = walk.finish(mine + theirs)
+                gc.freeze()
+                ordered = checking_order(tree)
+                checker = LinkChecker(tree, structure, max_upload_mb=max_upload_mb)
+            with share.stage("rules"):
+                found = tree_rules(structure, tree)
+            done = _take_slices(queue, checker, ordered, share)
+            worker_share = ProcessShare()
+            with share.stage("waiting"):
+                if worker:
+                    try:
+                        theirs_done, worker_share = _receive(inp)
+                    except (OSError, EOFError, pickle.UnpicklingError):
+                        theirs_done = {}  # the parent checks the worker's slices below
+                    done.update(theirs_done)
+                bounds = _slices(len(ordered))
+                for index, (low, high) in enumerate(bounds):
+                    if index not in done:
+                        done[index] = checker.check(ordered[low:high])
+                for index in range(len(bounds)):
+                    found.extend(done[index])
+            share.cpu_total = time.process_time() - cpu
             last_split = (share, worker_share)
         finished = True
         return tree, found
     finally:
+        gc.unfreeze()
         os.close(queue)
         if not finished:
             with contextlib.suppress(OSError):
