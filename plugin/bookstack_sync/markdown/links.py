@@ -222,6 +222,41 @@ def events(text: str, parser: pyromark.Markdown = _PARSER) -> Iterator[tuple[Any
         yield event, char(span["start"]), char(span["end"])
 
 
+class _PlainHeadingTexts:
+    """The text of each heading while every heading holds nothing but text (:attr:`Scan.plain_heading_texts`),
+    read from pulldown-cmark's events: both passes over the events read headings through it."""
+
+    __slots__ = ("open", "texts")
+
+    def __init__(self) -> None:
+        self.texts: list[str] | None = []  # None once a heading holds more than text
+        self.open: list[str] | None = None  # the text of the open heading so far
+
+    def start(self) -> None:
+        """At a heading's start."""
+        if self.texts is not None:
+            self.open = []
+
+    def read(self, event: Any) -> bool:
+        """Read ``event`` inside the open heading; False when it is markup, which the caller then reads as
+        any other event (and there are no plain heading texts)."""
+        assert self.open is not None and self.texts is not None
+        if event.__class__ is dict:
+            if "Text" in event:
+                self.open.append(event["Text"])
+                return True
+            end = event.get("End")
+            if end.__class__ is dict and "Heading" in end:
+                self.texts.append("".join(self.open))
+                self.open = None
+                return True
+        self.texts = self.open = None
+        return False
+
+    def result(self) -> tuple[str, ...] | None:
+        return None if self.texts is None else tuple(self.texts)
+
+
 def _link_pass(text: str) -> tuple[tuple[Destination, ...], tuple[str, ...] | None]:
     """The link and image destinations of ``text``, in order, and the text of its headings when they hold
     nothing but text (None otherwise): one pass over pulldown-cmark's events.
@@ -234,23 +269,12 @@ def _link_pass(text: str) -> tuple[tuple[Destination, ...], tuple[str, ...] | No
     image_depth = 0  # open images: links in an image description are alt text, not links
     links: list[tuple[Any, bool, int, int]] = []  # open links and images: (data, image, start, end) in bytes
     label_ends: list[int] = []  # for each open link or image: the end of the last event inside it so far
-    headings: list[str] | None = []  # the text of each heading so far; None once one holds more than text
-    heading: list[str] | None = None  # the text of the open heading, while all of it is text
+    plain = _PlainHeadingTexts()
     event: Any  # pyromark's event types, read as the plain dicts and strings they are
     data: Any
     for event, span in _PARSER.events_with_range(text, merge_text=True):
-        if heading is not None:
-            if event.__class__ is dict:
-                if "Text" in event:
-                    heading.append(event["Text"])
-                    continue
-                end = event.get("End")
-                if end.__class__ is dict and "Heading" in end:
-                    assert headings is not None
-                    headings.append("".join(heading))
-                    heading = None
-                    continue
-            headings = heading = None  # markup in a heading: read this event as any other
+        if plain.open is not None and plain.read(event):
+            continue
         if not links:
             if event.__class__ is str:
                 continue
@@ -267,8 +291,8 @@ def _link_pass(text: str) -> tuple[tuple[Destination, ...], tuple[str, ...] | No
                 image_depth += image
                 links.append((data["Image" if image else "Link"], image, span["start"], span["end"]))
                 label_ends.append(span["start"] + 1 + image)
-            elif "Heading" in data and headings is not None:
-                heading = []
+            elif "Heading" in data:
+                plain.start()
             continue
         data = None if event.__class__ is str else event.get("Start")
         if data is None and event.__class__ is dict and event.get("End") in ("Link", "Image"):
@@ -295,7 +319,7 @@ def _link_pass(text: str) -> tuple[tuple[Destination, ...], tuple[str, ...] | No
             found.extend(html_tag_destinations(text[start : char(span["end"])], start))
     found.extend(definition_destinations(text, _reference_definitions(text)))
     found.sort(key=lambda d: d.start)
-    return tuple(found), None if headings is None else tuple(headings)
+    return tuple(found), plain.result()
 
 
 # (URL, is an image) of the inline links and images, and the plain heading texts (see Scan.inline_urls)
@@ -351,23 +375,12 @@ def _events_pass(text: str) -> _Quick | None:
     Links and images count as :func:`_link_pass` counts them; headings are read as it reads them."""
     urls: list[tuple[str, bool]] = []
     image_depth = 0  # open images: links in an image description are alt text, not links
-    headings: list[str] | None = []
-    heading: list[str] | None = None
+    plain = _PlainHeadingTexts()
     event: Any
     data: Any
     for event in _PARSER.events(text, merge_text=True):
-        if heading is not None:
-            if event.__class__ is dict:
-                if "Text" in event:
-                    heading.append(event["Text"])
-                    continue
-                end = event.get("End")
-                if end.__class__ is dict and "Heading" in end:
-                    assert headings is not None
-                    headings.append("".join(heading))
-                    heading = None
-                    continue
-            headings = heading = None  # markup in a heading: read this event as any other
+        if plain.open is not None and plain.read(event):
+            continue
         if event.__class__ is str:
             continue
         data = event.get("Start")
@@ -388,9 +401,9 @@ def _events_pass(text: str) -> _Quick | None:
             if not image_depth and info["link_type"] == "Inline":
                 urls.append((info["dest_url"], True))
             image_depth += 1
-        elif "Heading" in data and headings is not None:
-            heading = []
-    return tuple(urls), None if headings is None else tuple(headings)
+        elif "Heading" in data:
+            plain.start()
+    return tuple(urls), plain.result()
 
 
 def _headings(text: str) -> tuple[tuple[HeadingBlock, ...], HeadingBlock | None]:
