@@ -9,10 +9,11 @@ several others, most with a ``#fragment``). For each, ``--rounds`` interleaved r
 ``validate_docs``; the ratio is best validation / best floor, so load from other processes on the machine
 weighs on both alike. Bounds: 1.3x (plain) and 1.6x (linked). Each validation starts with the text-keyed
 caches empty, as a new process does. Also printed: the CPU seconds of both processes against the floor's
-(what a machine with no CPU to spare pays), what each of the two processes did in the best run, and
-each stage timed on its own in one process. ``--startup`` also times the command line
-(``bookstack-sync validate --help`` and a 1-page tree) in fresh processes. Not a test: timings depend on
-the machine; the exit status is 1 only when a generated tree does not validate cleanly.
+(what a machine with no CPU to spare pays), what each of the two processes did in the best run (CPU and
+wall seconds per stage), and each stage timed on its own in one process (CPU seconds). ``--startup``
+also times the command line (``bookstack-sync validate --help`` and a 1-page tree) in fresh processes.
+Not a test: timings depend on the machine; the exit status is 1 only when a generated tree does not
+validate cleanly.
 """
 
 from __future__ import annotations
@@ -74,23 +75,28 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def _cpu(fn: Callable[[], object]) -> float:
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
+
+
 def breakdown(docs: Path) -> None:
-    """Time each stage of validate_docs on its own in this process (one run each), to see where the time goes."""
+    """Time each stage of validate_docs on its own in this process (CPU seconds, one run each), to see
+    where the time goes."""
     structure_file = docs / "bookstack" / "bookstack-structure.yaml"
-    start = time.perf_counter()
+    start = time.process_time()
     structure, _ = read_structure(structure_file)
     assert structure is not None
-    stages = [("structure file", time.perf_counter() - start)]
-    start = time.perf_counter()
+    stages = [("structure file", time.process_time() - start)]
+    start = time.process_time()
     tree = discover_tree(docs, structure, skip_dir=structure_file.parent)
-    stages.append(("discovery (walk, read, frontmatter)", time.perf_counter() - start))
-    stages.append(("JSON Schema", _timed(lambda: list(schema_diagnostics(structure, tree.pages)))))
-    stages.append(
-        ("folder rules", _timed(lambda: (list(missing_pages(structure, tree)), list(order_rules(tree.pages)))))
-    )
+    stages.append(("discovery (walk, read, frontmatter)", time.process_time() - start))
+    stages.append(("JSON Schema", _cpu(lambda: list(schema_diagnostics(structure, tree.pages)))))
+    stages.append(("folder rules", _cpu(lambda: (list(missing_pages(structure, tree)), list(order_rules(tree.pages))))))
     ordered = checking_order(tree)
     _cold()
-    stages.append(("links (one process)", _timed(lambda: LinkChecker(tree, structure).check(ordered))))
+    stages.append(("links (one process)", _cpu(lambda: LinkChecker(tree, structure).check(ordered))))
     for name, seconds in stages:
         print(f"    {name:38s} {seconds:6.3f} s")
 
@@ -138,7 +144,7 @@ def measure(name: str, docs: Path, rounds: int) -> tuple[float, float] | None:
         for role, share in zip(("parent", "worker"), split, strict=True):
             stages = ", ".join(f"{name} {share.cpu[name]:.3f}/{share.wall[name]:.3f}" for name in share.cpu)
             print(f"    {role}: {stages}; {share.slices} link slices; CPU {share.cpu_total:.3f}")
-    print("  stages (each timed on its own, one process):")
+    print("  stages (each timed on its own, one process, CPU seconds):")
     breakdown(docs)
     return least, best
 
