@@ -103,6 +103,23 @@ def ok(run: Run) -> Run:
     return run
 
 
+def assert_rerun_writes_nothing(
+    fake: FakeBookStack, docs: Docs, capsys: pytest.CaptureFixture[str], **settings: str
+) -> None:
+    """Another sync with the same settings writes nothing."""
+    fake.requests.clear()
+    ok(plugin_for(fake, docs, capsys).run(**settings))
+    assert writes(fake) == []
+
+
+def assert_as_object_by_object(
+    fake: FakeBookStack, reference: FakeBookStack, docs: Docs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``fake`` holds what a sync object by object (``import: never``) makes of the same docs in ``reference``."""
+    ok(plugin_for(reference, docs, capsys).run(**{"import": "never"}))
+    assert comparable(fake) == comparable(reference)
+
+
 # --- the main path ------------------------------------------------------------------------------------
 
 
@@ -158,9 +175,7 @@ def test_import_and_object_by_object_leave_the_same_content(
     assert not any(r.path.startswith("/api/imports") for r in by_objects.requests)
     assert comparable(by_import) == comparable(by_objects)
     for fake, settings in ((by_import, {}), (by_objects, {"import": "never"})):
-        fake.requests.clear()
-        ok(plugin_for(fake, docs, capsys).run(**settings))
-        assert writes(fake) == []
+        assert_rerun_writes_nothing(fake, docs, capsys, **settings)
 
 
 def test_a_big_book_is_imported_chapter_by_chapter(
@@ -184,11 +199,8 @@ def test_a_big_book_is_imported_chapter_by_chapter(
     assert routes(docs, "chapter")[docs.key("eng/guide/reference")] == "import"
     assert routes(docs, "chapter")[docs.key("eng/guide/practice")] == "api"
     assert "by ZIP import: chapter(s)" in run.err + run.out
-    ok(plugin_for(reference, docs, capsys).run(**{"import": "never"}))
-    assert comparable(fake) == comparable(reference)
-    fake.requests.clear()
-    ok(plugin_for(fake, docs, capsys).run(import_max_pages="4"))
-    assert writes(fake) == []
+    assert_as_object_by_object(fake, reference, docs, capsys)
+    assert_rerun_writes_nothing(fake, docs, capsys, import_max_pages="4")
 
 
 def test_a_new_chapter_in_an_existing_book_is_imported_and_put_in_its_place(
@@ -214,9 +226,7 @@ def test_a_new_chapter_in_an_existing_book_is_imported_and_put_in_its_place(
     chapters = [c["name"] for c in comparable(fake)["books"][0]["contents"] if c["type"] == "chapter"]
     assert chapters[:3] == ["Getting Started", "Deep Dive", "Best Practices"]
     assert comparable(fake) == comparable(reference)
-    fake.requests.clear()
-    ok(plugin_for(fake, docs, capsys).run())
-    assert writes(fake) == []
+    assert_rerun_writes_nothing(fake, docs, capsys)
 
 
 # --- where the import cannot be used ---------------------------------------------------------------------
@@ -231,8 +241,7 @@ def test_an_old_server_gets_everything_object_by_object(
     assert "has no import API" in run.err + run.out
     assert not any(r.path.startswith("/api/imports") for r in old.requests)
     assert set(routes(docs, "book").values()) == {"api"}
-    ok(plugin_for(reference, docs, capsys).run(**{"import": "never"}))
-    assert comparable(old) == comparable(reference)
+    assert_as_object_by_object(old, reference, docs, capsys)
 
 
 def test_without_the_import_permission_one_warning_then_object_by_object(
@@ -245,11 +254,8 @@ def test_without_the_import_permission_one_warning_then_object_by_object(
     assert (run.out + run.err).count("content-import") == 1
     attempts = [r for r in fake.requests if r.path.startswith("/api/imports")]
     assert len(attempts) == 1  # refused once, not tried again for the other books
-    ok(plugin_for(reference, docs, capsys).run(**{"import": "never"}))
-    assert comparable(fake) == comparable(reference)
-    fake.requests.clear()
-    ok(plugin_for(fake, docs, capsys).run())
-    assert writes(fake) == []
+    assert_as_object_by_object(fake, reference, docs, capsys)
+    assert_rerun_writes_nothing(fake, docs, capsys)
 
 
 def test_a_failed_run_is_deleted_reported_and_done_object_by_object(
@@ -264,11 +270,8 @@ def test_a_failed_run_is_deleted_reported_and_done_object_by_object(
     assert "created object by object instead" in run.err
     assert fake.state.imports == {}  # the failed import was deleted
     assert sorted(routes(docs, "book").values()) == ["api", "import", "import"]
-    ok(plugin_for(reference, docs, capsys).run(**{"import": "never"}))
-    assert comparable(fake) == comparable(reference)
-    fake.requests.clear()
-    ok(plugin_for(fake, docs, capsys).run())
-    assert writes(fake) == []
+    assert_as_object_by_object(fake, reference, docs, capsys)
+    assert_rerun_writes_nothing(fake, docs, capsys)
 
 
 def test_a_run_bookstack_refuses_reports_its_message(
@@ -294,9 +297,7 @@ def test_a_lost_answer_to_the_run_does_not_create_the_book_twice(
     names = sorted(b.name for b in fake.state.books.values())
     assert len(names) == len(set(names)) == 3
     assert set(routes(docs, "book").values()) == {"import"}
-    fake.requests.clear()
-    ok(plugin_for(fake, docs, capsys).run())
-    assert writes(fake) == []
+    assert_rerun_writes_nothing(fake, docs, capsys)
 
 
 def test_a_dry_run_plan_names_the_books_that_go_by_import(
@@ -335,6 +336,4 @@ def test_ids_that_come_out_other_than_predicted_are_corrected_in_the_same_run(
     install = page(target, docs, "eng/guide/start/01-install.md")
     configure = page(target, docs, "eng/guide/start/02-configure.md")
     assert f"/link/{configure['id']}#bkmrk-options" in install["markdown"]
-    fake.requests.clear()
-    ok(plugin_for(fake, docs, capsys).run())
-    assert writes(fake) == []
+    assert_rerun_writes_nothing(fake, docs, capsys)
