@@ -207,14 +207,33 @@ def _write_page(
     file.write_text(text, encoding="utf-8")
 
 
+def add_shape_arguments(
+    parser: argparse.ArgumentParser,
+    shelves: int = 4,
+    books_per_shelf: int = 5,
+    chapters_per_book: int = 5,
+    pages_per_chapter: int = 10,
+    book_pages: int | None = None,
+) -> None:
+    """The options that shape a generated tree, with these defaults: --shelves, --books-per-shelf,
+    --chapters-per-book, --pages-per-chapter, and --book-pages unless ``book_pages`` is None."""
+    parser.add_argument("--shelves", type=int, default=shelves)
+    parser.add_argument("--books-per-shelf", type=int, default=books_per_shelf)
+    parser.add_argument("--chapters-per-book", type=int, default=chapters_per_book)
+    parser.add_argument("--pages-per-chapter", type=int, default=pages_per_chapter)
+    if book_pages is not None:
+        parser.add_argument("--book-pages", type=int, default=book_pages)
+
+
+def shape_of(args: argparse.Namespace) -> tuple[int, int, int, int]:
+    """(shelves, books per shelf, chapters per book, pages per chapter) as the options gave them."""
+    return (args.shelves, args.books_per_shelf, args.chapters_per_book, args.pages_per_chapter)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="docs_dir to write (created if missing)")
-    parser.add_argument("--shelves", type=int, default=4)
-    parser.add_argument("--books-per-shelf", type=int, default=5)
-    parser.add_argument("--chapters-per-book", type=int, default=5)
-    parser.add_argument("--pages-per-chapter", type=int, default=10)
-    parser.add_argument("--book-pages", type=int, default=0)
+    add_shape_arguments(parser, book_pages=0)
     links = parser.add_mutually_exclusive_group()
     links.add_argument("--no-links", action="store_true")
     links.add_argument("--dense-links", action="store_true", help="every page links to several others")
@@ -222,10 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         generate_tree(
             args.out,
-            args.shelves,
-            args.books_per_shelf,
-            args.chapters_per_book,
-            args.pages_per_chapter,
+            *shape_of(args),
             with_links=not args.no_links,
             dense_links=args.dense_links,
             book_pages=args.book_pages,

@@ -38,7 +38,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.gen_tree import generate_tree
+from bench.gen_tree import add_shape_arguments, generate_tree, shape_of
 from bench.sync_cost import _commit, _git, _move, _move_book, _renumber_chapter, _structure
 from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.cli import main as plugin_main
@@ -178,15 +178,7 @@ def _tree(args: argparse.Namespace, *, with_links: bool) -> Iterator[tuple[Path,
     """A generated tree committed to a fresh git repository; its objects are deleted from BookStack afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp)
-        docs = generate_tree(
-            workspace / "docs",
-            args.shelves,
-            args.books_per_shelf,
-            args.chapters_per_book,
-            args.pages_per_chapter,
-            with_links=with_links,
-            book_pages=args.book_pages,
-        )
+        docs = generate_tree(workspace / "docs", *shape_of(args), with_links=with_links, book_pages=args.book_pages)
         _git(workspace, "init", "-q", "-b", "main")
         _commit(workspace, "docs", tracked=True)
         pages = sum(1 for p in docs.rglob("*.md") if "bookstack" not in p.parts)
@@ -200,11 +192,7 @@ def _tree(args: argparse.Namespace, *, with_links: bool) -> Iterator[tuple[Path,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shelves", type=int, default=2)
-    parser.add_argument("--books-per-shelf", type=int, default=2)
-    parser.add_argument("--chapters-per-book", type=int, default=4)
-    parser.add_argument("--pages-per-chapter", type=int, default=4)
-    parser.add_argument("--book-pages", type=int, default=1)
+    add_shape_arguments(parser, 2, 2, 4, 4, book_pages=1)
     parser.add_argument("--concurrency", default="1,4", help="comma-separated values, one initial sync each")
     parser.add_argument("--restructure", action="store_true", help="restructure cases after the last initial sync")
     parser.add_argument("--pause", type=float, default=61.0, help="seconds between runs (a fresh rate-limit window)")

@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fake_bookstack import FakeBookStack
 
-from bench.gen_tree import generate_tree
+from bench.gen_tree import add_shape_arguments, generate_tree, shape_of
 from bookstack_sync.cli import main as plugin_main
 
 
@@ -90,10 +90,7 @@ def _run(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shelves", type=int, default=4)
-    parser.add_argument("--books-per-shelf", type=int, default=5)
-    parser.add_argument("--chapters-per-book", type=int, default=5)
-    parser.add_argument("--pages-per-chapter", type=int, default=10)
+    add_shape_arguments(parser)
     parser.add_argument("--import-mode", choices=["auto", "never"], default="never")
     parser.add_argument("--bookstack-version", default="v25.11.0", help="the fake's version (v25.02.4: no exports)")
     parser.add_argument(
@@ -111,9 +108,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp, _fake(args.bookstack_version) as fake:
         workspace = Path(tmp)
-        docs = generate_tree(
-            workspace / "docs", args.shelves, args.books_per_shelf, args.chapters_per_book, args.pages_per_chapter
-        )
+        docs = generate_tree(workspace / "docs", *shape_of(args))
         pages = sum(1 for p in docs.rglob("*.md") if "bookstack" not in p.parts)
         print(
             f"tree: {args.shelves} shelves, {args.shelves * args.books_per_shelf} books, "
@@ -140,13 +135,7 @@ def main() -> int:
             if event == "manual":
                 print(f"  {_content_reads(fake)}")
         with _fake(args.bookstack_version) as fresh:
-            docs = generate_tree(
-                workspace / "docs-import",
-                args.shelves,
-                args.books_per_shelf,
-                args.chapters_per_book,
-                args.pages_per_chapter,
-            )
+            docs = generate_tree(workspace / "docs-import", *shape_of(args))
             report = workspace / "import-report.json"
             for label in ("initial sync via import", "no-op after import"):
                 code, counts, elapsed = _run(fresh, docs, workspace, "push", "auto", str(report))

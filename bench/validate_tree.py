@@ -31,7 +31,7 @@ from pathlib import Path
 # run as a script (`python bench/validate_tree.py`): make `bench` importable from the repository root
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.gen_tree import generate_tree
+from bench.gen_tree import add_shape_arguments, generate_tree, shape_of
 from bookstack_sync.check import parallel
 from bookstack_sync.check.references import LinkChecker, checking_order
 from bookstack_sync.check.validate import missing_pages, order_rules, schema_diagnostics, validate_docs
@@ -184,15 +184,12 @@ def run(root: Path, shape: tuple[int, int, int, int], rounds: int, with_startup:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shelves", type=int, default=4)
-    parser.add_argument("--books-per-shelf", type=int, default=5)
-    parser.add_argument("--chapters-per-book", type=int, default=20)
-    parser.add_argument("--pages-per-chapter", type=int, default=25)
+    add_shape_arguments(parser, 4, 5, 20, 25)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="generate the trees under this folder and keep them")
     parser.add_argument("--startup", action="store_true", help="also time the command line's start-up")
     args = parser.parse_args(argv)
-    shape = (args.shelves, args.books_per_shelf, args.chapters_per_book, args.pages_per_chapter)
+    shape = shape_of(args)
     if args.keep is not None:
         return run(args.keep, shape, args.rounds, args.startup)
     with tempfile.TemporaryDirectory(prefix="bookstack-sync-bench-") as tmp:
