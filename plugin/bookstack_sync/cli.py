@@ -20,7 +20,16 @@ from typing import Any
 from . import __version__
 from .errors import BookstackSyncError, ExitCode, SettingsError, UsageError
 from .model import RunMode
-from .settings import SETTINGS, Kind, Settings, SettingSpec, closest, load_settings, readable_settings
+from .settings import (
+    SETTINGS,
+    Kind,
+    Settings,
+    SettingSpec,
+    closest,
+    load_settings,
+    readable_settings,
+    workspace_of,
+)
 
 Command = Callable[[argparse.Namespace, Settings, Mapping[str, str]], int]
 _COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None] | None]] = {}
@@ -415,7 +424,7 @@ def _export(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]
         unshelved=args.unshelved,
         force=args.force,
         # a relative report path is under the pipeline's workspace, as the sync's reports are
-        report=Path(env.get("CI_WORKSPACE") or ".") / args.export_report,
+        report=workspace_of(env) / args.export_report,
         out=sys.stdout,
     )
     return int(code)
@@ -448,5 +457,4 @@ def _pull(args: argparse.Namespace, settings: Settings, env: Mapping[str, str]) 
 def _pull_files(settings: Settings, env: Mapping[str, str], report: Path) -> int:
     from .commands import pull
 
-    workspace = Path(env.get("CI_WORKSPACE") or ".")
-    return int(pull.run_pull(settings, env, report=workspace / report, out=sys.stdout))
+    return int(pull.run_pull(settings, env, report=workspace_of(env) / report, out=sys.stdout))

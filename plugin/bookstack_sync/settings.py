@@ -437,6 +437,12 @@ def check_tree_id(text: str) -> str:
     return value
 
 
+def workspace_of(env: Mapping[str, str]) -> Path:
+    """The pipeline's workspace (``CI_WORKSPACE``), else the current directory: where relative report
+    paths go."""
+    return Path(env.get("CI_WORKSPACE") or ".")
+
+
 def load_settings(flags: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Resolve every setting: flag > ``PLUGIN_*`` > fallback variable > default.
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..git import Git, GitError, repository_root
-from ..settings import TREE_ID_MAX, check_tree_id, is_number
+from ..settings import TREE_ID_MAX, check_tree_id, is_number, workspace_of
 from .tags import TREE_TAG
 
 _OTHER = re.compile(r"[^a-z0-9._/:@+-]+")
@@ -75,9 +75,9 @@ def tree_id_for(tree_setting: str | None, docs_dir: Path, env: Mapping[str, str]
         remote = origin_url(root)
         repo, how = (repository_of_remote(remote) or "", "git remote origin") if remote else ("", "")
     if not repo:
-        folder = root or Path(env.get("CI_WORKSPACE") or ".").resolve()
+        folder = root or workspace_of(env).resolve()
         repo, how = folder.name, "checkout folder name"
-    base = root or Path(env.get("CI_WORKSPACE") or ".").resolve()
+    base = root or workspace_of(env).resolve()
     try:
         folder_path = PurePosixPath(docs_dir.resolve().relative_to(base.resolve()).as_posix())
     except ValueError:

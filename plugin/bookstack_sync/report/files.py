@@ -27,7 +27,7 @@ from .. import __version__
 from ..check.validate import Validation
 from ..errors import ExitCode
 from ..model import Outcome, RunMode, RunResult
-from ..settings import Settings
+from ..settings import Settings, workspace_of
 from .junit import JUnitReporter
 from .summary import MarkdownSummary
 from .words import diagnostic_counts, diagnostics_json, page_link, run_ok
@@ -163,7 +163,7 @@ def write_validation_junit(
     result = RunResult(RunMode.VALIDATE, "validation", settings.redacted())
     record_validation(result, validation, seconds)
     only_junit = replace(settings, report=None, summary=None)
-    return write_reports(result, only_junit, Path(env.get("CI_WORKSPACE") or "."), pages=result.page_paths)
+    return write_reports(result, only_junit, workspace_of(env), pages=result.page_paths)
 
 
 def _targets(settings: Settings, pages: Sequence[str]) -> list[tuple[Reporter, Path]]:
