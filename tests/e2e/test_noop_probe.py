@@ -298,11 +298,85 @@ def test_an_edit_that_moves_more_than_the_text_is_read_in_full(plugin: Plugin, i
     run = plugin.run()
     assert run.exit_code == 0, run.err
     assert "01-style.md, its order" in run.err
-    docs.page("eng/guide/practice/02-review.md", "Review", "Review kindly.\n")
+    for rel in ("eng/guide/practice/02-review.md", "eng/guide/start/02-configure.md", "eng/ops/runbooks/01-restart.md"):
+        docs.page(rel, "Edited", "Edited.\n")
     docs.page("eng/guide/practice/01-style.md", "Style", "Write.\n", order=5)
-    _committed(docs, "two pages")
+    _committed(docs, "four pages")
     run = plugin.run()
-    assert "the docs changed since the last sync (2 files)" in run.err, run.err
+    assert "the docs changed since the last sync (4 files)" in run.err, run.err
+
+
+def test_a_few_edited_pages_cost_one_write_each_and_the_next_push_is_cheap_again(
+    plugin: Plugin, bookstack: BookStackTarget, in_git: Docs
+) -> None:
+    docs = in_git
+    synced(plugin)
+    edited = [
+        "eng/guide/practice/01-style.md",
+        "eng/ops/runbooks/01-restart.md",
+        "team/handbook/onboarding/01-welcome.md",
+    ]
+    docs.page(edited[0], "Style", "Write clearly. Read [the restart](../../ops/runbooks/01-restart.md).\n")
+    docs.page(edited[1], "Restart, again", "1. Stop\n2. Wait\n3. Start\n")
+    docs.page(edited[2], "Welcome", "Hello, and welcome aboard.\n")
+    _committed(docs, "three pages")
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    assert "pages changed in git: " + ", ".join(docs.key(rel) for rel in edited) in run.err, run.err
+    data = report(docs)
+    # the probe, at most one search per page (pages of different shelves are far apart), one write each
+    assert data["requests"]["writes"] == 3 and data["requests"]["total"] <= 5 + 3 + 3, data["requests"]
+    assert sorted((o["key"], o["status"]) for o in data["outcomes"]) == [(docs.key(rel), "updated") for rel in edited]
+    style = bookstack.client().read("pages", _managed_hit(bookstack, docs, edited[0]))
+    assert f"/link/{_managed_hit(bookstack, docs, edited[1])})" in style["markdown"]
+    # the record vouches for all three writes: nothing to read next time, and a full resync agrees
+    assert plugin.run().exit_code == 0
+    assert report(docs)["requests"]["total"] <= 5
+    assert plugin.run("manual").exit_code == 0
+    assert [o for o in report(docs)["outcomes"] if o["status"] not in ("unchanged", "skipped")] == []
+
+
+def test_a_hand_edit_of_a_page_a_few_page_run_wrote_is_found(
+    plugin: Plugin, bookstack: BookStackTarget, in_git: Docs
+) -> None:
+    fake = _fake(bookstack)
+    docs = in_git
+    synced(plugin)
+    docs.page("eng/guide/practice/01-style.md", "Style", "Write clearly, and briefly.\n")
+    docs.page("eng/guide/practice/02-review.md", "Review", "Review kindly, and soon.\n")
+    _committed(docs, "two pages")
+    assert plugin.run().exit_code == 0
+    assert report(docs)["requests"]["writes"] == 2
+    style = _managed(fake, "page", docs.key("eng/guide/practice/01-style.md"))  # written first: not the carrier
+    fake.edit_page_as_human(style.id, markdown=style.markdown + "\n\nA person's line.")
+    run = plugin.run()
+    assert "reading everything in BookStack: 1 of the tree's objects changed" in run.err, run.err
+    assert [a["key"] for a in report(docs)["plan"]["actions"] if a["kind"] != "unchanged"] == [
+        docs.key("eng/guide/practice/01-style.md")
+    ]
+
+
+def test_an_edited_page_linking_to_a_chapter_and_a_book_is_written_without_a_full_read(
+    plugin: Plugin, bookstack: BookStackTarget, in_git: Docs
+) -> None:
+    docs = in_git
+    synced(plugin)
+    rel = "eng/guide/start/01-install.md"
+    docs.page(rel, "Install", "See [the practice](../practice/), [the guide](../) and [the ops book](../../ops/).\n")
+    _committed(docs, "folder links")
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    assert "one page changed in git: " + docs.key(rel) in run.err, run.err
+    data = report(docs)
+    assert data["requests"]["total"] <= 7 and data["requests"]["writes"] == 1, data["requests"]
+    install = bookstack.client().read("pages", _managed_hit(bookstack, docs, rel))
+    guide = bookstack.client().read("books", _managed_hit(bookstack, docs, "eng/guide"))
+    assert (
+        f"/books/{guide['slug']}/chapter/" in install["markdown"] and f"/books/{guide['slug']})" in install["markdown"]
+    )
+    # what a full resync would write: nothing differs
+    assert plugin.run("manual").exit_code == 0
+    assert [o for o in report(docs)["outcomes"] if o["status"] not in ("unchanged", "skipped")] == []
 
 
 def test_a_pull_request_plan_of_one_edited_page_reads_only_that_page(plugin: Plugin, in_git: Docs) -> None:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bookstack_sync.model import EntityKind
+from bookstack_sync.plan.edit import RANGE_FIT, ranges
 from bookstack_sync.plan.history import changed_since
-from bookstack_sync.plan.record import MAX_VALUE, SyncRecord, carrier_fingerprint, docs_digest
+from bookstack_sync.plan.record import MAX_VALUE, SyncRecord, carrier_fingerprint, docs_digest, listed_fingerprint
 
 WHEN = datetime(2026, 12, 6, 10, 0, 1, tzinfo=UTC)
 
@@ -31,6 +32,42 @@ def test_a_record_reads_back_as_written_and_fits_a_tag_value() -> None:
     written = record()
     assert len(written.format()) <= MAX_VALUE
     assert SyncRecord.parse(written.format()) == written
+
+
+def test_pages_a_few_page_run_wrote_before_the_carrier_read_back_and_fit() -> None:
+    written = record(written=((123456, "a1b2c3d4"), (123457, "e5f6a7b8")), settings="0a1b2c3d")
+    assert len(written.format()) <= MAX_VALUE
+    assert SyncRecord.parse(written.format()) == written
+    assert SyncRecord.parse(record().format()) is not None and record().written == ()
+
+
+def test_a_listed_page_fingerprint_sees_a_rename_a_move_and_a_saved_revision() -> None:
+    page = {"id": 5, "name": "Style", "book_id": 2, "chapter_id": 3, "revision_count": 4, "updated_at": "x"}
+    mark = listed_fingerprint(page)
+    assert listed_fingerprint({**page, "updated_at": "y", "chapter_id": 3}) == mark
+    for change in ({"name": "Style!"}, {"book_id": 9}, {"chapter_id": None}, {"revision_count": 5}):
+        assert listed_fingerprint({**page, **change}) != mark, change
+    # a listing says 0 or null for "no chapter": the same page
+    assert listed_fingerprint({**page, "chapter_id": 0}) == listed_fingerprint({**page, "chapter_id": None})
+
+
+def test_needed_keys_are_cut_into_as_few_searches_as_fit_one_answer_each() -> None:
+    chapters = [f"s/b/c{c}/{n:02d}-p.md" for c in range(1, 6) for n in range(1, 51)]  # 250 pages in one book
+    far = ["t/z/c1/01-p.md"]
+    universe = sorted([*chapters, *far], key=str.casefold)
+    # a page, the next one and the first page of the next chapter: one range of 51 keys
+    assert ranges(["s/b/c1/01-p.md", "s/b/c1/02-p.md", "s/b/c2/01-p.md"], universe) == [
+        ("s/b/c1/01-p.md", "s/b/c2/01-p.md")
+    ]
+    # links across the book (100 and 150 keys apart): a search each
+    assert ranges(["s/b/c1/01-p.md", "s/b/c3/01-p.md", *far], universe) == [
+        ("s/b/c1/01-p.md", "s/b/c1/01-p.md"),
+        ("s/b/c3/01-p.md", "s/b/c3/01-p.md"),
+        (far[0], far[0]),
+    ]
+    for low, high in ranges(chapters[::7], universe):
+        held = [key for key in universe if low.casefold() <= key.casefold() <= high.casefold()]
+        assert len(held) <= RANGE_FIT
 
 
 def test_unknown_time_and_counts_read_back_as_unknown() -> None:

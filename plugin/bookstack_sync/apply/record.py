@@ -115,12 +115,18 @@ def record_sync(
 
 
 def riding_record(
-    previous: SyncRecord, listed: Listed, page: RemoteObject, digest: str, commit: str
+    previous: SyncRecord,
+    listed: Listed,
+    page: RemoteObject,
+    digest: str,
+    commit: str,
+    written: Sequence[tuple[int, str]] = (),
 ) -> Callable[[int, dict[str, Any]], tuple[str, str] | None]:
-    """The record for a run whose only write is one page update, to ride on that write (so the run
-    makes one write). Its time is the newest ``updated_at`` the probe listed (the objects stamped with
-    exactly it are accounted for: the probe saw them); its carrier is the page, fingerprinted as the
-    write leaves it."""
+    """The record for a run whose writes are a few page updates, to ride on the last of them (so the
+    run makes no write of its own). Its time is the newest ``updated_at`` the probe listed (the objects
+    stamped with exactly it are accounted for: the probe saw them); its carrier is ``page``,
+    fingerprinted as the write leaves it; ``written`` are the pages written before it, as a listing
+    will show them (``listed_fingerprint``)."""
     time_, seen = newest_second(listed.all())
 
     def tag(page_id: int, payload: dict[str, Any]) -> tuple[str, str] | None:
@@ -138,6 +144,7 @@ def riding_record(
             commit=commit,
             fingerprint=carrier_fingerprint(EntityKind.PAGE, {**item, "revision_count": revision}, tags),
             settings=previous.settings,
+            written=tuple(written),
         ).fitting()
         return STATE_TAG, record.format()
 

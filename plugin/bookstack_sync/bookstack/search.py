@@ -33,6 +33,11 @@ _BOUND = re.compile(r'[^\s\[\]{}"\\]+')
 _NUMERIC = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
+def compares_as_number(value: str) -> bool:
+    """Whether BookStack compares a tag term's value as a number (PHP's ``is_numeric``), not as a string."""
+    return _NUMERIC.fullmatch(value) is not None
+
+
 def split_tag(query: str) -> str | None:
     """The tag whose values a query's hits can be split by: the name of its first tag term that is not
     negated, preferring one without a value (``[name]``), then one with ``like``."""
@@ -60,7 +65,7 @@ def range_bounds(values: Iterable[str], low: str | None, high: str | None, total
     for value in values:
         found = _BOUND.match(value)
         bound = found.group(0) if found else ""
-        if not bound or _NUMERIC.fullmatch(bound):
+        if not bound or compares_as_number(bound):
             continue
         key = bound.casefold()
         if (low is None or key > low.casefold()) and (high is None or key < high.casefold()):

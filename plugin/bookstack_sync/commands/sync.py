@@ -21,16 +21,17 @@ from ..apply.steps import unreached_outcomes
 from ..apply.zipimport import ZipImporter
 from ..bookstack import BookStackClient
 from ..check.validate import Validation, validate_docs
+from ..docs.structure import TEXT_MAX
 from ..docs.tree import DocsTree
 from ..errors import BookstackSyncError, ExitCode, UsageError
 from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
 from ..plan.desired import DesiredState, build_desired, desired_keys
-from ..plan.edit import OnePage, one_page_edit
+from ..plan.edit import Edit, edited_pages
 from ..plan.history import read_history
 from ..plan.make import make_edit_plan, make_plan
 from ..plan.planner import check_tree_takeover
 from ..plan.probe import Probe, find_record, run_probe
-from ..plan.record import docs_digest, settings_digest
+from ..plan.record import docs_digest, listed_fingerprint, settings_digest
 from ..plan.remote import fetch_remote, wiki_address
 from ..plan.treeid import tree_id_for
 from ..report.files import ci_context, record_validation, write_reports
@@ -139,8 +140,8 @@ def _plan_and_apply(
     previous = (probe.record, probe.carrier) if probe and probe.record and probe.carrier else None
     if why == DOCS_CHANGED and probe is not None and probe.record is not None:
         shaping = settings_digest(_shaping(settings))
-        edit, why = one_page_edit(client, settings.docs_dir, probe.record, desired, shaping, tree_id.value)
-        if edit is not None and _sync_one_page(settings, mode, tree, desired, edit, probe, digest, client, result, log):
+        edit, why = edited_pages(client, settings.docs_dir, probe.record, desired, shaping, tree_id.value)
+        if edit is not None and _sync_edit(settings, mode, tree, desired, edit, probe, digest, client, result, log):
             return
         why = why or "the edited page needs more than its own update"
     if why is None:
@@ -250,19 +251,19 @@ def _probe(client: BookStackClient, mode: RunMode, digest: str, tree_id: str) ->
     return probe, None
 
 
-def _sync_one_page(
+def _sync_edit(
     settings: Settings,
     mode: RunMode,
     tree: DocsTree,
     desired: DesiredState,
-    edit: OnePage,
+    edit: Edit,
     probe: Probe,
     digest: str,
     client: BookStackClient,
     result: RunResult,
     log: RunLog | None,
 ) -> bool:
-    """Plan and write the one edited page, the sync record riding on its write; False when the page
+    """Plan and write the edited pages, the sync record riding on the last write; False when a page
     needs more than an update of its text, title or tags (the run then reads everything)."""
     assert probe.record is not None and probe.listed is not None
     plan = make_edit_plan(edit, desired, tree, settings)
@@ -270,8 +271,11 @@ def _sync_one_page(
         return False
     result.plan = plan
     if log is not None:
-        key = plan.actions[0].key
-        log.info(f"BookStack: nothing changed there since the last sync; one page changed in git: {key}")
+        keys = [action.key for action in plan.actions]
+        changed = (
+            f"one page changed in git: {keys[0]}" if len(keys) == 1 else f"pages changed in git: {', '.join(keys)}"
+        )
+        log.info(f"BookStack: nothing changed there since the last sync; {changed}")
         log.plan(result.plan)
     if mode is RunMode.PLAN:
         return True
@@ -286,13 +290,19 @@ def _sync_one_page(
         forge_markdown=settings.forge_markdown,
         commit=head,
         run_id=secrets.token_hex(6),
-        progress=_progress(log, 1),
+        progress=_progress(log, len(plan.actions)),
         tree_id=edit.remote.tree_id,
-        extra_tag=riding_record(probe.record, probe.listed, edit.obj, digest, head),
     )
     result.bookstack_url = edit.remote.app_url or client.base_url
+    *first, last = plan.actions
     try:
-        apply_plan(result.plan, ctx, ZipImporter())
+        apply_plan(replace(plan, actions=tuple(first)), ctx, ZipImporter())
+        if not any(o.status is OutcomeStatus.FAILED for o in ctx.outcomes):
+            # the record rides on the last write and vouches for the others as they were left
+            written = [(o.remote_id, _as_listed(edit, o.action.key, ctx)) for o in ctx.outcomes if o.remote_id]
+            carrier = edit.obj(last.key)
+            ctx.extra_tag = riding_record(probe.record, probe.listed, carrier, digest, head, written)
+        apply_plan(replace(plan, actions=(last,)), ctx, ZipImporter())
     finally:
         result.outcomes = list(ctx.outcomes)
         result.messages.extend(ctx.messages)
@@ -303,6 +313,15 @@ def _sync_one_page(
         result.exit_code = ExitCode.SYNC_FAILED
         result.error = f"{len(failed)} action(s) failed; the next run finishes the job"
     return True
+
+
+def _as_listed(edit: Edit, key: str, ctx: ApplyContext) -> str:
+    """How the next probe's listing shows a page this run wrote: the name written (BookStack keeps 191
+    characters of it), its unchanged parent, the revision count the write answered."""
+    obj = edit.obj(key)
+    name = ctx.desired.pages[key].name[:TEXT_MAX]
+    item = {"name": name, "book_id": obj.book_id, "chapter_id": obj.chapter_id}
+    return listed_fingerprint({**item, "revision_count": ctx.revisions.get(obj.id, 0)})
 
 
 def _shaping(settings: Settings) -> dict[str, object]:

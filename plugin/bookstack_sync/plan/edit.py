@@ -1,26 +1,33 @@
-"""One page edited in git, nothing changed in BookStack: read that page alone, not the whole wiki.
+"""A few pages edited in git, nothing changed in BookStack: write those pages, not read the whole wiki.
 
-When the probe is sure BookStack holds what the last sync left and git says exactly one page file
-changed since the last sync's commit — its text, title or tags, not its place, number or order, with
-links to other pages only — one search over the tags of the pages of the folder the page and its link
-targets share gives every id the write needs (the page's own tags, its revision as the last write left
-it, the ids its links point to; one search per page when that folder holds more than a hundred). The run
-is then the probe, that search and one write: seven requests.
+When the probe is sure BookStack holds what the last sync left and git says that at most ``MAX_PAGES``
+page files changed since the last sync's commit — their text, title or tags, not their place, number or
+order, with links to pages, chapters, books and shelves only (not to images or files) — the ids and slugs
+the writes need (each page's own tags and revision as the last write left them, the ids its page links
+point to, the slugs of the folders it links to) come from a search of the tree's objects whose key lies
+between the first and the last key needed (``[bookstack-sync>=a] [bookstack-sync<=b]``). The keys are
+known here, so how many objects such a range holds is known before asking: the needed keys are cut into
+as few ranges as hold under one answer each (usually one; one per key at worst). The run is then the
+probe, those searches and one write per page: seven requests for one page whose links stay near it.
+BookStack's collation may order keys differently from this count: a key not found in its range is
+searched alone; a key missing or doubled after that reads everything.
 Anything else is read in full as before, with the reason in the log.
 """
 
 from __future__ import annotations
 
-import posixpath
+import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..bookstack import BookStackClient, normalise_chapter_id
+from ..bookstack.search import compares_as_number
 from ..git import Git, GitError, repository_root
 from ..markdown.content import RefKind
-from ..model import EntityKind
+from ..model import SEARCH_TYPE, EntityKind
 from .desired import DesiredPage, DesiredState
 from .history import changed_since
 from .matching import Matching
@@ -28,78 +35,184 @@ from .record import SyncRecord
 from .remote import RemoteObject, RemoteState
 from .tags import MANAGED_TAG, TREE_TAG
 
+MAX_PAGES = 3  # edited pages written one by one; more read everything
+RANGE_FIT = 90  # objects a range search aims at, under an answer's 100 (BookStack may count a few more)
 _ORDER = re.compile(r"^order:\s*(.*?)\s*$", re.M)
+_UNSEARCHABLE = re.compile(r'["\[\]]')  # a key holding these cannot sit in a tag term (``SearchOptions``)
 
 
 @dataclass(frozen=True)
-class OnePage:
-    """The edited page and what BookStack holds of it and of the pages it links to."""
+class Edit:
+    """The edited pages and what BookStack holds of them and of what they link to."""
 
-    page: DesiredPage
+    pages: tuple[DesiredPage, ...]
     remote: RemoteState
     matching: Matching
-    obj: RemoteObject
+
+    def obj(self, key: str) -> RemoteObject:
+        page_id = self.matching.ids[(EntityKind.PAGE, key)]
+        return self.remote.of(EntityKind.PAGE)[page_id]
 
 
-def one_page_edit(
+def edited_pages(
     client: BookStackClient, docs_dir: Path, record: SyncRecord, desired: DesiredState, settings: str, tree_id: str
-) -> tuple[OnePage | None, str]:
+) -> tuple[Edit | None, str]:
     """The edit to write, or None and why the run reads everything."""
     if record.settings != settings:
         return None, "the settings (or the plugin's version) changed since the last sync"
     changed = changed_since(docs_dir, record.commit)
     if changed is None:
         return None, "the docs changed since the last sync, and git cannot say which files"
-    if len(changed) != 1 or changed[0] not in desired.pages:
+    if not changed or len(changed) > MAX_PAGES or any(key not in desired.pages for key in changed):
         return None, f"the docs changed since the last sync ({len(changed)} files)"
-    page = desired.pages[changed[0]]
-    if any(ref.kind is not RefKind.PAGE for ref in page.references):
-        return None, f"the docs changed since the last sync ({page.key}, which links to a folder or a file)"
-    if not _same_order(docs_dir, record.commit, page):
-        return None, f"the docs changed since the last sync ({page.key}, its order)"
-    keys = [page.key, *page.linked_pages]
-    folder = posixpath.commonpath([posixpath.dirname(key) for key in keys])
-    prefix = f"{folder}/" if folder else ""
-    # no spaces around `like`: BookStack splits a tag term at its first operator and trims nothing
-    own = f" [{TREE_TAG}={tree_id}]" if tree_id else ""
-    hits, total = client.search_first(f"{{type:page}} [{MANAGED_TAG}like{prefix}%]{own}")
-    if total > len(hits):
-        # the folder they share holds more than one answer: one search per page instead
-        hits = []
-        for key in keys:
-            found_key, _ = client.search_first(f"{{type:page}} [{MANAGED_TAG}={key}]{own}")
-            hits += found_key
-    found: dict[str, list[dict[str, Any]]] = {}
-    for hit in hits:
-        for tag in hit.get("tags", []):
-            if tag.get("name") == MANAGED_TAG:
-                found.setdefault(str(tag.get("value") or ""), []).append(hit)
-    if any(len(found.get(key, [])) != 1 for key in keys):
-        return (
-            None,
-            f"the docs changed since the last sync ({page.key}: it or a page it links to is missing or doubled)",
-        )
+    pages = tuple(desired.pages[key] for key in changed)
+    needed: dict[str, EntityKind] = {}
+    for page in pages:
+        why = _needs(page, desired, needed)
+        if why:
+            return None, f"the docs changed since the last sync ({page.key}, {why})"
+        if not _same_order(docs_dir, record.commit, page):
+            return None, f"the docs changed since the last sync ({page.key}, its order)"
+    if any(_UNSEARCHABLE.search(key) or compares_as_number(key) for key in needed):
+        return None, "the docs changed since the last sync (a key a search cannot hold)"
+    found = _find(client, needed, _universe(desired, set(needed.values())), tree_id)
+    doubtful = sorted(key for key in needed if len(found.get(key, [])) != 1)
+    if doubtful:
+        return None, f"the docs changed since the last sync ({doubtful[0]}: missing or doubled in BookStack)"
     remote = RemoteState(tree_id=tree_id)
     matching = Matching()
-    for key in keys:
-        obj = _page_object(found[key][0], page if key == page.key else None)
-        remote.objects[EntityKind.PAGE][obj.id] = obj
-        matching.ids[(EntityKind.PAGE, key)] = obj.id
-    obj = remote.of(EntityKind.PAGE)[matching.ids[(EntityKind.PAGE, page.key)]]
-    # BookStack's own address (APP_URL), for the report's links: every hit's url starts with it
-    url = str(found[page.key][0].get("url") or "")
+    for key, kind in needed.items():
+        hit = found[key][0]
+        edited = desired.pages[key] if kind is EntityKind.PAGE and key in changed else None
+        obj = _page_object(hit, edited) if kind is EntityKind.PAGE else _folder_object(kind, hit)
+        remote.objects[kind][obj.id] = obj
+        matching.ids[(kind, key)] = obj.id
+    for page in pages:
+        obj = remote.of(EntityKind.PAGE)[matching.ids[(EntityKind.PAGE, page.key)]]
+        if obj.book_id is not None:
+            matching.ids.setdefault((EntityKind.BOOK, page.book_key), obj.book_id)
+        if page.chapter_key and obj.chapter_id is not None:
+            matching.ids.setdefault((EntityKind.CHAPTER, page.chapter_key), obj.chapter_id)
+    # BookStack's own address (APP_URL), for the report's links: every page hit's url starts with it
+    url = str(found[pages[0].key][0].get("url") or "")
     remote.app_url = url[: url.find("/books/")] if url.find("/books/") > 0 else None
-    if obj.book_id is not None:
-        matching.ids[(EntityKind.BOOK, page.book_key)] = obj.book_id
-    if page.chapter_key and obj.chapter_id is not None:
-        matching.ids[(EntityKind.CHAPTER, page.chapter_key)] = obj.chapter_id
-    return OnePage(page, remote, matching, obj), ""
+    return Edit(pages, remote, matching), ""
+
+
+def _needs(page: DesiredPage, desired: DesiredState, needed: dict[str, EntityKind]) -> str:
+    """Add what writing ``page`` needs from BookStack to ``needed`` (key -> kind); why not, when it
+    needs more than ids and slugs."""
+    needed[page.key] = EntityKind.PAGE
+    for ref in page.references:
+        if ref.kind is RefKind.PAGE and ref.target in desired.pages:
+            needed[ref.target] = EntityKind.PAGE
+        elif ref.kind is RefKind.PAGE and ref.target in desired.skipped:
+            # a draft is linked through its chapter or book
+            if not _needs_folder(ref.target.rpartition("/")[0], desired, needed):
+                return f"which links to {ref.target}"
+        elif ref.kind is RefKind.FOLDER:
+            if not _needs_folder(ref.target, desired, needed):
+                return f"which links to {ref.target}"
+        else:
+            return "which links to an image or a file"
+    return ""
+
+
+def _needs_folder(key: str, desired: DesiredState, needed: dict[str, EntityKind]) -> bool:
+    """A folder link's URL is its slug path: a chapter's takes its book's slug too. False when ``key``
+    is no shelf, book or chapter of the tree."""
+    kind = _folder_kind(key, desired)
+    if kind is None:
+        return False
+    needed[key] = kind
+    if kind is EntityKind.CHAPTER:
+        needed[desired.chapters[key].book_key] = EntityKind.BOOK
+    return True
+
+
+def _folder_kind(key: str, desired: DesiredState) -> EntityKind | None:
+    for kind, folders in (
+        (EntityKind.SHELF, desired.shelves),
+        (EntityKind.BOOK, desired.books),
+        (EntityKind.CHAPTER, desired.chapters),
+    ):
+        if key in folders:
+            return kind
+    return None
+
+
+def _universe(desired: DesiredState, kinds: set[EntityKind]) -> list[str]:
+    """The keys of the tree's objects of ``kinds`` in BookStack, as the last sync left them (sorted the way
+    the ranges are cut): what a range search is expected to find."""
+    keys: list[str] = []
+    if EntityKind.PAGE in kinds:
+        keys += [*desired.pages, *desired.skipped]
+    if kinds - {EntityKind.PAGE}:
+        keys += [*desired.shelves, *desired.books, *desired.chapters]
+    return sorted(keys, key=str.casefold)
+
+
+def ranges(needed: Iterable[str], universe: list[str]) -> list[tuple[str, str]]:
+    """The needed keys cut into as few ranges (first key, last key) as each hold at most ``RANGE_FIT``
+    keys of ``universe`` (sorted by ``str.casefold``)."""
+    folded = [key.casefold() for key in universe]
+
+    def held(low: str, high: str) -> int:
+        return bisect.bisect_right(folded, high.casefold()) - bisect.bisect_left(folded, low.casefold())
+
+    cut: list[tuple[str, str]] = []
+    for key in sorted(set(needed), key=str.casefold):
+        if cut and held(cut[-1][0], key) <= RANGE_FIT:
+            cut[-1] = (cut[-1][0], key)
+        else:
+            cut.append((key, key))
+    return cut
+
+
+def _find(
+    client: BookStackClient, needed: dict[str, EntityKind], universe: list[str], tree_id: str
+) -> dict[str, list[dict[str, Any]]]:
+    """The tree's objects holding the needed keys, by key: one search per range, one per key the ranges
+    did not bring back whole."""
+    types = "|".join(sorted({SEARCH_TYPE[kind] for kind in needed.values()}))
+    own = f" [{TREE_TAG}={tree_id}]" if tree_id else ""
+    found: dict[str, list[dict[str, Any]]] = {}
+    missing: dict[str, None] = {}
+    for low, high in ranges(needed, universe):
+        # no spaces around the operator: BookStack splits a tag term at its first operator and trims nothing
+        terms = f"[{MANAGED_TAG}={low}]" if low == high else f"[{MANAGED_TAG}>={low}] [{MANAGED_TAG}<={high}]"
+        hits, total = client.search_first(f"{{type:{types}}} {terms}{own}")
+        inside = _by_key(hits, needed)
+        whole = total <= len(hits)
+        for key in needed:
+            if low.casefold() <= key.casefold() <= high.casefold():
+                if key in inside and whole:
+                    found[key] = inside[key]
+                else:
+                    missing[key] = None
+    for key in missing:  # BookStack's collation put it outside the range, or the range held too much
+        hits, _ = client.search_first(f"{{type:{SEARCH_TYPE[needed[key]]}}} [{MANAGED_TAG}={key}]{own}")
+        found[key] = _by_key(hits, needed).get(key, [])
+    return found
+
+
+def _by_key(hits: list[dict[str, Any]], needed: dict[str, EntityKind]) -> dict[str, list[dict[str, Any]]]:
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for hit in hits:
+        for tag in hit.get("tags", []):
+            key = str(tag.get("value") or "")
+            if tag.get("name") == MANAGED_TAG and key in needed and hit.get("type") == SEARCH_TYPE[needed[key]]:
+                by_key.setdefault(key, []).append(hit)
+    return by_key
+
+
+def _tags(hit: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"name": str(t.get("name", "")), "value": str(t.get("value") or "")} for t in hit.get("tags", [])]
 
 
 def _page_object(hit: dict[str, Any], page: DesiredPage | None) -> RemoteObject:
     """A page as the last sync left it: nothing changed since (the probe said so), so its revision is
     the one its tag recorded, and its priority the one its unchanged ``order`` gave (a hit may lack it)."""
-    tags = [{"name": str(t.get("name", "")), "value": str(t.get("value") or "")} for t in hit.get("tags", [])]
     obj = RemoteObject(
         kind=EntityKind.PAGE,
         id=int(hit["id"]),
@@ -108,12 +221,25 @@ def _page_object(hit: dict[str, Any], page: DesiredPage | None) -> RemoteObject:
         book_id=hit.get("book_id"),
         chapter_id=normalise_chapter_id(hit.get("chapter_id")),
         updated_at=str(hit.get("updated_at") or ""),
-        tags=tags,
+        tags=_tags(hit),
     )
     obj.revision_count = obj.recorded_revision or 0
     priority = hit.get("priority")
     obj.priority = int(priority) if isinstance(priority, int) else page.priority if page is not None else 0
     return obj
+
+
+def _folder_object(kind: EntityKind, hit: dict[str, Any]) -> RemoteObject:
+    """A shelf, book or chapter a link points to: its slug makes the link's URL."""
+    return RemoteObject(
+        kind=kind,
+        id=int(hit["id"]),
+        name=str(hit.get("name", "")),
+        slug=str(hit.get("slug", "")),
+        book_id=hit.get("book_id"),
+        updated_at=str(hit.get("updated_at") or ""),
+        tags=_tags(hit),
+    )
 
 
 def _same_order(docs_dir: Path, commit: str, page: DesiredPage) -> bool:
@@ -126,7 +252,8 @@ def _same_order(docs_dir: Path, commit: str, page: DesiredPage) -> bool:
         return False
     new = (docs_dir / page.key).read_text(encoding="utf-8", errors="replace")
     before, after = _ORDER.search(old), _ORDER.search(new)
-    return before is not None and after is not None and before.group(1) == after.group(1)
+    # no ``order`` line before and after: the priority comes from the file's number, in its unchanged name
+    return (before.group(1) if before else None) == (after.group(1) if after else None)
 
 
-__all__ = ["OnePage", "one_page_edit"]
+__all__ = ["MAX_PAGES", "Edit", "edited_pages", "ranges"]

@@ -14,7 +14,7 @@ from ..errors import SyncError
 from ..model import ActionKind, EntityKind, Plan
 from ..settings import ImportMode, OnDrift, Settings
 from .desired import DesiredPage, DesiredState
-from .edit import OnePage
+from .edit import Edit
 from .guards import check_drift_policy, check_prune_guard
 from .history import read_history
 from .matching import CanonicalRender, Matching, PlanOptions
@@ -67,15 +67,21 @@ def make_plan(
     return MadePlan(plan, matching, history.head, _refusal(plan, remote, settings), timings)
 
 
-def make_edit_plan(edit: OnePage, desired: DesiredState, tree: DocsTree, settings: Settings) -> Plan | None:
-    """The plan when BookStack changed nothing since the last sync and git changed one page: one update of
-    its text, title or tags. None when the page needs more than that (the run then reads everything)."""
+def make_edit_plan(edit: Edit, desired: DesiredState, tree: DocsTree, settings: Settings) -> Plan | None:
+    """The plan when BookStack changed nothing since the last sync and git changed a few pages: one
+    update of each one's text, title or tags. None when a page needs more than that (the run then reads
+    everything)."""
     options = PlanOptions(on_drift=settings.on_drift)
     render = page_renderer(tree, desired, settings)
-    action = page_action(edit.page, edit.remote.of(EntityKind.PAGE), render, options, edit.matching)
-    if action.kind is not ActionKind.UPDATE or set(action.changes) - {"content", "name"}:
-        return None
-    return Plan(actions=(action,), notes=(f"only {action.key} changed since the last sync",))
+    actions = []
+    for page in edit.pages:
+        action = page_action(page, edit.remote.of(EntityKind.PAGE), render, options, edit.matching)
+        if action.kind is not ActionKind.UPDATE or set(action.changes) - {"content", "name"}:
+            return None
+        actions.append(action)
+    return Plan(
+        actions=tuple(actions), notes=(f"only {', '.join(a.key for a in actions)} changed since the last sync",)
+    )
 
 
 def page_renderer(tree: DocsTree, desired: DesiredState, settings: Settings) -> CanonicalRender:

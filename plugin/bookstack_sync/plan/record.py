@@ -14,7 +14,10 @@ no cache between pipelines. It holds:
 - ``digest``: of the docs tree as synced (every file under docs_dir, the settings that shape what is
   written, the plugin's version), and ``commit``, the commit checked out, for ``git diff``;
 - ``fingerprint``: of the carrier as written (its name, parent, revision and tags), since writing the
-  record moves the carrier's own ``updated_at``.
+  record moves the carrier's own ``updated_at``;
+- ``written``: the other pages a run of a few page writes wrote before the carrier (by id), each with a
+  fingerprint of how a listing shows it after that write (name, parent, revision): they moved after
+  ``time`` by the run's own hand.
 
 ``None`` for ``time`` or ``totals`` means the run could not be sure of them: the next run reads
 everything.
@@ -59,21 +62,23 @@ class SyncRecord:
     commit: str
     fingerprint: str
     settings: str = ""  # digest of the settings that shape what is written (and the plugin's version) alone
+    written: tuple[tuple[int, str], ...] = ()  # (page id, listed_fingerprint) of pages written before the carrier
 
     def format(self) -> str:
         stamp = str(int(self.time.timestamp())) if self.time is not None else "?"
         seen = ".".join(f"{_LETTER[kind]}{item_id}" for kind, item_id in sorted(self.seen))
         totals = ".".join(str(n) for n in self.totals) if self.totals is not None else "?"
+        written = f";w={'.'.join(f'{page_id}:{print_}' for page_id, print_ in self.written)}" if self.written else ""
         return (
             f"{_FORMAT};s={self.seq};t={stamp};x={seen};n={totals};d={self.digest};c={self.commit};"
-            f"f={self.fingerprint};h={self.settings}"
+            f"f={self.fingerprint};h={self.settings}{written}"
         )
 
     def fitting(self) -> SyncRecord:
         """This record, or one that fits a tag value: too many objects in the last second give up the time."""
         if len(self.format()) <= MAX_VALUE:
             return self
-        return replace(self, time=None, seen=frozenset())
+        return replace(self, time=None, seen=frozenset(), written=())
 
     @classmethod
     def parse(cls, value: str) -> SyncRecord | None:
@@ -88,11 +93,16 @@ class SyncRecord:
             seen = frozenset((_KIND_OF[item[0]], int(item[1:])) for item in parts["x"].split(".") if item)
             totals = tuple(int(n) for n in parts["n"].split(".")) if parts["n"] != "?" else None
             digest, commit, fingerprint, settings = parts["d"], parts["c"], parts["f"], parts.get("h", "")
+            written = tuple(
+                (int(page_id), print_)
+                for page_id, _, print_ in (item.partition(":") for item in parts.get("w", "").split("."))
+                if page_id
+            )
         except (KeyError, ValueError, IndexError):
             return None
         if totals is not None and len(totals) != len(KINDS):
             return None
-        return cls(seq, time, seen, totals, digest, commit, fingerprint, settings)  # type: ignore[arg-type]
+        return cls(seq, time, seen, totals, digest, commit, fingerprint, settings, written)  # type: ignore[arg-type]
 
 
 def carrier_fingerprint(kind: EntityKind, item: Mapping[str, Any], tags: Iterable[tuple[str, str]]) -> str:
@@ -107,6 +117,14 @@ def carrier_fingerprint(kind: EntityKind, item: Mapping[str, Any], tags: Iterabl
         + [f"{name}={value}" for name, value in own]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def listed_fingerprint(item: Mapping[str, Any]) -> str:
+    """A page as a pages listing shows it: its name, parent and revision count (a tag change through
+    BookStack saves a revision too)."""
+    parent = (item.get("book_id") or 0, item.get("chapter_id") or 0)
+    text = f"{item.get('name') or ''}\0{parent}\0{item.get('revision_count') or 0}"
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 def settings_digest(shaping: Mapping[str, object]) -> str:
