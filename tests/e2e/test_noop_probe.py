@@ -396,3 +396,21 @@ def _managed_hit(bookstack: BookStackTarget, docs: Docs, rel: str) -> int:
     for hit in bookstack.client().search(f"[{MANAGED_TAG}={docs.key(rel)}]"):
         return int(hit["id"])
     raise AssertionError(rel)
+
+
+def test_an_edited_heading_another_page_links_to_rewrites_that_page_too(plugin: Plugin, in_git: Docs) -> None:
+    docs = in_git
+    docs.page("eng/guide/start/01-install.md", "Install", "Run `make`. Then [configure](02-configure.md#ärger).\n")
+    docs.page("eng/guide/start/02-configure.md", "Configure", "## Ärger\n\nSet things.\n")
+    _committed(docs, "a heading with a capital umlaut")
+    synced(plugin)
+    # the same heading to git's eyes (the link still matches), another heading id in BookStack (case kept)
+    docs.page("eng/guide/start/02-configure.md", "Configure", "## ärger\n\nSet things.\n")
+    _committed(docs, "its case")
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    assert "02-configure.md, its headings, which " + docs.key("eng/guide/start/01-install.md") in run.err, run.err
+    written = sorted(o["key"] for o in report(docs)["outcomes"] if o["status"] == "updated")
+    assert written == [docs.key("eng/guide/start/01-install.md"), docs.key("eng/guide/start/02-configure.md")]
+    assert plugin.run("manual").exit_code == 0
+    assert [o for o in report(docs)["outcomes"] if o["status"] not in ("unchanged", "skipped")] == []

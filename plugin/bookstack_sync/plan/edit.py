@@ -38,6 +38,7 @@ from .tags import MANAGED_TAG, TREE_TAG
 MAX_PAGES = 3  # edited pages written one by one; more read everything
 RANGE_FIT = 90  # objects a range search aims at, under an answer's 100 (BookStack may count a few more)
 _ORDER = re.compile(r"^order:\s*(.*?)\s*$", re.M)
+_HEADING = re.compile(r"^ {0,3}(#{1,6}(\s|$)|=+\s*$|-+\s*$)|<h[1-6]|\bid=|\{#", re.I)
 _UNSEARCHABLE = re.compile(r'["\[\]]')  # a key holding these cannot sit in a tag term (``SearchOptions``)
 
 
@@ -68,11 +69,9 @@ def edited_pages(
     pages = tuple(desired.pages[key] for key in changed)
     needed: dict[str, EntityKind] = {}
     for page in pages:
-        why = _needs(page, desired, needed)
+        why = _needs(page, desired, needed) or _kept(docs_dir, record.commit, page, desired, set(changed))
         if why:
             return None, f"the docs changed since the last sync ({page.key}, {why})"
-        if not _same_order(docs_dir, record.commit, page):
-            return None, f"the docs changed since the last sync ({page.key}, its order)"
     if any(_UNSEARCHABLE.search(key) or compares_as_number(key) for key in needed):
         return None, "the docs changed since the last sync (a key a search cannot hold)"
     found = _find(client, needed, _universe(desired, set(needed.values())), tree_id)
@@ -242,18 +241,40 @@ def _folder_object(kind: EntityKind, hit: dict[str, Any]) -> RemoteObject:
     )
 
 
-def _same_order(docs_dir: Path, commit: str, page: DesiredPage) -> bool:
-    """Whether the file's ``order`` line reads as it did at ``commit`` (so its priority is unchanged)."""
+def _kept(docs_dir: Path, commit: str, page: DesiredPage, desired: DesiredState, edited: set[str]) -> str:
+    """Why the edit of ``page`` changes more than its own text, title or tags, else "": its ``order``
+    line (its priority), or its headings while another page links to one of them (that page's link
+    points to a heading id made from the heading's text; ``edited`` pages are written anyway)."""
     if repository_root(docs_dir.resolve()) is None:
-        return False
+        return "not in git"
     try:
         old = Git(docs_dir).output("show", f"{commit}:./{page.key}")
     except GitError:
-        return False
+        return "not in git at the last sync's commit"
     new = (docs_dir / page.key).read_text(encoding="utf-8", errors="replace")
     before, after = _ORDER.search(old), _ORDER.search(new)
     # no ``order`` line before and after: the priority comes from the file's number, in its unchanged name
-    return (before.group(1) if before else None) == (after.group(1) if after else None)
+    if (before.group(1) if before else None) != (after.group(1) if after else None):
+        return "its order"
+    if _heading_lines(old) != _heading_lines(new):
+        linking = next(
+            (other.key for other in desired.pages.values() if other.key not in edited and _links_into(other, page.key)),
+            None,
+        )
+        if linking is not None:
+            return f"its headings, which {linking} links to"
+    return ""
+
+
+def _links_into(page: DesiredPage, target: str) -> bool:
+    return any(ref.kind is RefKind.PAGE and ref.target == target and ref.fragment for ref in page.references)
+
+
+def _heading_lines(text: str) -> list[str]:
+    """The lines a heading id could come from (ATX and setext headings, HTML headings and ids), each
+    with the line before it (a setext heading's text), in order."""
+    lines = text.splitlines()
+    return [f"{lines[n - 1] if n else ''}\n{line}" for n, line in enumerate(lines) if _HEADING.search(line)]
 
 
 __all__ = ["MAX_PAGES", "Edit", "edited_pages", "ranges"]
