@@ -161,6 +161,23 @@ def test_every_hand_change_is_found_named_and_repaired(
     assert report(docs)["plan"]["actions"] == [] or report(docs)["requests"]["writes"] <= 1
 
 
+@pytest.mark.parametrize("change", ["page edited", "tags changed", "page renamed", "page moved to another chapter"])
+def test_a_page_repaired_after_a_hand_change_carries_the_record_and_the_next_push_is_a_no_op(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs, change: str
+) -> None:
+    fake = _fake(bookstack)
+    synced(plugin)
+    HAND_CHANGES[change](fake, docs)
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    # the repair is the run's only write: the record rides on it, no listings or write of its own after it
+    assert report(docs)["requests"]["writes"] == 1, report(docs)["requests"]
+    assert "sync record written with page" in run.err, run.err
+    run = plugin.run()
+    assert "nothing changed in the docs or in BookStack since the last sync" in run.err, run.err
+    assert report(docs)["requests"]["total"] <= 5
+
+
 def test_a_page_restored_from_the_recycle_bin_is_found(plugin: Plugin, bookstack: BookStackTarget, docs: Docs) -> None:
     fake = _fake(bookstack)
     synced(plugin)

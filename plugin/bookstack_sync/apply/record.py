@@ -19,16 +19,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..bookstack import BookStackClient
-from ..model import EntityKind, Outcome, OutcomeStatus
+from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan
 from ..plan.probe import Carrier, Listed, list_newest
-from ..plan.record import KINDS, SyncRecord, carrier_fingerprint, newest_second, parse_time
+from ..plan.record import KINDS, SyncRecord, carrier_fingerprint, listed_fingerprint, newest_second, parse_time
 from ..plan.remote import RemoteObject, RemoteState
 from ..plan.tags import REV_TAG, STATE_TAG, TREE_TAG
+from .context import ApplyContext
+from .sequence import apply_plan
+from .zipimport import ZipImporter
 
 log = logging.getLogger("bookstack_sync.record")
 
@@ -114,27 +117,72 @@ def record_sync(
     return f"sync record written on book {carrier.id} (BookStack's time {record.time.isoformat()})"
 
 
+RIDING_PAGES = 3  # page updates a record can ride on (the others are named in it)
+_RIDING_KINDS = {ActionKind.UPDATE, ActionKind.MOVE, ActionKind.REORDER}
+
+
+def can_ride(plan: Plan) -> bool:
+    """Whether the record can ride on the plan's writes instead of a write and four listings of its own:
+    they are at most ``RIDING_PAGES`` updates of pages BookStack has (no create or delete: the counts
+    stay as the probe listed them), and no drift is left alone (the next run must see it again)."""
+    writes = [action for action in plan.actions if action.kind.writes]
+    return (
+        0 < len(writes) <= RIDING_PAGES
+        and all(a.entity is EntityKind.PAGE and a.kind in _RIDING_KINDS and a.remote_id for a in writes)
+        and not any(action.kind is ActionKind.DRIFT for action in plan.actions)
+    )
+
+
+def apply_riding(
+    plan: Plan, ctx: ApplyContext, previous: SyncRecord, listed: Listed, digest: str, settings: str
+) -> str:
+    """Carry out a plan ``can_ride`` allows, the record riding on its last write; returns what the log
+    should say. The record's time is the newest ``updated_at`` the probe listed (whatever changed after
+    the probe is later), its counts the probe's; the pages written before the last are named in it as
+    BookStack answered their writes (``listed_fingerprint``), the last is its carrier. When a write
+    fails, no record is written: the last one stays, and the next run reads everything."""
+    last = [action for action in plan.actions if action.kind.writes][-1]
+    apply_plan(replace(plan, actions=tuple(a for a in plan.actions if a is not last)), ctx, ZipImporter())
+    failed = any(outcome.status is OutcomeStatus.FAILED for outcome in ctx.outcomes)
+    if not failed:
+        page = ctx.desired.pages[last.key]
+        book_id = ctx.matching.id_of(EntityKind.BOOK, page.book_key)
+        chapter_id = ctx.matching.id_of(EntityKind.CHAPTER, page.chapter_key) if page.chapter_key else None
+        written = tuple((page_id, listed_fingerprint(answer)) for page_id, answer in ctx.answered.items())
+        ctx.extra_tag = riding_record(
+            previous, listed, (last.remote_id or 0, book_id, chapter_id), digest, ctx.commit, settings, written
+        )
+    try:
+        apply_plan(replace(plan, actions=(last,)), ctx, ZipImporter())
+    finally:
+        ctx.extra_tag = None
+    if failed or any(outcome.status is OutcomeStatus.FAILED for outcome in ctx.outcomes):
+        return "no sync record written: a write failed (the next run reads everything)"
+    return f"sync record written with page {last.remote_id}"
+
+
 def riding_record(
     previous: SyncRecord,
     listed: Listed,
-    page: RemoteObject,
+    carrier: tuple[int, int | None, int | None],
     digest: str,
     commit: str,
+    settings: str,
     written: Sequence[tuple[int, str]] = (),
 ) -> Callable[[int, dict[str, Any]], tuple[str, str] | None]:
-    """The record for a run whose writes are a few page updates, to ride on the last of them (so the
-    run makes no write of its own). Its time is the newest ``updated_at`` the probe listed (the objects
-    stamped with exactly it are accounted for: the probe saw them); its carrier is ``page``,
-    fingerprinted as the write leaves it; ``written`` are the pages written before it, as a listing
-    will show them (``listed_fingerprint``)."""
+    """The record to ride on the write of the page ``carrier`` (its id, and its book and chapter after
+    the write). Its time is the newest ``updated_at`` the probe listed (the objects stamped with exactly
+    it are accounted for: the probe saw them); the carrier is fingerprinted as the write leaves it;
+    ``written`` are the pages written before it, as a listing will show them."""
     time_, seen = newest_second(listed.all())
+    page_id, book_id, chapter_id = carrier
 
-    def tag(page_id: int, payload: dict[str, Any]) -> tuple[str, str] | None:
-        if page_id != page.id:
+    def tag(write_id: int, payload: dict[str, Any]) -> tuple[str, str] | None:
+        if write_id != page_id or "name" not in payload:
             return None
         tags = [(str(t["name"]), str(t.get("value", ""))) for t in payload.get("tags", [])]
         revision = next((int(v) for n, v in tags if n == REV_TAG and v.isdigit()), 0)
-        item = {"name": payload.get("name", page.name), "book_id": page.book_id, "chapter_id": page.chapter_id}
+        item = {"name": payload["name"], "book_id": book_id, "chapter_id": chapter_id, "revision_count": revision}
         record = SyncRecord(
             seq=previous.seq + 1,
             time=time_,
@@ -142,8 +190,8 @@ def riding_record(
             totals=listed.totals_tuple(),
             digest=digest,
             commit=commit,
-            fingerprint=carrier_fingerprint(EntityKind.PAGE, {**item, "revision_count": revision}, tags),
-            settings=previous.settings,
+            fingerprint=carrier_fingerprint(EntityKind.PAGE, item, tags),
+            settings=settings,
             written=tuple(written),
         ).fitting()
         return STATE_TAG, record.format()

@@ -349,6 +349,7 @@ def _apply_page(ctx: ApplyContext, action: Action) -> Outcome:
         payload["tags"] = [*payload["tags"], {"name": extra[0], "value": extra[1]}]
     updated = ctx.client.update("pages", action.remote_id, payload)
     ctx.revisions[action.remote_id] = int(updated.get("revision_count") or 0)
+    ctx.answered[action.remote_id] = updated
     _check_editor(ctx, updated)
     _check_priority(ctx, page, payload, updated)
     status = _STATUS_OF_WRITE.get(action.kind, OutcomeStatus.UPDATED)

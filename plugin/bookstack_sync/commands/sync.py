@@ -14,14 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..apply.context import ApplyContext
-from ..apply.record import ReadMark, Synced, record_sync, riding_record
+from ..apply.record import ReadMark, Synced, apply_riding, can_ride, record_sync
 from ..apply.sequence import apply_plan
 from ..apply.settle import settle
 from ..apply.steps import unreached_outcomes
 from ..apply.zipimport import ZipImporter
 from ..bookstack import BookStackClient
 from ..check.validate import Validation, validate_docs
-from ..docs.structure import TEXT_MAX
 from ..docs.tree import DocsTree
 from ..errors import BookstackSyncError, ExitCode, UsageError
 from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
@@ -31,7 +30,7 @@ from ..plan.history import read_history
 from ..plan.make import make_edit_plan, make_plan
 from ..plan.planner import check_tree_takeover
 from ..plan.probe import Probe, find_record, run_probe
-from ..plan.record import docs_digest, listed_fingerprint, settings_digest
+from ..plan.record import docs_digest, settings_digest
 from ..plan.remote import fetch_remote, wiki_address
 from ..plan.treeid import tree_id_for
 from ..report.files import ci_context, record_validation, write_reports
@@ -167,6 +166,7 @@ def _plan_and_apply(
         shelf_keys=set(desired.shelves),
         tree_id=tree_id.value,
         wanted=desired_keys(desired),
+        listed=probe.whole if probe is not None else None,
     )
     check_tree_takeover(desired, remote, tree_id.explicit)
     read = ReadMark.of(remote)
@@ -198,8 +198,16 @@ def _plan_and_apply(
         progress=_progress(log, sum(1 for a in plan.actions if a.kind.writes)),
     )
     importer = ZipImporter()
+    # a few page writes carry the record themselves: no listings and no write of its own after them
+    rides = probe is not None and probe.record is not None and probe.listed is not None and can_ride(plan)
+    said = ""
     try:
-        apply_plan(plan, ctx, importer)
+        if rides:
+            assert probe is not None and probe.record is not None and probe.listed is not None
+            shaping = settings_digest(_shaping(settings))
+            said = apply_riding(plan, ctx, probe.record, probe.listed, digest, shaping)
+        else:
+            apply_plan(plan, ctx, importer)
         # another run may have created the same objects meanwhile: one of each is kept
         settle(ctx, importer.uploaded, imports=settings.import_mode is ImportMode.AUTO and importer.disabled is None)
     finally:
@@ -213,6 +221,10 @@ def _plan_and_apply(
     if failed:
         result.exit_code = ExitCode.SYNC_FAILED
         result.error = f"{len(failed)} action(s) failed; the next run finishes the job"
+        return
+    if rides:
+        if log is not None:
+            log.info(said)
         return
     if any(a.kind is ActionKind.DRIFT for a in plan.actions):
         # drift left alone stays to be seen: the next run reads everything and names it again
@@ -294,18 +306,13 @@ def _sync_edit(
         tree_id=edit.remote.tree_id,
     )
     result.bookstack_url = edit.remote.app_url or client.base_url
-    *first, last = plan.actions
     try:
-        apply_plan(replace(plan, actions=tuple(first)), ctx, ZipImporter())
-        if not any(o.status is OutcomeStatus.FAILED for o in ctx.outcomes):
-            # the record rides on the last write and vouches for the others as they were left
-            written = [(o.remote_id, _as_listed(edit, o.action.key, ctx)) for o in ctx.outcomes if o.remote_id]
-            carrier = edit.obj(last.key)
-            ctx.extra_tag = riding_record(probe.record, probe.listed, carrier, digest, head, written)
-        apply_plan(replace(plan, actions=(last,)), ctx, ZipImporter())
+        said = apply_riding(plan, ctx, probe.record, probe.listed, digest, probe.record.settings)
     finally:
         result.outcomes = list(ctx.outcomes)
         result.messages.extend(ctx.messages)
+    if log is not None:
+        log.info(said)
     if edit.remote.app_url is None:
         _links_on_app_url(result, client)
     failed = [o for o in result.outcomes if o.status is OutcomeStatus.FAILED]
@@ -313,15 +320,6 @@ def _sync_edit(
         result.exit_code = ExitCode.SYNC_FAILED
         result.error = f"{len(failed)} action(s) failed; the next run finishes the job"
     return True
-
-
-def _as_listed(edit: Edit, key: str, ctx: ApplyContext) -> str:
-    """How the next probe's listing shows a page this run wrote: the name written (BookStack keeps 191
-    characters of it), its unchanged parent, the revision count the write answered."""
-    obj = edit.obj(key)
-    name = ctx.desired.pages[key].name[:TEXT_MAX]
-    item = {"name": name, "book_id": obj.book_id, "chapter_id": obj.chapter_id}
-    return listed_fingerprint({**item, "revision_count": ctx.revisions.get(obj.id, 0)})
 
 
 def _shaping(settings: Settings) -> dict[str, object]:

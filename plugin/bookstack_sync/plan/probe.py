@@ -76,6 +76,10 @@ class Listed:
             for item in items:
                 yield kind, item
 
+    def whole(self) -> dict[EntityKind, list[dict[str, Any]]]:
+        """The kinds whose listing held every item: a full read need not list them again."""
+        return {kind: items for kind, items in self.items.items() if len(items) == self.totals.get(kind)}
+
     def totals_tuple(self) -> tuple[int, int, int, int]:
         shelves, books, chapters, pages = (self.totals[kind] for kind in KINDS)
         return shelves, books, chapters, pages
@@ -95,6 +99,7 @@ class Probe:
     # the record was found whole (its carrier as written, the clock not behind): a run that then writes
     # nothing keeps it as it is, so a tree's rerun writes nothing (another tree's sync, a settings change)
     record_intact: bool = False
+    whole: dict[EntityKind, list[dict[str, Any]]] = field(default_factory=dict)  # kinds listed whole
 
     @property
     def unchanged(self) -> bool:
@@ -139,7 +144,9 @@ def run_probe(client: BookStackClient, tree_id: str) -> Probe:
         what = "when it ended" if record.time is None else "how many objects it left"
         return Probe(False, f"the last sync could not record {what}", record, carrier)
     listed = list_newest(client)
-    return judge(client, record, carrier, listed, tree_id)
+    probe = judge(client, record, carrier, listed, tree_id)
+    probe.whole = listed.whole()
+    return probe
 
 
 def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed: Listed, tree_id: str) -> Probe:

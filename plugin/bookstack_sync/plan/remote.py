@@ -14,6 +14,7 @@ unmanaged object of the same name, or be an unowned object of an earlier version
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,8 +153,10 @@ def fetch_remote(
     shelf_keys: set[str],
     tree_id: str = "",
     wanted: set[tuple[EntityKind, str]] | None = None,
+    listed: Mapping[EntityKind, list[dict[str, Any]]] | None = None,
 ) -> RemoteState:
-    """Read the snapshot the planner needs for the tree ``tree_id`` (its keys: ``wanted``).
+    """Read the snapshot the planner needs for the tree ``tree_id`` (its keys: ``wanted``); ``listed``:
+    kinds already listed whole just before (the probe's listings), not listed again.
 
     Shelves are read for their book order only where they matter: this tree's and the ones a desired
     shelf could share, adopt or continue (same key in another tree; same name: an unmanaged one, or a
@@ -166,7 +169,9 @@ def fetch_remote(
         state.app_url = str(system.get("base_url") or "").rstrip("/") or None
     for kind, list_kind in API_KIND.items():
         filters = {"draft": 0} if kind is EntityKind.PAGE else None
-        for item in client.list(list_kind, filters=filters):
+        known = (listed or {}).get(kind)
+        items = sorted(known, key=lambda item: int(item["id"])) if known is not None else None
+        for item in items if items is not None else client.list(list_kind, filters=filters):
             if kind is EntityKind.PAGE and item.get("draft"):
                 continue  # the token user's own drafts are not content
             obj = _remote_object(kind, item)
