@@ -25,22 +25,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..bookstack import BookStackClient, NotFoundError, normalise_chapter_id
-from ..model import EntityKind
+from ..model import API_KIND, KIND_OF_SEARCH_TYPE, EntityKind
 from .record import KINDS, SyncRecord, carrier_fingerprint, listed_fingerprint, newest_second, parse_time
 from .tags import MANAGED_TAG, STATE_TAG, TREE_TAG
 
-LISTINGS = {
-    EntityKind.SHELF: "shelves",
-    EntityKind.BOOK: "books",
-    EntityKind.CHAPTER: "chapters",
-    EntityKind.PAGE: "pages",
-}
-SEARCH_TYPES = {
-    "bookshelf": EntityKind.SHELF,
-    "book": EntityKind.BOOK,
-    "chapter": EntityKind.CHAPTER,
-    "page": EntityKind.PAGE,
-}
 LOOKUPS = 3  # changed objects read one by one to tell whether they are the tree's; more: one search
 
 
@@ -111,7 +99,7 @@ def find_record(client: BookStackClient, tree_id: str) -> tuple[SyncRecord, Carr
     tree's record in the same wiki is not taken for this one's)."""
     found: list[tuple[SyncRecord, Carrier]] = []
     for hit in client.search(record_query(tree_id)):
-        kind = SEARCH_TYPES.get(str(hit.get("type")))
+        kind = KIND_OF_SEARCH_TYPE.get(str(hit.get("type")))
         tags = tuple((str(t.get("name", "")), str(t.get("value") or "")) for t in hit.get("tags", []))
         if tree_id and (TREE_TAG, tree_id) not in tags:
             continue
@@ -125,7 +113,7 @@ def find_record(client: BookStackClient, tree_id: str) -> tuple[SyncRecord, Carr
 def list_newest(client: BookStackClient) -> Listed:
     """One request per kind: the 500 most recently updated objects, and how many there are."""
     listed = Listed()
-    for kind, listing in LISTINGS.items():
+    for kind, listing in API_KIND.items():
         filters = {"draft": 0} if kind is EntityKind.PAGE else None
         items, total, clock = client.list_first(listing, sort="-updated_at", filters=filters)
         listed.items[kind] = [item for item in items if not item.get("draft")]
@@ -171,7 +159,7 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
         items = listed.items[kind]
         recent = [item for item in items if _at(item) is not None and _at(item) >= since]  # type: ignore[operator]
         if len(recent) == len(items) and listed.totals[kind] > len(items):
-            return Probe(False, f"more than {len(items)} {LISTINGS[kind]} changed since the last sync", record, carrier)
+            return Probe(False, f"more than {len(items)} {API_KIND[kind]} changed since the last sync", record, carrier)
         for item in recent:
             item_id = int(item["id"])
             if (kind, item_id) == (carrier.kind, carrier.id):
@@ -198,7 +186,7 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
         if listed.totals[kind] != expected:
             return Probe(
                 False,
-                f"BookStack lists {listed.totals[kind]} {LISTINGS[kind]}, the last sync left {recorded}"
+                f"BookStack lists {listed.totals[kind]} {API_KIND[kind]}, the last sync left {recorded}"
                 f" and {created[kind]} were created since: something was deleted or restored",
                 record,
                 carrier,
@@ -238,7 +226,7 @@ def _sort_out(
     others: list[tuple[EntityKind, int]] = []
     for kind, item in changed:
         try:
-            read = client.read(LISTINGS[kind], int(item["id"]))
+            read = client.read(API_KIND[kind], int(item["id"]))
         except NotFoundError:  # gone since the listing: something is moving, read everything
             return None, []
         if is_own([(str(t.get("name")), str(t.get("value") or "")) for t in read.get("tags", [])], tree_id):
@@ -264,7 +252,7 @@ def _sort_out_by_search(
     mine = {
         (kind, int(hit["id"]))
         for hit in hits
-        if (kind := SEARCH_TYPES.get(str(hit.get("type")))) is not None
+        if (kind := KIND_OF_SEARCH_TYPE.get(str(hit.get("type")))) is not None
         and (kind, int(hit["id"])) != (carrier.kind, carrier.id)
         and (_at(hit) is None or _at(hit) >= since)  # type: ignore[operator]
     }
