@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fake_bookstack import FakeBookStack
 
-from bench.gen_tree import generate_tree
+from bench.gen_tree import generate_tree, page_files
 from bookstack_sync.cli import main as plugin_main
 from bookstack_sync.plan.tags import MANAGED_TAG
 
@@ -69,7 +69,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, FakeBookStack() as fake:
         workspace = Path(tmp)
         docs = generate_tree(workspace / "docs", 4, 5, 5, args.pages_per_chapter)
-        pages = {p.relative_to(docs).as_posix() for p in docs.rglob("*.md") if "bookstack" not in p.parts}
+        pages = {p.relative_to(docs).as_posix() for p in page_files(docs)}
         print(f"tree: 4 shelves, 20 books, 100 chapters, {len(pages)} pages; import: {args.import_mode}")
         for token in _TOKENS.values():
             fake.add_token(*token)

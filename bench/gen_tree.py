@@ -187,6 +187,11 @@ def generate_tree(
     return root
 
 
+def page_files(docs: Path) -> list[Path]:
+    """The page files of a docs tree, sorted: every ``.md`` file but those of the ``bookstack`` folder."""
+    return sorted(p for p in docs.rglob("*.md") if "bookstack" not in p.parts)
+
+
 def _dense_links(stems: list[str], n: int, chapter: int, chapters: int, book: int, books: int) -> list[tuple[str, str]]:
     """More links of page ``n`` of a chapter: the previous page, its peers in the next chapter and book."""
     stem = stems[n - 1]

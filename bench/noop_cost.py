@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fake_bookstack import FakeBookStack
 
-from bench.gen_tree import generate_tree
+from bench.gen_tree import generate_tree, page_files
 from bench.sync_cost import _commit, _fake, _git, _run
 
 # pages -> gen_tree's (shelves, books per shelf, chapters per book, pages per chapter, pages per book)
@@ -164,7 +164,7 @@ def measure(pages: int, version: str) -> list[Row]:
         run("initial sync")
         run("second sync (settles)")
         run("no-op")
-        first = sorted(p for p in docs.rglob("*.md") if "bookstack" not in p.parts)[0]
+        first = page_files(docs)[0]
         first.write_text(first.read_text(encoding="utf-8") + "\nOne edit.\n", encoding="utf-8")
         _commit(workspace, "one edit", tracked=True)
         run("1 page edited (git)")

@@ -38,7 +38,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.gen_tree import add_shape_arguments, generate_tree, shape_of
+from bench.gen_tree import add_shape_arguments, generate_tree, page_files, shape_of
 from bench.sync_cost import _commit, _git, _move, _move_book, _renumber_chapter, _structure
 from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.cli import main as plugin_main
@@ -181,7 +181,7 @@ def _tree(args: argparse.Namespace, *, with_links: bool) -> Iterator[tuple[Path,
         docs = generate_tree(workspace / "docs", *shape_of(args), with_links=with_links, book_pages=args.book_pages)
         _git(workspace, "init", "-q", "-b", "main")
         _commit(workspace, "docs", tracked=True)
-        pages = sum(1 for p in docs.rglob("*.md") if "bookstack" not in p.parts)
+        pages = len(page_files(docs))
         print(f"tree: {pages} pages (bench/gen_tree.py{'' if with_links else ', no links'}), in git", flush=True)
         try:
             yield workspace, docs

@@ -43,12 +43,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fake_bookstack import FakeBookStack
 
-from bench.gen_tree import add_shape_arguments, generate_tree, shape_of
+from bench.gen_tree import add_shape_arguments, generate_tree, page_files, shape_of
 from bookstack_sync.cli import main as plugin_main
 
 
 def _edit(docs: Path, fraction: float) -> int:
-    pages = sorted(p for p in docs.rglob("*.md") if "bookstack" not in p.parts)
+    pages = page_files(docs)
     step = max(1, round(1 / fraction)) if fraction < 1 else 1
     edited = pages[::step] if fraction < 1 else pages
     for page in edited:
@@ -109,7 +109,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, _fake(args.bookstack_version) as fake:
         workspace = Path(tmp)
         docs = generate_tree(workspace / "docs", *shape_of(args))
-        pages = sum(1 for p in docs.rglob("*.md") if "bookstack" not in p.parts)
+        pages = len(page_files(docs))
         print(
             f"tree: {args.shelves} shelves, {args.shelves * args.books_per_shelf} books, "
             f"{args.shelves * args.books_per_shelf * args.chapters_per_book} chapters, {pages} pages; "
@@ -125,7 +125,7 @@ def main() -> int:
         ]
         for label, event, edit in scenarios:
             if edit == -1.0:
-                first = sorted(p for p in docs.rglob("*.md") if "bookstack" not in p.parts)[0]
+                first = page_files(docs)[0]
                 first.write_text(first.read_text(encoding="utf-8") + "\nOne edit.\n", encoding="utf-8")
             elif edit > 0:
                 _edit(docs, edit)
