@@ -20,6 +20,7 @@ from typing import Any
 from .html_markdown import html_to_markdown
 from .markdown import add_bookmark_ids, html_to_text, plain_to_description_html, render_markdown
 from .permissions import Permissions
+from .references import targets, update_references
 from .state import (
     API_USER,
     USERS,
@@ -517,6 +518,7 @@ class Api:
         self._shelf_rules(Validator(data, request.files), creating=False)
         self.require_can("bookshelf-update", shelf)
         before = _saved_fields(shelf)
+        linked = targets(self, "shelf", shelf)
         if data.get("name") is not None and data["name"] != shelf.name:
             shelf.name = data["name"]
             shelf.slug = self.store.unique_slug("shelf", shelf.name, exclude=shelf.id)
@@ -529,6 +531,7 @@ class Api:
             # a pivot-table sync: the shelf row itself is not saved for it
             shelf.book_ids = self._shelf_books(data["books"])
         self.saved(shelf, before, tags_sent=data.get("tags") is not None)
+        update_references(self, linked)
         return json_response(200, self.shelf_json(shelf, as_objects=False))
 
     def delete_shelf(self, request: Request, params: dict[str, str]) -> Response:
@@ -667,6 +670,7 @@ class Api:
         self._book_rules(Validator(data, request.files), creating=False)
         self.require_can("book-update", book)
         before = _saved_fields(book)
+        linked = targets(self, "book", book)
         if data.get("name") is not None and data["name"] != book.name:
             book.name = data["name"]
             book.slug = self.store.unique_slug("book", book.name, exclude=book.id)
@@ -678,6 +682,7 @@ class Api:
         if "default_template_id" in data:
             book.default_template_id = self._template_id(data["default_template_id"])
         self.saved(book, before, tags_sent=data.get("tags") is not None)
+        update_references(self, linked)
         return json_response(200, self.book_json(book, as_objects=False))
 
     def delete_book(self, request: Request, params: dict[str, str]) -> Response:
@@ -770,6 +775,7 @@ class Api:
         self._chapter_rules(Validator(data, request.files), creating=False)
         self.require_can("chapter-update", chapter)
         before = _saved_fields(chapter)
+        linked = targets(self, "chapter", chapter)
         old_book = chapter.book_id
         if data.get("book_id") is not None and int(data["book_id"]) != chapter.book_id:
             self.require_can("chapter-delete", chapter)
@@ -795,6 +801,7 @@ class Api:
         self.store.run_book_auto_sort(chapter.book_id)
         if old_book != chapter.book_id:
             self.store.run_book_auto_sort(old_book)
+        update_references(self, linked)
         return json_response(200, self.chapter_json(chapter, as_objects=False))
 
     def delete_chapter(self, request: Request, params: dict[str, str]) -> Response:
@@ -943,6 +950,7 @@ class Api:
         self._page_rules(Validator(data, request.files), creating=False)
         self.require_can("page-update", page)
         old_book = page.book_id
+        linked = targets(self, "page", page)
         if "chapter_id" in data or "book_id" in data:
             book, chapter = self.page_parent(data)
             # The parent compared is the chapter for chapter pages, so sending book_id (even the same
@@ -970,6 +978,7 @@ class Api:
         self.store.run_book_auto_sort(page.book_id)
         if old_book != page.book_id:
             self.store.run_book_auto_sort(old_book)
+        update_references(self, linked)
         return json_response(200, self.page_json(page))
 
     def delete_page(self, request: Request, params: dict[str, str]) -> Response:

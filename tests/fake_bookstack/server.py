@@ -24,6 +24,7 @@ from .holds import Hold, Holds
 from .imports import begin_run
 from .markdown import add_bookmark_ids, render_markdown
 from .permissions import DEFAULT_PERMISSIONS
+from .references import targets, update_references
 from .state import HUMAN_USER, SORT_OPERATIONS, Chapter, Page, Store, Tag, parse_version
 from .wire import Request, Response, error_response, html_response, parse_body, php_nest, trim_strings, web_not_found
 
@@ -264,6 +265,7 @@ class FakeBookStack:
         """
         with self._lock:
             page = self.state.pages[page_id]
+            linked = targets(self._api, "page", page)
             if name is not None and name != page.name:
                 page.name = name
                 page.slug = self.state.unique_slug("page", name, book_id=page.book_id, exclude=page.id)
@@ -278,6 +280,7 @@ class FakeBookStack:
             page.revision_count += 1
             page.updated_at, page.updated_by = self.state.now(), HUMAN_USER
             self.state.run_book_auto_sort(page.book_id)
+            update_references(self._api, linked)
 
     def restore_revision_as_human(self, page_id: int, markdown: str) -> None:
         """A person restoring an older revision (``PageRepo::restoreRevision``): its text comes back as a
@@ -309,6 +312,7 @@ class FakeBookStack:
             item: Any = {"shelf": store.shelves, "book": store.books, "chapter": store.chapters, "page": store.pages}[
                 kind
             ][item_id]
+            linked = targets(self._api, kind, item)
             if name is not None:
                 item.name = name
                 item.slug = store.unique_slug(kind, name, book_id=getattr(item, "book_id", None), exclude=item.id)
@@ -327,6 +331,7 @@ class FakeBookStack:
             item.updated_at = store.now()
             if name is not None or tags is not None or books is not None:
                 item.updated_by = HUMAN_USER
+            update_references(self._api, linked)
 
     def sort_as_human(
         self, kind: str, item_id: int, priority: int, *, book_id: int | None = None, chapter_id: int | None = None
@@ -340,17 +345,21 @@ class FakeBookStack:
             store = self.state
             if kind == "chapter":
                 chapter = store.chapters[item_id]
+                linked = targets(self._api, kind, chapter)
                 if book_id is not None and book_id != chapter.book_id:
                     store.move_chapter(chapter, book_id)
                 chapter.priority = priority
+                update_references(self._api, linked)
                 return
             page = store.pages[item_id]
+            linked = targets(self._api, kind, page)
             target_book = store.chapters[chapter_id].book_id if chapter_id is not None else book_id or page.book_id
             if target_book != page.book_id:
                 store.move_page(page, book_id=target_book, chapter_id=page.chapter_id)
                 page.updated_at = store.now()
             page.chapter_id = chapter_id
             page.priority = priority
+            update_references(self._api, linked)
 
     def delete_as_human(self, kind: str, item_id: int) -> int:
         """A person deleting a shelf, book, chapter or page: it goes to the recycle bin (with what it
