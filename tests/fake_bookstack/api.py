@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from .html_markdown import html_to_markdown
@@ -124,17 +124,19 @@ def parse_int_id(raw: str, query_class: str, controller: str) -> int:
     )
 
 
-def parse_time(raw: str) -> datetime | None:
+def parse_time(raw: str, zone: tzinfo = UTC) -> datetime | None:
+    """A date in a query, read in ``zone`` (BookStack's APP_TIMEZONE: the database keeps its wall time and
+    a listing filter compares the raw text with it) unless it names its own offset."""
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
         try:
-            return datetime.strptime(raw, fmt).replace(tzinfo=UTC)
+            return datetime.strptime(raw, fmt).replace(tzinfo=zone)
         except ValueError:
             continue
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 def parse_tags(raw: Any) -> list[Tag]:
@@ -430,7 +432,7 @@ class Api:
                 continue  # unknown filter fields are silently ignored (transcript 12)
             if op not in ("eq", "ne", "gt", "lt", "gte", "lte", "like"):
                 op = "eq"
-            rows = [row for row in rows if _filter_matches(row.get(field_name), op, raw)]
+            rows = [row for row in rows if _filter_matches(row.get(field_name), op, raw, self.store.app_timezone)]
         sort = request.query.get("sort", "")
         descending = sort.startswith("-")
         sort_field = sort.lstrip("+-")
@@ -1361,7 +1363,7 @@ def _like(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.I | re.S)
 
 
-def _filter_matches(actual: Any, op: str, raw: str) -> bool:
+def _filter_matches(actual: Any, op: str, raw: str, zone: tzinfo = UTC) -> bool:
     """SQL-ish comparison of one column against a filter value (NULL never matches)."""
     if actual is None:
         return False
@@ -1377,7 +1379,7 @@ def _filter_matches(actual: Any, op: str, raw: str) -> bool:
             # MySQL casts a non-numeric string to 0 when compared with a number.
             right = 0.0
     elif isinstance(actual, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", actual):
-        left, parsed = parse_time(actual.replace("Z", "+00:00")), parse_time(raw)
+        left, parsed = parse_time(actual.replace("Z", "+00:00")), parse_time(raw, zone)
         if left is None or parsed is None:
             left, right = actual, raw
         else:

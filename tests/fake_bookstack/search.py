@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from .markdown import html_to_text
@@ -52,7 +52,7 @@ class _Terms:
     updated_after: list[tuple[bool, datetime]] = field(default_factory=list)  # {updated_after:...}
 
 
-def parse_query(query: str) -> _Terms:
+def parse_query(query: str, zone: tzinfo = UTC) -> _Terms:
     terms = _Terms(types=set(TYPE_ORDER), words=[], phrases=[], tags=[])
     rest = query
     for kind, pattern in _SPECIAL:
@@ -63,7 +63,7 @@ def parse_query(query: str) -> _Terms:
             elif kind == "tag":
                 terms.tags.append(_tag_term(negated, match.group(1)))
             else:
-                _filter_term(terms, negated, match.group(1))
+                _filter_term(terms, negated, match.group(1), zone)
         rest = pattern.sub("", rest)
     for match in _WORD.finditer(rest):
         terms.words.append((bool(match.group(1)), match.group(2).lower()))
@@ -87,26 +87,28 @@ def _tag_term(negated: bool, content: str) -> tuple[bool, str, str | None, str |
     return negated, name, op, value
 
 
-def _filter_term(terms: _Terms, negated: bool, content: str) -> None:
+def _filter_term(terms: _Terms, negated: bool, content: str, zone: tzinfo) -> None:
     """``FilterSearchOption::fromContentString``: the name before the first `:`, the value after it."""
     name, _, value = content.partition(":")
     if name.strip().lower() == "type":
         wanted = {t.strip().lower() for t in value.split("|")} & set(TYPE_ORDER)
         terms.types = (set(TYPE_ORDER) - wanted) if negated else wanted
     elif name.strip().lower() == "updated_after":
-        # SearchRunner::filterUpdatedAfter: updated_at >= date_create(value); a date is its midnight
-        moment = _date_create(value.strip())
+        # SearchRunner::filterUpdatedAfter: updated_at >= date_create(value); a date is its midnight in
+        # APP_TIMEZONE, compared with the stored wall time of that zone
+        moment = _date_create(value.strip(), zone)
         if moment is not None:
             terms.updated_after.append((negated, moment))
 
 
-def _date_create(value: str) -> datetime | None:
-    """PHP's ``date_create`` for the forms a filter takes: a date (its midnight) or an ISO datetime, UTC."""
+def _date_create(value: str, zone: tzinfo) -> datetime | None:
+    """PHP's ``date_create`` for the forms a filter takes: a date (its midnight) or an ISO datetime, in
+    PHP's default timezone (BookStack's ``APP_TIMEZONE``) unless it names one."""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 def _mysql_number(text: str) -> float:
@@ -199,7 +201,7 @@ def search_page(api: Api, query: str, page_no: int, count: int) -> tuple[list[di
     another and miss items whose tags were just written. Seen on v25.02.4: the sync after a pull, with
     107 managed pages, found no tags on the two pages the pull had just re-tagged.
     """
-    terms = parse_query(query)
+    terms = parse_query(query, api.store.app_timezone)
     matches = _matches(api, terms)
     driving = next(((n, op, v) for neg, n, op, v in terms.tags if not neg), None)
     unordered = api.unordered_tag_search and not terms.words and driving is not None

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from .api import DEFAULT_EDITOR, Api, RateLimiter, too_many_attempts
 from .faults import FaultRule, Faults
@@ -116,6 +117,7 @@ class FakeBookStack:
         latency: float = 0.0,
         app_url: str | None = None,
         unordered_tag_search: bool | None = None,
+        app_timezone: str = "UTC",
     ) -> None:
         self.token_id = token_id
         # seconds each request takes before it is handled (a real server spends ~240 ms checking the
@@ -132,6 +134,9 @@ class FakeBookStack:
         self.host = host
         self.port = port
         self.state = Store(version=parse_version(version), chapterless_chapter_id=chapterless_chapter_id)
+        # BookStack's APP_TIMEZONE: dates are stored as its wall time and dates in queries are read in it
+        # (``{updated_after:…}``, ``filter[updated_at:gt]``); answers are UTC whatever it is
+        self.state.app_timezone = ZoneInfo(app_timezone)
         self.permissions: set[str] = set(DEFAULT_PERMISSIONS if permissions is None else permissions)
         self.rate_limiter = RateLimiter(rate_limit, clock)
         self.faults = Faults()

@@ -10,7 +10,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from .markdown import random_suffix, slugify
@@ -230,6 +230,7 @@ class Store:
         self.attachments: dict[int, Attachment] = {}
         self.imports: dict[int, ImportRecord] = {}
         self.recycle_bin: dict[int, Deletion] = {}
+        self.app_timezone: tzinfo = UTC  # BookStack's APP_TIMEZONE (set by FakeBookStack)
         self._counters: dict[str, int] = {}
         # ids an uncommitted transaction took before others wrote (see ``reserve_ids``), handed out first
         self._reserved: dict[str, list[int]] = {}
