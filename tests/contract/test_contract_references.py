@@ -13,7 +13,6 @@ test's address.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -36,7 +35,7 @@ def _url(client: BookStackClient, book: Any, page_id: int) -> str:
 
 
 def _renamed(bookstack: BookStackTarget, client: BookStackClient, book: Any, page: dict[str, Any]) -> str:
-    time.sleep(1.1)  # whole seconds: the linking page's save must show in updated_at
+    bookstack.let_a_second_pass()  # whole seconds: the linking page's save must show in updated_at
     client.update("pages", page["id"], {"name": bookstack.unique_name("renamed")})
     return _url(client, book, page["id"])
 
