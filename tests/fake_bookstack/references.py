@@ -62,7 +62,7 @@ def _target(api: Api, kind: str, item: Any) -> Target:
 
 def update_references(api: Api, before: list[Target]) -> None:
     """After a change: the pages linking to each item whose URL changed are saved with the new URL."""
-    tables = {
+    tables: dict[str, dict[int, Any]] = {
         "page": api.store.pages,
         "chapter": api.store.chapters,
         "book": api.store.books,

@@ -314,9 +314,13 @@ class FakeBookStack:
         """
         with self._lock:
             store = self.state
-            item: Any = {"shelf": store.shelves, "book": store.books, "chapter": store.chapters, "page": store.pages}[
-                kind
-            ][item_id]
+            tables: dict[str, dict[int, Any]] = {
+                "shelf": store.shelves,
+                "book": store.books,
+                "chapter": store.chapters,
+                "page": store.pages,
+            }
+            item = tables[kind][item_id]
             linked = targets(self._api, kind, item)
             if name is not None:
                 item.name = name
