@@ -187,10 +187,7 @@ def guarded(ctx: ApplyContext, action: Action, handler: Handler) -> Outcome:
                     f"BookStack refused {ctx.refusals_in_a_row} writes in a row, the last {exc.message}",
                     hint=exc.hint,
                     reason=exc.reason,
-                    method=exc.method,
-                    path=exc.path,
-                    status=exc.status,
-                    server_message=exc.server_message,
+                    **exc.request_facts(),
                 )
         ctx.failed_keys.add((action.entity, action.key))
         log.error("%s %s %s failed: %s", action.kind.value, action.entity.value, action.key, exc)

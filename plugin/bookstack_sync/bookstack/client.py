@@ -503,10 +503,7 @@ class BookStackClient(UploadRequests):
                 hint="the token's role lacks the 'Export content' (content-export) permission; if every "
                 "call fails, the token has expired or lacks 'Access System API'",
                 reason=exc.reason,
-                method=exc.method,
-                path=exc.path,
-                status=exc.status,
-                server_message=exc.server_message,
+                **exc.request_facts(),
             ) from None
         body = response.content
         if not body.startswith((b"PK\x03\x04", b"PK\x05\x06")):

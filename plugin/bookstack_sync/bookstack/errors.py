@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, TypedDict
 
 from ..errors import BookstackSyncError, ExitCode
 
@@ -30,6 +30,7 @@ __all__ = [
     "PermissionProblem",
     "RateLimitedError",
     "ReadOnlyError",
+    "RequestFacts",
     "ServerError",
     "TransportError",
     "ValidationError",
@@ -43,6 +44,15 @@ __all__ = [
 ]
 
 _REDACTED = "***"
+
+
+class RequestFacts(TypedDict):
+    """The request an error answers: method, path, HTTP status and BookStack's own message."""
+
+    method: str | None
+    path: str | None
+    status: int | None
+    server_message: str | None
 
 
 class BookStackError(BookstackSyncError):
@@ -65,6 +75,10 @@ class BookStackError(BookstackSyncError):
         self.path = path
         self.status = status
         self.server_message = server_message
+
+    def request_facts(self) -> RequestFacts:
+        """What this error says of its request, for another error about the same request."""
+        return RequestFacts(method=self.method, path=self.path, status=self.status, server_message=self.server_message)
 
 
 class AuthFailure(Enum):
@@ -462,10 +476,7 @@ def ambiguous_from_server_error(error: BookStackError) -> AmbiguousWriteError:
     return AmbiguousWriteError(
         f"{error.message}; the write may or may not have been applied",
         hint="look for the item in BookStack (drafts included) before creating it again; " + (error.hint or ""),
-        method=error.method,
-        path=error.path,
-        status=error.status,
-        server_message=error.server_message,
+        **error.request_facts(),
     )
 
 
