@@ -169,6 +169,22 @@ def measure(pages: int, version: str) -> list[Row]:
         _commit(workspace, "one edit", tracked=True)
         run("1 page edited (git)")
         run("no-op after the edit")
+        pages = sorted(p for p in docs.rglob("*.md") if "bookstack" not in p.parts)
+        books = {}
+        for page in pages:  # the first page of each book, first of the three the other shelves' too
+            books.setdefault(page.relative_to(docs).parts[:2], page)
+        for page in [*list(books.values())[:2], list(books.values())[-1]]:
+            page.write_text(page.read_text(encoding="utf-8") + "\nAnother edit.\n", encoding="utf-8")
+        _commit(workspace, "three edits", tracked=True)
+        run("3 pages edited in 3 books (git)")
+        linking = next(p for p in pages if p.parent.name == "chapter-01")
+        linking.write_text(
+            linking.read_text(encoding="utf-8") + "\nSee [the book](../) and [the next chapter](../chapter-02/).\n",
+            encoding="utf-8",
+        )
+        _commit(workspace, "folder links", tracked=True)
+        run("1 page edited, now linking to a book and a chapter (git)")
+        run("no-op after the edits")
         wiki = Wiki(fake)
         for label, change in _hand_changes(wiki):
             ids, keys = change()

@@ -161,8 +161,19 @@ def test_every_hand_change_is_found_named_and_repaired(
     assert report(docs)["plan"]["actions"] == [] or report(docs)["requests"]["writes"] <= 1
 
 
-@pytest.mark.parametrize("change", ["page edited", "tags changed", "page renamed", "page moved to another chapter"])
-def test_a_page_repaired_after_a_hand_change_carries_the_record_and_the_next_push_is_a_no_op(
+REPAIRS = {
+    "page edited": "with page",
+    "tags changed": "with page",
+    "page renamed": "with page",
+    "page moved to another chapter": "with page",
+    "chapter renamed": "on book",
+    "book renamed": "on book",
+    "book taken off its shelf": "on book",
+}
+
+
+@pytest.mark.parametrize("change", list(REPAIRS))
+def test_a_repair_after_a_hand_change_is_recorded_without_listing_again_and_the_next_push_is_a_no_op(
     plugin: Plugin, bookstack: BookStackTarget, docs: Docs, change: str
 ) -> None:
     fake = _fake(bookstack)
@@ -170,9 +181,10 @@ def test_a_page_repaired_after_a_hand_change_carries_the_record_and_the_next_pus
     HAND_CHANGES[change](fake, docs)
     run = plugin.run()
     assert run.exit_code == 0, run.err
-    # the repair is the run's only write: the record rides on it, no listings or write of its own after it
-    assert report(docs)["requests"]["writes"] == 1, report(docs)["requests"]
-    assert "sync record written with page" in run.err, run.err
+    # a page repaired carries the record; else the record names the repair: no listings after the run
+    assert f"sync record written {REPAIRS[change]}" in run.err, run.err
+    requests = report(docs)["requests"]
+    assert requests["writes"] == (1 if REPAIRS[change] == "with page" else 2), requests
     run = plugin.run()
     assert "nothing changed in the docs or in BookStack since the last sync" in run.err, run.err
     assert report(docs)["requests"]["total"] <= 5
@@ -191,6 +203,25 @@ def test_a_page_restored_from_the_recycle_bin_is_found(plugin: Plugin, bookstack
     assert "something was deleted or restored" in run.err or "changed in BookStack" in run.err, run.err
     named = [a for a in report(docs)["plan"]["actions"] if a["kind"] != "unchanged"]
     assert any(a["id"] == page.id or a["key"] == docs.key("eng/guide/practice/01-style.md") for a in named), named
+    # the run deleted one of the two copies; its record counts what is left: the next push is a no-op
+    run = plugin.run()
+    assert "nothing changed in the docs or in BookStack since the last sync" in run.err, run.err
+    assert report(docs)["requests"]["total"] <= 5
+
+
+def test_after_a_prune_of_a_chapter_and_its_pages_the_next_push_is_a_no_op(plugin: Plugin, docs: Docs) -> None:
+    synced(plugin)
+    for rel in ("eng/guide/practice/01-style.md", "eng/guide/practice/02-review.md"):
+        docs.path(rel).unlink()
+    chapters = docs.shelves[0]["shelf"]["books"][0]["book"]["chapters"]
+    chapters[:] = [c for c in chapters if c["chapter"]["slug"] != "practice"]
+    docs.write_structure()
+    run = plugin.run(prune="true", prune_limit="50")
+    assert run.exit_code == 0, run.err
+    assert sum(o["status"] == "deleted" for o in report(docs)["outcomes"]) >= 1
+    run = plugin.run(prune="true", prune_limit="50")
+    assert "nothing changed in the docs or in BookStack since the last sync" in run.err, run.err
+    assert report(docs)["requests"]["total"] <= 5
 
 
 @pytest.mark.parametrize(("on_drift", "code", "kind"), [("skip", 0, "drift"), ("fail", 3, "drift")])

@@ -9,7 +9,7 @@ from pathlib import Path
 from bookstack_sync.model import EntityKind
 from bookstack_sync.plan.edit import RANGE_FIT, ranges
 from bookstack_sync.plan.history import changed_since
-from bookstack_sync.plan.record import MAX_VALUE, SyncRecord, carrier_fingerprint, docs_digest, listed_fingerprint
+from bookstack_sync.plan.record import MAX_VALUE, SyncRecord, carrier_fingerprint, docs_digest, written_fingerprint
 
 WHEN = datetime(2026, 12, 6, 10, 0, 1, tzinfo=UTC)
 
@@ -34,21 +34,43 @@ def test_a_record_reads_back_as_written_and_fits_a_tag_value() -> None:
     assert SyncRecord.parse(written.format()) == written
 
 
-def test_pages_a_few_page_run_wrote_before_the_carrier_read_back_and_fit() -> None:
-    written = record(written=((123456, "a1b2c3d4"), (123457, "e5f6a7b8")), settings="0a1b2c3d")
+def test_what_a_run_wrote_besides_the_carrier_reads_back_and_fits() -> None:
+    written = record(
+        written=(
+            (EntityKind.PAGE, 123456, "a1b2c3"),
+            (EntityKind.PAGE, 123457, "e5f6a7"),
+            (EntityKind.SHELF, 9, "0f0f0f"),
+        ),
+        settings="0a1b2c3d",
+    )
     assert len(written.format()) <= MAX_VALUE
     assert SyncRecord.parse(written.format()) == written
     assert SyncRecord.parse(record().format()) is not None and record().written == ()
 
 
-def test_a_listed_page_fingerprint_sees_a_rename_a_move_and_a_saved_revision() -> None:
-    page = {"id": 5, "name": "Style", "book_id": 2, "chapter_id": 3, "revision_count": 4, "updated_at": "x"}
-    mark = listed_fingerprint(page)
-    assert listed_fingerprint({**page, "updated_at": "y", "chapter_id": 3}) == mark
-    for change in ({"name": "Style!"}, {"book_id": 9}, {"chapter_id": None}, {"revision_count": 5}):
-        assert listed_fingerprint({**page, **change}) != mark, change
+def test_a_written_fingerprint_sees_any_later_save_and_a_pages_rename_move_or_revision() -> None:
+    page = {"id": 5, "name": "Style", "book_id": 2, "chapter_id": 3, "revision_count": 4}
+    page["updated_at"] = "2026-12-06T10:00:01.000000Z"
+    mark = written_fingerprint(EntityKind.PAGE, page)
+    assert written_fingerprint(EntityKind.PAGE, {**page, "priority": 9}) == mark
+    changes: list[dict[str, object]] = [
+        {"name": "Style!"},
+        {"book_id": 9},
+        {"chapter_id": None},
+        {"revision_count": 5},
+        {"updated_at": "2026-12-06T10:00:02.000000Z"},
+    ]
+    for change in changes:
+        assert written_fingerprint(EntityKind.PAGE, {**page, **change}) != mark, change
     # a listing says 0 or null for "no chapter": the same page
-    assert listed_fingerprint({**page, "chapter_id": 0}) == listed_fingerprint({**page, "chapter_id": None})
+    top = {**page, "chapter_id": 0}
+    assert written_fingerprint(EntityKind.PAGE, top) == written_fingerprint(
+        EntityKind.PAGE, {**top, "chapter_id": None}
+    )
+    shelf = {"id": 5, "name": "Eng", "updated_at": page["updated_at"]}
+    assert written_fingerprint(EntityKind.SHELF, shelf) != written_fingerprint(
+        EntityKind.SHELF, {**shelf, "updated_at": "2026-12-06T10:00:02.000000Z"}
+    )
 
 
 def test_needed_keys_are_cut_into_as_few_searches_as_fit_one_answer_each() -> None:

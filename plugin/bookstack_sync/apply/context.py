@@ -46,7 +46,8 @@ class ApplyContext:
     # filled while applying
     slugs: dict[tuple[EntityKind, str], str] = field(default_factory=dict)
     revisions: dict[int, int] = field(default_factory=dict)  # page id -> revision_count after our last write
-    answered: dict[int, dict[str, Any]] = field(default_factory=dict)  # page id -> BookStack's answer to its update
+    # (kind, id) -> BookStack's answer to this run's last update of it
+    answered: dict[tuple[EntityKind, int], dict[str, Any]] = field(default_factory=dict)
     failed_keys: set[tuple[EntityKind, str]] = field(default_factory=set)
     pending_rewrite: set[str] = field(default_factory=set)  # pages written before all their links/assets could be
     sort_rule_books: set[str] = field(default_factory=set)

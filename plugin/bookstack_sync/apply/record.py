@@ -1,13 +1,18 @@
 """Write the tree's sync record (``plan/record.py``) at the end of a sync that read everything.
 
+A run whose writes are a few updates (a repair after a hand change, a few edited pages: ``can_ride``)
+needs no look at BookStack afterwards: the record takes the probe's time and counts and names what the
+run wrote as BookStack answered each write (``apply_riding``); it rides on the last page write, or
+goes on a book. Any other run lists BookStack once more when it is done:
+
 Its time comes from BookStack's clock: a second after the newest ``updated_at`` listed once the run is
 done (BookStack keeps whole seconds; the listing waits for the next one), provided everything that
 moved since the run read BookStack is this run's own work (a page at the revision its write left).
 Anything else moved meanwhile (a person saving a page during the run) leaves the time unknown, and the
-next run reads everything. Counts are the listings' totals when they are what the run read plus what
-it created; after a run that deleted they are left unknown too (a deletion is seen only in a count, so
-one made by hand during the run must not be absorbed). Four listings, a second's wait and one write:
-a sync that read everything pays that once so that the next runs cost five requests.
+next run reads everything. Counts are the listings' totals when they are what the run read, plus what
+it created, less what its deletes took away; else they are left unknown (a deletion is seen only in a
+count, so one made by hand during the run must not be absorbed). Four listings, a second's wait and
+one write: a sync that read everything pays that once so that the next runs cost five requests.
 
 The record goes on a book of the tree as a tags-only update (a book's update makes no page revision
 and notifies no watcher): the book that carried the last record when it is still there, else the
@@ -26,7 +31,7 @@ from typing import Any
 from ..bookstack import BookStackClient
 from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan
 from ..plan.probe import Carrier, Listed, list_newest
-from ..plan.record import KINDS, SyncRecord, carrier_fingerprint, listed_fingerprint, newest_second, parse_time
+from ..plan.record import KINDS, SyncRecord, carrier_fingerprint, newest_second, parse_time, written_fingerprint
 from ..plan.remote import RemoteObject, RemoteState
 from ..plan.tags import REV_TAG, STATE_TAG, TREE_TAG
 from .context import ApplyContext
@@ -87,7 +92,7 @@ def record_sync(
         return "no sync record written: the tree has no book to carry it (the next run reads everything)"
     listed = _listed_a_second_on(client)
     moment, why = _after_run(listed, synced)
-    totals = _totals_after(listed, synced)
+    totals = _totals_after(listed, synced, remote)
     item: Mapping[str, Any] = next(
         (i for i in listed.items[EntityKind.BOOK] if int(i["id"]) == carrier.id), _as_item(carrier)
     )
@@ -111,46 +116,58 @@ def record_sync(
         return f"sync record written on book {carrier.id}, without a time: {why} (the next run reads everything)"
     if record.totals is None:
         return (
-            f"sync record written on book {carrier.id}, without counts: objects were deleted, or created by "
+            f"sync record written on book {carrier.id}, without counts: objects were deleted, or created, by "
             "someone else, during the run (the next run reads everything)"
         )
     return f"sync record written on book {carrier.id} (BookStack's time {record.time.isoformat()})"
 
 
-RIDING_PAGES = 3  # page updates a record can ride on (the others are named in it)
+RIDING_WRITES = 3  # updates a record can vouch for by name (the record is a 191-character tag value)
 _RIDING_KINDS = {ActionKind.UPDATE, ActionKind.MOVE, ActionKind.REORDER}
 
 
 def can_ride(plan: Plan) -> bool:
-    """Whether the record can ride on the plan's writes instead of a write and four listings of its own:
-    they are at most ``RIDING_PAGES`` updates of pages BookStack has (no create or delete: the counts
-    stay as the probe listed them), and no drift is left alone (the next run must see it again)."""
+    """Whether the record can do without listing BookStack after the run: the run's writes are at most
+    ``RIDING_WRITES`` updates of objects BookStack has (no create or delete: the counts stay as the
+    probe listed them), and no drift is left alone (the next run must see it again)."""
     writes = [action for action in plan.actions if action.kind.writes]
     return (
-        0 < len(writes) <= RIDING_PAGES
-        and all(a.entity is EntityKind.PAGE and a.kind in _RIDING_KINDS and a.remote_id for a in writes)
+        0 < len(writes) <= RIDING_WRITES
+        and all(action.kind in _RIDING_KINDS and action.remote_id for action in writes)
         and not any(action.kind is ActionKind.DRIFT for action in plan.actions)
     )
 
 
 def apply_riding(
-    plan: Plan, ctx: ApplyContext, previous: SyncRecord, listed: Listed, digest: str, settings: str
+    plan: Plan,
+    ctx: ApplyContext,
+    previous: tuple[SyncRecord, Carrier],
+    listed: Listed,
+    digest: str,
+    settings: str,
 ) -> str:
-    """Carry out a plan ``can_ride`` allows, the record riding on its last write; returns what the log
-    should say. The record's time is the newest ``updated_at`` the probe listed (whatever changed after
-    the probe is later), its counts the probe's; the pages written before the last are named in it as
-    BookStack answered their writes (``listed_fingerprint``), the last is its carrier. When a write
+    """Carry out a plan ``can_ride`` allows and record it without listing BookStack again; returns what
+    the log should say. The record's time is the newest ``updated_at`` the probe listed (whatever
+    changed after the probe is later), its counts the probe's; what the run wrote is named in it as
+    BookStack answered each write (``written_fingerprint``). It rides on the last page write (its
+    carrier), or, when the run wrote no page, goes on a book as a tags-only update. When a write
     fails, no record is written: the last one stays, and the next run reads everything."""
-    last = [action for action in plan.actions if action.kind.writes][-1]
+    pages = [action for action in plan.actions if action.kind.writes and action.entity is EntityKind.PAGE]
+    last = pages[-1] if pages else None
     apply_plan(replace(plan, actions=tuple(a for a in plan.actions if a is not last)), ctx, ZipImporter())
     failed = any(outcome.status is OutcomeStatus.FAILED for outcome in ctx.outcomes)
+    if last is None:
+        return (
+            "no sync record written: a write failed"
+            if failed
+            else _record_on_book(ctx, previous, listed, digest, settings)
+        )
     if not failed:
         page = ctx.desired.pages[last.key]
         book_id = ctx.matching.id_of(EntityKind.BOOK, page.book_key)
         chapter_id = ctx.matching.id_of(EntityKind.CHAPTER, page.chapter_key) if page.chapter_key else None
-        written = tuple((page_id, listed_fingerprint(answer)) for page_id, answer in ctx.answered.items())
         ctx.extra_tag = riding_record(
-            previous, listed, (last.remote_id or 0, book_id, chapter_id), digest, ctx.commit, settings, written
+            previous[0], listed, (last.remote_id or 0, book_id, chapter_id), digest, ctx.commit, settings, _written(ctx)
         )
     try:
         apply_plan(replace(plan, actions=(last,)), ctx, ZipImporter())
@@ -161,6 +178,43 @@ def apply_riding(
     return f"sync record written with page {last.remote_id}"
 
 
+def _written(
+    ctx: ApplyContext, carrier: tuple[EntityKind, int] | None = None
+) -> tuple[tuple[EntityKind, int, str], ...]:
+    return tuple(
+        (kind, item_id, written_fingerprint(kind, answer))
+        for (kind, item_id), answer in sorted(ctx.answered.items(), key=lambda pair: pair[0])
+        if (kind, item_id) != carrier
+    )
+
+
+def _record_on_book(
+    ctx: ApplyContext, previous: tuple[SyncRecord, Carrier], listed: Listed, digest: str, settings: str
+) -> str:
+    """The record of a run that wrote no page, on a book of the tree, named what the run wrote."""
+    book = _carrier(ctx.remote, previous, ctx.outcomes)
+    if book is None:
+        return "no sync record written: the tree has no book to carry it (the next run reads everything)"
+    answer = ctx.answered.get((EntityKind.BOOK, book.id))
+    item: Mapping[str, Any] = answer if answer is not None else _as_item(book)
+    tags = _current_tags(ctx.client, book, set(), ctx.remote.tree_id, answer)
+    time_, seen = newest_second(listed.all())
+    record = SyncRecord(
+        seq=previous[0].seq + 1,
+        time=time_,
+        seen=seen,
+        totals=listed.totals_tuple(),
+        digest=digest,
+        commit=ctx.commit,
+        fingerprint=carrier_fingerprint(EntityKind.BOOK, item, tags),
+        settings=settings,
+        written=_written(ctx, (EntityKind.BOOK, book.id)),
+    ).fitting()
+    payload = [{"name": n, "value": v} for n, v in tags] + [{"name": STATE_TAG, "value": record.format()}]
+    ctx.client.update("books", book.id, {"tags": payload})
+    return f"sync record written on book {book.id}, naming this run's {len(record.written)} other writes"
+
+
 def riding_record(
     previous: SyncRecord,
     listed: Listed,
@@ -168,12 +222,12 @@ def riding_record(
     digest: str,
     commit: str,
     settings: str,
-    written: Sequence[tuple[int, str]] = (),
+    written: tuple[tuple[EntityKind, int, str], ...] = (),
 ) -> Callable[[int, dict[str, Any]], tuple[str, str] | None]:
     """The record to ride on the write of the page ``carrier`` (its id, and its book and chapter after
     the write). Its time is the newest ``updated_at`` the probe listed (the objects stamped with exactly
     it are accounted for: the probe saw them); the carrier is fingerprinted as the write leaves it;
-    ``written`` are the pages written before it, as a listing will show them."""
+    ``written`` is what the run wrote before it, as BookStack answered."""
     time_, seen = newest_second(listed.all())
     page_id, book_id, chapter_id = carrier
 
@@ -192,7 +246,7 @@ def riding_record(
             commit=commit,
             fingerprint=carrier_fingerprint(EntityKind.PAGE, item, tags),
             settings=settings,
-            written=tuple(written),
+            written=written,
         ).fitting()
         return STATE_TAG, record.format()
 
@@ -222,14 +276,7 @@ def wait_for_bookstack_clock(seconds: float) -> None:
 
 
 def _same(old: SyncRecord, new: SyncRecord) -> bool:
-    return (old.time, old.seen, old.totals, old.digest, old.commit, old.fingerprint) == (
-        new.time,
-        new.seen,
-        new.totals,
-        new.digest,
-        new.commit,
-        new.fingerprint,
-    )
+    return replace(old, seq=new.seq, settings=new.settings) == new
 
 
 def _as_item(obj: RemoteObject) -> dict[str, Any]:
@@ -262,11 +309,18 @@ def _carrier(
 
 
 def _current_tags(
-    client: BookStackClient, carrier: RemoteObject, written: set[int | None], tree_id: str
+    client: BookStackClient,
+    carrier: RemoteObject,
+    written: set[int | None],
+    tree_id: str,
+    answer: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, str]]:
     """The carrier's tags as they are now (a tags-only update replaces them all), without a record, and
-    with the tree's tag (a book of an earlier version gets it, as every write of the tree's gives it)."""
-    if carrier.id in written:
+    with the tree's tag (a book of an earlier version gets it, as every write of the tree's gives it):
+    as this run's write of it answered, else read again when the run wrote it, else as read."""
+    if answer is not None:
+        tags = [(str(t.get("name", "")), str(t.get("value") or "")) for t in answer.get("tags", [])]
+    elif carrier.id in written:
         tags = [
             (str(t.get("name", "")), str(t.get("value") or ""))
             for t in client.read("books", carrier.id).get("tags", [])
@@ -311,18 +365,36 @@ def _changed_since(item: Mapping[str, Any], read_at: datetime | None) -> bool:
     return moment is None or read_at is None or moment >= read_at
 
 
-def _totals_after(listed: Listed, synced: Synced) -> tuple[int, int, int, int] | None:
-    """The counts listed now, when they are what the run read plus what it created; None after a run
-    that deleted (a deletion is seen only in a count: one made by hand meanwhile must not be absorbed)."""
-    if any(o.status is OutcomeStatus.DELETED for o in synced.outcomes):
-        return None
+def _totals_after(listed: Listed, synced: Synced, remote: RemoteState) -> tuple[int, int, int, int] | None:
+    """The counts listed now, when they are what the run read, plus what it created, less what its
+    deletes took away (a deleted book takes its chapters and pages along, a chapter its pages); None
+    otherwise (a deletion is seen only in a count: one made by hand meanwhile must not be absorbed)."""
     created = dict.fromkeys(KINDS, 0)
     # distinct objects: a page written again after its links' targets exist reports its creation twice
     for entity, _ in {(o.action.entity, o.remote_id) for o in synced.outcomes if o.status is OutcomeStatus.CREATED}:
         if entity in created:
             created[entity] += 1
-    shelves, books, chapters, pages = (n + created[kind] for n, kind in zip(synced.read.totals, KINDS, strict=True))
+    removed = _removed(synced, remote)
+    expected = [n + created[kind] - removed[kind] for n, kind in zip(synced.read.totals, KINDS, strict=True)]
+    shelves, books, chapters, pages = expected
     if listed.totals_tuple() != (shelves, books, chapters, pages):
         log.debug("counts %s, expected %s", listed.totals_tuple(), (shelves, books, chapters, pages))
         return None
     return listed.totals_tuple()
+
+
+def _removed(synced: Synced, remote: RemoteState) -> dict[EntityKind, int]:
+    """How many objects of each kind the run's deletes took out of the listings."""
+    gone = {(o.action.entity, o.action.remote_id) for o in synced.outcomes if o.status is OutcomeStatus.DELETED}
+    listed = {kind: {**remote.of(kind), **remote.foreign[kind]} for kind in KINDS}
+    for kind, item_id in list(gone):
+        if kind is EntityKind.BOOK:
+            gone |= {(EntityKind.CHAPTER, c.id) for c in listed[EntityKind.CHAPTER].values() if c.book_id == item_id}
+            gone |= {(EntityKind.PAGE, p.id) for p in listed[EntityKind.PAGE].values() if p.book_id == item_id}
+        elif kind is EntityKind.CHAPTER:
+            gone |= {(EntityKind.PAGE, p.id) for p in listed[EntityKind.PAGE].values() if p.chapter_id == item_id}
+    removed = dict.fromkeys(KINDS, 0)
+    for kind, _ in gone:
+        if kind in removed:
+            removed[kind] += 1
+    return removed

@@ -367,6 +367,7 @@ class _Reconcile:
             payload["priority"] = page.priority
         updated = ctx.client.update("pages", page_id, payload)
         ctx.revisions[page_id] = int(updated.get("revision_count") or 0)
+        ctx.answered[(EntityKind.PAGE, page_id)] = updated
         status = OutcomeStatus.MOVED if stranded else OutcomeStatus.UPDATED
         return Outcome(action, status, page_id, outcome_url(ctx, f"/link/{page_id}"))
 

@@ -74,6 +74,7 @@ def _container_outcome(
         return Outcome(action, OutcomeStatus.CREATED, int(created["id"]), object_url(ctx, kind, key))
     assert action.remote_id is not None
     updated = ctx.client.update(API_KIND[kind], action.remote_id, payload)
+    ctx.answered[(kind, action.remote_id)] = updated
     ctx.slugs[(kind, key)] = str(updated.get("slug", ctx.slugs.get((kind, key), "")))
     status = _STATUS_OF_WRITE.get(action.kind, OutcomeStatus.UPDATED)
     return Outcome(action, status, action.remote_id, object_url(ctx, kind, key))
@@ -349,7 +350,7 @@ def _apply_page(ctx: ApplyContext, action: Action) -> Outcome:
         payload["tags"] = [*payload["tags"], {"name": extra[0], "value": extra[1]}]
     updated = ctx.client.update("pages", action.remote_id, payload)
     ctx.revisions[action.remote_id] = int(updated.get("revision_count") or 0)
-    ctx.answered[action.remote_id] = updated
+    ctx.answered[(EntityKind.PAGE, action.remote_id)] = updated
     _check_editor(ctx, updated)
     _check_priority(ctx, page, payload, updated)
     status = _STATUS_OF_WRITE.get(action.kind, OutcomeStatus.UPDATED)
@@ -367,6 +368,7 @@ def rewrite_page(ctx: ApplyContext, action: Action) -> Outcome:
     payload.pop("_unresolved", None)
     updated = ctx.client.update("pages", page_id, payload)
     ctx.revisions[page_id] = int(updated.get("revision_count") or 0)
+    ctx.answered[(EntityKind.PAGE, page_id)] = updated
     return Outcome(action, OutcomeStatus.UPDATED, page_id, object_url(ctx, EntityKind.PAGE, page.key))
 
 

@@ -199,13 +199,13 @@ def _plan_and_apply(
     )
     importer = ZipImporter()
     # a few page writes carry the record themselves: no listings and no write of its own after them
-    rides = probe is not None and probe.record is not None and probe.listed is not None and can_ride(plan)
+    rides = probe is not None and previous is not None and probe.listed is not None and can_ride(plan)
     said = ""
     try:
         if rides:
-            assert probe is not None and probe.record is not None and probe.listed is not None
+            assert probe is not None and previous is not None and probe.listed is not None
             shaping = settings_digest(_shaping(settings))
-            said = apply_riding(plan, ctx, probe.record, probe.listed, digest, shaping)
+            said = apply_riding(plan, ctx, previous, probe.listed, digest, shaping)
         else:
             apply_plan(plan, ctx, importer)
         # another run may have created the same objects meanwhile: one of each is kept
@@ -307,7 +307,8 @@ def _sync_edit(
     )
     result.bookstack_url = edit.remote.app_url or client.base_url
     try:
-        said = apply_riding(plan, ctx, probe.record, probe.listed, digest, probe.record.settings)
+        assert probe.carrier is not None
+        said = apply_riding(plan, ctx, (probe.record, probe.carrier), probe.listed, digest, probe.record.settings)
     finally:
         result.outcomes = list(ctx.outcomes)
         result.messages.extend(ctx.messages)

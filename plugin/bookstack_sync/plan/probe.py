@@ -26,7 +26,7 @@ from typing import Any
 
 from ..bookstack import BookStackClient, NotFoundError, normalise_chapter_id
 from ..model import API_KIND, KIND_OF_SEARCH_TYPE, EntityKind
-from .record import KINDS, SyncRecord, carrier_fingerprint, listed_fingerprint, newest_second, parse_time
+from .record import KINDS, SyncRecord, carrier_fingerprint, newest_second, parse_time, written_fingerprint
 from .tags import MANAGED_TAG, STATE_TAG, TREE_TAG
 
 LOOKUPS = 3  # changed objects read one by one to tell whether they are the tree's; more: one search
@@ -168,7 +168,7 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
                     continue  # the record's own write, nothing since
             elif _at(item) == since and (kind, item_id) in record.seen:
                 continue  # written in the record's last second, accounted for
-            elif kind is EntityKind.PAGE and (item_id, listed_fingerprint(item)) in record.written:
+            elif (kind, item_id, written_fingerprint(kind, item)) in record.written:
                 continue  # written by the run that wrote the record, as it left it
             created_at = parse_time(str(item.get("created_at") or ""))
             if created_at is not None and created_at >= since:

@@ -15,9 +15,10 @@ no cache between pipelines. It holds:
   written, the plugin's version), and ``commit``, the commit checked out, for ``git diff``;
 - ``fingerprint``: of the carrier as written (its name, parent, revision and tags), since writing the
   record moves the carrier's own ``updated_at``;
-- ``written``: the other pages a run of a few page writes wrote before the carrier (by id), each with a
-  fingerprint of how a listing shows it after that write (name, parent, revision): they moved after
-  ``time`` by the run's own hand.
+- ``written``: what a run that carried the record on its own writes (or wrote it without listing
+  BookStack after them) wrote besides the carrier, each with a fingerprint of how a listing shows it
+  after that write (``written_fingerprint``: its ``updated_at`` and name; a page's parent and revision):
+  they moved after ``time`` by the run's own hand.
 
 ``None`` for ``time`` or ``totals`` means the run could not be sure of them: the next run reads
 everything.
@@ -62,16 +63,16 @@ class SyncRecord:
     commit: str
     fingerprint: str
     settings: str = ""  # digest of the settings that shape what is written (and the plugin's version) alone
-    written: tuple[tuple[int, str], ...] = ()  # (page id, listed_fingerprint) of pages written before the carrier
+    written: tuple[tuple[EntityKind, int, str], ...] = ()  # (kind, id, written_fingerprint) besides the carrier
 
     def format(self) -> str:
         stamp = str(int(self.time.timestamp())) if self.time is not None else "?"
         seen = ".".join(f"{_LETTER[kind]}{item_id}" for kind, item_id in sorted(self.seen))
         totals = ".".join(str(n) for n in self.totals) if self.totals is not None else "?"
-        written = f";w={'.'.join(f'{page_id}:{print_}' for page_id, print_ in self.written)}" if self.written else ""
+        written = ".".join(f"{_LETTER[kind]}{item_id}:{print_}" for kind, item_id, print_ in self.written)
         return (
             f"{_FORMAT};s={self.seq};t={stamp};x={seen};n={totals};d={self.digest};c={self.commit};"
-            f"f={self.fingerprint};h={self.settings}{written}"
+            f"f={self.fingerprint};h={self.settings}" + (f";w={written}" if written else "")
         )
 
     def fitting(self) -> SyncRecord:
@@ -94,9 +95,9 @@ class SyncRecord:
             totals = tuple(int(n) for n in parts["n"].split(".")) if parts["n"] != "?" else None
             digest, commit, fingerprint, settings = parts["d"], parts["c"], parts["f"], parts.get("h", "")
             written = tuple(
-                (int(page_id), print_)
-                for page_id, _, print_ in (item.partition(":") for item in parts.get("w", "").split("."))
-                if page_id
+                (_KIND_OF[item[0]], int(item[1:]), print_)
+                for item, _, print_ in (entry.partition(":") for entry in parts.get("w", "").split("."))
+                if item
             )
         except (KeyError, ValueError, IndexError):
             return None
@@ -119,12 +120,15 @@ def carrier_fingerprint(kind: EntityKind, item: Mapping[str, Any], tags: Iterabl
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def listed_fingerprint(item: Mapping[str, Any]) -> str:
-    """A page as a pages listing shows it: its name, parent and revision count (a tag change through
-    BookStack saves a revision too)."""
-    parent = (item.get("book_id") or 0, item.get("chapter_id") or 0)
-    text = f"{item.get('name') or ''}\0{parent}\0{item.get('revision_count') or 0}"
-    return hashlib.sha256(text.encode()).hexdigest()[:8]
+def written_fingerprint(kind: EntityKind, item: Mapping[str, Any]) -> str:
+    """An object as BookStack answered a write of it, or as a listing shows it: its ``updated_at`` (to
+    the second: anything saved later moves it), its name, and for a page its parent and revision count
+    (a save in the same second moves that)."""
+    moment = parse_time(str(item.get("updated_at") or ""))
+    parts = [kind.value, str(int(moment.timestamp()) if moment else 0), str(item.get("name") or "")]
+    if kind is EntityKind.PAGE:
+        parts += [str((item.get("book_id") or 0, item.get("chapter_id") or 0)), str(item.get("revision_count") or 0)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:6]
 
 
 def settings_digest(shaping: Mapping[str, object]) -> str:
