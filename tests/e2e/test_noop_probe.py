@@ -375,6 +375,7 @@ def test_a_few_edited_pages_cost_one_write_each_and_the_next_push_is_cheap_again
     # the probe, at most one search per page (pages of different shelves are far apart), one write each
     assert data["requests"]["writes"] == 3 and data["requests"]["total"] <= 5 + 3 + 3, data["requests"]
     assert sorted((o["key"], o["status"]) for o in data["outcomes"]) == [(docs.key(rel), "updated") for rel in edited]
+    assert {"read", "apply"} <= set(data["timings"])
     style = bookstack.client().read("pages", _managed_hit(bookstack, docs, edited[0]))
     assert f"/link/{_managed_hit(bookstack, docs, edited[1])})" in style["markdown"]
     # the record vouches for all three writes: nothing to read next time, and a full resync agrees

@@ -140,6 +140,7 @@ def _plan_and_apply(
     if why == DOCS_CHANGED and probe is not None and probe.record is not None:
         shaping = settings_digest(_shaping(settings))
         edit, why = edited_pages(client, settings.docs_dir, probe.record, desired, shaping, tree_id.value)
+        result.timings["read"] = round(time.monotonic() - started, 3)
         if edit is not None and _sync_edit(settings, mode, tree, desired, edit, probe, digest, client, result, log):
             return
         why = why or "the edited page needs more than its own update"
@@ -306,12 +307,14 @@ def _sync_edit(
         tree_id=edit.remote.tree_id,
     )
     result.bookstack_url = edit.remote.app_url or client.base_url
+    started = time.monotonic()
     try:
         assert probe.carrier is not None
         said = apply_riding(plan, ctx, (probe.record, probe.carrier), probe.listed, digest, probe.record.settings)
     finally:
         result.outcomes = list(ctx.outcomes)
         result.messages.extend(ctx.messages)
+    result.timings["apply"] = round(time.monotonic() - started, 3)
     if log is not None:
         log.info(said)
     if edit.remote.app_url is None:
