@@ -169,9 +169,9 @@ def measure(pages: int, version: str) -> list[Row]:
         _commit(workspace, "one edit", tracked=True)
         run("1 page edited (git)")
         run("no-op after the edit")
-        pages = sorted(p for p in docs.rglob("*.md") if "bookstack" not in p.parts)
-        books = {}
-        for page in pages:  # the first page of each book, first of the three the other shelves' too
+        pages = page_files(docs)
+        books: dict[tuple[str, ...], Path] = {}
+        for page in pages:  # the first page of each book; those of the first two books and the last are edited
             books.setdefault(page.relative_to(docs).parts[:2], page)
         for page in [*list(books.values())[:2], list(books.values())[-1]]:
             page.write_text(page.read_text(encoding="utf-8") + "\nAnother edit.\n", encoding="utf-8")
