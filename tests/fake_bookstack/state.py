@@ -232,6 +232,9 @@ class Store:
         self.recycle_bin: dict[int, Deletion] = {}
         self.app_timezone: tzinfo = UTC  # BookStack's APP_TIMEZONE (set by FakeBookStack)
         self._counters: dict[str, int] = {}
+        # where ids start: 1 on a fresh BookStack; a wiki in use has ids of five or six digits, which is
+        # what a tag value holding ids (the sync record) must fit with
+        self.first_id = 1
         # ids an uncommitted transaction took before others wrote (see ``reserve_ids``), handed out first
         self._reserved: dict[str, list[int]] = {}
         # how far the server's clock is from this machine's (a test sets it to model a server clock
@@ -269,7 +272,7 @@ class Store:
         kind = self._sequence(kind)
         if self._reserved.get(kind):
             return self._reserved[kind].pop(0)
-        self._counters[kind] = self._counters.get(kind, 0) + 1
+        self._counters[kind] = self._counters.get(kind, self.first_id - 1) + 1
         return self._counters[kind]
 
     def _sequence(self, kind: str) -> str:
@@ -284,7 +287,7 @@ class Store:
         taken: dict[str, list[int]] = {}
         for kind in kinds:
             sequence = self._sequence(kind)
-            self._counters[sequence] = self._counters.get(sequence, 0) + 1
+            self._counters[sequence] = self._counters.get(sequence, self.first_id - 1) + 1
             taken.setdefault(sequence, []).append(self._counters[sequence])
         return taken
 
