@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,9 +20,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from bookstack_sync.check.validate import validate_docs
+from bookstack_sync.check.validate import unvouched_pages, validate_docs
 from bookstack_sync.docs.fastschema import FastSchema, is_date
-from bookstack_sync.docs.schema import build_schema
+from bookstack_sync.docs.schema import build_schema, page_categories
 from bookstack_sync.docs.structure import META_SCHEMA, NOT_ONLY_SPACE, TEXT_MAX, parse_structure
 
 from .conftest import STRUCTURE, STRUCTURE_REL, Docs, jsonschema_errors, page_text
@@ -224,3 +226,111 @@ def test_dates_are_read_as_jsonschema_reads_them(text: str) -> None:
 def test_a_schema_with_another_format_vouches_for_nothing() -> None:
     email = FastSchema({"type": "string", "format": "email"})
     assert not email.vouches("someone@example.org")
+
+
+# Listed and unlisted folders and a book's own pages; in the second schema two folders' pages refer to one
+# definition (what build_schema never writes, but the quick check must read the schema, not the structure).
+ODD_STRUCTURE = """\
+structure:
+  - shelf:
+      name: "X"
+      slug: x
+      books:
+        - book:
+            name: "AB"
+            slug: ab
+            pages: ["01-top"]
+            chapters:
+              - chapter:
+                  name: "C"
+                  slug: c
+                  pages: ["01-one", "02-two"]
+        - book:
+            name: "A"
+            slug: a
+            chapters:
+              - chapter:
+                  name: "BC"
+                  slug: bc
+              - chapter:
+                  name: "D"
+                  slug: d
+                  pages: ["01-one"]
+"""
+_ODD, _ = parse_structure(ODD_STRUCTURE, STRUCTURE_REL)
+assert _ODD is not None
+ODD_SCHEMA = build_schema(_ODD)
+SHARED_SCHEMA = {
+    **ODD_SCHEMA,
+    "properties": {**ODD_SCHEMA["properties"], "x/a/d/01-one.md": {"$ref": "#/$defs/page-in-x--ab--c"}},
+}
+# and one whose page definition asks more than a category
+STRICTER_SCHEMA = {
+    **ODD_SCHEMA,
+    "$defs": {
+        **ODD_SCHEMA["$defs"],
+        "page-in-x--ab--c": {
+            "$ref": "#/$defs/frontmatter",
+            "properties": {"category": {"const": "c"}, "title": {"maxLength": 3}},
+        },
+    },
+}
+ODD_PLACES = [
+    ("x/ab/01-top.md", "x/ab"),
+    ("x/ab/c/01-one.md", "x/ab/c"),
+    ("x/ab/c/03-three.md", "x/ab/c"),  # not listed
+    ("x/a/bc/05-any.md", "x/a/bc"),
+    ("x/a/bc/5-bad.md", "x/a/bc"),  # a name the pattern refuses
+    ("x/a/d/01-one.md", "x/a/d"),
+    ("x/a/d/01-one.md", "x/a"),  # the tree puts it elsewhere than its path says
+    ("x/a/bc/05-any.md", "x/a"),  # ... in a folder of its own page-name pattern
+    ("x/a/e/01-one.md", "x/a/e"),  # no such folder
+]
+
+
+@dataclass
+class _Page:
+    folder: Any
+    frontmatter: Any
+
+
+@st.composite
+def odd_trees(draw: st.DrawFn) -> dict[str, Any]:
+    by_path: dict[str, Any] = {}
+    for path, key in draw(st.lists(st.sampled_from(ODD_PLACES), min_size=1, max_size=4, unique_by=lambda p: p[0])):
+        frontmatter = valid_page(draw(st.sampled_from(["c", "bc", "d", "ab", "a", "C"])))
+        for name in draw(st.lists(st.sampled_from(sorted(field_values)), max_size=2, unique=True)):
+            frontmatter[name] = draw(field_values[name])
+        by_path[path] = _Page(SimpleNamespace(key=key), frontmatter)
+    return by_path
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(by_path=odd_trees(), schema=st.sampled_from([ODD_SCHEMA, SHARED_SCHEMA, STRICTER_SCHEMA]))
+def test_pages_vouched_one_by_one_are_valid_for_the_whole_schema(by_path: dict[str, Any], schema: Any) -> None:
+    """A page the quick per-page check vouches for has no error under the whole tree schema (jsonschema);
+    one it leaves to the whole schema's check is still judged right."""
+    unvouched = unvouched_pages(schema, by_path)
+    for path, page in by_path.items():
+        errors = jsonschema_errors(schema, {path: page.frontmatter})
+        if path not in unvouched:
+            assert errors == [], f"vouched for {path}"
+        elif not _ends_a_line(page.frontmatter):
+            assert errors != [], f"left a valid page to jsonschema: {path}"
+
+
+def test_the_quick_check_reads_each_pages_category_from_the_schema() -> None:
+    places = dict(ODD_PLACES[:6])
+    assert page_categories(ODD_SCHEMA, places) == {
+        "x/ab/01-top.md": "ab",
+        "x/ab/c/01-one.md": "c",
+        "x/a/bc/05-any.md": "bc",
+        "x/a/d/01-one.md": "d",
+    }
+    # a page the tree puts elsewhere than its path says: the whole schema decides it
+    assert page_categories(ODD_SCHEMA, {"x/a/d/01-one.md": "x/a", "x/a/bc/05-any.md": "x/a"}) == {}
+    assert page_categories(ODD_SCHEMA, {"x/a/d/01-one.md": "x/a/d"}) == {"x/a/d/01-one.md": "d"}
+    assert page_categories(SHARED_SCHEMA, {"x/a/d/01-one.md": "x/a/d"}) == {"x/a/d/01-one.md": "c"}
+    assert page_categories(STRICTER_SCHEMA, {"x/ab/c/01-one.md": "x/ab/c"}) == {}
+    # a schema not shaped as build_schema shapes it: the whole schema decides every page
+    assert page_categories({**ODD_SCHEMA, "propertyNames": {"pattern": "^(x.*)/.*$"}}, places) == {}

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..docs.diagnostics import Diagnostic, Rule, Severity, count, error, sort_diagnostics, warning
 from ..docs.fastschema import FastSchema
-from ..docs.schema import build_schema, def_name
+from ..docs.schema import build_schema, def_name, page_categories
 from ..docs.structure import TEXT_MAX, Structure, read_structure
 from ..docs.tree import DocsTree, PageSource, read_pages, walk_tree
 from ..errors import ExitCode, UsageError
@@ -262,14 +262,42 @@ def compile_validator(structure: Structure, schema: dict[str, Any] | None = None
 
 def schema_diagnostics(structure: Structure, pages: Iterable[PageSource]) -> Iterator[Diagnostic]:
     by_path = {page.path: page for page in pages}
-    instance = {path: page.frontmatter for path, page in by_path.items()}
     schema = build_schema(structure)
     # every keyword of the tree schema judges each page on its own, so jsonschema finds the same errors,
     # in the same order, over the pages jsonschema-rs does not vouch for (nearly always none)
-    unvouched = FastSchema(schema).unvouched(instance)
+    unvouched = unvouched_pages(schema, by_path)
     if not unvouched:
         return
     yield from _schema_errors(compile_validator(structure, schema), {path: by_path[path] for path in unvouched})
+
+
+def unvouched_pages(schema: dict[str, Any], by_path: dict[str, PageSource]) -> list[str]:
+    """The pages (in order) jsonschema-rs does not vouch for against the tree ``schema``: first each page
+    whose place the schema judges by its folder's definition alone (:func:`page_categories`) by its
+    frontmatter and category, without compiling the whole schema; the others against the whole schema."""
+    categories = page_categories(schema, {path: page.folder.key for path, page in by_path.items()})
+    candidates = [
+        path
+        for path, page in by_path.items()
+        if path in categories and page.frontmatter.get("category") == categories[path]
+    ]
+    vouched: set[str] = set()
+    if candidates:
+        # the frontmatter definition alone (were it to refer to another, it would not compile: no vouching)
+        frontmatters = FastSchema(
+            {
+                "$schema": schema.get("$schema"),
+                "type": "array",
+                "items": {"$ref": "#/$defs/frontmatter"},
+                "$defs": {"frontmatter": schema["$defs"]["frontmatter"]},
+            }
+        )
+        if frontmatters.vouches([by_path[path].frontmatter for path in candidates]):
+            vouched.update(candidates)
+        else:
+            vouched.update(path for path in candidates if frontmatters.vouches([by_path[path].frontmatter]))
+    rest = {path: page.frontmatter for path, page in by_path.items() if path not in vouched}
+    return FastSchema(schema).unvouched(rest) if rest else []
 
 
 def unlisted_page_diagnostics(structure: Structure, pages: Iterable[PageSource]) -> Iterator[Diagnostic]:

@@ -8,6 +8,8 @@ prints it for editors (YAML language server) and other tools.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from .structure import NAME_MAX, NOT_ONLY_SPACE, TEXT_MAX, Structure
@@ -96,3 +98,70 @@ def build_schema(structure: Structure) -> dict[str, Any]:
         "$defs": defs,
     }
     return schema
+
+
+_FOLDER_KEY = re.compile(r"[a-z0-9-]+(?:/[a-z0-9-]+)*")  # no regex syntax in it: a pattern names it literally
+_PAGE_NAME = re.compile(PAGE_NAME_REGEX)
+_FOLDER_PAGES = f"/{PAGE_NAME_REGEX}$"  # how a folder's page-name pattern ends (after "^<folder key>")
+
+
+def page_categories(schema: dict[str, Any], folder_of: Mapping[str, str]) -> dict[str, str]:
+    """For each page (path -> the key of the folder it is in) that the tree ``schema`` judges by its
+    folder's page definition alone: the ``category`` that definition fixes. Then the page is valid when its
+    frontmatter is valid for ``$defs/frontmatter`` and its category is that one, which a validator tells
+    without compiling the whole schema (one property per listed page is most of its cost).
+
+    Read from ``schema`` as :func:`build_schema` shapes it: ``propertyNames`` names the folders, each
+    pattern is one folder's page names, each page definition is the frontmatter and a ``const`` category.
+    A page whose place or definition reads otherwise is left out (the whole schema decides it), and so is
+    every page of a schema shaped otherwise.
+    """
+    folders = _named_folders(schema.get("propertyNames"))
+    if folders is None or schema.get("type") != "object" or schema.get("additionalProperties") is not False:
+        return {}
+    properties, patterns, defs = schema.get("properties"), schema.get("patternProperties"), schema.get("$defs")
+    if not isinstance(properties, dict) or not isinstance(patterns, dict) or not isinstance(defs, dict):
+        return {}
+    by_pattern: dict[str, Any] = {}  # folder key -> what its page-name pattern applies
+    for pattern, applied in patterns.items():
+        key = pattern[1 : -len(_FOLDER_PAGES)] if pattern.startswith("^") and pattern.endswith(_FOLDER_PAGES) else ""
+        if not _FOLDER_KEY.fullmatch(key):
+            return {}  # a pattern that might match other folders' pages
+        by_pattern[key] = applied
+    found: dict[str, str] = {}
+    for path, key in folder_of.items():
+        folder, _, name = path.rpartition("/")
+        if folder != key or key not in folders or not _PAGE_NAME.fullmatch(name):
+            continue
+        applied = properties.get(path)
+        if applied is None:
+            applied = by_pattern.get(key)
+        elif key in by_pattern:
+            continue  # a listed page its folder's pattern also matches: both apply
+        category = _fixed_category(applied, defs)
+        if category is not None:
+            found[path] = category
+    return found
+
+
+def _named_folders(names: Any) -> frozenset[str] | None:
+    """The folder keys of ``propertyNames`` as build_schema writes it, each free of regex syntax."""
+    pattern = names.get("pattern") if isinstance(names, dict) and len(names) == 1 else None
+    if not isinstance(pattern, str) or not pattern.startswith("^(") or not pattern.endswith(")" + _FOLDER_PAGES):
+        return None
+    keys = pattern[2 : -len(")" + _FOLDER_PAGES)].split("|")
+    return frozenset(keys) if all(_FOLDER_KEY.fullmatch(key) for key in keys) else None
+
+
+def _fixed_category(applied: Any, defs: dict[str, Any]) -> str | None:
+    """The category of a ``{"$ref": "#/$defs/<page definition>"}`` written as build_schema writes it."""
+    ref = applied.get("$ref") if isinstance(applied, dict) and len(applied) == 1 else None
+    if not isinstance(ref, str) or not ref.startswith("#/$defs/") or "~" in ref or "%" in ref:
+        return None  # (a JSON pointer's escapes would name another definition than its text)
+    page_def = defs.get(ref[len("#/$defs/") :])
+    try:
+        category = page_def["properties"]["category"]["const"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    expected = {"$ref": "#/$defs/frontmatter", "properties": {"category": {"const": category}}}
+    return category if isinstance(category, str) and page_def == expected else None
