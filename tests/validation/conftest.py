@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from bookstack_sync.check import validate
 from bookstack_sync.check.validate import Validation, validate_docs
 from bookstack_sync.docs.diagnostics import Diagnostic, Rule
 from bookstack_sync.docs.fastschema import FastSchema
+from bookstack_sync.docs.tree import PageSource
 
 STRUCTURE = """\
 structure:
@@ -140,7 +142,8 @@ def jsonschema_errors(schema: Any, instance: Any) -> list[str]:
 @pytest.fixture(autouse=True)
 def fast_schema_proven_by_jsonschema(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every validation in these tests also checks the fast path: whatever jsonschema-rs vouches for
-    (a whole tree, one page, a structure file), jsonschema must find valid too."""
+    (a whole tree, one page, a structure file), jsonschema must find valid too; so must every page the
+    tree schema's check vouches for (some by their folder's definition alone), under the whole schema."""
     vouches = FastSchema.vouches
 
     def checked(self: FastSchema, instance: Any) -> bool:
@@ -150,3 +153,12 @@ def fast_schema_proven_by_jsonschema(monkeypatch: pytest.MonkeyPatch) -> None:
         return valid
 
     monkeypatch.setattr(FastSchema, "vouches", checked)
+    unvouched_pages = validate.unvouched_pages
+
+    def pages_checked(schema: dict[str, Any], by_path: dict[str, PageSource]) -> list[str]:
+        unvouched = unvouched_pages(schema, by_path)
+        vouched = {path: page.frontmatter for path, page in by_path.items() if path not in unvouched}
+        assert jsonschema_errors(schema, vouched) == [], "a page vouched for is not valid"
+        return unvouched
+
+    monkeypatch.setattr(validate, "unvouched_pages", pages_checked)
