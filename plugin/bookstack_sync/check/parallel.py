@@ -212,11 +212,15 @@ def validate_in_two(
     # The garbage collector leaves alone what exists now (the worker's copy included: no copy-on-write of
     # its objects' headers) and, once each process has the whole tree, the tree: its full collections
     # then walk only what link checking makes, not the tens of thousands of objects a large tree is.
-    gc.freeze()
+    # Not in a program that froze objects itself: unfreezing at the end would unfreeze those too.
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
     try:
         pid = os.fork()
     except OSError:
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
         for fd in (to_parent_r, to_parent_w, to_child_r, to_child_w, queue):
             os.close(fd)
         return None
@@ -234,7 +238,8 @@ def validate_in_two(
                     theirs = _restore(_swap(out, inp, _portable(mine)), files[:half])
                 with share.stage("tree"):
                     tree = walk.finish(theirs + mine)
-                    gc.freeze()
+                    if freeze:
+                        gc.freeze()
                     ordered = checking_order(tree)
                     checker = LinkChecker(tree, structure, max_upload_mb=max_upload_mb)
                 done = _take_slices(queue, checker, ordered, share)
@@ -261,7 +266,8 @@ def validate_in_two(
                     theirs = read_pages(files[half:])
             with share.stage("tree"):
                 tree = walk.finish(mine + theirs)
-                gc.freeze()
+                if freeze:
+                    gc.freeze()
                 ordered = checking_order(tree)
                 checker = LinkChecker(tree, structure, max_upload_mb=max_upload_mb)
             with share.stage("rules"):
@@ -286,7 +292,8 @@ def validate_in_two(
         finished = True
         return tree, found
     finally:
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
         os.close(queue)
         if not finished:
             with contextlib.suppress(OSError):
