@@ -34,6 +34,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
+from tests.fake_bookstack.serving import serve_in_thread, stop_serving
+
 TOKEN = "forge-token-Zx81kQ"
 BOT = "bookstack-bot"
 
@@ -259,11 +261,9 @@ def serve(kind: str, *, tls: tuple[Path, Path] | None = None) -> Iterator[FakeFo
         server.socket = context.wrap_socket(server.socket, server_side=True)
         scheme = "https"
     forge.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    thread = serve_in_thread(server, f"fake-{kind}")
     try:
         yield forge
     finally:
-        server.shutdown()
-        server.server_close()
+        stop_serving(server, thread)
     assert not server.crashes, f"the fake forge crashed: {server.crashes}"

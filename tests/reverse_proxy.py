@@ -17,6 +17,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.fake_bookstack.serving import serve_in_thread, stop_serving
+
 # Not forwarded (RFC 9110 §7.6.1), as a proxy does; the proxy sets its own length and connection.
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 
@@ -61,20 +63,14 @@ class ReverseProxy:
     def start(self) -> str:
         self._server = _Server(self)
         self.url = f"http://{self.host}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="reverse-proxy", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "reverse-proxy")
         return self.url
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            stop_serving(self._server, self._thread)
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._thread = None
 
     def __enter__(self) -> ReverseProxy:
         self.start()

@@ -10,13 +10,13 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from tests.fake_bookstack.serving import serve_in_thread, stop_serving
 from tests.validation.conftest import STRUCTURE_REL, Docs, clean_docs, page_text
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "docs"
@@ -295,13 +295,11 @@ class _RefusingBookStack(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def refusing_bookstack() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RefusingBookStack)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    thread = serve_in_thread(server, "refusing-bookstack")
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
-        server.shutdown()
-        server.server_close()
+        stop_serving(server, thread)
 
 
 @pytest.mark.parametrize("command", ["export", "pull"])

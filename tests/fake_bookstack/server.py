@@ -26,6 +26,7 @@ from .imports import begin_run
 from .markdown import add_bookmark_ids, render_markdown
 from .permissions import DEFAULT_PERMISSIONS
 from .references import targets, update_references
+from .serving import serve_in_thread, stop_serving
 from .state import HUMAN_USER, SORT_OPERATIONS, Chapter, Page, Store, Tag, parse_version
 from .wire import Request, Response, error_response, html_response, parse_body, php_nest, trim_strings, web_not_found
 
@@ -177,11 +178,7 @@ class FakeBookStack:
         self._stopping.clear()
         self._server = _HTTPServer((self.host, self.port), self)
         self.url = f"http://{self.host}:{self._server.server_address[1]}"
-        # A short poll interval keeps stop() fast (serve_forever checks for shutdown between polls).
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-bookstack", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "fake-bookstack")
         FakeBookStack._running.add(self)
         return self.url
 
@@ -191,12 +188,9 @@ class FakeBookStack:
         self._stopping.set()
         self.holds.release_all()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            stop_serving(self._server, self._thread)
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._thread = None
 
     def __enter__(self) -> FakeBookStack:
         self.start()

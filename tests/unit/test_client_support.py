@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bookstack_sync.bookstack import BookStackClient, RetryPolicy
+from tests.fake_bookstack.serving import serve_in_thread, stop_serving
 
 TOKEN_ID = "test-token-id"
 SECRET = "S3CRET-abc"
@@ -117,16 +118,14 @@ class ScriptedServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True)
-        self._thread.start()
+        self._thread = serve_in_thread(self._httpd, "scripted-server")
 
     def push(self, *replies: Reply) -> None:
         with self._lock:
             self.script.extend(replies)
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        stop_serving(self._httpd, self._thread)
 
 
 class FakeClock:
