@@ -40,6 +40,7 @@ HOSTILE = {
 BUDGET = 20.0
 
 
+@pytest.mark.alone  # a wall-time budget: other tests' work beside it would spend it
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_page_is_validated_and_synced_in_seconds(
     name: str, plugin: Plugin, bookstack: BookStackTarget, docs: Docs
