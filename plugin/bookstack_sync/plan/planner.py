@@ -19,6 +19,7 @@ from ..settings import OnDrift
 from .desired import DesiredPage, DesiredShelf, DesiredState
 from .identity import PageFacts, pair_containers, pair_pages, parent_of
 from .matching import CanonicalRender, Matching, PlanOptions, body_hash, page_hash
+from .relinked import sync_users, unless_relinked
 from .remote import RemoteObject, RemoteState
 from .routes import plan_routes, settle_priorities
 from .tags import BODY_TAG
@@ -40,7 +41,7 @@ def plan_sync(
 
     _plan_containers(desired, remote, options, matching, actions, renames, notes)
     notes.extend(_collision_notes(remote, actions))
-    _plan_pages(desired, remote, render, options, matching, actions, renames)
+    _plan_pages(desired, remote, render, options, matching, actions, renames, notes)
     landing = plan_routes(desired, remote, options, matching, actions, notes)
     settle_priorities(desired, remote, matching, actions, landing)
     _plan_orphans(desired, remote, options, matching, actions, notes)
@@ -330,6 +331,7 @@ def _plan_pages(
     matching: Matching,
     actions: list[Action],
     renames: Mapping[str, str],
+    notes: list[str],
 ) -> None:
     pages = remote.of(EntityKind.PAGE)
     managed = remote.managed(EntityKind.PAGE)
@@ -368,8 +370,13 @@ def _plan_pages(
                 break
     matching.orphans.extend(loose.values())
 
+    users = sync_users(pages.values())
     for page in desired.pages.values():
         action = _page_action(page, pages, render, options, matching)
+        if action.drifted and action.remote_id in pages:  # BookStack's own link rewrite is no person's edit
+            obj = pages[action.remote_id]
+            action, note = unless_relinked(action, obj, render(page, matching), users, remote.app_url)
+            notes.extend([note] if note else [])
         if action.remote_id is not None and (EntityKind.PAGE, action.remote_id) in remote.claims:
             action = _claimed_page(action, remote)
         actions.append(action)

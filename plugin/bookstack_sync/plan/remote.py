@@ -37,6 +37,7 @@ class RemoteObject:
     editor: str = ""
     updated_by: int | None = None
     updated_by_name: str | None = None  # read for drifted pages only: listings give the user's id alone
+    stored_markdown: str | None = None  # read for drifted pages only: the text BookStack holds now
     updated_at: str = ""  # as BookStack answers it (UTC, whole seconds)
     tags: list[dict[str, str]] = field(default_factory=list)
 
@@ -231,18 +232,22 @@ def _read_other_trees(client: BookStackClient, state: RemoteState, wanted: set[t
 
 
 def _name_editors(client: BookStackClient, drifted: list[RemoteObject]) -> None:
-    """Who saved each drifted page last, by name: listings give ``updated_by`` as an id, a page read
-    gives ``{id, name, slug}``. One read per drifted page; drift is rare."""
+    """Who saved each drifted page last, by name (listings give ``updated_by`` as an id, a page read
+    gives ``{id, name, slug}``), and the text it holds now (``plan/relinked.py`` tells BookStack's own
+    link rewrites from a person's edit by it). One read per drifted page; drift is rare."""
 
-    def read(page: RemoteObject) -> tuple[RemoteObject, Any]:
+    def read(page: RemoteObject) -> tuple[RemoteObject, dict[str, Any] | None]:
         try:
-            return page, client.read("pages", page.id).get("updated_by")
+            return page, client.read("pages", page.id)
         except NotFoundError:  # deleted since the listing: the plan will say so without a name
             return page, None
 
-    for page, user in client.map_concurrently(read, drifted):
+    for page, found in client.map_concurrently(read, drifted):
+        user = found.get("updated_by") if found else None
         if isinstance(user, dict) and user.get("name"):
             page.updated_by_name = str(user["name"])
+        if found and isinstance(found.get("markdown"), str):
+            page.stored_markdown = str(found["markdown"])
 
 
 def find_created(
