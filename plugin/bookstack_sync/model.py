@@ -190,7 +190,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     messages: list[str] = field(default_factory=list)  # warnings for people: editor permission, sort rules...
     bookstack_url: str | None = None
-    tree: str | None = None  # the docs tree's id (``treeid``), once a run reads BookStack
+    tree: str | None = None  # the docs tree's id (``treeid``); None only in a report of unusable settings
     exit_code: ExitCode = ExitCode.OK
     error: str | None = None  # what stopped the run, if anything
 

@@ -122,6 +122,56 @@ def test_the_comment_is_found_beyond_the_first_page(plugin: Plugin, kind: str) -
         assert pages == (["1"] if kind == "gitea" else ["1", "2"])
 
 
+def test_two_trees_keep_a_comment_each_and_the_first_takes_over_the_older_versions_comment(
+    plugin: Plugin, docs: Docs, forge: FakeForge
+) -> None:
+    # one docs folder published by two steps under two `tree` settings (two wikis, or two trees in one);
+    # the previous version marked its comment by docs_dir alone
+    docs_dir = load_settings({}, plugin.environ()).docs_dir
+    older = forge.add_comment(PULL, f"old plan\n<!-- bookstack-sync summary: {docs_dir} -->", BOT)
+    first = run(plugin, forge, tree="acme/handbook:public")
+    assert first.exit_code == 0, first.err
+    [taken] = forge.bot_comments()
+    assert taken["id"] == older["id"]  # edited, not a second comment beside it
+    assert taken["body"].rstrip().endswith("<!-- bookstack-sync summary: tree acme/handbook:public -->")
+    assert "tree `acme/handbook:public`" in taken["body"]
+
+    taken_body = taken["body"]
+
+    second = run(plugin, forge, tree="acme/handbook:internal")
+    assert second.exit_code == 0, second.err
+    public, internal = forge.bot_comments()
+    assert (public["id"], public["body"]) == (taken["id"], taken_body)  # the other tree's comment untouched
+    assert "tree `acme/handbook:internal`" in internal["body"]
+    internal_body = internal["body"]
+
+    docs.page("eng/guide/practice/03-naming.md", "Naming", "Name things well.\n")
+    docs.shelves[0]["shelf"]["books"][0]["book"]["chapters"][1]["chapter"]["pages"].append("03-naming")
+    docs.write_structure()
+    again = run(plugin, forge, tree="acme/handbook:internal")
+    assert again.exit_code == 0, again.err
+    assert [c["id"] for c in forge.bot_comments()] == [public["id"], internal["id"]]
+    assert public["body"] == taken_body
+    assert "8 pages" in internal["body"] and internal["body"] != internal_body
+    again = run(plugin, forge, tree="acme/handbook:public")
+    assert "updated the comment" in again.err
+    assert [c["id"] for c in forge.bot_comments()] == [public["id"], internal["id"]]
+    assert "8 pages" in public["body"]
+
+
+def test_a_run_whose_docs_are_invalid_edits_the_trees_comment_too(plugin: Plugin, docs: Docs, forge: FakeForge) -> None:
+    # the tree is known before BookStack is read: a pull request's broken push does not add a comment
+    assert run(plugin, forge, tree="acme/handbook:public").exit_code == 0
+    [comment] = forge.bot_comments()
+    planned = comment["body"]
+    docs.page("eng/guide/practice/01-style.md", "", "no title\n")
+    broken = run(plugin, forge, tree="acme/handbook:public")
+    assert broken.exit_code == int(ExitCode.INVALID_DOCS), broken.err
+    [edited] = forge.bot_comments()
+    assert edited["id"] == comment["id"] and edited["body"] != planned
+    assert edited["body"].rstrip().endswith("<!-- bookstack-sync summary: tree acme/handbook:public -->")
+
+
 def marker(plugin: Plugin) -> str:
     settings = load_settings({}, plugin.environ())
     result = RunResult(RunMode.PLAN, "test", settings.redacted())

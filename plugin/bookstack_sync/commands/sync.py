@@ -36,7 +36,7 @@ from ..plan.treeid import tree_id_for
 from ..report.files import ci_context, record_validation, write_reports
 from ..report.forge import comment_on_pull_request, wants_comment
 from ..report.log import RunLog
-from ..report.summary import MarkdownSummary, summary_marker
+from ..report.summary import MarkdownSummary, docs_dir_marker, summary_marker
 from ..settings import ImportMode, Mode, Settings
 from .session import bookstack_session
 
@@ -407,12 +407,16 @@ def _log_and_write(result: RunResult, settings: Settings, env: Mapping[str, str]
         (run_log.error if diagnostic.severity.value == "error" else run_log.warning)(diagnostic.format())
     for message in result.messages:
         run_log.warning(message)
+    if result.tree is None:  # the run stopped before it read BookStack: the comment's marker still needs it
+        result.tree = tree_id_for(settings.tree, settings.docs_dir, env).value
     run_log.summary(result)
     workspace = Path(env.get("CI_WORKSPACE") or ".")
     run_log.reports(write_reports(result, settings, workspace, pages=result.page_paths))
     if wants_comment(settings, env):
         body = MarkdownSummary().render(result)
-        posted = comment_on_pull_request(body, summary_marker(result), settings, env)
+        posted = comment_on_pull_request(
+            body, summary_marker(result), settings, env, earlier=(docs_dir_marker(result),)
+        )
         (run_log.info if posted.ok else run_log.warning)(posted.message)
 
 

@@ -18,7 +18,7 @@ host are refused) and is redacted from the log like the BookStack token.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -169,8 +169,11 @@ def wants_comment(settings: Settings, env: Mapping[str, str]) -> bool:
     )
 
 
-def comment_on_pull_request(body: str, marker: str, settings: Settings, env: Mapping[str, str]) -> CommentOutcome:
-    """Create the pull request's comment, or edit the one holding ``marker``; never raises for the forge's sake."""
+def comment_on_pull_request(
+    body: str, marker: str, settings: Settings, env: Mapping[str, str], *, earlier: Sequence[str] = ()
+) -> CommentOutcome:
+    """Create the pull request's comment, or edit the one holding ``marker`` (else one holding a marker an
+    earlier version wrote, ``earlier``); never raises for the forge's sake."""
     assert settings.forge_token
     try:
         pull = PullRequest.from_environ(env)
@@ -180,7 +183,7 @@ def comment_on_pull_request(body: str, marker: str, settings: Settings, env: Map
         session.headers.update(pull.headers(settings.forge_token))
         forge = _Forge(session, pull, settings.timeout, settings.verify)
         try:
-            return forge.publish(body, marker)
+            return forge.publish(body, marker, earlier)
         except _ForgeRefused as exc:
             return CommentOutcome(False, f"no pull-request comment: {exc} (the pipeline's result is unchanged)")
         except requests.RequestException as exc:
@@ -209,9 +212,15 @@ class _Forge:
         self._timeout = timeout
         self._verify = verify
 
-    def publish(self, body: str, marker: str) -> CommentOutcome:
+    def publish(self, body: str, marker: str, earlier: Sequence[str] = ()) -> CommentOutcome:
         where = f"{self._pull.repo}#{self._pull.number}"
-        existing = next((c for c in self._comments() if _holds(c, marker)), None)
+        existing: Mapping[str, Any] | None = None
+        for comment in self._comments():
+            if _holds(comment, marker):
+                existing = comment
+                break
+            if existing is None and any(_holds(comment, old) for old in earlier if old != marker):
+                existing = comment  # taken over unless a comment with the marker itself comes later
         if existing is None:
             created = self._call("POST", self._pull.comments_url, json={"body": body})
             return CommentOutcome(True, f"commented on pull request {where}: {self._pull.link_to(created)}")

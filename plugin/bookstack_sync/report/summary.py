@@ -77,9 +77,22 @@ COMMENT_LIMIT = 65_536
 
 def summary_marker(result: RunResult) -> str:
     """The hidden line every summary ends with; the forge module finds its pull-request comment by it.
-    It names the docs tree, so two plugin steps (two trees) in one pull request keep a comment each."""
-    docs_dir = str(result.settings.get("docs_dir") or "docs")
-    return f"<!-- bookstack-sync summary: {re.sub(r'-{2,}|>', '-', docs_dir)} -->"
+    It names the docs tree's id, so two plugin steps in one pull request (two docs folders, or one folder
+    published under two ``tree`` settings) keep a comment each. Before the tree is known: the older form."""
+    if result.tree:
+        return _marker(f"tree {result.tree}")
+    return docs_dir_marker(result)
+
+
+def docs_dir_marker(result: RunResult) -> str:
+    """The marker of versions before tree ids (one per ``docs_dir``): a comment holding it is taken over
+    by the first tree of that folder that comments, then carries that tree's marker."""
+    return _marker(str(result.settings.get("docs_dir") or "docs"))
+
+
+def _marker(name: str) -> str:
+    # `--` would end the HTML comment early (and `>` a tolerant parser's)
+    return f"<!-- bookstack-sync summary: {re.sub(r'-{2,}|>', '-', name)} -->"
 
 
 def comment_length(text: str) -> int:
