@@ -15,6 +15,7 @@ Each test uses a tag name of its own run, so other objects in the wiki cannot ma
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,3 +114,17 @@ def test_updated_after_a_date_finds_what_changed_on_or_after_that_day(
     assert _found(client, f"[{name}] {{updated_after:{before}}}") == [page]
     assert _found(client, f"[{name}] {{updated_after:{after}}}") == []
     assert _found(client, f"[{name}] -{{updated_after:{after}}}") == [page]
+
+
+def test_key_ranges_order_as_the_sync_cuts_them(bookstack: BookStackTarget, client: BookStackClient, book: Any) -> None:
+    """The edit path cuts ranges of ``[bookstack-sync>=a] [bookstack-sync<=b]`` by the keys' order without
+    case (``plan/edit.ranges``: Python's ``str.casefold`` order). The keys' characters — lowercase letters,
+    digits, ``- . /`` — must come in that order in BookStack's collation (``utf8mb4_unicode_ci``) too, or
+    the ranges miss keys and the sync pays a search per key."""
+    name = _tag_name(bookstack, "range")
+    values = ["s/b", "s/b-c", "s/b.md", "s/b/01-a.md", "s/b0", "s/ba", "s/c"]
+    ids = {value: _tagged(bookstack, client, book, name, value) for value in values}
+    ordered = sorted(values, key=str.casefold)
+    assert ordered == values
+    for low, high in itertools.pairwise(ordered):
+        assert _found(client, f"[{name}>={low}] [{name}<={high}]") == sorted([ids[low], ids[high]]), (low, high)
