@@ -463,3 +463,17 @@ def test_an_edited_heading_another_page_links_to_rewrites_that_page_too(plugin: 
     assert written == [docs.key("eng/guide/start/01-install.md"), docs.key("eng/guide/start/02-configure.md")]
     assert plugin.run("manual").exit_code == 0
     assert [o for o in report(docs)["outcomes"] if o["status"] not in ("unchanged", "skipped")] == []
+
+
+def test_a_retitled_page_another_page_redirects_to_rewrites_that_page_too(plugin: Plugin, in_git: Docs) -> None:
+    docs = in_git
+    docs.page("eng/guide/practice/02-review.md", "Review", "Moved.\n", redirect_to="01-style.md")
+    _committed(docs, "a redirect")
+    synced(plugin)
+    docs.page("eng/guide/practice/01-style.md", "Writing style", "Write clearly.\n")
+    _committed(docs, "a new title")
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    assert "01-style.md, its title, which " + docs.key("eng/guide/practice/02-review.md") in run.err, run.err
+    assert plugin.run("manual").exit_code == 0
+    assert [o for o in report(docs)["outcomes"] if o["status"] not in ("unchanged", "skipped")] == []

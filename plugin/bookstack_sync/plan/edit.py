@@ -38,6 +38,7 @@ from .tags import MANAGED_TAG, TREE_TAG
 MAX_PAGES = 3  # edited pages written one by one; more read everything
 RANGE_FIT = 90  # objects a range search aims at, under an answer's 100 (BookStack may count a few more)
 _ORDER = re.compile(r"^order:\s*(.*?)\s*$", re.M)
+_TITLE = re.compile(r"^title:.*$", re.M)
 _HEADING = re.compile(r"^ {0,3}(#{1,6}(\s|$)|=+\s*$|-+\s*$)|<h[1-6]|\bid=|\{#", re.I)
 _UNSEARCHABLE = re.compile(r'["\[\]]')  # a key holding these cannot sit in a tag term (``SearchOptions``)
 
@@ -243,8 +244,9 @@ def _folder_object(kind: EntityKind, hit: dict[str, Any]) -> RemoteObject:
 
 def _kept(docs_dir: Path, commit: str, page: DesiredPage, desired: DesiredState, edited: set[str]) -> str:
     """Why the edit of ``page`` changes more than its own text, title or tags, else "": its ``order``
-    line (its priority), or its headings while another page links to one of them (that page's link
-    points to a heading id made from the heading's text; ``edited`` pages are written anyway)."""
+    line (its priority); its headings while another page links to one of them (that page's link
+    points to a heading id made from the heading's text); its title while a page redirects to it (the
+    redirect's text shows it). ``edited`` pages are written anyway."""
     if repository_root(docs_dir.resolve()) is None:
         return "not in git"
     try:
@@ -256,18 +258,25 @@ def _kept(docs_dir: Path, commit: str, page: DesiredPage, desired: DesiredState,
     # no ``order`` line before and after: the priority comes from the file's number, in its unchanged name
     if (before.group(1) if before else None) != (after.group(1) if after else None):
         return "its order"
+    others = [other for other in desired.pages.values() if other.key not in edited]
     if _heading_lines(old) != _heading_lines(new):
-        linking = next(
-            (other.key for other in desired.pages.values() if other.key not in edited and _links_into(other, page.key)),
-            None,
-        )
+        linking = next((other.key for other in others if _links_into(other, page.key, fragment=True)), None)
         if linking is not None:
             return f"its headings, which {linking} links to"
+    if _TITLE.findall(old) != _TITLE.findall(new):
+        # a page that moved here says so with this page's title
+        moved = next(
+            (o.key for o in others if o.source.frontmatter.get("redirect_to") and _links_into(o, page.key)), None
+        )
+        if moved is not None:
+            return f"its title, which {moved} shows"
     return ""
 
 
-def _links_into(page: DesiredPage, target: str) -> bool:
-    return any(ref.kind is RefKind.PAGE and ref.target == target and ref.fragment for ref in page.references)
+def _links_into(page: DesiredPage, target: str, *, fragment: bool = False) -> bool:
+    return any(
+        ref.kind is RefKind.PAGE and ref.target == target and (ref.fragment or not fragment) for ref in page.references
+    )
 
 
 def _heading_lines(text: str) -> list[str]:
