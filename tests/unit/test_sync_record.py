@@ -21,7 +21,7 @@ def record(**changes: object) -> SyncRecord:
         "seen": frozenset({(EntityKind.PAGE, 12), (EntityKind.BOOK, 3)}),
         "totals": (2, 4, 16, 68),
         "digest": "0123456789abcdef",
-        "commit": "f" * 40,
+        "commit": "f" * 16,
         "fingerprint": "abcdefabcdef",
     }
     values.update(changes)
@@ -29,9 +29,11 @@ def record(**changes: object) -> SyncRecord:
 
 
 def test_a_record_reads_back_as_written_and_fits_a_tag_value() -> None:
-    written = record()
+    written = record(commit="f" * 16)
     assert len(written.format()) <= MAX_VALUE
     assert SyncRecord.parse(written.format()) == written
+    # a commit is kept by its first 16 hex digits (git takes a prefix): 24 characters of room saved
+    assert SyncRecord.parse(record(commit="f" * 64).format()) == written
 
 
 def test_what_a_run_wrote_besides_the_carrier_reads_back_and_fits() -> None:
@@ -162,5 +164,6 @@ def test_git_names_the_files_changed_since_a_commit_committed_or_not(tmp_path: P
     (docs / "c.md").write_text("c", encoding="utf-8")  # not tracked
     (tmp_path / "outside.txt").write_text("y", encoding="utf-8")  # not under docs
     assert changed_since(docs, first) == ["a.md", "b.md", "c.md"]
+    assert changed_since(docs, first[:16]) == ["a.md", "b.md", "c.md"]  # as a record keeps it
     assert changed_since(docs, "0" * 40) is None  # not in this clone
     assert changed_since(tmp_path / "nowhere", first) is None

@@ -276,7 +276,8 @@ def wait_for_bookstack_clock(seconds: float) -> None:
 
 
 def _same(old: SyncRecord, new: SyncRecord) -> bool:
-    return replace(old, seq=new.seq, settings=new.settings) == new
+    """Whether a new record says what the old one said (its sequence number and settings aside)."""
+    return replace(old, seq=new.seq, settings=new.settings).format() == new.format()
 
 
 def _as_item(obj: RemoteObject) -> dict[str, Any]:

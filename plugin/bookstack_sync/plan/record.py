@@ -12,7 +12,8 @@ no cache between pipelines. It holds:
 - ``totals``: how many shelves, books, chapters and pages BookStack listed after the run (a deletion
   moves no ``updated_at`` of anything still visible: the count tells);
 - ``digest``: of the docs tree as synced (every file under docs_dir, the settings that shape what is
-  written, the plugin's version), and ``commit``, the commit checked out, for ``git diff``;
+  written, the plugin's version), and ``commit``, the commit checked out, for ``git diff`` (its first
+  ``COMMIT_CHARS`` hex digits: git takes a prefix, and the tag value has room for little);
 - ``fingerprint``: of the carrier as written (its name, parent, revision and tags), since writing the
   record moves the carrier's own ``updated_at``;
 - ``written``: what a run that carried the record on its own writes (or wrote it without listing
@@ -42,6 +43,7 @@ _LETTER = {EntityKind.SHELF: "s", EntityKind.BOOK: "b", EntityKind.CHAPTER: "c",
 _KIND_OF = {letter: kind for kind, letter in _LETTER.items()}
 _FORMAT = "v1"
 MAX_VALUE = 191  # BookStack's tag value column
+COMMIT_CHARS = 16  # of a commit's name: unique in any repository (else git cannot say, and the run reads everything)
 
 
 def parse_time(stamp: str) -> datetime | None:
@@ -71,7 +73,7 @@ class SyncRecord:
         totals = ".".join(str(n) for n in self.totals) if self.totals is not None else "?"
         written = ".".join(f"{_LETTER[kind]}{item_id}:{print_}" for kind, item_id, print_ in self.written)
         return (
-            f"{_FORMAT};s={self.seq};t={stamp};x={seen};n={totals};d={self.digest};c={self.commit};"
+            f"{_FORMAT};s={self.seq};t={stamp};x={seen};n={totals};d={self.digest};c={self.commit[:COMMIT_CHARS]};"
             f"f={self.fingerprint};h={self.settings}" + (f";w={written}" if written else "")
         )
 
