@@ -1162,6 +1162,24 @@ def test_import_needs_content_import_permission_transcript_25(
     assert page["editor"] == "wysiwyg" and page["markdown"] == "# hi\n\ntext"
 
 
+def test_imports_of_other_users_are_seen_only_with_settings_manage(
+    make_fake_bookstack: Callable[..., FakeBookStack],
+) -> None:
+    # ImportRepo::queryVisible / findVisible (v25.07 .. v26.03): other users' imports need settings-manage
+    editor = Api(make_fake_bookstack(permissions={"access-api", "content-import", "book-create-all"}))
+    mine = upload_zip(editor, build_zip({"book": {"name": "Mine"}})).json()["id"]
+    theirs = upload_zip(editor, build_zip({"book": {"name": "Theirs"}})).json()["id"]
+    editor.fake.state.imports[theirs].created_by = 2
+    assert [i["id"] for i in editor.ok("GET", "/api/imports")["data"]] == [mine]
+    assert editor.call("GET", f"/api/imports/{theirs}").status_code == 404
+    assert editor.call("DELETE", f"/api/imports/{theirs}").status_code == 404
+    admin = Api(make_fake_bookstack())
+    for name in ("Mine", "Theirs"):
+        upload_zip(admin, build_zip({"book": {"name": name}}))
+    next(iter(admin.fake.state.imports.values())).created_by = 2
+    assert [i["name"] for i in admin.ok("GET", "/api/imports")["data"]] == ["Mine", "Theirs"]
+
+
 # ------------------------------------------------------------------------------------- log, snapshot
 
 

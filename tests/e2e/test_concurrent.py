@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from bookstack_sync.apply import settle, zipimport
+from bookstack_sync.apply.zipbuild import tree_mark
 from bookstack_sync.bookstack import PermissionDeniedError
 from bookstack_sync.cli import main
 from bookstack_sync.plan.routes import version_allows_import
@@ -29,8 +30,9 @@ from tests.bookstack_target import BookStackTarget
 from tests.fake_bookstack import FakeBookStack
 from tests.fake_bookstack.holds import Hold
 
-from .conftest import MANAGED_TAG, Docs, Plugin, managed_objects
+from .conftest import MANAGED_TAG, TREE_TAG, Docs, Plugin, managed_objects
 from .test_import import import_docs, plugin_for
+from .test_trees import b_tree, team_b
 
 OTHER_TOKEN = ("second-pipeline-token", "second-pipeline-secret")
 
@@ -323,21 +325,64 @@ def test_an_import_deadlocked_every_time_is_deleted_and_done_object_by_object(
     assert_settled(plugin, docs)
 
 
-def test_imports_left_by_an_earlier_run_are_deleted(
+def test_stale_imports_are_deleted_only_when_they_are_this_trees(
     docs: Docs, fakes: Callable[..., FakeBookStack], capsys: pytest.CaptureFixture[str]
 ) -> None:
     import_docs(docs)
     fake = fakes()
     plugin = plugin_for(fake, docs, capsys)
     client = plugin.target.client()
-    # a dead run's upload (the plugin's tag) and someone's own pending import, both an hour old
-    ours = client.upload_import("left.zip", zip_of({"book": {"name": "Left", "tags": [{"name": MANAGED_TAG}]}}))
-    theirs = client.upload_import("theirs.zip", zip_of({"book": {"name": "Theirs"}}))
-    for record in fake.state.imports.values():
+    other = f"{docs.tree}-other"
+
+    def upload(name: str, book: dict[str, Any]) -> int:
+        return int(client.upload_import(f"{name}.zip", zip_of({"book": {"name": name, **book}}))["id"])
+
+    def plugin_book(tree: str) -> dict[str, Any]:
+        # as the plugin's ZIP builder writes it: the import's details show the id, not the tags' values
+        return {"id": tree_mark(tree), "tags": [{"name": MANAGED_TAG, "value": "x"}, {"name": TREE_TAG, "value": tree}]}
+
+    ours = upload("Left", plugin_book(docs.tree))  # a dead run of this tree
+    other_tree = upload("Other", plugin_book(other))  # another tree's run (the same token user)
+    other_user = upload("Other user", plugin_book(other))  # another tree's, by a user this admin token sees
+    fake.state.imports[other_user].created_by = 2
+    unmarked = upload("Unmarked", {"id": 1, "tags": [{"name": MANAGED_TAG}]})  # a version before tree marks
+    theirs = upload("Theirs", {})  # someone's own pending import
+    for record in fake.state.imports.values():  # all an hour old
         record.created_at = record.created_at.replace(year=record.created_at.year - 1)
-    assert plugin.run().exit_code == 0
-    assert set(fake.state.imports) == {int(theirs["id"])}
-    assert int(ours["id"]) not in fake.state.imports
+    busy = upload("Busy", plugin_book(other))  # another tree's run importing right now
+    ran = plugin.run()
+    assert ran.exit_code == 0, ran.err
+    assert set(fake.state.imports) == {other_tree, other_user, unmarked, theirs, busy}
+    assert ours not in fake.state.imports
+    assert import_polls(fake, fake.token_id) == 1  # another tree's import in flight is not waited for
+    warning = next(line for line in ran.err.splitlines() if f"pending import {unmarked} " in line)
+    assert "names no docs tree" in warning and "left alone" in warning
+    assert f"pending import {other_tree} (Other, " in ran.err and "another docs tree's: left to it" in ran.err
+
+
+def test_another_trees_import_running_long_is_not_taken_away(
+    docs: Docs, fakes: Callable[..., FakeBookStack], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """B (another docs tree, the same token) has uploaded its import and its run is slow; A's sync,
+    whose end looks at pending imports, neither deletes it nor waits for it: B's books still come."""
+    fake = fakes()
+    a = plugin_for(fake, docs, capsys)
+    docs_b = team_b(tmp_path / "b", docs.prefix, shelf="team-b", shelf_name=f"Team B {docs.prefix}",
+                    book_names=(f"B One {docs.prefix}",))  # fmt: skip
+    b = pipeline(Plugin(a.target, docs_b, capsys), "b", tree=b_tree(docs))
+    held = fake.hold("POST", r"/api/imports/\d+")
+    b.start()
+    held.wait_arrived()
+    [pending] = fake.state.imports.values()
+    pending.created_at = pending.created_at.replace(year=pending.created_at.year - 1)
+    ran = a.run()
+    assert ran.exit_code == 0, ran.err
+    assert pending.id in fake.state.imports
+    held.release()
+    assert b.join() == 0, b.report().get("error")
+    assert fake.state.imports == {}
+    created = sorted(o["key"] for o in b.report()["outcomes"] if o["status"] == "created" and o["entity"] == "page")
+    assert [key.partition("/")[2] for key in created] == ["b1/notes/01-first.md", "b1/notes/02-second.md"]
 
 
 def zip_of(document: dict[str, Any]) -> bytes:

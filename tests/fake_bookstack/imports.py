@@ -14,7 +14,7 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from .markdown import add_bookmark_ids, html_to_text, render_markdown
-from .state import Book, Chapter, ImportRecord, Page, Store, Tag, iso, stored_text
+from .state import API_USER, Book, Chapter, ImportRecord, Page, Store, Tag, iso, stored_text
 from .validation import Validator, is_int
 from .wire import (
     ApiError,
@@ -274,9 +274,13 @@ class ImportHandlers:
 
         import_id = parse_int_id(raw, IMPORT_MODEL, "Exports/Controllers/ImportApiController")
         record = self.store.imports.get(import_id)
-        if record is None:
+        if record is None or not self._visible(record):
             raise model_not_found(IMPORT_MODEL, import_id)
         return record
+
+    def _visible(self, record: ImportRecord) -> bool:
+        """``ImportRepo::queryVisible``/``findVisible``: without settings-manage, only one's own imports."""
+        return "settings-manage" in self.api.permissions or record.created_by == API_USER
 
     @staticmethod
     def _list_item(record: ImportRecord) -> dict[str, Any]:
@@ -289,7 +293,7 @@ class ImportHandlers:
         self._require()
         from .api import IMPORT_FIELDS
 
-        rows = [self._list_item(r) for r in self.store.imports.values()]
+        rows = [self._list_item(r) for r in self.store.imports.values() if self._visible(r)]
         return self.api.listing(request, rows, IMPORT_FIELDS)
 
     def upload(self, request: Request, params: dict[str, str]) -> Response:

@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 
 from bookstack_sync.apply.context import ApplyContext
-from bookstack_sync.apply.zipbuild import BuiltImport, ImportBuildError, ZipInputs, build_import, predict_ids
+from bookstack_sync.apply.zipbuild import (
+    BuiltImport,
+    ImportBuildError,
+    ZipInputs,
+    build_import,
+    is_tree_mark,
+    predict_ids,
+    tree_mark,
+)
 from bookstack_sync.bookstack import BookStackClient
 from bookstack_sync.check.validate import validate_docs
 from bookstack_sync.docs.tree import DocsTree
@@ -65,7 +73,7 @@ class Tree:
         key = self.docs.key(rel)
         return next(u for u in self.matching.import_units if u.key == key)
 
-    def build(self, rel: str, *, known: dict[EntityKind, set[int]] | None = None) -> BuiltImport:
+    def build(self, rel: str, *, known: dict[EntityKind, set[int]] | None = None, tree_id: str = "") -> BuiltImport:
         unit = self.unit(rel)
         inputs = ZipInputs(
             desired=self.desired,
@@ -82,6 +90,7 @@ class Tree:
             tree=self.tree,
             commit=COMMIT,
             now=lambda: NOW,
+            tree_id=tree_id,
         )
         return build_import(inputs, unit, ctx)
 
@@ -110,6 +119,16 @@ def test_the_zip_passes_bookstacks_own_checks(docs: Docs) -> None:
     assert names[0] == "data.json" and all(n == "data.json" or n.startswith("files/") for n in names)
     assert payload == json.loads(zipfile.ZipFile(io.BytesIO(built.data)).read("data.json"))
     assert built.filename == "guide.zip"
+
+
+def test_the_top_level_id_names_the_tree_where_a_pending_import_still_shows_it(docs: Docs) -> None:
+    # a pending import's details keep ZIP-local ids but drop tag values: the id tells whose it is
+    ours, theirs = (Tree(docs).build("eng/guide", tree_id=tree) for tree in ("acme/handbook:docs", "acme/ops:docs"))
+    mark = ours.document["book"]["id"]
+    assert mark == tree_mark("acme/handbook:docs") != theirs.document["book"]["id"] == tree_mark("acme/ops:docs")
+    assert is_tree_mark(mark) and not is_tree_mark(1)  # 1: what versions before tree marks wrote
+    assert [c["id"] for c in ours.document["book"]["chapters"]] == [1, 2]  # the others stay small and unique
+    read_zip(ours.data)  # still a ZIP BookStack takes (ids are integers, unique per type)
 
 
 def test_pages_carry_the_tags_the_per_object_path_writes(docs: Docs) -> None:

@@ -8,8 +8,10 @@ hands out ids in order (auto-increment), which gives both runs the same verdict 
 1. **Imports in flight are waited for.** A ZIP import runs in one database transaction: what it creates
    has its ids from the start but is invisible until it commits, and the import stays listed as pending
    until then (``ImportRepo::runImport`` deletes it after the commit). So before looking, a run that
-   created something waits until no other import of the plugin is pending. Plugin imports older than
+   created something waits until no other import of this tree is pending. This tree's imports older than
    ``STALE_IMPORT_S`` are a dead run's leftovers and are deleted; this run's own never stay pending.
+   Another tree's imports are its own business; one carrying the plugin's tag but no tree mark (an
+   earlier version's) is waited for while young and never deleted (the log names it).
 2. **One look.** The objects carrying a key this run created are read with tag searches: one per book the
    run created in, or one over everything managed when that is cheaper. No page is read.
 3. **The lowest id is kept.** For a key with more than one object, the lowest id wins; a run removes only
@@ -31,6 +33,7 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from ..bookstack import normalise_chapter_id
@@ -44,10 +47,11 @@ from ..plan.routes import version_allows_import
 from ..plan.tags import MANAGED_TAG, TREE_TAG
 from .context import ApplyContext, outcome_url
 from .writers import page_payload
+from .zipbuild import is_tree_mark, tree_mark
 
 log = logging.getLogger("bookstack_sync.settle")
 
-STALE_IMPORT_S = 15 * 60  # a plugin import pending this long belongs to a run that died
+STALE_IMPORT_S = 15 * 60  # an import of this tree pending this long belongs to a run that died
 IMPORT_POLL_S = 2.0  # how often another run's pending import is looked at again
 IMPORT_WAIT_S = 10 * 60  # the longest wait for another run's imports
 _SEARCH_PAGE = 100  # hits per search request
@@ -92,11 +96,22 @@ def settle(ctx: ApplyContext, uploaded: Iterable[int], *, imports: bool) -> None
 # --- imports ---------------------------------------------------------------------------------------
 
 
+class _Whose(Enum):
+    """Whose a pending import is, as far as this tree can tell."""
+
+    THIS_RUN = "this run's"
+    THIS_TREE = "this tree's"
+    OTHER_TREE = "another docs tree's"
+    UNATTRIBUTED = "the plugin's, of no tree it can tell"  # a version before tree marks, or hand-made
+    NOT_PLUGIN = "not the plugin's"
+
+
 def _tidy_imports(ctx: ApplyContext, own: set[int], *, wait: bool) -> None:
-    """Delete this run's pending imports and dead runs' leftovers; with ``wait``, wait until no other
-    run's import is pending (its content becomes visible when it is no longer listed)."""
+    """Delete this run's pending imports and this tree's dead runs' leftovers; with ``wait``, wait until no
+    other run of this tree has an import pending (its content becomes visible when it is no longer listed).
+    Another tree's imports are neither deleted nor waited for; one the tree cannot attribute is not deleted."""
     client = ctx.client
-    plugin_import: dict[int, bool] = {}
+    whose: dict[int, _Whose] = {}
     started = time.monotonic()
     deadline = started + IMPORT_WAIT_S
     announced: Wait | None = None
@@ -108,16 +123,26 @@ def _tidy_imports(ctx: ApplyContext, own: set[int], *, wait: bool) -> None:
         in_flight: list[int] = []
         for item in listed:
             import_id = int(item["id"])
-            if import_id not in plugin_import:
-                plugin_import[import_id] = import_id in own or _made_by_plugin(ctx, import_id)
-            if not plugin_import[import_id]:
-                continue
-            if import_id in own or _age_s(item) > STALE_IMPORT_S:
-                why = "this run's" if import_id in own else "left by an earlier run"
-                log.info("deleting pending import %s (%s, %s)", import_id, item.get("name"), why)
+            first_look = import_id not in whose
+            if first_look:
+                whose[import_id] = _Whose.THIS_RUN if import_id in own else _whose_import(ctx, import_id)
+            owner = whose[import_id]
+            stale = _age_s(item) > STALE_IMPORT_S
+            what = f"pending import {import_id} ({item.get('name')}, uploaded {item.get('created_at')})"
+            if owner is _Whose.THIS_RUN or (owner is _Whose.THIS_TREE and stale):
+                why = "this run's" if owner is _Whose.THIS_RUN else "left by an earlier run of this tree"
+                log.info("deleting %s: %s", what, why)
                 _delete(ctx, "imports", import_id)
-            else:
-                in_flight.append(import_id)
+            elif owner in (_Whose.THIS_TREE, _Whose.UNATTRIBUTED) and not stale:
+                in_flight.append(import_id)  # may be another run of this tree creating the same objects
+            elif first_look and stale and owner is _Whose.OTHER_TREE:
+                log.info("%s is %s: left to it", what, owner.value)
+            elif first_look and stale and owner is _Whose.UNATTRIBUTED:
+                log.warning(
+                    "%s carries the plugin's tag but names no docs tree (made by a version before tree marks, or "
+                    "by hand): left alone; delete it in BookStack if no run is using it",
+                    what,
+                )
         if not in_flight or not wait:
             if announced is not None:
                 client.activity.end(announced)
@@ -141,14 +166,22 @@ def _tidy_imports(ctx: ApplyContext, own: set[int], *, wait: bool) -> None:
         time.sleep(IMPORT_POLL_S)
 
 
-def _made_by_plugin(ctx: ApplyContext, import_id: int) -> bool:
-    """An import the plugin uploaded: its book or chapter carries the ``bookstack-sync`` tag (the
-    import's details list tag names, not values)."""
+def _whose_import(ctx: ApplyContext, import_id: int) -> _Whose:
+    """From the import's details (BookStack v25.07+ ``ImportApiController::read``: names, ZIP-local ids,
+    priorities and tag names, no tag values): the plugin's imports carry the ``bookstack-sync`` tag on their
+    book or chapter, and the tree's mark (``zipbuild.tree_mark``) as its ZIP-local id."""
     try:
         details = ctx.client.read("imports", import_id).get("details") or {}
     except NotFoundError:
-        return False  # gone meanwhile
-    return any(str(tag.get("name")) == MANAGED_TAG for tag in details.get("tags") or [])
+        return _Whose.NOT_PLUGIN  # gone meanwhile
+    if not any(str(tag.get("name")) == MANAGED_TAG for tag in details.get("tags") or []):
+        return _Whose.NOT_PLUGIN
+    mark = details.get("id")
+    if mark == tree_mark(ctx.tree_id):
+        return _Whose.THIS_TREE
+    if isinstance(mark, int) and is_tree_mark(mark):
+        return _Whose.OTHER_TREE
+    return _Whose.UNATTRIBUTED
 
 
 def _age_s(item: dict[str, Any]) -> float:

@@ -6,6 +6,7 @@ No client: it can be tested on its own.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import json
@@ -28,6 +29,25 @@ from .context import EMPTY_PAGE, ApplyContext
 from .writers import asset_name
 
 log = logging.getLogger("bookstack_sync.zipimport")
+
+
+_MARK_BASE = 1 << 30
+
+
+def tree_mark(tree_id: str) -> int:
+    """The ZIP-local id of an import's top-level book or chapter: a number of the docs tree.
+
+    A pending import shows only names, ids, priorities and tag *names* (``metadataOnly()`` drops tag
+    values), so the ``bookstack-sync-tree`` tag cannot tell whose it is; the ZIP-local id, which BookStack
+    keeps in the import's details but never gives to what it creates, can. In [2^30, 2^31): never 1, the
+    id versions before it wrote, nor a plausible BookStack id (an export's ZIP carries the real ones)."""
+    digest = hashlib.sha256(tree_id.encode("utf-8")).digest()
+    return _MARK_BASE + int.from_bytes(digest[:4], "big") % _MARK_BASE
+
+
+def is_tree_mark(ident: int) -> bool:
+    """``ident`` is some tree's mark (``tree_mark``)."""
+    return _MARK_BASE <= ident < 2 * _MARK_BASE
 
 
 class ImportBuildError(ValueError):
@@ -125,15 +145,19 @@ class _Builder:
         for key, page_id in self.inputs.predicted.items():
             self.expected.ids[(EntityKind.PAGE, key)] = page_id
         self.page_ids = {key: n for n, key in enumerate(self.unit.page_keys, start=1)}
-        chapters = self.unit.chapter_keys if self.unit.kind is EntityKind.BOOK else (self.unit.key,)
-        chapter_ids = {key: n for n, key in enumerate(chapters, start=1)}
+        top = tree_mark(self.ctx.tree_id)  # the top-level item's id tells whose the pending import is
         if self.unit.kind is EntityKind.BOOK:
-            self.folders[self.unit.key] = "[[bsexport:book:1]]"
+            chapters = self.unit.chapter_keys
+            chapter_ids = {key: n for n, key in enumerate(chapters, start=1)}
+            self.folders[self.unit.key] = f"[[bsexport:book:{top}]]"
+        else:
+            chapters = (self.unit.key,)
+            chapter_ids = {self.unit.key: top}
         for key, n in chapter_ids.items():
             self.folders[key] = f"[[bsexport:chapter:{n}]]"
         if self.unit.kind is EntityKind.BOOK:
             book = desired.books[self.unit.key]
-            root: dict[str, Any] = {"id": 1, "name": book.name}
+            root: dict[str, Any] = {"id": top, "name": book.name}
             if book.description:
                 root["description_html"] = _description_html(book.description)
             root["tags"] = tag_list(self._container_tags(book.key))
@@ -141,7 +165,7 @@ class _Builder:
             root["chapters"] = [self._chapter(key, chapter_ids[key]) for key in chapters]
             document = {"book": root}
         else:
-            document = {"chapter": self._chapter(self.unit.key, 1)}
+            document = {"chapter": self._chapter(self.unit.key, top)}
         self._check_lengths(document)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
