@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         if not path.is_file():
             continue
         text = path.read_text(encoding="utf-8")
+        if START not in text:
+            # a table that lost its markers would never be brought up to date again
+            print(f"{name}: no {START} ... {END} block for the settings table", file=sys.stderr)
+            return 1
         updated = render_block(text, table)
         if updated == text:
             continue

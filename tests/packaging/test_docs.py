@@ -44,12 +44,18 @@ def test_frontmatter_has_every_field_the_plugin_index_reads() -> None:
     assert isinstance(data["tags"], list)
 
 
-def test_settings_table_is_the_generated_one_verbatim() -> None:
-    block = re.search(r"<!-- settings:start -->\n(.*?)\n<!-- settings:end -->", text(), re.S)
-    assert block, "settings markers missing"
+@pytest.mark.parametrize("name", ["docs.md", "README.md"])
+def test_settings_table_is_the_generated_one_verbatim(name: str) -> None:
+    # every setting settings.py reads (tree included), one row each, as Woodpecker's index shows plugins:
+    # Setting | Default | Description; action.yml's inputs are pinned to the same list in test_action.py
+    page = (ROOT / name).read_text(encoding="utf-8")
+    block = re.search(r"<!-- settings:start -->\n(.*?)\n<!-- settings:end -->", page, re.S)
+    assert block, f"settings markers missing in {name}"
     assert block.group(1) == settings_table_markdown()
-    for spec in SETTINGS:
-        assert f"| `{spec.name}` |" in block.group(1)
+    assert block.group(1).splitlines()[0] == "| Setting | Default | Description |"
+    rows = [line.split("|")[1].strip() for line in block.group(1).splitlines()[2:]]
+    assert rows == [f"`{spec.name}`" for spec in SETTINGS]
+    assert "`tree`" in rows
 
 
 def test_update_docs_script_reports_and_fixes_a_stale_table(tmp_path: Path) -> None:
@@ -64,6 +70,9 @@ def test_update_docs_script_reports_and_fixes_a_stale_table(tmp_path: Path) -> N
     assert subprocess.run(args, capture_output=True, timeout=60).returncode == 0
     assert (tmp_path / "docs.md").read_text(encoding="utf-8") == text()
     assert settings_table_markdown() in (tmp_path / "README.md").read_text(encoding="utf-8")
+    (tmp_path / "README.md").write_text("# Readme\n\nThe settings table went missing.\n")
+    lost = subprocess.run([*args, "--check"], capture_output=True, text=True, timeout=60)
+    assert lost.returncode == 1 and "README.md: no <!-- settings:start -->" in lost.stderr
 
 
 def test_every_exit_code_is_documented() -> None:
@@ -82,13 +91,19 @@ def test_pipeline_examples_for_push_pull_request_comment_and_manual() -> None:
 
 def test_examples_use_the_image_settings_and_from_secret_never_environment() -> None:
     image = frontmatter()["containerImage"]
-    for example in examples():
-        for step in example["steps"]:
-            assert step["image"].split(":")[0] == image
-            assert "environment" not in step and "commands" not in step  # it must stay a plugin step
-            for key in ("token_id", "token_secret", "forge_token"):
-                if key in step["settings"]:
-                    assert set(step["settings"][key]) == {"from_secret"}
+    names = {spec.name for spec in SETTINGS}
+    for path in (DOCS, README):
+        for example in pipelines_in(path):
+            for step in example["steps"]:
+                if step["image"].split(":")[0] != image:
+                    continue  # another plugin (the clone)
+                assert "environment" not in step and "commands" not in step  # it must stay a plugin step
+                # a key that is no setting stops a copied pipeline with exit 2 (unknown PLUGIN_* variable)
+                assert set(step["settings"]) <= names, f"{path.name}: step {step['name']}"
+                for key in ("token_id", "token_secret", "forge_token"):
+                    if key in step["settings"]:
+                        assert set(step["settings"][key]) == {"from_secret"}
+    assert all(step["image"].split(":")[0] == image for example in examples() for step in example["steps"])
 
 
 def test_an_advisory_example_uses_failure_ignore() -> None:
