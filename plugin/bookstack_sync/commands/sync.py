@@ -25,7 +25,7 @@ from ..docs.tree import DocsTree
 from ..errors import BookstackSyncError, ExitCode, UsageError
 from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
 from ..plan.desired import DesiredState, build_desired, desired_keys
-from ..plan.edit import Edit, edited_pages
+from ..plan.edit import Edit, drifted_pages, edited_pages
 from ..plan.history import read_history
 from ..plan.make import make_edit_plan, make_plan
 from ..plan.planner import check_tree_takeover
@@ -37,7 +37,7 @@ from ..report.files import ci_context, record_validation, write_reports
 from ..report.forge import comment_on_pull_request, wants_comment
 from ..report.log import RunLog
 from ..report.summary import MarkdownSummary, docs_dir_marker, summary_marker
-from ..settings import ImportMode, Mode, Settings
+from ..settings import ImportMode, Mode, OnDrift, Settings
 from .session import bookstack_session
 
 # Woodpecker's CI_PIPELINE_EVENT values (pipeline/frontend/metadata/const.go) and what each one does
@@ -144,6 +144,15 @@ def _plan_and_apply(
         if edit is not None and _sync_edit(settings, mode, tree, desired, edit, probe, digest, client, result, log):
             return
         why = why or "the edited page needs more than its own update"
+    elif _repairable(probe, digest, settings):
+        assert probe is not None
+        edit, not_alone = drifted_pages(client, probe.changed, desired, tree_id.value)
+        result.timings["read"] = round(time.monotonic() - started, 3)
+        if edit is not None and _sync_edit(
+            settings, mode, tree, desired, edit, probe, digest, client, result, log, repair=True
+        ):
+            return
+        why = f"{why}; {not_alone or 'a page needs more than its own update'}"
     if why is None:
         assert previous is not None and previous[0].time is not None
         result.timings["read"] = round(time.monotonic() - started, 3)
@@ -275,20 +284,26 @@ def _sync_edit(
     client: BookStackClient,
     result: RunResult,
     log: RunLog | None,
+    *,
+    repair: bool = False,
 ) -> bool:
-    """Plan and write the edited pages, the sync record riding on the last write; False when a page
-    needs more than an update of its text, title or tags (the run then reads everything)."""
+    """Plan and write the edited pages (or, ``repair``, the pages a person changed in BookStack), the
+    sync record riding on the last write; False when a page needs more than an update of its own (the
+    run then reads everything)."""
     assert probe.record is not None and probe.listed is not None
-    plan = make_edit_plan(edit, desired, tree, settings)
+    plan = make_edit_plan(edit, desired, tree, settings, repair=repair)
     if plan is None:
         return False
     result.plan = plan
     if log is not None:
         keys = [action.key for action in plan.actions]
-        changed = (
-            f"one page changed in git: {keys[0]}" if len(keys) == 1 else f"pages changed in git: {', '.join(keys)}"
-        )
-        log.info(f"BookStack: nothing changed there since the last sync; {changed}")
+        if repair:
+            log.info(f"the docs did not change since the last sync; pages changed in BookStack: {', '.join(keys)}")
+        else:
+            changed = (
+                f"one page changed in git: {keys[0]}" if len(keys) == 1 else f"pages changed in git: {', '.join(keys)}"
+            )
+            log.info(f"BookStack: nothing changed there since the last sync; {changed}")
         log.plan(result.plan)
     if mode is RunMode.PLAN:
         return True
@@ -324,6 +339,20 @@ def _sync_edit(
         result.exit_code = ExitCode.SYNC_FAILED
         result.error = f"{len(failed)} action(s) failed; the next run finishes the job"
     return True
+
+
+def _repairable(probe: Probe | None, digest: str, settings: Settings) -> bool:
+    """Whether the probe found only a few of the tree's objects changed by a person while the docs stayed
+    as synced, with ``on_drift: overwrite``: they may be put back without reading everything."""
+    return (
+        probe is not None
+        and probe.sure
+        and bool(probe.changed)
+        and probe.record is not None
+        and probe.record.digest == digest
+        and probe.listed is not None
+        and settings.on_drift is OnDrift.OVERWRITE
+    )
 
 
 def _shaping(settings: Settings) -> dict[str, object]:

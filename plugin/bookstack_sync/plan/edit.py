@@ -73,18 +73,67 @@ def edited_pages(
         why = _needs(page, desired, needed) or _kept(docs_dir, record.commit, page, desired, set(changed))
         if why:
             return None, f"the docs changed since the last sync ({page.key}, {why})"
+    return _resolve(client, pages, needed, desired, tree_id, "the docs changed since the last sync")
+
+
+def drifted_pages(
+    client: BookStackClient,
+    changed: list[tuple[EntityKind, dict[str, Any]]],
+    desired: DesiredState,
+    tree_id: str,
+) -> tuple[Edit | None, str]:
+    """The tree's pages a person changed in BookStack since the last sync (the probe's ``changed``: each
+    as the listing showed it, with its tags as read), to put back from the unchanged docs the way a
+    full read would (``on_drift``); None and why when it takes more: something else changed, more than
+    ``MAX_PAGES`` pages, a page the docs no longer hold or cannot be written alone."""
+    why = "the tree's objects changed in BookStack since the last sync"
+    live: dict[str, dict[str, Any]] = {}
+    for kind, item in changed:
+        tags = {str(t.get("name")): str(t.get("value") or "") for t in item.get("tags", [])}
+        key = tags.get(MANAGED_TAG, "")
+        if kind is not EntityKind.PAGE or key not in desired.pages or key in live or len(changed) > MAX_PAGES:
+            return None, f"{why} ({kind.value} {item.get('id')})"
+        live[key] = item
+    pages = tuple(desired.pages[key] for key in sorted(live))
+    needed: dict[str, EntityKind] = {}
+    for page in pages:
+        if _needs(page, desired, needed):
+            return None, f"{why} ({page.key}: it links to more than pages and folders)"
+        # where it belongs: a page moved by hand is put back
+        needed[page.book_key] = EntityKind.BOOK
+        if page.chapter_key:
+            needed[page.chapter_key] = EntityKind.CHAPTER
+    return _resolve(client, pages, needed, desired, tree_id, why, live)
+
+
+def _resolve(
+    client: BookStackClient,
+    pages: tuple[DesiredPage, ...],
+    needed: dict[str, EntityKind],
+    desired: DesiredState,
+    tree_id: str,
+    why: str,
+    live: dict[str, dict[str, Any]] | None = None,
+) -> tuple[Edit | None, str]:
+    """The ids and slugs of what ``pages`` need, by range searches; the pages in ``live`` as BookStack
+    shows them now (listed and read), the others as the last sync left them."""
     if any(_UNSEARCHABLE.search(key) or compares_as_number(key) for key in needed):
-        return None, "the docs changed since the last sync (a key a search cannot hold)"
+        return None, f"{why} (a key a search cannot hold)"
     found = _find(client, needed, _universe(desired, set(needed.values())), tree_id)
     doubtful = sorted(key for key in needed if len(found.get(key, [])) != 1)
     if doubtful:
-        return None, f"the docs changed since the last sync ({doubtful[0]}: missing or doubled in BookStack)"
+        return None, f"{why} ({doubtful[0]}: missing or doubled in BookStack)"
+    written = {page.key for page in pages}
     remote = RemoteState(tree_id=tree_id)
     matching = Matching()
     for key, kind in needed.items():
         hit = found[key][0]
-        edited = desired.pages[key] if kind is EntityKind.PAGE and key in changed else None
-        obj = _page_object(hit, edited) if kind is EntityKind.PAGE else _folder_object(kind, hit)
+        if live and key in live:
+            obj = _live_page(live[key], hit)
+        elif kind is EntityKind.PAGE:
+            obj = _page_object(hit, desired.pages[key] if key in written else None)
+        else:
+            obj = _folder_object(kind, hit)
         remote.objects[kind][obj.id] = obj
         matching.ids[(kind, key)] = obj.id
     for page in pages:
@@ -97,6 +146,25 @@ def edited_pages(
     url = str(found[pages[0].key][0].get("url") or "")
     remote.app_url = url[: url.find("/books/")] if url.find("/books/") > 0 else None
     return Edit(pages, remote, matching), ""
+
+
+def _live_page(item: dict[str, Any], hit: dict[str, Any]) -> RemoteObject:
+    """A page a person changed, as the probe's listing shows it (its revision, parent, name, order) with
+    its tags as read."""
+    priority = item.get("priority")
+    return RemoteObject(
+        kind=EntityKind.PAGE,
+        id=int(item["id"]),
+        name=str(item.get("name", "")),
+        slug=str(item.get("slug", hit.get("slug", ""))),
+        book_id=item.get("book_id"),
+        chapter_id=normalise_chapter_id(item.get("chapter_id")),
+        priority=int(priority) if isinstance(priority, int) else 0,
+        revision_count=int(item.get("revision_count") or 0),
+        updated_by=item.get("updated_by") if isinstance(item.get("updated_by"), int) else None,
+        updated_at=str(item.get("updated_at") or ""),
+        tags=_tags(item),
+    )
 
 
 def _needs(page: DesiredPage, desired: DesiredState, needed: dict[str, EntityKind]) -> str:
@@ -286,4 +354,4 @@ def _heading_lines(text: str) -> list[str]:
     return [f"{lines[n - 1] if n else ''}\n{line}" for n, line in enumerate(lines) if _HEADING.search(line)]
 
 
-__all__ = ["MAX_PAGES", "Edit", "edited_pages", "ranges"]
+__all__ = ["MAX_PAGES", "Edit", "drifted_pages", "edited_pages", "ranges"]

@@ -67,21 +67,30 @@ def make_plan(
     return MadePlan(plan, matching, history.head, _refusal(plan, remote, settings), timings)
 
 
-def make_edit_plan(edit: Edit, desired: DesiredState, tree: DocsTree, settings: Settings) -> Plan | None:
+def make_edit_plan(
+    edit: Edit, desired: DesiredState, tree: DocsTree, settings: Settings, *, repair: bool = False
+) -> Plan | None:
     """The plan when BookStack changed nothing since the last sync and git changed a few pages: one
-    update of each one's text, title or tags. None when a page needs more than that (the run then reads
-    everything)."""
+    update of each one's text, title or tags; or (``repair``) when the docs stayed and a person changed a
+    few pages in BookStack: each one put back (``on_drift: overwrite``). None when a page needs more than
+    that (the run then reads everything)."""
     options = PlanOptions(on_drift=settings.on_drift)
     render = page_renderer(tree, desired, settings)
     actions = []
     for page in edit.pages:
         action = page_action(page, edit.remote.of(EntityKind.PAGE), render, options, edit.matching)
-        if action.kind is not ActionKind.UPDATE or set(action.changes) - {"content", "name"}:
+        put_back = action.kind in (ActionKind.UPDATE, ActionKind.MOVE, ActionKind.REORDER)
+        if repair and put_back and "key" not in action.changes:
+            actions.append(action)
+            continue
+        if repair or action.kind is not ActionKind.UPDATE or set(action.changes) - {"content", "name"}:
             return None
         actions.append(action)
-    return Plan(
-        actions=tuple(actions), notes=(f"only {', '.join(a.key for a in actions)} changed since the last sync",)
-    )
+    if repair:
+        note = f"{', '.join(a.key for a in actions)} changed in BookStack since the last sync; the docs did not"
+    else:
+        note = f"only {', '.join(a.key for a in actions)} changed since the last sync"
+    return Plan(actions=tuple(actions), notes=(note,))
 
 
 def page_renderer(tree: DocsTree, desired: DesiredState, settings: Settings) -> CanonicalRender:

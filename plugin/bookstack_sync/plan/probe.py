@@ -230,7 +230,8 @@ def _sort_out(
         except NotFoundError:  # gone since the listing: something is moving, read everything
             return None, []
         if is_own([(str(t.get("name")), str(t.get("value") or "")) for t in read.get("tags", [])], tree_id):
-            ours.append((kind, {**item, "chapter_id": normalise_chapter_id(item.get("chapter_id"))}))
+            chapter_id = normalise_chapter_id(item.get("chapter_id"))
+            ours.append((kind, {**item, "chapter_id": chapter_id, "tags": read.get("tags", [])}))
         else:
             others.append((kind, int(item["id"])))
     return ours, others
