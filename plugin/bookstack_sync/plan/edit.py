@@ -162,6 +162,7 @@ def _live_page(item: dict[str, Any], hit: dict[str, Any]) -> RemoteObject:
         priority=int(priority) if isinstance(priority, int) else 0,
         revision_count=int(item.get("revision_count") or 0),
         updated_by=item.get("updated_by") if isinstance(item.get("updated_by"), int) else None,
+        updated_by_name=str(item.get("editor_name") or "") or None,
         updated_at=str(item.get("updated_at") or ""),
         tags=_tags(item),
     )

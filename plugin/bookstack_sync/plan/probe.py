@@ -231,7 +231,9 @@ def _sort_out(
             return None, []
         if is_own([(str(t.get("name")), str(t.get("value") or "")) for t in read.get("tags", [])], tree_id):
             chapter_id = normalise_chapter_id(item.get("chapter_id"))
-            ours.append((kind, {**item, "chapter_id": chapter_id, "tags": read.get("tags", [])}))
+            editor = read.get("updated_by")  # a single read names the user
+            named = str(editor.get("name") or "") if isinstance(editor, dict) else ""
+            ours.append((kind, {**item, "chapter_id": chapter_id, "tags": read.get("tags", []), "editor_name": named}))
         else:
             others.append((kind, int(item["id"])))
     return ours, others
