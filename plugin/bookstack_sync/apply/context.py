@@ -17,6 +17,7 @@ from ..docs.tree import DocsTree
 from ..model import Action, EntityKind, Outcome
 from ..plan.desired import DesiredPage, DesiredState
 from ..plan.matching import Matching
+from ..plan.record import source_hash
 from ..plan.remote import RemoteState
 from ..plan.resolve import canonical_markdown, slug_folder_path
 from ..plan.tags import page_write_tags
@@ -84,7 +85,17 @@ class ApplyContext:
             assets=assets,
             body=body,
             tree_id=self.tree_id,
+            source=self.source_tag(page),
         )
+
+    def source_tag(self, page: DesiredPage) -> str:
+        """The page's ``SOURCE_TAG`` value: its file's share of the docs digest, and its priority; empty
+        when the file cannot be read (the run without git history then reads everything for it)."""
+        try:
+            data = (self.tree.root / page.key).read_bytes()
+        except OSError:
+            return ""
+        return f"{source_hash(page.key, data)} {page.priority}"
 
     def canonical(self, page: DesiredPage) -> str | None:
         """The page's text as its stored hash covers it, with this run's ids and settings."""

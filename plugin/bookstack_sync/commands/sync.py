@@ -26,7 +26,7 @@ from ..errors import BookstackSyncError, ExitCode, UsageError
 from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
 from ..plan.desired import DesiredState, build_desired, desired_keys
 from ..plan.edit import Edit, drifted_pages, edited_pages
-from ..plan.history import read_history
+from ..plan.history import pipeline_files, read_history
 from ..plan.make import make_edit_plan, make_plan
 from ..plan.planner import check_tree_takeover
 from ..plan.probe import Probe, find_record, run_probe
@@ -139,7 +139,10 @@ def _plan_and_apply(
     previous = (probe.record, probe.carrier) if probe and probe.record and probe.carrier else None
     if why == DOCS_CHANGED and probe is not None and probe.record is not None:
         shaping = settings_digest(_shaping(settings))
-        edit, why = edited_pages(client, settings.docs_dir, probe.record, desired, shaping, tree_id.value)
+        named = pipeline_files(settings.docs_dir, env)
+        edit, why = edited_pages(
+            client, settings.docs_dir, probe.record, desired, shaping, tree_id.value, digest=digest, named=named
+        )
         result.timings["read"] = round(time.monotonic() - started, 3)
         if edit is not None and _sync_edit(settings, mode, tree, desired, edit, probe, digest, client, result, log):
             return

@@ -11,6 +11,11 @@ as few ranges as hold under one answer each (usually one; one per key at worst).
 probe, those searches and one write per page: seven requests for one page whose links stay near it.
 BookStack's collation may order keys differently from this count: a key not found in its range is
 searched alone; a key missing or doubled after that reads everything.
+Without the last sync's commit in the clone (Woodpecker clones one commit by default), the files the
+pipeline's push changed (``CI_PIPELINE_FILES``) stand in for git's answer when the record's digest
+proves no other file changed: each file's hash is combined into it, and each page carries its file's
+(``SOURCE_TAG``, found by the same range search). Order and title are then compared with what the
+wiki holds; a page whose headings another page links to is read in full (no old file to compare).
 Anything else is read in full as before, with the reason in the log.
 """
 
@@ -31,15 +36,16 @@ from ..model import SEARCH_TYPE, EntityKind
 from .desired import DesiredPage, DesiredState
 from .history import changed_since
 from .matching import Matching
-from .record import SyncRecord
+from .record import SyncRecord, combine, source_hash
 from .remote import RemoteObject, RemoteState
-from .tags import MANAGED_TAG, TREE_TAG
+from .tags import MANAGED_TAG, SOURCE_TAG, TREE_TAG
 
 MAX_PAGES = 3  # edited pages written one by one; more read everything
 RANGE_FIT = 90  # objects a range search aims at, under an answer's 100 (BookStack may count a few more)
 _ORDER = re.compile(r"^order:\s*(.*?)\s*$", re.M)
 _TITLE = re.compile(r"^title:.*$", re.M)
 _HEADING = re.compile(r"^ {0,3}(#{1,6}(\s|$)|=+\s*$|-+\s*$)|<h[1-6]|\bid=|\{#", re.I)
+_HASH = re.compile(r"[0-9a-f]{16}")
 _UNSEARCHABLE = re.compile(r'["\[\]]')  # a key holding these cannot sit in a tag term (``SearchOptions``)
 
 
@@ -57,14 +63,24 @@ class Edit:
 
 
 def edited_pages(
-    client: BookStackClient, docs_dir: Path, record: SyncRecord, desired: DesiredState, settings: str, tree_id: str
+    client: BookStackClient,
+    docs_dir: Path,
+    record: SyncRecord,
+    desired: DesiredState,
+    settings: str,
+    tree_id: str,
+    *,
+    digest: str = "",
+    named: tuple[list[str] | None, str] = (None, "no list of the pipeline's files"),
 ) -> tuple[Edit | None, str]:
-    """The edit to write, or None and why the run reads everything."""
+    """The edit to write, or None and why the run reads everything. Without the last sync's commit in
+    the clone, the files the pipeline names (``named``: ``history.pipeline_files``) stand in for git's
+    answer, checked against the record's digest (``digest``: the docs' now)."""
     if record.settings != settings:
         return None, "the settings (or the plugin's version) changed since the last sync"
     changed = changed_since(docs_dir, record.commit)
     if changed is None:
-        return None, "the docs changed since the last sync, and git cannot say which files"
+        return _edited_without_git(client, docs_dir, record, desired, tree_id, digest, named)
     if not changed or len(changed) > MAX_PAGES or any(key not in desired.pages for key in changed):
         return None, f"the docs changed since the last sync ({len(changed)} files)"
     pages = tuple(desired.pages[key] for key in changed)
@@ -74,6 +90,78 @@ def edited_pages(
         if why:
             return None, f"the docs changed since the last sync ({page.key}, {why})"
     return _resolve(client, pages, needed, desired, tree_id, "the docs changed since the last sync")
+
+
+def _edited_without_git(
+    client: BookStackClient,
+    docs_dir: Path,
+    record: SyncRecord,
+    desired: DesiredState,
+    tree_id: str,
+    digest: str,
+    named: tuple[list[str] | None, str],
+) -> tuple[Edit | None, str]:
+    """The edit when git cannot say what changed: the pipeline's files under docs_dir, all pages the
+    wiki holds with their file's hash and priority as last written (``SOURCE_TAG``), such that the
+    record's digest with those hashes put back for today's is the record's own — no other file
+    changed since the last sync (a push after a failed pipeline fails this: everything is read)."""
+    why = "the docs changed since the last sync, and git cannot say which files"
+    files, unnamed = named
+    if files is None:
+        return None, f"{why} ({unnamed})"
+    if not files or len(files) > MAX_PAGES or any(key not in desired.pages for key in files):
+        return None, f"{why} (CI_PIPELINE_FILES names {len(files)} files under the docs, not 1 to {MAX_PAGES} pages)"
+    pages = tuple(desired.pages[key] for key in files)
+    needed: dict[str, EntityKind] = {}
+    for page in pages:
+        refused = _needs(page, desired, needed) or _kept_without_git(page, desired, set(files))
+        if refused:
+            return None, f"{why} ({page.key}, {refused})"
+    edit, unresolved = _resolve(client, pages, needed, desired, tree_id, why)
+    if edit is None:
+        return None, unresolved
+    now: dict[str, str] = {}
+    old: dict[str, str] = {}
+    for page in pages:
+        obj = edit.obj(page.key)
+        source, _, priority = (obj.tag(SOURCE_TAG) or "").partition(" ")
+        if not _HASH.fullmatch(source) or not priority.lstrip("-").isdigit():
+            return None, f"{why} ({page.key}: written by an older version, without {SOURCE_TAG})"
+        if int(priority) != page.priority:
+            return None, f"{why} ({page.key}, its order)"
+        moved = _redirected(page, desired, set(files)) if page.name != obj.name else None
+        if moved is not None:
+            return None, f"{why} ({page.key}, its title, which {moved} shows)"
+        old[page.key] = source
+        now[page.key] = source_hash(page.key, (docs_dir / page.key).read_bytes())
+    if combine(digest, *now.values(), *old.values()) != record.digest:
+        return None, f"{why} (files CI_PIPELINE_FILES does not name changed since the last sync)"
+    edited = tuple(page for page in pages if now[page.key] != old[page.key])
+    if not edited:
+        return None, f"{why} (the pages CI_PIPELINE_FILES names are as last synced)"
+    return Edit(edited, edit.remote, edit.matching), ""
+
+
+def _kept_without_git(page: DesiredPage, desired: DesiredState, edited: set[str]) -> str:
+    """``_kept`` without the old file: a page another page links into by a heading is refused outright
+    (its headings cannot be compared); order and title are compared with what the wiki holds."""
+    linking = next(
+        (o.key for o in desired.pages.values() if o.key not in edited and _links_into(o, page.key, fragment=True)),
+        None,
+    )
+    return f"its headings may have changed, which {linking} links to" if linking else ""
+
+
+def _redirected(page: DesiredPage, desired: DesiredState, edited: set[str]) -> str | None:
+    """A page (not itself edited) that moved to ``page`` and says so with its title."""
+    return next(
+        (
+            o.key
+            for o in desired.pages.values()
+            if o.key not in edited and o.source.frontmatter.get("redirect_to") and _links_into(o, page.key)
+        ),
+        None,
+    )
 
 
 def drifted_pages(
@@ -334,9 +422,7 @@ def _kept(docs_dir: Path, commit: str, page: DesiredPage, desired: DesiredState,
             return f"its headings, which {linking} links to"
     if _TITLE.findall(old) != _TITLE.findall(new):
         # a page that moved here says so with this page's title
-        moved = next(
-            (o.key for o in others if o.source.frontmatter.get("redirect_to") and _links_into(o, page.key)), None
-        )
+        moved = _redirected(page, desired, edited)
         if moved is not None:
             return f"its title, which {moved} shows"
     return ""

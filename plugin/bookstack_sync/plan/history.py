@@ -11,13 +11,16 @@ it can by name, title and content (``identity``).
 
 from __future__ import annotations
 
+import json
 import logging
+import posixpath
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..git import Git, GitError, repository_root
+from ..settings import workspace_of
 
 log = logging.getLogger("bookstack_sync.history")
 
@@ -139,3 +142,31 @@ def changed_since(docs_dir: Path, commit: str) -> list[str] | None:
         log.debug("changed since %s: %s", commit, exc)
         return None
     return sorted({name for name in (changed + untracked).split("\0") if name})
+
+
+def pipeline_files(docs_dir: Path, env: Mapping[str, str]) -> tuple[list[str] | None, str]:
+    """The files under docs_dir (relative to it) that Woodpecker says the pipeline's push changed
+    (``CI_PIPELINE_FILES``: a JSON list of paths from the repository's root, the workspace; unset when
+    the push changed more than 500 files, empty for a manual, cron or tag pipeline), for a clone
+    without the last sync's commit; None and why when it cannot say."""
+    raw = env.get("CI_PIPELINE_FILES")
+    if raw is None:
+        return None, "CI_PIPELINE_FILES is not set"
+    try:
+        named = json.loads(raw)
+    except ValueError:
+        return None, "CI_PIPELINE_FILES is not a JSON list"
+    if not isinstance(named, list) or not all(isinstance(name, str) for name in named):
+        return None, "CI_PIPELINE_FILES is not a JSON list of paths"
+    if not named:
+        return None, "CI_PIPELINE_FILES names no file (a manual, cron or tag pipeline)"
+    try:
+        docs = docs_dir.resolve().relative_to(workspace_of(env).resolve())
+    except ValueError:
+        return None, "the docs lie outside the workspace CI_PIPELINE_FILES is relative to"
+    inside = set()
+    for name in named:
+        path = PurePosixPath(posixpath.normpath(name))
+        if docs == Path() or path.is_relative_to(docs.as_posix()):
+            inside.add(path.relative_to(docs.as_posix()).as_posix() if docs != Path() else path.as_posix())
+    return sorted(inside), ""

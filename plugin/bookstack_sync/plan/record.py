@@ -12,7 +12,8 @@ no cache between pipelines. It holds:
 - ``totals``: how many shelves, books, chapters and pages BookStack listed after the run (a deletion
   moves no ``updated_at`` of anything still visible: the count tells);
 - ``digest``: of the docs tree as synced (every file under docs_dir, the settings that shape what is
-  written, the plugin's version), and ``commit``, the commit checked out, for ``git diff`` (its first
+  written, the plugin's version), the XOR of one hash per file (``source_hash``, which each page also
+  carries) so that a run told which files changed can check that no other did, and ``commit``, the commit checked out, for ``git diff`` (its first
   ``COMMIT_CHARS`` hex digits: git takes a prefix, and the tag value has room for little);
 - ``fingerprint``: of the carrier as written (its name, parent, revision and tags), since writing the
   record moves the carrier's own ``updated_at``;
@@ -140,18 +141,35 @@ def settings_digest(shaping: Mapping[str, object]) -> str:
     return hashlib.sha256(f"{__version__}\0{sorted((k, str(v)) for k, v in shaping.items())}".encode()).hexdigest()[:8]
 
 
+def source_hash(relpath: str, data: bytes) -> str:
+    """One file's share of ``docs_digest``: 64 bits of sha256(path, NUL, sha256(bytes)), 16 hex digits. A page
+    is written with its file's (``SOURCE_TAG``), so a run that knows which files changed can tell from the
+    record's digest whether anything else did (``plan/edit``)."""
+    return hashlib.sha256(relpath.encode() + b"\0" + hashlib.sha256(data).digest()).hexdigest()[:16]
+
+
+def combine(*hashes: str) -> str:
+    """16-hex-digit hashes XORed: taking a file's hash out of a digest is combining it in again."""
+    value = 0
+    for item in hashes:
+        value ^= int(item, 16)
+    return f"{value:016x}"
+
+
 def docs_digest(docs_dir: Path, shaping: Mapping[str, object], *, skip: Iterable[Path] = ()) -> str:
     """A hash of everything a sync's result depends on locally: each file under docs_dir (path and bytes;
     not ``skip``, this run's own output files), the settings that shape what is written (``shaping``) and
-    the plugin's version."""
-    digest = hashlib.sha256(settings_digest(shaping).encode())
+    the plugin's version. Combinable: the XOR of each file's ``source_hash`` and the settings' hash."""
     root = docs_dir.resolve()
     outputs = set(skip)
     files = (p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts)
-    for path in sorted(p for p in files if p.resolve() not in outputs):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()[:16]
+    shares = [
+        source_hash(path.relative_to(root).as_posix(), path.read_bytes())
+        for path in files
+        if path.resolve() not in outputs
+    ]
+    settings = hashlib.sha256(f"settings\0{settings_digest(shaping)}".encode()).hexdigest()[:16]
+    return combine(settings, *shares)
 
 
 def newest_second(

@@ -22,8 +22,22 @@ SYNCED_TAG = "bookstack-sync-synced"  # value: UTC time of the last write
 ASSET_TAG = "bookstack-sync-asset"  # value: "<sha12> <asset path>" for each uploaded image/attachment
 RUN_TAG = "bookstack-sync-run"  # value: a random id of the run that last wrote it (tells two runs' copies apart)
 STATE_TAG = "bookstack-sync-state"  # value: the tree's sync record (plan/record.py), on one object of the tree
+# value: "<source_hash of the page's file> <priority>" as written (plan/record.source_hash; plan/edit without git)
+SOURCE_TAG = "bookstack-sync-source"
 SYSTEM_TAGS = frozenset(
-    {MANAGED_TAG, TREE_TAG, HASH_TAG, BODY_TAG, REV_TAG, COMMIT_TAG, SYNCED_TAG, ASSET_TAG, RUN_TAG, STATE_TAG}
+    {
+        MANAGED_TAG,
+        TREE_TAG,
+        HASH_TAG,
+        BODY_TAG,
+        REV_TAG,
+        COMMIT_TAG,
+        SYNCED_TAG,
+        ASSET_TAG,
+        RUN_TAG,
+        STATE_TAG,
+        SOURCE_TAG,
+    }
 )
 
 Tag = tuple[str, str]
@@ -57,9 +71,11 @@ def page_write_tags(
     assets: Iterable[Tag] = (),
     body: str = "",
     tree_id: str = "",
+    source: str = "",
 ) -> list[Tag]:
     """The tags a page is written with, in order: the user's, then ours (the same on every route).
-    ``body`` is the body hash, empty while the page waits for a link target's id."""
+    ``body`` is the body hash, empty while the page waits for a link target's id; ``source`` the
+    ``SOURCE_TAG`` value, empty when the file could not be read again."""
     return [
         *user_tags,
         (MANAGED_TAG, key),
@@ -70,6 +86,7 @@ def page_write_tags(
         (SYNCED_TAG, synced.strftime("%Y-%m-%dT%H:%M:%SZ")),
         *([(COMMIT_TAG, commit[:12])] if commit else []),
         *([(RUN_TAG, run_id)] if run_id else []),
+        *([(SOURCE_TAG, source)] if source else []),
         *assets,
     ]
 
