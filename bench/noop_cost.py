@@ -185,6 +185,15 @@ def measure(pages: int, version: str) -> list[Row]:
         _commit(workspace, "folder links", tracked=True)
         run("1 page edited, now linking to a book and a chapter (git)")
         run("no-op after the edits")
+        # Woodpecker's default clone holds one commit: git cannot say what changed since the last sync's
+        (workspace / ".git").rename(workspace / "hidden.git")
+        first.write_text(first.read_text(encoding="utf-8") + "\nAn edit in a shallow clone.\n", encoding="utf-8")
+        named = json.dumps([first.relative_to(workspace).as_posix()])
+        code, counts, _ = _run(fake, docs, workspace, "push", "auto", str(report), CI_PIPELINE_FILES=named)
+        label = "1 page edited, no git history (CI_PIPELINE_FILES)"
+        rows.append(Row(label, code, counts["read"] + counts["write"], counts["write"], None))
+        (workspace / "hidden.git").rename(workspace / ".git")
+        _commit(workspace, "shallow edit", tracked=True)
         wiki = Wiki(fake)
         for label, change in _hand_changes(wiki):
             ids, keys = change()

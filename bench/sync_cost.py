@@ -78,7 +78,8 @@ def _run(
         "PLUGIN_SUMMARY": "",
         "PLUGIN_IMPORT": import_mode,
         "PLUGIN_LOG_LEVEL": "error",
-        **{f"PLUGIN_{name.upper()}": value for name, value in settings.items()},
+        # CI_* names are Woodpecker's own variables; the others are settings
+        **{name if name.startswith("CI_") else f"PLUGIN_{name.upper()}": value for name, value in settings.items()},
     }
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
