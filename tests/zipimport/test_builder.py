@@ -29,6 +29,7 @@ from bookstack_sync.model import EntityKind, Plan, Route
 from bookstack_sync.plan.desired import DesiredState, build_desired
 from bookstack_sync.plan.matching import ImportUnit, Matching, PlanOptions, body_hash, page_hash
 from bookstack_sync.plan.planner import plan_sync
+from bookstack_sync.plan.record import source_hash
 from bookstack_sync.plan.remote import RemoteState
 from bookstack_sync.plan.resolve import canonical_markdown
 from bookstack_sync.plan.tags import (
@@ -38,6 +39,7 @@ from bookstack_sync.plan.tags import (
     HASH_TAG,
     MANAGED_TAG,
     REV_TAG,
+    SOURCE_TAG,
     SYNCED_TAG,
 )
 from tests.e2e.conftest import Docs, standard_docs
@@ -152,6 +154,8 @@ def test_pages_carry_the_tags_the_per_object_path_writes(docs: Docs) -> None:
             (REV_TAG, "1"),  # an imported page has one revision
             (SYNCED_TAG, "2026-01-02T03:04:05Z"),
             (COMMIT_TAG, COMMIT[:12]),
+            # the file's share of the docs digest and the priority (the edit path without git history)
+            (SOURCE_TAG, f"{source_hash(key, (docs.docs_dir / key).read_bytes())} {page.priority}"),
         ]
     )
     book = built.document["book"]
