@@ -303,8 +303,9 @@ def _sync_edit(
         if repair:
             log.info(f"the docs did not change since the last sync; pages changed in BookStack: {', '.join(keys)}")
         else:
+            how = "in git" if edit.told_by == "git" else f"({edit.told_by})"
             changed = (
-                f"one page changed in git: {keys[0]}" if len(keys) == 1 else f"pages changed in git: {', '.join(keys)}"
+                f"one page changed {how}: {keys[0]}" if len(keys) == 1 else f"pages changed {how}: {', '.join(keys)}"
             )
             log.info(f"BookStack: nothing changed there since the last sync; {changed}")
         log.plan(result.plan)

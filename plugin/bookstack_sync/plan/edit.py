@@ -56,6 +56,7 @@ class Edit:
     pages: tuple[DesiredPage, ...]
     remote: RemoteState
     matching: Matching
+    told_by: str = "git"  # what named the changed files, for the log
 
     def obj(self, key: str) -> RemoteObject:
         page_id = self.matching.ids[(EntityKind.PAGE, key)]
@@ -139,7 +140,7 @@ def _edited_without_git(
     edited = tuple(page for page in pages if now[page.key] != old[page.key])
     if not edited:
         return None, f"{why} (the pages CI_PIPELINE_FILES names are as last synced)"
-    return Edit(edited, edit.remote, edit.matching), ""
+    return Edit(edited, edit.remote, edit.matching, told_by="CI_PIPELINE_FILES, checked by the digest"), ""
 
 
 def _kept_without_git(page: DesiredPage, desired: DesiredState, edited: set[str]) -> str:
