@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from bookstack_sync.plan.history import pipeline_files
-from bookstack_sync.plan.record import combine, docs_digest, source_hash
+from bookstack_sync.plan.record import combine, docs_digest, file_shares, source_hash
 
 
 def test_swapping_one_files_hash_gives_the_digest_of_the_changed_docs(tmp_path: Path) -> None:
@@ -15,18 +15,18 @@ def test_swapping_one_files_hash_gives_the_digest_of_the_changed_docs(tmp_path: 
     (docs / "a").mkdir(parents=True)
     (docs / "a" / "one.md").write_text("one\n", encoding="utf-8")
     (docs / "two.md").write_text("two\n", encoding="utf-8")
-    before = docs_digest(docs, {"x": 1})
+    before = docs_digest(file_shares(docs), {"x": 1})
     (docs / "a" / "one.md").write_text("one, edited\n", encoding="utf-8")
-    after = docs_digest(docs, {"x": 1})
+    after = docs_digest(file_shares(docs), {"x": 1})
     assert before != after and len(after) == 16
     assert combine(after, source_hash("a/one.md", b"one, edited\n"), source_hash("a/one.md", b"one\n")) == before
     # another file changed as well: the swap of the first alone no longer gives the old digest
     (docs / "two.md").write_text("two, edited\n", encoding="utf-8")
-    both = docs_digest(docs, {"x": 1})
+    both = docs_digest(file_shares(docs), {"x": 1})
     assert combine(both, source_hash("a/one.md", b"one, edited\n"), source_hash("a/one.md", b"one\n")) != before
     # the same bytes under another name are another file
     assert source_hash("a/one.md", b"x") != source_hash("a/two.md", b"x")
-    assert docs_digest(docs, {"x": 2}) != both
+    assert docs_digest(file_shares(docs), {"x": 2}) != both
 
 
 def test_the_pipelines_files_under_the_docs_relative_to_them(tmp_path: Path) -> None:

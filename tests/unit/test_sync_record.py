@@ -9,7 +9,14 @@ from pathlib import Path
 from bookstack_sync.model import EntityKind
 from bookstack_sync.plan.edit import RANGE_FIT, ranges
 from bookstack_sync.plan.history import changed_since
-from bookstack_sync.plan.record import MAX_VALUE, SyncRecord, carrier_fingerprint, docs_digest, written_fingerprint
+from bookstack_sync.plan.record import (
+    MAX_VALUE,
+    SyncRecord,
+    carrier_fingerprint,
+    docs_digest,
+    file_shares,
+    written_fingerprint,
+)
 
 WHEN = datetime(2026, 12, 6, 10, 0, 1, tzinfo=UTC)
 
@@ -130,14 +137,14 @@ def test_the_carrier_fingerprint_sees_a_rename_a_description_a_tag_but_not_the_r
 def test_the_docs_digest_moves_with_any_file_or_setting_and_skips_the_runs_own_outputs(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("one", encoding="utf-8")
     (tmp_path / "img.png").write_bytes(b"\x89PNG")
-    base = docs_digest(tmp_path, {"prune": False})
-    assert docs_digest(tmp_path, {"prune": False}) == base
-    assert docs_digest(tmp_path, {"prune": True}) != base
+    base = docs_digest(file_shares(tmp_path), {"prune": False})
+    assert docs_digest(file_shares(tmp_path), {"prune": False}) == base
+    assert docs_digest(file_shares(tmp_path), {"prune": True}) != base
     report = tmp_path / "report.json"
     report.write_text("{}", encoding="utf-8")
-    assert docs_digest(tmp_path, {"prune": False}, skip={report.resolve()}) == base
+    assert docs_digest(file_shares(tmp_path, skip={report.resolve()}), {"prune": False}) == base
     (tmp_path / "img.png").write_bytes(b"\x89PNG2")
-    assert docs_digest(tmp_path, {"prune": False}, skip={report.resolve()}) != base
+    assert docs_digest(file_shares(tmp_path, skip={report.resolve()}), {"prune": False}) != base
 
 
 def _git(root: Path, *args: str) -> str:

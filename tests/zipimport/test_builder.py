@@ -29,7 +29,7 @@ from bookstack_sync.model import EntityKind, Plan, Route
 from bookstack_sync.plan.desired import DesiredState, build_desired
 from bookstack_sync.plan.matching import ImportUnit, Matching, PlanOptions, body_hash, page_hash
 from bookstack_sync.plan.planner import plan_sync
-from bookstack_sync.plan.record import source_hash
+from bookstack_sync.plan.record import file_shares, source_hash
 from bookstack_sync.plan.remote import RemoteState
 from bookstack_sync.plan.resolve import canonical_markdown
 from bookstack_sync.plan.tags import (
@@ -93,6 +93,7 @@ class Tree:
             commit=COMMIT,
             now=lambda: NOW,
             tree_id=tree_id,
+            sources=file_shares(self.tree.root),
         )
         return build_import(inputs, unit, ctx)
 

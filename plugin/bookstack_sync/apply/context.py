@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,7 +17,6 @@ from ..docs.tree import DocsTree
 from ..model import Action, EntityKind, Outcome
 from ..plan.desired import DesiredPage, DesiredState
 from ..plan.matching import Matching
-from ..plan.record import source_hash
 from ..plan.remote import RemoteState
 from ..plan.resolve import canonical_markdown, slug_folder_path
 from ..plan.tags import page_write_tags
@@ -44,6 +43,8 @@ class ApplyContext:
     # a tag to add to one page write, from its id and payload: the sync record riding on a run's only write
     extra_tag: Callable[[int, dict[str, Any]], tuple[str, str] | None] | None = None
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    # each docs file's hash by its path (``plan.record.file_shares``), hashed once a run: pages carry theirs
+    sources: Mapping[str, str] = field(default_factory=dict)
     # filled while applying
     slugs: dict[tuple[EntityKind, str], str] = field(default_factory=dict)
     revisions: dict[int, int] = field(default_factory=dict)  # page id -> revision_count after our last write
@@ -89,13 +90,11 @@ class ApplyContext:
         )
 
     def source_tag(self, page: DesiredPage) -> str:
-        """The page's ``SOURCE_TAG`` value: its file's share of the docs digest, and its priority; empty
-        when the file cannot be read (the run without git history then reads everything for it)."""
-        try:
-            data = (self.tree.root / page.key).read_bytes()
-        except OSError:
-            return ""
-        return f"{source_hash(page.key, data)} {page.priority}"
+        """The page's ``SOURCE_TAG`` value: its file's share of the docs digest (``sources``), and its
+        priority; empty when the run did not hash it (the run without git history then reads everything
+        for it)."""
+        share = self.sources.get(page.key)
+        return f"{share} {page.priority}" if share else ""
 
     def canonical(self, page: DesiredPage) -> str | None:
         """The page's text as its stored hash covers it, with this run's ids and settings."""

@@ -30,7 +30,7 @@ from ..plan.history import pipeline_files, read_history
 from ..plan.make import make_edit_plan, make_plan
 from ..plan.planner import check_tree_takeover
 from ..plan.probe import Probe, find_record, run_probe
-from ..plan.record import docs_digest, settings_digest
+from ..plan.record import docs_digest, file_shares, settings_digest
 from ..plan.remote import fetch_remote, wiki_address
 from ..plan.treeid import tree_id_for
 from ..report.files import ci_context, record_validation, write_reports
@@ -134,17 +134,28 @@ def _plan_and_apply(
     result.tree = tree_id.value
     if log is not None:
         log.info(f"tree {tree_id.value} (from the {tree_id.derived_from})")
-    digest = docs_digest(settings.docs_dir, _shaping(settings), skip=_outputs(settings, env))
+    shares = file_shares(settings.docs_dir, skip=_outputs(settings, env))
+    digest = docs_digest(shares, _shaping(settings))
     probe, why = _probe(client, mode, digest, tree_id.value)
     previous = (probe.record, probe.carrier) if probe and probe.record and probe.carrier else None
     if why == DOCS_CHANGED and probe is not None and probe.record is not None:
         shaping = settings_digest(_shaping(settings))
         named = pipeline_files(settings.docs_dir, env)
         edit, why = edited_pages(
-            client, settings.docs_dir, probe.record, desired, shaping, tree_id.value, digest=digest, named=named
+            client,
+            settings.docs_dir,
+            probe.record,
+            desired,
+            shaping,
+            tree_id.value,
+            digest=digest,
+            shares=shares,
+            named=named,
         )
         result.timings["read"] = round(time.monotonic() - started, 3)
-        if edit is not None and _sync_edit(settings, mode, tree, desired, edit, probe, digest, client, result, log):
+        if edit is not None and _sync_edit(
+            settings, mode, tree, desired, edit, probe, digest, shares, client, result, log
+        ):
             return
         why = why or "the edited page needs more than its own update"
     elif _repairable(probe, digest, settings):
@@ -152,7 +163,7 @@ def _plan_and_apply(
         edit, not_alone = drifted_pages(client, probe.changed, desired, tree_id.value)
         result.timings["read"] = round(time.monotonic() - started, 3)
         if edit is not None and _sync_edit(
-            settings, mode, tree, desired, edit, probe, digest, client, result, log, repair=True
+            settings, mode, tree, desired, edit, probe, digest, shares, client, result, log, repair=True
         ):
             return
         why = f"{why}; {not_alone or 'a page needs more than its own update'}"
@@ -209,6 +220,7 @@ def _plan_and_apply(
         run_id=secrets.token_hex(6),
         tree_id=tree_id.value,
         progress=_progress(log, sum(1 for a in plan.actions if a.kind.writes)),
+        sources=shares,
     )
     importer = ZipImporter()
     # a few page writes carry the record themselves: no listings and no write of its own after them
@@ -284,6 +296,7 @@ def _sync_edit(
     edit: Edit,
     probe: Probe,
     digest: str,
+    shares: Mapping[str, str],
     client: BookStackClient,
     result: RunResult,
     log: RunLog | None,
@@ -324,6 +337,7 @@ def _sync_edit(
         run_id=secrets.token_hex(6),
         progress=_progress(log, len(plan.actions)),
         tree_id=edit.remote.tree_id,
+        sources=shares,
     )
     result.bookstack_url = edit.remote.app_url or client.base_url
     started = time.monotonic()

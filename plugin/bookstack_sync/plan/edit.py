@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from ..model import SEARCH_TYPE, EntityKind
 from .desired import DesiredPage, DesiredState
 from .history import changed_since
 from .matching import Matching
-from .record import SyncRecord, combine, source_hash
+from .record import SyncRecord, combine
 from .remote import RemoteObject, RemoteState
 from .tags import MANAGED_TAG, SOURCE_TAG, TREE_TAG
 
@@ -71,17 +71,18 @@ def edited_pages(
     settings: str,
     tree_id: str,
     *,
-    digest: str = "",
-    named: tuple[list[str] | None, str] = (None, "no list of the pipeline's files"),
+    digest: str,
+    shares: Mapping[str, str],
+    named: tuple[list[str] | None, str],
 ) -> tuple[Edit | None, str]:
     """The edit to write, or None and why the run reads everything. Without the last sync's commit in
     the clone, the files the pipeline names (``named``: ``history.pipeline_files``) stand in for git's
-    answer, checked against the record's digest (``digest``: the docs' now)."""
+    answer, checked against the record's digest (``digest``: the docs' now, of the files' ``shares``)."""
     if record.settings != settings:
         return None, "the settings (or the plugin's version) changed since the last sync"
     changed = changed_since(docs_dir, record.commit)
     if changed is None:
-        return _edited_without_git(client, docs_dir, record, desired, tree_id, digest, named)
+        return _edited_without_git(client, record, desired, tree_id, digest, shares, named)
     if not changed or len(changed) > MAX_PAGES or any(key not in desired.pages for key in changed):
         return None, f"the docs changed since the last sync ({len(changed)} files)"
     pages = tuple(desired.pages[key] for key in changed)
@@ -95,11 +96,11 @@ def edited_pages(
 
 def _edited_without_git(
     client: BookStackClient,
-    docs_dir: Path,
     record: SyncRecord,
     desired: DesiredState,
     tree_id: str,
     digest: str,
+    shares: Mapping[str, str],
     named: tuple[list[str] | None, str],
 ) -> tuple[Edit | None, str]:
     """The edit when git cannot say what changed: the pipeline's files under docs_dir, all pages the
@@ -134,7 +135,7 @@ def _edited_without_git(
         if moved is not None:
             return None, f"{why} ({page.key}, its title, which {moved} shows)"
         old[page.key] = source
-        now[page.key] = source_hash(page.key, (docs_dir / page.key).read_bytes())
+        now[page.key] = shares[page.key]
     if combine(digest, *now.values(), *old.values()) != record.digest:
         return None, f"{why} (files CI_PIPELINE_FILES does not name changed since the last sync)"
     edited = tuple(page for page in pages if now[page.key] != old[page.key])

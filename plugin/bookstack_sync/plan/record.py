@@ -156,20 +156,26 @@ def combine(*hashes: str) -> str:
     return f"{value:016x}"
 
 
-def docs_digest(docs_dir: Path, shaping: Mapping[str, object], *, skip: Iterable[Path] = ()) -> str:
-    """A hash of everything a sync's result depends on locally: each file under docs_dir (path and bytes;
-    not ``skip``, this run's own output files), the settings that shape what is written (``shaping``) and
-    the plugin's version. Combinable: the XOR of each file's ``source_hash`` and the settings' hash."""
+def file_shares(docs_dir: Path, *, skip: Iterable[Path] = ()) -> dict[str, str]:
+    """Each file under docs_dir (not in ``.git``, not ``skip``) by its path relative to docs_dir: its
+    ``source_hash``, read once a run for the digest, the pages' ``SOURCE_TAG`` and the edit path."""
     root = docs_dir.resolve()
     outputs = set(skip)
     files = (p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts)
-    shares = [
-        source_hash(path.relative_to(root).as_posix(), path.read_bytes())
-        for path in files
-        if path.resolve() not in outputs
-    ]
+    shares: dict[str, str] = {}
+    for path in files:
+        if path.resolve() not in outputs:
+            rel = path.relative_to(root).as_posix()
+            shares[rel] = source_hash(rel, path.read_bytes())
+    return shares
+
+
+def docs_digest(shares: Mapping[str, str], shaping: Mapping[str, object]) -> str:
+    """A hash of everything a sync's result depends on locally: each file under docs_dir (``file_shares``:
+    path and bytes, not this run's own output files), the settings that shape what is written (``shaping``)
+    and the plugin's version. Combinable: the XOR of each file's ``source_hash`` and the settings' hash."""
     settings = hashlib.sha256(f"settings\0{settings_digest(shaping)}".encode()).hexdigest()[:16]
-    return combine(settings, *shares)
+    return combine(settings, *shares.values())
 
 
 def newest_second(
