@@ -180,6 +180,16 @@ def _take_slices(
     return done
 
 
+def _assemble(
+    walk: TreeWalk, reads: list[PageRead], structure: Structure, max_upload_mb: int, freeze: bool
+) -> tuple[DocsTree, list[PageSource], LinkChecker]:
+    """The whole tree in this process, the order its pages' links are checked in, and the checker."""
+    tree = walk.finish(reads)
+    if freeze:
+        gc.freeze()  # the tree too: collections during link checking need not walk it
+    return tree, checking_order(tree), LinkChecker(tree, structure, max_upload_mb=max_upload_mb)
+
+
 def validate_in_two(
     structure: Structure,
     walk: TreeWalk,
@@ -237,11 +247,7 @@ def validate_in_two(
                 with share.stage("exchange"):
                     theirs = _restore(_swap(out, inp, _portable(mine)), files[:half])
                 with share.stage("tree"):
-                    tree = walk.finish(theirs + mine)
-                    if freeze:
-                        gc.freeze()
-                    ordered = checking_order(tree)
-                    checker = LinkChecker(tree, structure, max_upload_mb=max_upload_mb)
+                    _, ordered, checker = _assemble(walk, theirs + mine, structure, max_upload_mb, freeze)
                 done = _take_slices(queue, checker, ordered, share)
                 share.cpu_total = time.process_time() - cpu
                 _send(out, (done, share))
@@ -265,11 +271,7 @@ def validate_in_two(
                     worker = False
                     theirs = read_pages(files[half:])
             with share.stage("tree"):
-                tree = walk.finish(mine + theirs)
-                if freeze:
-                    gc.freeze()
-                ordered = checking_order(tree)
-                checker = LinkChecker(tree, structure, max_upload_mb=max_upload_mb)
+                tree, ordered, checker = _assemble(walk, mine + theirs, structure, max_upload_mb, freeze)
             with share.stage("rules"):
                 found = tree_rules(structure, tree)
             done = _take_slices(queue, checker, ordered, share)
