@@ -44,6 +44,11 @@ def is_own(tags: Collection[tuple[str, str]], tree_id: str) -> bool:
     return tree_id in trees if trees else any(name == MANAGED_TAG for name, _ in tags)
 
 
+Changed = list[tuple[EntityKind, dict[str, Any]]]  # objects as a listing shows them, by kind
+# the changed objects that are the tree's (None: cannot be told), and the others' ids
+SortedOut = tuple[Changed | None, list[tuple[EntityKind, int]]]
+
+
 @dataclass(frozen=True)
 class Carrier:
     kind: EntityKind
@@ -82,7 +87,7 @@ class Probe:
     record: SyncRecord | None = None
     carrier: Carrier | None = None
     listed: Listed | None = None
-    changed: list[tuple[EntityKind, dict[str, Any]]] = field(default_factory=list)  # the tree's objects
+    changed: Changed = field(default_factory=list)  # the tree's objects
     others: list[tuple[EntityKind, int]] = field(default_factory=list)  # changed, not the tree's
     # the record was found whole (its carrier as written, the clock not behind): a run that then writes
     # nothing keeps it as it is, so a tree's rerun writes nothing (another tree's sync, a settings change)
@@ -152,7 +157,7 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
             record,
             carrier,
         )
-    changed: list[tuple[EntityKind, dict[str, Any]]] = []
+    changed: Changed = []
     created = dict.fromkeys(KINDS, 0)
     carrier_seen = False
     for kind in KINDS:
@@ -200,7 +205,7 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
     return Probe(True, why, record, carrier, listed, ours, others, record_intact=not _carrier_changed(ours, carrier))
 
 
-def _carrier_changed(ours: list[tuple[EntityKind, dict[str, Any]]], carrier: Carrier) -> bool:
+def _carrier_changed(ours: Changed, carrier: Carrier) -> bool:
     return any((kind, int(item["id"])) == (carrier.kind, carrier.id) for kind, item in ours)
 
 
@@ -210,11 +215,11 @@ def _at(item: dict[str, Any]) -> datetime | None:
 
 def _sort_out(
     client: BookStackClient,
-    changed: list[tuple[EntityKind, dict[str, Any]]],
+    changed: Changed,
     tree_id: str,
     since: datetime,
     carrier: Carrier,
-) -> tuple[list[tuple[EntityKind, dict[str, Any]]] | None, list[tuple[EntityKind, int]]]:
+) -> SortedOut:
     """The changed objects that are the tree's, and the others (someone else's pages and books, another
     docs tree's); None when that cannot be told. A few are read one by one for their tags; more (another
     tree synced) are told apart by one search for the tree's objects updated since the day before the
@@ -222,7 +227,7 @@ def _sort_out(
     ``APP_TIMEZONE``; the exact times are compared here)."""
     if len(changed) > LOOKUPS:
         return _sort_out_by_search(client, changed, tree_id, since, carrier)
-    ours: list[tuple[EntityKind, dict[str, Any]]] = []
+    ours: Changed = []
     others: list[tuple[EntityKind, int]] = []
     for kind, item in changed:
         try:
@@ -241,11 +246,11 @@ def _sort_out(
 
 def _sort_out_by_search(
     client: BookStackClient,
-    changed: list[tuple[EntityKind, dict[str, Any]]],
+    changed: Changed,
     tree_id: str,
     since: datetime,
     carrier: Carrier,
-) -> tuple[list[tuple[EntityKind, dict[str, Any]]] | None, list[tuple[EntityKind, int]]]:
+) -> SortedOut:
     if not tree_id:
         return None, []
     day = (since - timedelta(days=1)).date().isoformat()
