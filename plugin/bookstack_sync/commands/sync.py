@@ -256,11 +256,9 @@ def _plan_and_apply(
         if log is not None:
             log.info("sync record left as it was: drift was left alone (on_drift: skip)")
         return
-    wrote = any(o.status not in (OutcomeStatus.UNCHANGED, OutcomeStatus.SKIPPED) for o in result.outcomes)
-    if probe is not None and probe.record_intact and not wrote:
-        if log is not None:
-            log.info("sync record kept as it was: this run wrote nothing")
-        return
+    # A run that read everything records again even when it wrote nothing: the record it found was what
+    # sent it to read everything (a count off by someone else's deletion, a settings change, objects it
+    # could not tell apart), so keeping it would send every later run to read everything too.
     if mode is RunMode.FULL or previous is None:
         previous = find_record(client, tree_id.value)
     synced = Synced(digest, settings_digest(_shaping(settings)), ctx.commit, read, ctx.outcomes, ctx.revisions)

@@ -89,9 +89,6 @@ class Probe:
     listed: Listed | None = None
     changed: Changed = field(default_factory=list)  # the tree's objects
     others: list[tuple[EntityKind, int]] = field(default_factory=list)  # changed, not the tree's
-    # the record was found whole (its carrier as written, the clock not behind): a run that then writes
-    # nothing keeps it as it is, so a tree's rerun writes nothing (another tree's sync, a settings change)
-    record_intact: bool = False
     whole: dict[EntityKind, list[dict[str, Any]]] = field(default_factory=dict)  # kinds listed whole
 
     @property
@@ -195,18 +192,13 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
                 f" and {created[kind]} were created since: something was deleted or restored",
                 record,
                 carrier,
-                record_intact=True,
             )
     ours, others = _sort_out(client, changed, tree_id, since, carrier)
     if ours is None:
         why = f"{len(changed)} objects changed in BookStack since the last sync"
-        return Probe(False, why, record, carrier, listed, record_intact=True)
+        return Probe(False, why, record, carrier, listed)
     why = f"{len(ours)} of the tree's objects changed in BookStack since the last sync" if ours else "nothing changed"
-    return Probe(True, why, record, carrier, listed, ours, others, record_intact=not _carrier_changed(ours, carrier))
-
-
-def _carrier_changed(ours: Changed, carrier: Carrier) -> bool:
-    return any((kind, int(item["id"])) == (carrier.kind, carrier.id) for kind, item in ours)
+    return Probe(True, why, record, carrier, listed, ours, others)
 
 
 def _at(item: dict[str, Any]) -> datetime | None:
