@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from .activity import AUDIT_FIELDS, Activity, Actor, acting, log
 from .html_markdown import html_to_markdown
 from .markdown import add_bookmark_ids, html_to_text, plain_to_description_html, render_markdown
 from .permissions import Permissions
@@ -245,6 +246,7 @@ class Api:
         self._route("PUT", "image-gallery/{id}", self.update_image)
         self._route("DELETE", "image-gallery/{id}", self.delete_image)
         self._route("GET", "search", self.search)
+        self._route("GET", "audit-log", self.list_audit_log)
         self._route("GET", "recycle-bin", self.list_recycle_bin)
         self._route("PUT", "recycle-bin/{id}", self.restore_deletion)
         self._route("DELETE", "recycle-bin/{id}", self.destroy_deletion)
@@ -297,7 +299,8 @@ class Api:
             return too_many_attempts(rate_headers)
         try:
             self.authenticate(request)
-            response = handler(request, params)
+            with acting(self.store, Actor(API_USER, request.client_ip)):
+                response = handler(request, params)
         except ApiError as error:
             response = error.response
         response.headers.extend(rate_headers)
@@ -506,6 +509,7 @@ class Api:
             book_ids=self._shelf_books(data["books"]) if data.get("books") is not None else [],
         )
         self.store.shelves[shelf.id] = shelf
+        log(self.store, "bookshelf_create", shelf)
         return json_response(200, self.shelf_json(shelf, as_objects=False))
 
     def read_shelf(self, request: Request, params: dict[str, str]) -> Response:
@@ -533,6 +537,7 @@ class Api:
             # a pivot-table sync: the shelf row itself is not saved for it
             shelf.book_ids = self._shelf_books(data["books"])
         self.saved(shelf, before, tags_sent=data.get("tags") is not None)
+        log(self.store, "bookshelf_update", shelf)
         update_references(self, linked)
         return json_response(200, self.shelf_json(shelf, as_objects=False))
 
@@ -619,6 +624,7 @@ class Api:
             tags=tags,
         )
         self.store.books[book.id] = book
+        log(self.store, "book_create", book)  # BookRepo::create, for the API and a ZIP import alike
         return book
 
     def book_contents_json(self, book: Book) -> list[dict[str, Any]]:
@@ -684,6 +690,7 @@ class Api:
         if "default_template_id" in data:
             book.default_template_id = self._template_id(data["default_template_id"])
         self.saved(book, before, tags_sent=data.get("tags") is not None)
+        log(self.store, "book_update", book)
         update_references(self, linked)
         return json_response(200, self.book_json(book, as_objects=False))
 
@@ -762,6 +769,7 @@ class Api:
             tags=tags,
         )
         self.store.chapters[chapter.id] = chapter
+        log(self.store, "chapter_create", chapter)  # ChapterRepo::create, for the API and a ZIP import alike
         self.store.run_book_auto_sort(book.id)
         return chapter
 
@@ -787,6 +795,7 @@ class Api:
             # ChapterRepo::move: a PermissionsException becomes the usual 403.
             self.require_can("chapter-create", self.store.books[int(data["book_id"])])
             self.store.move_chapter(chapter, int(data["book_id"]))
+            log(self.store, "chapter_move", chapter)  # ChapterRepo::move; the update below logs too
         if data.get("name") is not None and data["name"] != chapter.name:
             chapter.name = data["name"]
             chapter.slug = self.store.unique_slug("chapter", chapter.name, book_id=chapter.book_id, exclude=chapter.id)
@@ -800,6 +809,7 @@ class Api:
         if "default_template_id" in data:
             chapter.default_template_id = self._template_id(data["default_template_id"])
         self.saved(chapter, before, tags_sent=data.get("tags") is not None)
+        log(self.store, "chapter_update", chapter)
         self.store.run_book_auto_sort(chapter.book_id)
         if old_book != chapter.book_id:
             self.store.run_book_auto_sort(old_book)
@@ -924,6 +934,7 @@ class Api:
         )
         self.set_page_content(page, content, can_change_editor="editor-change" in self.permissions)
         self.store.pages[page.id] = page
+        log(self.store, "page_create", page)  # PageRepo::publishDraft, for the API and a ZIP import alike
         self.store.run_book_auto_sort(book.id)
         return page
 
@@ -966,6 +977,7 @@ class Api:
                 self.require_can("page-delete", page)
                 self.require_can("page-create", chapter or book)
                 self.store.move_page(page, book_id=book.id, chapter_id=chapter.id if chapter else None)
+                log(self.store, "page_move", page)  # PageRepo::move; the update below logs too
         if data.get("name") is not None and data["name"] != page.name:
             page.name = data["name"]
             page.slug = self.store.unique_slug("page", page.name, book_id=page.book_id, exclude=page.id)
@@ -977,6 +989,7 @@ class Api:
         # Every PUT is an edit: +1 revision_count and a new updated_at, even for {} (transcript 08).
         page.revision_count += 1
         page.updated_at, page.updated_by = self.store.now(), 1
+        log(self.store, "page_update", page)
         self.store.run_book_auto_sort(page.book_id)
         if old_book != page.book_id:
             self.store.run_book_auto_sort(old_book)
@@ -1227,6 +1240,15 @@ class Api:
         chosen, total = search_page(self, query["query"], page_no, count)
         return json_response(200, {"data": chosen, "total": total})
 
+    # ---------------------------------------------------------------------------------- audit log
+
+    def list_audit_log(self, request: Request, params: dict[str, str]) -> Response:
+        """``AuditLogApiController::list``: needs settings-manage and users-manage; each row carries its
+        ``user`` (``->with(['user'])``: the user's id, name and slug, the rest of the model is hidden)."""
+        self.require("settings-manage", "users-manage")
+        rows = [{**_activity_json(a), "user": user_obj(a.user_id)} for a in self.store.activities]
+        return self.listing(request, rows, AUDIT_FIELDS)
+
     # ------------------------------------------------------------------------------------ system
 
     def system(self, request: Request, params: dict[str, str]) -> Response:
@@ -1306,6 +1328,14 @@ class Api:
 
 
 # ------------------------------------------------------------------------------------------ helpers
+
+
+def _activity_json(activity: Activity) -> dict[str, Any]:
+    return {
+        "id": activity.id, "type": activity.type, "detail": activity.detail, "user_id": activity.user_id,
+        "loggable_id": activity.loggable_id, "loggable_type": activity.loggable_type, "ip": activity.ip,
+        "created_at": iso(activity.created_at),
+    }  # fmt: skip
 
 
 def _kind_name(kind: str) -> str:

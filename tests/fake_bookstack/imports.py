@@ -13,6 +13,7 @@ import secrets
 import zipfile
 from typing import TYPE_CHECKING, Any
 
+from .activity import descriptor, log
 from .markdown import add_bookmark_ids, html_to_text, render_markdown
 from .state import API_USER, Book, Chapter, ImportRecord, Page, Store, Tag, iso, stored_text
 from .validation import Validator, is_int
@@ -317,6 +318,7 @@ class ImportHandlers:
             updated_at=moment,
         )
         self.store.imports[record.id] = record
+        log(self.store, "import_create", descriptor(record))  # an import is no entity: NULL loggable
         return json_response(
             200,
             {
@@ -339,8 +341,13 @@ class ImportHandlers:
     def delete(self, request: Request, params: dict[str, str]) -> Response:
         self._require()
         record = self._find(params["id"])
-        del self.store.imports[record.id]
+        self._delete(record)
         return Response(204)
+
+    def _delete(self, record: ImportRecord) -> None:
+        """``ImportRepo::deleteImport``."""
+        del self.store.imports[record.id]
+        log(self.store, "import_delete", descriptor(record))
 
     # -------------------------------------------------------------------------------------------- run
 
@@ -362,7 +369,10 @@ class ImportHandlers:
         finally:
             self.store.use_reserved({})
             record.reserved = {}
-        del self.store.imports[record.id]
+        # ImportRepo::runImport, after the commit: the import is deleted (import_delete), then import_run;
+        # the books, chapters and pages were created through their repos, each logging its *_create
+        self._delete(record)
+        log(self.store, "import_run", descriptor(record))
         return json_response(200, self._run_json(created))
 
     def _check_run(self, record: ImportRecord, data: dict[str, Any]) -> tuple[Book | None, Chapter | None]:
@@ -439,7 +449,8 @@ def begin_run(store: Store, import_id: int) -> None:
     for chapter in list(chapters):
         pages += [p for p in chapter.get("pages") or [] if isinstance(p, dict)]
     kinds = ["book"] * (record.type == "book") + ["chapter"] * len(chapters) + ["page"] * len(pages)
-    record.reserved = store.reserve_ids(kinds)
+    # each create logs one activity in the same transaction: those rows' ids are taken now too
+    record.reserved = store.reserve_ids(kinds + ["activity"] * len(kinds))
 
 
 def _needed_permissions(record: ImportRecord) -> list[tuple[str, str]]:

@@ -28,6 +28,8 @@ ADMIN_ROLE_PERMISSIONS: frozenset[str] = frozenset(
         "content-export",
         "editor-change",
         "settings-manage",
+        "users-manage",  # with settings-manage: the audit log (AuditLogApiController)
+        "user-roles-manage",
         "restrictions-manage-all",
         "templates-manage",
         "bookshelf-create-all",

@@ -19,15 +19,14 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from .api import DEFAULT_EDITOR, Api, RateLimiter, too_many_attempts
+from .api import Api, RateLimiter, too_many_attempts
 from .faults import FaultRule, Faults
 from .holds import Hold, Holds
+from .humans import HumanActions
 from .imports import begin_run
-from .markdown import add_bookmark_ids, render_markdown
 from .permissions import DEFAULT_PERMISSIONS
-from .references import targets, update_references
 from .serving import serve_in_thread, stop_serving
-from .state import HUMAN_USER, SORT_OPERATIONS, Chapter, Page, Store, Tag, parse_version
+from .state import SORT_OPERATIONS, Chapter, Page, Store, parse_version
 from .wire import Request, Response, error_response, html_response, parse_body, php_nest, trim_strings, web_not_found
 
 MIME_BY_EXTENSION = {
@@ -99,8 +98,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the request log is ``FakeBookStack.requests``."""
 
 
-class FakeBookStack:
-    """An in-memory BookStack over HTTP. See the package docstring for the behaviour it models."""
+class FakeBookStack(HumanActions):
+    """An in-memory BookStack over HTTP. See the package docstring for the behaviour it models; a person's
+    changes in the UI are the ``*_as_human`` methods (``humans.py``)."""
 
     _running: ClassVar[weakref.WeakSet[FakeBookStack]] = weakref.WeakSet()  # started and not stopped
 
@@ -255,127 +255,6 @@ class FakeBookStack:
         tree's record (``bookstack-sync-state``), written once at the end of a sync that wrote."""
         return [r for r in self.writes() if not is_record_write(r)]
 
-    def edit_page_as_human(
-        self, page_id: int, markdown: str | None = None, html: str | None = None, name: str | None = None
-    ) -> None:
-        """A person saving the page in the UI: +1 revision, new updated_at, updated_by = user 2.
-
-        An HTML (WYSIWYG) save clears the markdown and sets the editor to wysiwyg, as BookStack does.
-        """
-        with self._lock:
-            page = self.state.pages[page_id]
-            linked = targets(self._api, "page", page)
-            if name is not None and name != page.name:
-                page.name = name
-                page.slug = self.state.unique_slug("page", name, book_id=page.book_id, exclude=page.id)
-            if markdown is not None:
-                page.markdown = markdown
-                page.html = add_bookmark_ids(render_markdown(markdown))
-                page.editor = "markdown"
-            elif html is not None:
-                page.html = add_bookmark_ids(html)
-                page.markdown = ""
-                page.editor = DEFAULT_EDITOR
-            page.revision_count += 1
-            page.updated_at, page.updated_by = self.state.now(), HUMAN_USER
-            self.state.run_book_auto_sort(page.book_id)
-            update_references(self._api, linked)
-
-    def restore_revision_as_human(self, page_id: int, markdown: str) -> None:
-        """A person restoring an older revision (``PageRepo::restoreRevision``): its text comes back as a
-        new save — +1 revision, new ``updated_at``, ``updated_by`` = user 2."""
-        self.edit_page_as_human(page_id, markdown=markdown)
-
-    def change_as_human(
-        self,
-        kind: str,
-        item_id: int,
-        *,
-        name: str | None = None,
-        tags: list[tuple[str, str]] | None = None,
-        book_id: int | None = None,
-        chapter_id: int | None = None,
-        books: list[int] | None = None,
-    ) -> None:
-        """A person changing a shelf, book, chapter or page in the UI: rename, tags, a move (a page to
-        ``chapter_id`` or to the top of ``book_id``; a chapter to ``book_id``), a shelf's book list.
-
-        As BookStack saves it: a page save is an edit (+1 revision, ``PageRepo::update``), a page move is
-        not (``PageRepo::move``); a chapter move moves its pages' ``updated_at`` too; the form sends the
-        tags, so every save ``touch()``es the item; ``updated_by`` = user 2 — but a move alone (the Move
-        screen: ``PageRepo::move``, ``ChapterRepo::move``) saves through ``changeBook``, which leaves
-        ``updated_by`` as it was (v25.02 ``BookChild``, v26.03 ``ParentChanger``).
-        """
-        with self._lock:
-            store = self.state
-            tables: dict[str, dict[int, Any]] = {
-                "shelf": store.shelves,
-                "book": store.books,
-                "chapter": store.chapters,
-                "page": store.pages,
-            }
-            item = tables[kind][item_id]
-            linked = targets(self._api, kind, item)
-            if name is not None:
-                item.name = name
-                item.slug = store.unique_slug(kind, name, book_id=getattr(item, "book_id", None), exclude=item.id)
-            if tags is not None:
-                item.tags = [Tag(tag_name, value) for tag_name, value in tags]
-            if kind == "page" and (book_id is not None or chapter_id is not None):
-                target_book = store.chapters[chapter_id].book_id if chapter_id is not None else book_id
-                assert target_book is not None
-                store.move_page(item, book_id=target_book, chapter_id=chapter_id)
-            elif kind == "chapter" and book_id is not None:
-                store.move_chapter(item, book_id)
-            if books is not None:
-                item.book_ids = list(books)
-            if kind == "page" and (name is not None or tags is not None):
-                item.revision_count += 1
-            item.updated_at = store.now()
-            if name is not None or tags is not None or books is not None:
-                item.updated_by = HUMAN_USER
-            update_references(self._api, linked)
-
-    def sort_as_human(
-        self, kind: str, item_id: int, priority: int, *, book_id: int | None = None, chapter_id: int | None = None
-    ) -> None:
-        """A person dragging a chapter or page on a book's Sort screen (``BookSorter::applySortUpdates``):
-        its new ``priority`` and, for a page, its chapter (``chapter_id``; None = the book's top level) are
-        saved **without timestamps** — ``updated_at`` and ``updated_by`` stay as they were; only a move to
-        another book (``book_id``) goes through ``changeBook``, which saves with a new ``updated_at`` (and
-        a chapter's pages with it). The same in v25.02 and v26.03."""
-        with self._lock:
-            store = self.state
-            if kind == "chapter":
-                chapter = store.chapters[item_id]
-                linked = targets(self._api, kind, chapter)
-                if book_id is not None and book_id != chapter.book_id:
-                    store.move_chapter(chapter, book_id)
-                chapter.priority = priority
-                update_references(self._api, linked)
-                return
-            page = store.pages[item_id]
-            linked = targets(self._api, kind, page)
-            target_book = store.chapters[chapter_id].book_id if chapter_id is not None else book_id or page.book_id
-            if target_book != page.book_id:
-                store.move_page(page, book_id=target_book, chapter_id=page.chapter_id)
-                page.updated_at = store.now()
-            page.chapter_id = chapter_id
-            page.priority = priority
-            update_references(self._api, linked)
-
-    def delete_as_human(self, kind: str, item_id: int) -> int:
-        """A person deleting a shelf, book, chapter or page: it goes to the recycle bin (with what it
-        holds). Returns the deletion's id, for ``restore_as_human``."""
-        with self._lock:
-            return self.state.delete(kind, item_id).id
-
-    def restore_as_human(self, deletion_id: int) -> None:
-        """An admin restoring a deletion from the recycle bin: the items come back with their ids and a
-        new ``updated_at`` (``TrashCan::restoreEntity``)."""
-        with self._lock:
-            self.state.restore(deletion_id)
-
     def set_server_clock(self, offset_seconds: float) -> None:
         """Set the server's clock ``offset_seconds`` from this machine's (negative: it moved back), on top
         of the time skipped with ``advance_clock``."""
@@ -514,6 +393,7 @@ class FakeBookStack:
             body=body,
             input=data,
             files=files,
+            client_ip=handler.client_address[0],
         )
 
     def _serve(self, handler: _Handler) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from .activity import API_IP, Activity, Actor, deletion_descriptor, log, remove_entity
 from .markdown import random_suffix, slugify
 
 # The token user (id 1) and the person editing in the UI (id 2, see ``FakeBookStack.edit_page_as_human``).
@@ -243,6 +244,9 @@ class Store:
         # time the tests skipped instead of waiting for it (``FakeBookStack.advance_clock``): only grows
         self.clock_skipped = timedelta(0)
         self.sort_rule_ids: dict[str, int] = {}
+        # the audit log (``activity.py``) and who the writes now being made are logged for
+        self.activities: list[Activity] = []
+        self.actor = Actor(API_USER, API_IP)
 
     # ------------------------------------------------------------------------------------- ids & time
 
@@ -431,6 +435,8 @@ class Store:
             # Laravel's SoftDeletes::runSoftDelete sets updated_at with deleted_at (invisible until restored)
             entity.updated_at = moment
         self.recycle_bin[deletion.id] = deletion
+        # the *Repo::destroy methods log after the soft delete
+        log(self, f"{deletion.deletable_type}_delete", _deleted_item(deletion)[1])
         return deletion
 
     def restore(self, deletion_id: int) -> int:
@@ -439,11 +445,11 @@ class Store:
         Else each item's ``restore()`` saves it, so its ``updated_at`` is the time of the restore (its
         ``created_at`` and ``revision_count`` are kept); a chapter or book brings back every one of its
         pages (a book: and chapters) still in the bin, deleted with it or before it, and their own entries
-        go (``restoreEntity``: ``pages()->withTrashed()``, ``deletions()->delete()``)."""
+        go (``restoreEntity``: ``pages()->withTrashed()``, ``deletions()->delete()``). ``DeletionRepo::restore``
+        logs ``recycle_bin_restore`` first, about the deletion (no entity: NULL loggable)."""
         deletion = self.recycle_bin.pop(deletion_id)
-        kind, entity = next(
-            (k, e) for k, e in deletion.items if (k, e.id) == (_kind_of(deletion.deletable_type), deletion.deletable_id)
-        )
+        kind, entity = _deleted_item(deletion)
+        log(self, "recycle_bin_restore", deletion_descriptor(deletion, entity))
         if self._parent_trashed(kind, entity):
             return 0
         items = list(deletion.items)
@@ -480,8 +486,18 @@ class Store:
         return found
 
     def destroy(self, deletion_id: int) -> int:
+        """``DeletionRepo::destroy``: ``recycle_bin_destroy`` is logged (NULL loggable), then
+        ``TrashCan::destroyEntity`` destroys the item and, for a chapter or book, every page (a book: and
+        chapter) of it still in the bin (``pages()->withTrashed()``), their own entries with them; the audit
+        log's rows about each lose their loggable (``removeEntity``)."""
         deletion = self.recycle_bin.pop(deletion_id)
-        for kind, entity in deletion.items:
+        kind, entity = _deleted_item(deletion)
+        log(self, "recycle_bin_destroy", deletion_descriptor(deletion, entity))
+        items = list(deletion.items)
+        if kind in ("chapter", "book"):
+            items += self._trashed_children(kind, entity.id)
+        for kind, entity in items:
+            remove_entity(self, entity)
             if kind == "page":
                 # Attachments go with the page; images stay but lose their page (v25.11 behaviour).
                 for att in [a for a in self.attachments.values() if a.uploaded_to == entity.id]:
@@ -489,7 +505,7 @@ class Store:
                 for image in self.images.values():
                     if image.uploaded_to == entity.id:
                         image.uploaded_to = None
-        return len(deletion.items)
+        return len(items)
 
     def _table(self, kind: str) -> dict[int, Any]:
         tables: dict[str, dict[int, Any]] = {
@@ -503,6 +519,12 @@ class Store:
 
 def _kind_of(deletable_type: str) -> str:
     return "shelf" if deletable_type == "bookshelf" else deletable_type
+
+
+def _deleted_item(deletion: Deletion) -> tuple[str, Any]:
+    """The (kind, entity) a recycle-bin entry is for, among the items that went with it."""
+    wanted = (_kind_of(deletion.deletable_type), deletion.deletable_id)
+    return next((k, e) for k, e in deletion.items if (k, e.id) == wanted)
 
 
 def _numeric_key(name: str) -> tuple[float, str]:

@@ -26,6 +26,7 @@ class Request:
     body: bytes
     input: dict[str, Any]  # query + body, strings trimmed (TrimStrings)
     files: dict[str, UploadedFile] = field(default_factory=dict)
+    client_ip: str = "127.0.0.1"  # Laravel's request()->ip(): the address the connection came from
 
 
 @dataclass
