@@ -51,10 +51,18 @@ def test_what_a_run_wrote_besides_the_carrier_reads_back_and_fits() -> None:
             (EntityKind.SHELF, 9, "0f0f0f"),
         ),
         settings="0a1b2c3d",
+        audit=True,
     )
     assert len(written.format()) <= MAX_VALUE
     assert SyncRecord.parse(written.format()) == written
     assert SyncRecord.parse(record().format()) is not None and record().written == ()
+
+
+def test_whether_the_token_could_read_the_audit_log_reads_back_and_unasked_stays_unknown() -> None:
+    for audit in (True, False, None):
+        assert SyncRecord.parse(record(audit=audit).format()) == record(audit=audit)
+    assert ";a=" not in record().format()  # a record of an older version: not asked
+    assert SyncRecord.parse(record().format().replace(";h=", ";a=2;h=")) is None  # hand-edited: no record
 
 
 def test_a_written_fingerprint_sees_any_later_save_and_a_pages_rename_move_or_revision() -> None:

@@ -11,8 +11,8 @@ moved since the run read BookStack is this run's own work (a page at the revisio
 Anything else moved meanwhile (a person saving a page during the run) leaves the time unknown, and the
 next run reads everything. Counts are the listings' totals when they are what the run read, plus what
 it created, less what its deletes took away; else they are left unknown (a deletion is seen only in a
-count, so one made by hand during the run must not be absorbed). Four listings, a second's wait and
-one write: a sync that read everything pays that once so that the next runs cost five requests.
+count, so one made by hand during the run must not be absorbed). Four listings, a second's wait, one
+look at whether the token may read BookStack's audit log (``plan/audit.py``) and one write: a sync that read everything pays that once so that the next runs cost five requests.
 
 The record goes on a book of the tree as a tags-only update (a book's update makes no page revision
 and notifies no watcher): the book that carried the last record when it is still there, else the
@@ -30,6 +30,7 @@ from typing import Any
 
 from ..bookstack import BookStackClient
 from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan
+from ..plan.audit import can_read
 from ..plan.probe import Carrier, Listed, list_newest
 from ..plan.record import KINDS, SyncRecord, carrier_fingerprint, newest_second, parse_time, written_fingerprint
 from ..plan.remote import RemoteObject, RemoteState
@@ -107,6 +108,7 @@ def record_sync(
         commit=synced.commit,
         fingerprint=carrier_fingerprint(EntityKind.BOOK, item, tags),
         settings=synced.settings,
+        audit=can_read(client),
     ).fitting()
     if previous is not None and previous[1].id == carrier.id and _same(previous[0], record):
         return "sync record unchanged"
@@ -209,6 +211,7 @@ def _record_on_book(
         fingerprint=carrier_fingerprint(EntityKind.BOOK, item, tags),
         settings=settings,
         written=_written(ctx, (EntityKind.BOOK, book.id)),
+        audit=previous[0].audit,
     ).fitting()
     payload = [{"name": n, "value": v} for n, v in tags] + [{"name": STATE_TAG, "value": record.format()}]
     ctx.client.update("books", book.id, {"tags": payload})
@@ -247,6 +250,7 @@ def riding_record(
             fingerprint=carrier_fingerprint(EntityKind.PAGE, item, tags),
             settings=settings,
             written=written,
+            audit=previous.audit,
         ).fitting()
         return STATE_TAG, record.format()
 

@@ -278,7 +278,10 @@ def _probe(client: BookStackClient, mode: RunMode, digest: str, tree_id: str) ->
     if not probe.sure:
         return probe, probe.why
     if probe.changed:
-        names = ", ".join(f"{kind.value} {item.get('id')}" for kind, item in probe.changed)
+        names = ", ".join(
+            f"{kind.value} {item.get('id')}" + (f": {item['happened']}" if "happened" in item else "")
+            for kind, item in probe.changed
+        )
         return probe, f"{probe.why} ({names})"
     assert probe.record is not None
     if probe.record.digest != digest:

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..bookstack import BookStackClient, NotFoundError, normalise_chapter_id
+from ..bookstack import BookStackClient, NotFoundError, PermissionDeniedError, normalise_chapter_id
 from ..model import API_KIND, KIND_OF_SEARCH_TYPE, EntityKind
+from .audit import AuditRead, judge_audit, read_newest
 from .record import KINDS, SyncRecord, carrier_fingerprint, newest_second, parse_time, written_fingerprint
 from .tags import MANAGED_TAG, STATE_TAG, TREE_TAG
 
@@ -63,6 +64,10 @@ class Listed:
     items: dict[EntityKind, list[dict[str, Any]]] = field(default_factory=dict)
     totals: dict[EntityKind, int] = field(default_factory=dict)
     clock: datetime | None = None  # the server's time as its answers' ``Date`` header gave it (the earliest)
+
+    def saw_clock(self, clock: datetime | None) -> None:
+        if clock is not None and (self.clock is None or clock < self.clock):
+            self.clock = clock
 
     def all(self) -> Iterator[tuple[EntityKind, dict[str, Any]]]:
         for kind, items in self.items.items():
@@ -112,16 +117,15 @@ def find_record(client: BookStackClient, tree_id: str) -> tuple[SyncRecord, Carr
     return max(found, key=lambda pair: pair[0].seq) if found else None
 
 
-def list_newest(client: BookStackClient) -> Listed:
+def list_newest(client: BookStackClient, kinds: Collection[EntityKind] = KINDS) -> Listed:
     """One request per kind: the 500 most recently updated objects, and how many there are."""
     listed = Listed()
-    for kind, listing in API_KIND.items():
+    for kind in kinds:
         filters = {"draft": 0} if kind is EntityKind.PAGE else None
-        items, total, clock = client.list_first(listing, sort="-updated_at", filters=filters)
+        items, total, clock = client.list_first(API_KIND[kind], sort="-updated_at", filters=filters)
         listed.items[kind] = [item for item in items if not item.get("draft")]
         listed.totals[kind] = total
-        if clock is not None and (listed.clock is None or clock < listed.clock):
-            listed.clock = clock
+        listed.saw_clock(clock)
     return listed
 
 
@@ -133,14 +137,33 @@ def run_probe(client: BookStackClient, tree_id: str) -> Probe:
     if record.time is None or record.totals is None:
         what = "when it ended" if record.time is None else "how many objects it left"
         return Probe(False, f"the last sync could not record {what}", record, carrier)
-    listed = list_newest(client)
-    probe = judge(client, record, carrier, listed, tree_id)
+    audit: AuditRead | None = None
+    if record.audit:
+        # the audit log stands in for the shelves' listing: their changes are logged too
+        listed = list_newest(client, [kind for kind in KINDS if kind is not EntityKind.SHELF])
+        try:
+            audit = read_newest(client)
+        except PermissionDeniedError:
+            return Probe(False, "the token may no longer read BookStack's audit log", record, carrier)
+        listed.saw_clock(audit.clock)
+        listed.totals[EntityKind.SHELF] = record.totals[0]  # a shelf created or deleted since is logged
+    else:
+        listed = list_newest(client)
+    probe = judge(client, record, carrier, listed, tree_id, audit)
     probe.whole = listed.whole()
     return probe
 
 
-def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed: Listed, tree_id: str) -> Probe:
-    """Compare the listings with the record (``record.time`` and ``record.totals`` are set)."""
+def judge(
+    client: BookStackClient,
+    record: SyncRecord,
+    carrier: Carrier,
+    listed: Listed,
+    tree_id: str,
+    audit: AuditRead | None = None,
+) -> Probe:
+    """Compare the listings, and the audit log when read, with the record (``record.time`` and
+    ``record.totals`` are set)."""
     assert record.time is not None and record.totals is not None
     since = record.time
     newest, _ = newest_second(listed.all())
@@ -157,7 +180,8 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
     changed: Changed = []
     created = dict.fromkeys(KINDS, 0)
     carrier_seen = False
-    for kind in KINDS:
+    own_user: int | None = None  # the plugin's: it wrote the record on the carrier
+    for kind in (kind for kind in KINDS if kind in listed.items):
         items = listed.items[kind]
         recent = [item for item in items if _at(item) is not None and _at(item) >= since]  # type: ignore[operator]
         if len(recent) == len(items) and listed.totals[kind] > len(items):
@@ -166,6 +190,7 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
             item_id = int(item["id"])
             if (kind, item_id) == (carrier.kind, carrier.id):
                 carrier_seen = True
+                own_user = item.get("updated_by") if isinstance(item.get("updated_by"), int) else None
                 if carrier_fingerprint(kind, item, carrier.tags) == record.fingerprint:
                     continue  # the record's own write, nothing since
             elif _at(item) == since and (kind, item_id) in record.seen:
@@ -193,7 +218,27 @@ def judge(client: BookStackClient, record: SyncRecord, carrier: Carrier, listed:
                 record,
                 carrier,
             )
+    look_at: list[tuple[EntityKind, int, str]] = []
+    if audit is not None:
+        verdict = judge_audit(audit, since, own_user, [(kind, item_id) for kind, item_id, _ in record.written])
+        if verdict.why is not None:
+            return Probe(False, f"{verdict.why}, since the last sync (BookStack's audit log)", record, carrier)
+        listed_ids = {(kind, int(item["id"])) for kind, item in changed}
+        look_at = [entry for entry in verdict.look_at if entry[:2] not in listed_ids]
+        if len(look_at) > LOOKUPS:
+            why = f"{len(look_at)} shelves and books sorted or changed since the last sync (BookStack's audit log)"
+            return Probe(False, why, record, carrier, listed)
     ours, others = _sort_out(client, changed, tree_id, since, carrier)
+    if ours is not None:
+        for kind, item_id, happened in look_at:
+            read = _look_up(client, kind, {"id": item_id, "happened": happened}, tree_id)
+            if read is None:
+                ours = None
+                break
+            if read:
+                ours.append((kind, read))
+            else:
+                others.append((kind, item_id))
     if ours is None:
         why = f"{len(changed)} objects changed in BookStack since the last sync"
         return Probe(False, why, record, carrier, listed)
@@ -222,18 +267,29 @@ def _sort_out(
     ours: Changed = []
     others: list[tuple[EntityKind, int]] = []
     for kind, item in changed:
-        try:
-            read = client.read(API_KIND[kind], int(item["id"]))
-        except NotFoundError:  # gone since the listing: something is moving, read everything
+        read = _look_up(client, kind, item, tree_id)
+        if read is None:
             return None, []
-        if is_own([(str(t.get("name")), str(t.get("value") or "")) for t in read.get("tags", [])], tree_id):
-            chapter_id = normalise_chapter_id(item.get("chapter_id"))
-            editor = read.get("updated_by")  # a single read names the user
-            named = str(editor.get("name") or "") if isinstance(editor, dict) else ""
-            ours.append((kind, {**item, "chapter_id": chapter_id, "tags": read.get("tags", []), "editor_name": named}))
+        if read:
+            ours.append((kind, read))
         else:
             others.append((kind, int(item["id"])))
     return ours, others
+
+
+def _look_up(client: BookStackClient, kind: EntityKind, item: dict[str, Any], tree_id: str) -> dict[str, Any] | None:
+    """One changed object read for its tags: as listed, with its tags and its last editor's name, when it
+    is the tree's; empty when it is not; None when it is gone (something is moving: read everything)."""
+    try:
+        read = client.read(API_KIND[kind], int(item["id"]))
+    except NotFoundError:
+        return None
+    if not is_own([(str(t.get("name")), str(t.get("value") or "")) for t in read.get("tags", [])], tree_id):
+        return {}
+    chapter_id = normalise_chapter_id(item.get("chapter_id"))
+    editor = read.get("updated_by")  # a single read names the user
+    named = str(editor.get("name") or "") if isinstance(editor, dict) else ""
+    return {**item, "chapter_id": chapter_id, "tags": read.get("tags", []), "editor_name": named}
 
 
 def _sort_out_by_search(

@@ -17,6 +17,8 @@ no cache between pipelines. It holds:
   ``COMMIT_CHARS`` hex digits: git takes a prefix, and the tag value has room for little);
 - ``fingerprint``: of the carrier as written (its name, parent, revision and tags), since writing the
   record moves the carrier's own ``updated_at``;
+- ``audit``: whether the token could read BookStack's audit log then (``a=1``): the next probe reads it
+  instead of listing shelves, and sees what moves no ``updated_at`` (``probe.py``);
 - ``written``: what a run that carried the record on its own writes (or wrote it without listing
   BookStack after them) wrote besides the carrier, each with a fingerprint of how a listing shows it
   after that write (``written_fingerprint``: its ``updated_at`` and name; a page's parent and revision):
@@ -67,6 +69,8 @@ class SyncRecord:
     fingerprint: str
     settings: str = ""  # digest of the settings that shape what is written (and the plugin's version) alone
     written: tuple[tuple[EntityKind, int, str], ...] = ()  # (kind, id, written_fingerprint) besides the carrier
+    # whether the token could read BookStack's audit log when the record was written (None: not asked)
+    audit: bool | None = None
 
     def format(self) -> str:
         stamp = str(int(self.time.timestamp())) if self.time is not None else "?"
@@ -75,7 +79,9 @@ class SyncRecord:
         written = ".".join(f"{_LETTER[kind]}{item_id}:{print_}" for kind, item_id, print_ in self.written)
         return (
             f"{_FORMAT};s={self.seq};t={stamp};x={seen};n={totals};d={self.digest};c={self.commit[:COMMIT_CHARS]};"
-            f"f={self.fingerprint};h={self.settings}" + (f";w={written}" if written else "")
+            f"f={self.fingerprint};h={self.settings}"
+            + (f";w={written}" if written else "")
+            + (f";a={int(self.audit)}" if self.audit is not None else "")
         )
 
     def fitting(self) -> SyncRecord:
@@ -102,11 +108,12 @@ class SyncRecord:
                 for item, _, print_ in (entry.partition(":") for entry in parts.get("w", "").split("."))
                 if item
             )
+            audit = {"1": True, "0": False}[parts["a"]] if "a" in parts else None
         except (KeyError, ValueError, IndexError):
             return None
         if totals is not None and len(totals) != len(KINDS):
             return None
-        return cls(seq, time, seen, totals, digest, commit, fingerprint, settings, written)  # type: ignore[arg-type]
+        return cls(seq, time, seen, totals, digest, commit, fingerprint, settings, written, audit)  # type: ignore[arg-type]
 
 
 def carrier_fingerprint(kind: EntityKind, item: Mapping[str, Any], tags: Iterable[tuple[str, str]]) -> str:
