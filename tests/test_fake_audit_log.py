@@ -271,3 +271,14 @@ def test_created_at_filters_read_app_timezone_wall_time(make_fake_bookstack: Cal
     assert _rows(api, **{"created_at:gt": local}) == []
     utc = created.strftime("%Y-%m-%d %H:%M:%S")
     assert _rows(api, **{"created_at:gt": utc}) == [row]  # read as Kiritimati's: 14 hours before the row
+
+
+# ------------------------------------------------------------------------------------------------ faults
+
+
+def test_a_create_whose_permission_rebuild_failed_logged_nothing(api: Api) -> None:
+    book = api.ok("POST", "/api/books", json={"name": "Book"})
+    api.fake.faults.joint_permissions_next(1, path_prefix="/api/pages")
+    failed = api.post("/api/pages", json={"book_id": book["id"], "name": "Lost", "markdown": "x"})
+    assert failed.status_code == 500
+    assert [r["type"] for r in _rows(api)] == ["book_create"]  # the rebuild fails before Activity::add

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from .activity import API_IP, Activity, Actor, deletion_descriptor, log, remove_entity
+from .activity import API_IP, Activity, Actor, deletion_descriptor, log, morph_class, remove_entity
 from .markdown import random_suffix, slugify
 
 # The token user (id 1) and the person editing in the UI (id 2, see ``FakeBookStack.edit_page_as_human``).
@@ -252,10 +252,14 @@ class Store:
 
     def lose_permissions(self, collection: str, entity_id: int) -> None:
         """A create whose permission rebuild failed (BookStack issue #4838): the row stays in the database,
-        but without ``joint_permissions`` rows no API call sees it (admin included)."""
+        but without ``joint_permissions`` rows no API call sees it (admin included). The rebuild comes before
+        the repo's ``Activity::add`` (``BaseRepo::create``, ``PageRepo::getNewDraftPage``): nothing was logged."""
         stores: dict[str, dict[int, Any]] = {"pages": self.pages, "chapters": self.chapters, "books": self.books}
-        store = stores[collection]
-        self.without_permissions.append((collection, store.pop(entity_id)))
+        item = stores[collection].pop(entity_id)
+        self.without_permissions.append((collection, item))
+        self.activities = [
+            a for a in self.activities if (a.loggable_type, a.loggable_id) != (morph_class(item), item.id)
+        ]
 
     def regenerate_permissions(self) -> list[int]:
         """``php artisan bookstack:regenerate-permissions``: every stored object is visible again."""
