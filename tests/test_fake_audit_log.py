@@ -282,3 +282,37 @@ def test_a_create_whose_permission_rebuild_failed_logged_nothing(api: Api) -> No
     failed = api.post("/api/pages", json={"book_id": book["id"], "name": "Lost", "markdown": "x"})
     assert failed.status_code == 500
     assert [r["type"] for r in _rows(api)] == ["book_create"]  # the rebuild fails before Activity::add
+
+
+# ------------------------------------------------------------------------------------------- sort rules
+
+
+def test_a_sort_rule_chosen_on_the_sort_screen_saves_the_book_and_logs_book_sort(api: Api) -> None:
+    ids = _two_books(api)
+    book_before = api.ok("GET", f"/api/books/{ids['first']}")
+    api.fake.advance_clock(5)
+    before = _last_id(api)
+    api.fake.set_sort_rule_as_human(ids["first"], "name_desc")
+    assert _logged(api, before) == [("book_sort", "book", ids["first"], HUMAN)]
+    book = api.ok("GET", f"/api/books/{ids['first']}")
+    assert book["updated_at"] > book_before["updated_at"] and book["sort_rule_id"] is not None
+    assert book["updated_by"] == book_before["updated_by"]
+    assert [item["name"] for item in book["contents"]] == ["Page", "Chapter"]
+
+
+def test_a_sort_rule_edited_in_settings_resorts_its_books_without_timestamps(api: Api) -> None:
+    ids = _two_books(api)
+    api.fake.set_sort_rule(ids["first"], "name_desc")  # set up before the story: logs nothing
+    before = _last_id(api)
+    book_before = api.ok("GET", f"/api/books/{ids['first']}")
+    api.fake.advance_clock(5)
+    api.fake.edit_sort_rule_as_human("name_desc", "name_asc", name="By name")
+    rows = _rows(api, **{"id:gt": before})
+    assert [(r["type"], r["loggable_id"], r["detail"]) for r in rows] == [
+        ("sort_rule_update", None, f"({book_before['sort_rule_id']}) By name")
+    ]
+    book = api.ok("GET", f"/api/books/{ids['first']}")
+    assert [item["name"] for item in book["contents"]] == ["Chapter", "Page"]
+    assert (book["updated_at"], book["sort_rule_id"]) == (book_before["updated_at"], book_before["sort_rule_id"])
+    page = api.ok("GET", f"/api/pages/{ids['page']}")
+    assert page["updated_at"] == page["created_at"]  # its new priority was saved without timestamps

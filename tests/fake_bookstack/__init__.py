@@ -12,7 +12,8 @@ seconds of the server's clock, ``fake.set_server_clock``; a shelf, book or chapt
 tags were sent; a chapter's move moves its pages; delete and restore save; a book's Sort screen saves without
 timestamps), and a person's changes in the UI are ``fake.edit_page_as_human``, ``change_as_human``,
 ``sort_as_human``, ``restore_revision_as_human``, ``delete_as_human``, ``restore_as_human``, ``destroy_as_human``,
-``set_permissions_as_human`` and ``login_as_human`` (a second user, ``humans.py``). Every write the API or a person
+``set_permissions_as_human``, ``set_sort_rule_as_human``, ``edit_sort_rule_as_human`` and ``login_as_human`` (a
+second user, ``humans.py``). Every write the API or a person
 makes is logged as BookStack logs it in its audit log, ``/api/audit-log`` (``activity.py``). A
 rename or move saves again the pages that link to the item by BookStack's own address (``references.py``). A
 search of tags alone pages without order, as MySQL may without ``ORDER BY`` (by default before v25.11, ``unordered_tag_search=``: page 1 in tag-write order, later pages in

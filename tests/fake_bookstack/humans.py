@@ -10,7 +10,9 @@ loggables are BookStack's (v25.02 and v26.03 alike):
 - ``change_as_human``: ``<type>_update`` (the item) for an edit form's save; a move (the Move screen)
   ``page_move`` / ``chapter_move`` (the item) — ``*Repo::update``, ``PageRepo::move``, ``ChapterRepo::move``;
 - ``sort_as_human``: ``book_sort`` for every book involved (the item's book and the one it goes to) —
-  ``BookSortController::update``;
+  ``BookSortController::update``; ``set_sort_rule_as_human`` (the same screen's automatic sort):
+  ``book_sort`` (the book); ``edit_sort_rule_as_human``: ``sort_rule_update`` (no entity) —
+  ``SortRuleController::update``;
 - ``delete_as_human``: ``<type>_delete`` (the item); ``restore_as_human``: ``recycle_bin_restore`` and
   ``destroy_as_human``: ``recycle_bin_destroy`` (the deletion: no entity) — ``DeletionRepo``;
 - ``set_permissions_as_human``: ``permissions_update`` (the item) — ``PermissionsUpdater``;
@@ -26,7 +28,7 @@ from .activity import HUMAN_IP, Actor, acting, log, morph_class
 from .api import DEFAULT_EDITOR
 from .markdown import add_bookmark_ids, render_markdown
 from .references import targets, update_references
-from .state import HUMAN_USER, USERS, Page, Store, Tag
+from .state import HUMAN_USER, USERS, Page, Store, Tag, check_sort_rule
 
 if TYPE_CHECKING:
     from .api import Api
@@ -181,6 +183,37 @@ class HumanActions:
             for book in sorted(involved):
                 log(store, "book_sort", store.books[book])
             update_references(self._api, linked)
+
+    def set_sort_rule_as_human(self, book_id: int, rule: str | None) -> None:
+        """A person choosing a book's automatic sort rule on its Sort screen (``BookSortController::update``):
+        a different rule is a column of the book (v26.03: of its container data, which ``touch()``es it),
+        so the book is saved with a new ``updated_at`` (``updated_by`` kept); the book is sorted by it
+        without timestamps; ``book_sort`` is logged for the book."""
+        check_sort_rule(rule)
+        with self._lock, self._as_human():
+            book = self.state.books[book_id]
+            if rule != book.sort_rule:
+                book.sort_rule, book.updated_at = rule, self.state.now()
+            self.state.run_book_auto_sort(book_id)
+            log(self.state, "book_sort", book)
+
+    def edit_sort_rule_as_human(self, rule: str, operations: str, name: str | None = None) -> None:
+        """An admin changing a sort rule's operations in Settings > Sorting (``SortRuleController::update``):
+        every book using ``rule`` is sorted again by ``operations`` without timestamps — no ``updated_at``
+        moves — and ``sort_rule_update`` is logged about the rule (no entity: NULL loggable, detail
+        ``(id) name``; the fake's rules are named by their operations unless ``name`` is given)."""
+        check_sort_rule(operations)
+        with self._lock, self._as_human():
+            ids = self.state.sort_rule_ids
+            if operations in ids and operations != rule:
+                raise ValueError(f"another rule already sorts by {operations!r}")
+            rule_id = ids.pop(rule, None) or len(ids) + 1
+            ids[operations] = rule_id
+            for book in self.state.books.values():
+                if book.sort_rule == rule:
+                    book.sort_rule = operations
+                    self.state.run_book_auto_sort(book.id)
+            log(self.state, "sort_rule_update", f"({rule_id}) {name or operations}")
 
     def delete_as_human(self, kind: str, item_id: int) -> int:
         """A person deleting a shelf, book, chapter or page: it goes to the recycle bin (with what it

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import threading
@@ -26,16 +25,9 @@ from .humans import HumanActions
 from .imports import begin_run
 from .permissions import DEFAULT_PERMISSIONS
 from .serving import serve_in_thread, stop_serving
-from .state import SORT_OPERATIONS, Chapter, Page, Store, parse_version
-from .wire import Request, Response, error_response, html_response, parse_body, php_nest, trim_strings, web_not_found
-
-MIME_BY_EXTENSION = {
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "gif": "image/gif",
-    "webp": "image/webp",
-}
+from .state import Chapter, Page, Store, check_sort_rule, parse_version
+from .web import web_response
+from .wire import Request, Response, error_response, html_response, parse_body, php_nest, trim_strings
 
 
 def is_record_write(request: RecordedRequest) -> bool:
@@ -279,12 +271,10 @@ class FakeBookStack(HumanActions):
         """Give a book an auto-sort rule (comma-separated operations, e.g. ``"chapters_first,name_asc"``).
 
         From now on every create/update/move inside the book renumbers priorities 1..n (§8). The API
-        itself cannot see or set this, like in BookStack.
+        itself cannot set this, like in BookStack. A setting made before the test's story: nothing moves,
+        nothing is logged (a person choosing it on the Sort screen is ``set_sort_rule_as_human``).
         """
-        if rule is not None:
-            unknown = [op for op in rule.split(",") if op.strip() not in SORT_OPERATIONS]
-            if unknown:
-                raise ValueError(f"unknown sort operations: {unknown}")
+        check_sort_rule(rule)
         with self._lock:
             self.state.books[book_id].sort_rule = rule
             self.state.run_book_auto_sort(book_id)
@@ -538,7 +528,7 @@ class FakeBookStack(HumanActions):
             try:
                 if request.path == "/api" or request.path.startswith("/api/"):
                     return self._api.handle(request)
-                return self._web(request)
+                return web_response(self.state, self._api, request)
             except (KeyError, ValueError, TypeError, AttributeError, IndexError) as error:
                 # BookStack answers any other exception with a 500 carrying the raw message (§6). Keep
                 # the traceback so a test can tell a fake bug from an intended 500.
@@ -558,69 +548,6 @@ class FakeBookStack(HumanActions):
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (e.g. its timeout fired during hang_next); the work is done anyway.
             handler.close_connection = True
-
-    # ------------------------------------------------------------------------------------ web pages
-
-    def _web(self, request: Request) -> Response:
-        """The few web routes tests need so links and images resolve (no login: the fake is public)."""
-        if request.method not in ("GET", "HEAD"):
-            return html_response(405, "<h1>Method Not Allowed</h1>", [("Allow", "GET, HEAD")])
-        store, path = self.state, request.path
-        if match := re.fullmatch(r"/link/(\d+)(#.*)?", path):
-            page = store.pages.get(int(match.group(1)))
-            if page is None:
-                return web_not_found()
-            return Response(302, b"", [("Location", self._api.page_url(page))])
-        if match := re.fullmatch(r"/books/([^/]+)(?:/(page|chapter)/([^/]+))?", path):
-            book = next((b for b in store.books.values() if b.slug == match.group(1)), None)
-            if book is None:
-                return web_not_found()
-            if match.group(2) == "page":
-                page = next(
-                    (p for p in store.pages.values() if p.book_id == book.id and p.slug == match.group(3)), None
-                )
-                return _html_page(page.name, page.html) if page else web_not_found()
-            if match.group(2) == "chapter":
-                chapter = next(
-                    (c for c in store.chapters.values() if c.book_id == book.id and c.slug == match.group(3)), None
-                )
-                return _html_page(chapter.name, chapter.description_html) if chapter else web_not_found()
-            return _html_page(book.name, book.description_html)
-        if match := re.fullmatch(r"/shelves/([^/]+)", path):
-            shelf = next((s for s in store.shelves.values() if s.slug == match.group(1)), None)
-            return _html_page(shelf.name, shelf.description_html) if shelf else web_not_found()
-        if path.startswith("/uploads/images/"):
-            original = re.sub(r"/(thumbs-150-150|scaled-1680-)/", "/", path)
-            image = next((i for i in store.images.values() if i.path == original), None)
-            if image is None:
-                return web_not_found()
-            mime = MIME_BY_EXTENSION.get(image.path.rsplit(".", 1)[-1].lower(), "application/octet-stream")
-            return Response(200, image.data, [("Content-Type", mime)])
-        if match := re.fullmatch(r"/attachments/(\d+)", path):
-            att = store.attachments.get(int(match.group(1)))
-            if att is None:
-                return web_not_found()
-            if att.external:
-                return Response(302, b"", [("Location", att.link)])
-            filename = att.name if "." in att.name or not att.extension else f"{att.name}.{att.extension}"
-            return Response(
-                200,
-                att.data,
-                [
-                    ("Content-Type", "application/octet-stream"),
-                    ("Content-Disposition", f'attachment; filename="{filename}"'),
-                ],
-            )
-        if path in ("", "/"):
-            return _html_page("BookStack", "<p>Fake BookStack</p>")
-        return web_not_found()
-
-
-def _html_page(title: str, body: str) -> Response:
-    return html_response(
-        200,
-        f"<!DOCTYPE html>\n<html><head><title>{html.escape(title)} | BookStack</title></head>\n<body>{body}</body></html>\n",
-    )
 
 
 # What Laravel's QueryException says when MariaDB picks a run as the deadlock victim (bookstack-api §12).

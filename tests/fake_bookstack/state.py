@@ -54,6 +54,13 @@ SORT_OPERATIONS = (
 )
 
 
+def check_sort_rule(rule: str | None) -> None:
+    """A sort rule is comma-separated operations, e.g. ``"chapters_first,name_asc"``."""
+    unknown = [op for op in rule.split(",") if op.strip() not in SORT_OPERATIONS] if rule is not None else []
+    if unknown:
+        raise ValueError(f"unknown sort operations: {unknown}")
+
+
 def parse_version(version: str) -> tuple[int, int, int]:
     """``"v25.02.4"`` -> ``(25, 2, 4)``; missing parts are 0, a ``-dev`` tail is ignored."""
     numbers = [int(part) for part in re.findall(r"\d+", version.split("-")[0])[:3]]
