@@ -11,7 +11,9 @@ entity, so ``recycle_bin_restore`` / ``recycle_bin_destroy`` carry NULL loggable
 deleted only, not what it held); a PUT that changes a page's parent logs ``page_move`` and then
 ``page_update`` (``PageApiController::update`` calls ``PageRepo::move``, then ``PageRepo::update``), a
 chapter's ``chapter_move`` then ``chapter_update``. Destroying an item for good rewrites the rows about it
-(``removeEntity``): NULL loggable, its name as the detail.
+(``removeEntity``): NULL loggable, its name as the detail. A ZIP import (v25.07+) logs ``import_create`` on
+upload; its run logs each book, chapter and page it creates (through the repos), then ``import_delete`` and
+``import_run`` (an import is no entity: NULL loggable, detail ``(id) name``).
 
 The audit log cannot be cleaned: these tests leave rows about their own (deleted, purged) items behind,
 as every write does. Without settings-manage + users-manage (or the recycle bin's permissions where
@@ -27,7 +29,7 @@ import pytest
 
 from bookstack_sync.bookstack import BookStackClient, PermissionDeniedError
 from tests.bookstack_target import BookStackTarget
-from tests.contract.conftest import raw_get
+from tests.contract.conftest import raw_get, version_tuple
 
 pytestmark = pytest.mark.real_bookstack
 
@@ -167,3 +169,31 @@ def test_an_item_destroyed_for_good_leaves_its_rows_with_its_name_and_no_loggabl
         client, type="recycle_bin_destroy", **{"detail:like": f"Deletion ({entry['id']}) for page ({page['id']}) %"}
     )["data"]
     assert row["loggable_id"] is None
+
+
+def test_a_zip_import_logs_each_create_through_the_repos_then_its_delete_and_run(
+    bookstack: BookStackTarget, client: BookStackClient, book: Any
+) -> None:
+    """``ZipImportRunner`` creates through ``BookRepo``/``ChapterRepo``/``PageRepo`` (each logs its create);
+    ``ImportRepo::runImport`` then deletes the import (``import_delete``) and logs ``import_run``."""
+    info = client.system()  # None before v25.05
+    if info is None or version_tuple(str(info.get("version"))) < (25, 7):
+        pytest.skip("this BookStack has no ZIP import API (v25.07+)")
+    chapter = bookstack.create("chapters", {"book_id": book["id"], "name": "Chapter"}, client)
+    bookstack.create("pages", {"chapter_id": chapter["id"], "name": "In chapter", "markdown": "# In"}, client)
+    pending = client.upload_import("copy.zip", client.export_zip("books", book["id"]))
+    bookstack.track("imports", pending["id"])
+    copy = client.read("books", bookstack.track("books", client.run_import(pending["id"])["id"]))
+    (copied_chapter,) = copy["contents"]
+    (copied_page,) = copied_chapter["pages"]
+    assert _types(_about(client, "book", copy["id"])) == ["book_create"]
+    assert _types(_about(client, "chapter", copied_chapter["id"])) == ["chapter_create"]
+    assert _types(_about(client, "page", copied_page["id"])) == ["page_create"]
+    import_rows = _audit_log(client, detail=f"({pending['id']}) {book['name']}", **{"type:like": "import%"})["data"]
+    assert [(r["type"], r["loggable_id"]) for r in import_rows] == [
+        ("import_run", None),
+        ("import_delete", None),
+        ("import_create", None),
+    ]
+    created = _about(client, "page", copied_page["id"])[0]
+    assert import_rows[2]["id"] < created["id"] < import_rows[1]["id"]
