@@ -1,6 +1,6 @@
 """What the probe makes of BookStack's audit log (``plan/audit.py``): the hand changes that move no
-``updated_at`` send the run to read everything or to look at the object; the last run's own activities,
-and activities before the record, do not."""
+``updated_at`` send the run to read everything or to look at the object; activities up to the record's
+(the newest id it saw) and the last run's own shelf writes do not."""
 
 from __future__ import annotations
 
@@ -10,23 +10,22 @@ from typing import Any
 from bookstack_sync.model import EntityKind
 from bookstack_sync.plan.audit import Activity, AuditRead, AuditVerdict, judge_audit
 
-SINCE = datetime(2026, 12, 6, 10, 0, 0, tzinfo=UTC)
+WHEN = datetime(2026, 12, 6, 10, 0, 0, tzinfo=UTC)
+RECORDED = 100  # the newest activity when the record was written
 PLUGIN, PERSON = 3, 7
 
 
-def row(
-    n: int, kind: str, *, at: timedelta = timedelta(seconds=5), user: int = PERSON, **loggable: Any
-) -> dict[str, Any]:
-    """An activity as ``/api/audit-log`` lists it."""
+def row(n: int, kind: str, *, user: int = PERSON, **loggable: Any) -> dict[str, Any]:
+    """An activity as ``/api/audit-log`` lists it (activity ``RECORDED + n``)."""
     return {
-        "id": n,
+        "id": RECORDED + n,
         "type": kind,
         "detail": loggable.pop("detail", ""),
         "user_id": user,
         "loggable_id": loggable.get("id"),
         "loggable_type": loggable.get("type"),
         "ip": "10.0.0.1",
-        "created_at": (SINCE + at).strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
+        "created_at": (WHEN + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
     }
 
 
@@ -35,7 +34,7 @@ def verdict(
 ) -> AuditVerdict:
     newest_first = sorted(rows, key=lambda r: -int(r["id"]))
     read = AuditRead([Activity.of(r) for r in newest_first], total if total is not None else len(rows), None)
-    return judge_audit(read, SINCE, PLUGIN, written or [])
+    return judge_audit(read, RECORDED, PLUGIN, written or [])
 
 
 def test_a_book_sorted_on_its_sort_screen_is_looked_at() -> None:
@@ -47,35 +46,35 @@ def test_a_book_sorted_on_its_sort_screen_is_looked_at() -> None:
 
 def test_changes_that_leave_counts_and_listings_untrustworthy_send_the_run_to_read_everything() -> None:
     assert "permissions changed on page 40" in str(verdict(row(1, "permissions_update", type="page", id=40)).why)
-    restored = verdict(row(1, "recycle_bin_restore", detail="(5) Deletion"))  # a Deletion: no loggable
-    assert restored.why is not None and "recycle bin" in restored.why
+    restored = verdict(row(1, "recycle_bin_restore", detail="Deletion (5) for page (40) Old"))  # no loggable
+    assert restored.why is not None and "recycle bin" in restored.why and "Deletion (5)" in restored.why
     assert verdict(row(1, "sort_rule_update", detail="(2) By name")).why is not None
     assert verdict(row(1, "bookshelf_delete", type="bookshelf", id=4)).why is not None
 
 
-def test_activities_before_the_record_and_the_last_runs_own_in_its_second_are_not_changes() -> None:
+def test_activities_up_to_the_records_and_those_the_listings_show_are_not_changes() -> None:
     found = verdict(
-        row(1, "book_sort", type="book", id=12, at=timedelta(seconds=-1)),
-        row(2, "permissions_update", type="page", id=40, at=timedelta(seconds=-30)),
-        row(3, "bookshelf_update", type="bookshelf", id=4, at=timedelta(0), user=PLUGIN),
-        row(4, "page_update", type="page", id=41),  # the listings show these
-        row(5, "auth_login", detail="standard; (7) Ann"),
+        row(-5, "book_sort", type="book", id=12),
+        row(0, "permissions_update", type="page", id=40),  # the record's own newest
+        row(1, "page_update", type="page", id=41),  # the listings show these
+        row(2, "page_move", type="page", id=41),
+        row(3, "auth_login", detail="standard; (7) Ann"),
+        row(4, "commented_on", type="page", id=41),
     )
     assert found.why is None and found.look_at == []
-    # someone else in that same second is a change
-    assert verdict(row(3, "bookshelf_update", type="bookshelf", id=4, at=timedelta(0))).look_at
 
 
-def test_a_shelf_the_last_run_wrote_after_the_record_is_its_own_once() -> None:
+def test_a_shelf_the_last_run_wrote_after_its_record_is_its_own_once() -> None:
     written = [(EntityKind.SHELF, 4)]
     assert verdict(row(1, "bookshelf_update", type="bookshelf", id=4, user=PLUGIN), written=written).look_at == []
     twice = verdict(
         row(1, "bookshelf_update", type="bookshelf", id=4, user=PLUGIN),
-        row(2, "bookshelf_update", type="bookshelf", id=4, user=PLUGIN, at=timedelta(seconds=9)),
+        row(2, "bookshelf_update", type="bookshelf", id=4, user=PLUGIN),
         written=written,
     )
     assert [item_id for _, item_id, _ in twice.look_at] == [4]
     assert verdict(row(1, "bookshelf_update", type="bookshelf", id=4), written=written).look_at  # a person
+    assert verdict(row(1, "bookshelf_update", type="bookshelf", id=5, user=PLUGIN), written=written).look_at
 
 
 def test_each_object_is_looked_at_once_and_a_log_longer_than_one_answer_is_not_trusted() -> None:
@@ -83,8 +82,6 @@ def test_each_object_is_looked_at_once_and_a_log_longer_than_one_answer_is_not_t
     assert len(found.look_at) == 1
     many = verdict(*(row(n, "auth_login") for n in range(1, 501)), total=640)
     assert many.why is not None and "more than 500 activities" in many.why
-    # 500 shown, the oldest before the record: every activity since is among them
-    enough = verdict(
-        row(1, "auth_login", at=timedelta(seconds=-60)), *(row(n, "auth_login") for n in range(2, 501)), total=640
-    )
+    # 500 shown, the oldest the record's own: every activity since is among them
+    enough = verdict(row(0, "auth_login"), *(row(n, "auth_login") for n in range(1, 500)), total=640)
     assert enough.why is None

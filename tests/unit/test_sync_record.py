@@ -15,6 +15,7 @@ from bookstack_sync.plan.record import (
     carrier_fingerprint,
     docs_digest,
     file_shares,
+    layout_of,
     written_fingerprint,
 )
 
@@ -51,18 +52,21 @@ def test_what_a_run_wrote_besides_the_carrier_reads_back_and_fits() -> None:
             (EntityKind.SHELF, 9, "0f0f0f"),
         ),
         settings="0a1b2c3d",
-        audit=True,
+        audit=123456789,
+        layout="sbcp-0a1b2c3d",
     )
     assert len(written.format()) <= MAX_VALUE
     assert SyncRecord.parse(written.format()) == written
     assert SyncRecord.parse(record().format()) is not None and record().written == ()
 
 
-def test_whether_the_token_could_read_the_audit_log_reads_back_and_unasked_stays_unknown() -> None:
-    for audit in (True, False, None):
+def test_the_audit_logs_newest_activity_and_the_layout_read_back_and_unknown_stays_unknown() -> None:
+    for audit in (0, 42, None):
         assert SyncRecord.parse(record(audit=audit).format()) == record(audit=audit)
-    assert ";a=" not in record().format()  # a record of an older version: not asked
-    assert SyncRecord.parse(record().format().replace(";h=", ";a=2;h=")) is None  # hand-edited: no record
+    assert SyncRecord.parse(record(layout="bcp-12345678").format()) == record(layout="bcp-12345678")
+    assert ";a=" not in record().format() and ";l=" not in record().format()  # a record of an older version
+    for bad in (";a=x", ";l=q-12345678", ";l=bcp-123"):  # hand-edited: no record
+        assert SyncRecord.parse(record().format() + bad) is None
 
 
 def test_a_written_fingerprint_sees_any_later_save_and_a_pages_rename_move_or_revision() -> None:
@@ -182,3 +186,27 @@ def test_git_names_the_files_changed_since_a_commit_committed_or_not(tmp_path: P
     assert changed_since(docs, first[:16]) == ["a.md", "b.md", "c.md"]  # as a record keeps it
     assert changed_since(docs, "0" * 40) is None  # not in this clone
     assert changed_since(tmp_path / "nowhere", first) is None
+
+
+def test_the_layout_moves_with_an_order_a_parent_or_an_object_come_or_gone_and_nothing_else() -> None:
+    def page(item_id: int, chapter: int, priority: int, **more: object) -> dict[str, object]:
+        return {"id": item_id, "book_id": 1, "chapter_id": chapter, "priority": priority,
+                "created_at": "2026-12-06T09:00:00.000000Z", "name": f"P{item_id}", **more}  # fmt: skip
+
+    pages = [page(10, 5, 1), page(11, 5, 2), page(12, 6, 1)]
+    kinds = [EntityKind.PAGE]
+
+    def layout(items: list[dict[str, object]], **options: object) -> str:
+        return layout_of({EntityKind.PAGE: items}, kinds, upto=WHEN, **options)  # type: ignore[arg-type]
+
+    before = layout(pages)
+    assert before.startswith("p-") and len(before) == 10
+    assert layout([page(10, 5, 1, name="Renamed", updated_at="x"), *pages[1:]]) == before  # an edit: no move
+    assert layout([page(10, 5, 3), *pages[1:]]) != before  # a new order (a book's Sort screen)
+    assert layout([page(10, 6, 2), *pages[1:]]) != before  # another chapter of the same book
+    assert layout(pages[1:]) != before  # gone
+    assert layout([*pages, page(13, 6, 2)]) != before  # come back (a restore, a permission change)
+    created = page(14, 6, 3, created_at="2026-12-06T10:00:02.000000Z")
+    assert layout([*pages, created]) == before  # created after the record: the probe counts it
+    assert layout([page(10, 6, 9), *pages[1:]], leave_out={(EntityKind.PAGE, 10)}) == layout(pages[1:])
+    assert layout_of({}, [], upto=WHEN) == ""

@@ -12,7 +12,7 @@ Anything else moved meanwhile (a person saving a page during the run) leaves the
 next run reads everything. Counts are the listings' totals when they are what the run read, plus what
 it created, less what its deletes took away; else they are left unknown (a deletion is seen only in a
 count, so one made by hand during the run must not be absorbed). Four listings, a second's wait, one
-look at whether the token may read BookStack's audit log (``plan/audit.py``) and one write: a sync that read everything pays that once so that the next runs cost five requests.
+look at BookStack's audit log for its newest activity (when the token may read it: ``plan/audit.py``) and one write: a sync that read everything pays that once so that the next runs cost five requests.
 
 The record goes on a book of the tree as a tags-only update (a book's update makes no page revision
 and notifies no watcher): the book that carried the last record when it is still there, else the
@@ -30,9 +30,18 @@ from typing import Any
 
 from ..bookstack import BookStackClient
 from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan
-from ..plan.audit import can_read
+from ..plan.audit import newest_activity
 from ..plan.probe import Carrier, Listed, list_newest
-from ..plan.record import KINDS, SyncRecord, carrier_fingerprint, newest_second, parse_time, written_fingerprint
+from ..plan.record import (
+    KINDS,
+    SyncRecord,
+    carrier_fingerprint,
+    layout_kinds,
+    layout_of,
+    newest_second,
+    parse_time,
+    written_fingerprint,
+)
 from ..plan.remote import RemoteObject, RemoteState
 from ..plan.tags import REV_TAG, STATE_TAG, TREE_TAG
 from .context import ApplyContext
@@ -99,6 +108,14 @@ def record_sync(
     )
     written = {o.remote_id or o.action.remote_id for o in synced.outcomes if o.status in _WROTE}
     tags = _current_tags(client, carrier, written, remote.tree_id)
+    audit = newest_activity(client)
+    # without the audit log, where everything sits tells what moves no updated_at
+    whole = listed.whole()
+    layout = (
+        ""
+        if audit is not None or moment is None
+        else layout_of(whole, whole, upto=moment, leave_out={(EntityKind.BOOK, carrier.id)})
+    )
     record = SyncRecord(
         seq=previous[0].seq + 1 if previous else 1,
         time=moment,
@@ -108,7 +125,8 @@ def record_sync(
         commit=synced.commit,
         fingerprint=carrier_fingerprint(EntityKind.BOOK, item, tags),
         settings=synced.settings,
-        audit=can_read(client),
+        audit=audit,
+        layout=layout,
     ).fitting()
     if previous is not None and previous[1].id == carrier.id and _same(previous[0], record):
         return "sync record unchanged"
@@ -201,6 +219,7 @@ def _record_on_book(
     item: Mapping[str, Any] = answer if answer is not None else _as_item(book)
     tags = _current_tags(ctx.client, book, set(), ctx.remote.tree_id, answer)
     time_, seen = newest_second(listed.all())
+    written = _written(ctx, (EntityKind.BOOK, book.id))
     record = SyncRecord(
         seq=previous[0].seq + 1,
         time=time_,
@@ -210,8 +229,9 @@ def _record_on_book(
         commit=ctx.commit,
         fingerprint=carrier_fingerprint(EntityKind.BOOK, item, tags),
         settings=settings,
-        written=_written(ctx, (EntityKind.BOOK, book.id)),
-        audit=previous[0].audit,
+        written=written,
+        audit=listed.activity,
+        layout=_riding_layout(previous[0], listed, time_, (EntityKind.BOOK, book.id), written),
     ).fitting()
     payload = [{"name": n, "value": v} for n, v in tags] + [{"name": STATE_TAG, "value": record.format()}]
     ctx.client.update("books", book.id, {"tags": payload})
@@ -250,11 +270,32 @@ def riding_record(
             fingerprint=carrier_fingerprint(EntityKind.PAGE, item, tags),
             settings=settings,
             written=written,
-            audit=previous.audit,
+            audit=listed.activity,
+            layout=_riding_layout(previous, listed, time_, (EntityKind.PAGE, page_id), written),
         ).fitting()
         return STATE_TAG, record.format()
 
     return tag
+
+
+def _riding_layout(
+    previous: SyncRecord,
+    listed: Listed,
+    upto: datetime | None,
+    carrier: tuple[EntityKind, int],
+    written: Sequence[tuple[EntityKind, int, str]],
+) -> str:
+    """The layout a record riding on this run's writes holds: the probe's, with what the run wrote left out
+    (their fingerprints watch them); the last record's when the probe found the layout moved — a repair
+    puts the tree's objects back where they were, and the next probe checks that nothing else moved."""
+    kinds = layout_kinds(previous.layout)
+    whole = listed.whole()
+    if listed.layout_moved or not kinds or upto is None:
+        return previous.layout if upto is not None else ""
+    if any(kind not in whole for kind in kinds):
+        return ""
+    leave_out = {(kind, item_id) for kind, item_id, _ in written} | {carrier}
+    return layout_of(whole, kinds, upto=upto, leave_out=leave_out)
 
 
 def _listed_a_second_on(client: BookStackClient) -> Listed:

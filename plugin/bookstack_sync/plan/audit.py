@@ -14,7 +14,8 @@ change leave no other trace a listing shows:
 The probe reads the newest 500 activities in one request instead of listing shelves: shelf changes are
 logged too (``bookshelf_*``), a shelf's book list changed with the plugin's own account included. Reading
 the log needs the token's role to have "Manage app settings" and "Manage users"; the record says whether
-it could (``a=1``), so a token without them costs no request.
+the id of the newest activity it saw (``a=<id>``, none when the token may not), so a token without them
+costs no request, and what came after the record is told by id, not by clocks.
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ class AuditRead:
     total: int
     clock: datetime | None
 
+    @property
+    def newest(self) -> int | None:
+        return max((a.id for a in self.activities), default=None)
+
 
 @dataclass
 class AuditVerdict:
@@ -87,13 +92,14 @@ class AuditVerdict:
     look_at: list[tuple[EntityKind, int, str]] = field(default_factory=list)  # (kind, id, what happened)
 
 
-def can_read(client: BookStackClient) -> bool:
-    """Whether the token may read the audit log (one small request; a server without it says no)."""
+def newest_activity(client: BookStackClient) -> int | None:
+    """The id of the newest activity (0 for none), or None when the token may not read the audit log
+    (one small request; a server without the log says no)."""
     try:
-        client.list_first(LISTING, sort="-id", count=1)
+        rows, _, _ = client.list_first(LISTING, sort="-id", count=1)
     except (PermissionDeniedError, NotFoundError, NotBookStackError):
-        return False
-    return True
+        return None
+    return AuditRead([Activity.of(row) for row in rows if isinstance(row, dict)], len(rows), None).newest or 0
 
 
 def read_newest(client: BookStackClient) -> AuditRead:
@@ -104,22 +110,20 @@ def read_newest(client: BookStackClient) -> AuditRead:
 
 def judge_audit(
     read: AuditRead,
-    since: datetime,
+    after: int,
     own_user: int | None,
     written: Collection[tuple[EntityKind, int]],
 ) -> AuditVerdict:
-    """What the activities since ``since`` (the record's time) say. Activities in the record's own second
-    by the plugin's user (``own_user``) are the last run's; a shelf the last run wrote after the record's
-    time (``written``, a run that carried the record on its own writes) is the plugin's once."""
-    recent = [a for a in read.activities if a.at is None or a.at >= since]
+    """What the activities after the record's (``after``, an activity id) say. A shelf the last run wrote
+    after its record was taken (``written``: a run that carried the record on its own writes), by the
+    plugin's user (``own_user``), is the plugin's once."""
+    recent = [a for a in read.activities if a.id > after]
     if len(recent) == len(read.activities) and read.total > len(read.activities):
         return AuditVerdict(f"more than {len(read.activities)} activities in BookStack's audit log since the last sync")
     verdict = AuditVerdict()
     unclaimed = set(written)
     for activity in sorted(recent, key=lambda a: a.id):
         mine = own_user is not None and activity.user_id == own_user
-        if mine and activity.at == since:
-            continue
         if activity.type in _UNSURE:
             what = activity.loggable or activity.detail or "an object"
             verdict.why = _UNSURE[activity.type].format(what=what, detail=activity.detail or "?")

@@ -27,7 +27,16 @@ from typing import Any
 from ..bookstack import BookStackClient, NotFoundError, PermissionDeniedError, normalise_chapter_id
 from ..model import API_KIND, KIND_OF_SEARCH_TYPE, EntityKind
 from .audit import AuditRead, judge_audit, read_newest
-from .record import KINDS, SyncRecord, carrier_fingerprint, newest_second, parse_time, written_fingerprint
+from .record import (
+    KINDS,
+    SyncRecord,
+    carrier_fingerprint,
+    layout_kinds,
+    layout_of,
+    newest_second,
+    parse_time,
+    written_fingerprint,
+)
 from .tags import MANAGED_TAG, STATE_TAG, TREE_TAG
 
 LOOKUPS = 3  # changed objects read one by one to tell whether they are the tree's; more: one search
@@ -64,6 +73,8 @@ class Listed:
     items: dict[EntityKind, list[dict[str, Any]]] = field(default_factory=dict)
     totals: dict[EntityKind, int] = field(default_factory=dict)
     clock: datetime | None = None  # the server's time as its answers' ``Date`` header gave it (the earliest)
+    layout_moved: bool = False  # the record's ``layout`` no longer holds (``judge``)
+    activity: int | None = None  # the newest audit-log activity read with the listings
 
     def saw_clock(self, clock: datetime | None) -> None:
         if clock is not None and (self.clock is None or clock < self.clock):
@@ -138,7 +149,7 @@ def run_probe(client: BookStackClient, tree_id: str) -> Probe:
         what = "when it ended" if record.time is None else "how many objects it left"
         return Probe(False, f"the last sync could not record {what}", record, carrier)
     audit: AuditRead | None = None
-    if record.audit:
+    if record.audit is not None:
         # the audit log stands in for the shelves' listing: their changes are logged too
         listed = list_newest(client, [kind for kind in KINDS if kind is not EntityKind.SHELF])
         try:
@@ -146,6 +157,7 @@ def run_probe(client: BookStackClient, tree_id: str) -> Probe:
         except PermissionDeniedError:
             return Probe(False, "the token may no longer read BookStack's audit log", record, carrier)
         listed.saw_clock(audit.clock)
+        listed.activity = max(audit.newest or 0, record.audit)
         listed.totals[EntityKind.SHELF] = record.totals[0]  # a shelf created or deleted since is logged
     else:
         listed = list_newest(client)
@@ -220,7 +232,8 @@ def judge(
             )
     look_at: list[tuple[EntityKind, int, str]] = []
     if audit is not None:
-        verdict = judge_audit(audit, since, own_user, [(kind, item_id) for kind, item_id, _ in record.written])
+        assert record.audit is not None
+        verdict = judge_audit(audit, record.audit, own_user, [(kind, item_id) for kind, item_id, _ in record.written])
         if verdict.why is not None:
             return Probe(False, f"{verdict.why}, since the last sync (BookStack's audit log)", record, carrier)
         listed_ids = {(kind, int(item["id"])) for kind, item in changed}
@@ -228,6 +241,7 @@ def judge(
         if len(look_at) > LOOKUPS:
             why = f"{len(look_at)} shelves and books sorted or changed since the last sync (BookStack's audit log)"
             return Probe(False, why, record, carrier, listed)
+    listed.layout_moved = _layout_moved(record, carrier, listed, since) if audit is None else False
     ours, others = _sort_out(client, changed, tree_id, since, carrier)
     if ours is not None:
         for kind, item_id, happened in look_at:
@@ -242,8 +256,27 @@ def judge(
     if ours is None:
         why = f"{len(changed)} objects changed in BookStack since the last sync"
         return Probe(False, why, record, carrier, listed)
+    if listed.layout_moved and not ours:
+        return Probe(False, LAYOUT_MOVED, record, carrier, listed)
     why = f"{len(ours)} of the tree's objects changed in BookStack since the last sync" if ours else "nothing changed"
     return Probe(True, why, record, carrier, listed, ours, others)
+
+
+LAYOUT_MOVED = (
+    "objects were sorted, moved, deleted or restored in BookStack since the last sync, some without a trace in"
+    " the listings (a book's Sort screen, the recycle bin, a permission change)"
+)
+
+
+def _layout_moved(record: SyncRecord, carrier: Carrier, listed: Listed, since: datetime) -> bool:
+    """Whether the objects sit elsewhere than the record's ``layout`` says (checked when every object of
+    its kinds was listed; a changed object the probe names is one of the reasons it may have moved)."""
+    kinds = layout_kinds(record.layout)
+    whole = listed.whole()
+    if not kinds or any(kind not in whole for kind in kinds):
+        return False
+    leave_out = {(kind, item_id) for kind, item_id, _ in record.written} | {(carrier.kind, carrier.id)}
+    return layout_of(whole, kinds, upto=since, leave_out=leave_out) != record.layout
 
 
 def _at(item: dict[str, Any]) -> datetime | None:

@@ -17,8 +17,13 @@ no cache between pipelines. It holds:
   ``COMMIT_CHARS`` hex digits: git takes a prefix, and the tag value has room for little);
 - ``fingerprint``: of the carrier as written (its name, parent, revision and tags), since writing the
   record moves the carrier's own ``updated_at``;
-- ``audit``: whether the token could read BookStack's audit log then (``a=1``): the next probe reads it
-  instead of listing shelves, and sees what moves no ``updated_at`` (``probe.py``);
+- ``audit``: the id of the newest activity in BookStack's audit log then, when the token may read it:
+  the next probe reads the activities after it instead of listing shelves, and sees what moves no
+  ``updated_at`` (``audit.py``);
+- ``layout``: where every shelf, book, chapter and page of the wiki sat (``layout_of``: ids, parents and
+  priorities), over the kinds whose listing held every object, for a token without the audit log: a
+  book's Sort screen, a restore from the recycle bin or an object coming into sight move no
+  ``updated_at`` and can leave every count as it was, but not the layout;
 - ``written``: what a run that carried the record on its own writes (or wrote it without listing
   BookStack after them) wrote besides the carrier, each with a fingerprint of how a listing shows it
   after that write (``written_fingerprint``: its ``updated_at`` and name; a page's parent and revision):
@@ -32,7 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,8 +74,10 @@ class SyncRecord:
     fingerprint: str
     settings: str = ""  # digest of the settings that shape what is written (and the plugin's version) alone
     written: tuple[tuple[EntityKind, int, str], ...] = ()  # (kind, id, written_fingerprint) besides the carrier
-    # whether the token could read BookStack's audit log when the record was written (None: not asked)
-    audit: bool | None = None
+    # the newest activity in BookStack's audit log when the record was written (None: the token could not
+    # read the log, or was not asked): later activities are after the record
+    audit: int | None = None
+    layout: str = ""  # ``layout_of`` the kinds listed whole (without the audit log), "" when none
 
     def format(self) -> str:
         stamp = str(int(self.time.timestamp())) if self.time is not None else "?"
@@ -81,7 +88,8 @@ class SyncRecord:
             f"{_FORMAT};s={self.seq};t={stamp};x={seen};n={totals};d={self.digest};c={self.commit[:COMMIT_CHARS]};"
             f"f={self.fingerprint};h={self.settings}"
             + (f";w={written}" if written else "")
-            + (f";a={int(self.audit)}" if self.audit is not None else "")
+            + (f";a={self.audit}" if self.audit is not None else "")
+            + (f";l={self.layout}" if self.layout else "")
         )
 
     def fitting(self) -> SyncRecord:
@@ -108,12 +116,14 @@ class SyncRecord:
                 for item, _, print_ in (entry.partition(":") for entry in parts.get("w", "").split("."))
                 if item
             )
-            audit = {"1": True, "0": False}[parts["a"]] if "a" in parts else None
+            audit = int(parts["a"]) if "a" in parts else None
+            layout = parts.get("l", "")
+            layout_kinds(layout)
         except (KeyError, ValueError, IndexError):
             return None
         if totals is not None and len(totals) != len(KINDS):
             return None
-        return cls(seq, time, seen, totals, digest, commit, fingerprint, settings, written, audit)  # type: ignore[arg-type]
+        return cls(seq, time, seen, totals, digest, commit, fingerprint, settings, written, audit, layout)  # type: ignore[arg-type]
 
 
 def carrier_fingerprint(kind: EntityKind, item: Mapping[str, Any], tags: Iterable[tuple[str, str]]) -> str:
@@ -200,6 +210,46 @@ def newest_second(
         if moment == newest:
             at_newest.add((kind, int(item["id"])))
     return newest, frozenset(at_newest)
+
+
+def layout_of(
+    items: Mapping[EntityKind, Iterable[Mapping[str, Any]]],
+    kinds: Iterable[EntityKind],
+    *,
+    upto: datetime,
+    leave_out: Collection[tuple[EntityKind, int]] = (),
+) -> str:
+    """Where the objects of ``kinds`` sit, as listed (every object of each kind): each shelf and book by its
+    id, each chapter by its book and priority, each page by its book, chapter and priority — in 8 hex
+    digits after the kinds' letters (``bcp-1a2b3c4d``). Objects created after ``upto`` (the record's time:
+    the probe sees them as created) and ``leave_out`` (the record's carrier and the writes it names, which
+    their own fingerprints watch) are left out; "" for no kind."""
+    chosen = [kind for kind in KINDS if kind in set(kinds)]
+    if not chosen:
+        return ""
+    entries: list[tuple[str, int, int, int, int]] = []
+    for kind in chosen:
+        for item in items.get(kind, ()):
+            item_id = int(item["id"])
+            created = parse_time(str(item.get("created_at") or ""))
+            if (kind, item_id) in leave_out or (created is not None and created > upto):
+                continue
+            book = int(item.get("book_id") or 0) if kind in (EntityKind.CHAPTER, EntityKind.PAGE) else 0
+            chapter = int(item.get("chapter_id") or 0) if kind is EntityKind.PAGE else 0
+            priority = int(item.get("priority") or 0) if kind in (EntityKind.CHAPTER, EntityKind.PAGE) else 0
+            entries.append((_LETTER[kind], item_id, book, chapter, priority))
+    text = "\n".join(",".join(str(part) for part in entry) for entry in sorted(entries))
+    return "".join(_LETTER[kind] for kind in chosen) + "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def layout_kinds(layout: str) -> tuple[EntityKind, ...]:
+    """The kinds a ``layout_of`` value covers (ValueError for a value that is not one)."""
+    if not layout:
+        return ()
+    letters, _, digest = layout.partition("-")
+    if len(digest) != 8 or not letters or any(letter not in _KIND_OF for letter in letters):
+        raise ValueError(f"not a layout: {layout!r}")
+    return tuple(_KIND_OF[letter] for letter in letters)
 
 
 def is_record_value(value: str) -> bool:
