@@ -206,6 +206,21 @@ def test_a_new_owner_saves_the_item(api: Api) -> None:
     assert page["updated_by"] == page_before["updated_by"]
 
 
+def test_a_book_created_from_a_shelfs_page_logs_bookshelf_update_but_leaves_the_shelf_unsaved(api: Api) -> None:
+    shelf = api.ok("POST", "/api/shelves", json={"name": "Shelf"})
+    api.fake.advance_clock(5)
+    before = _last_id(api)
+    book_id = api.fake.create_book_as_human("By hand", shelf_id=shelf["id"])
+    assert _logged(api, before) == [
+        ("book_create", "book", book_id, HUMAN),
+        ("bookshelf_update", "bookshelf", shelf["id"], HUMAN),
+    ]
+    read = api.ok("GET", f"/api/shelves/{shelf['id']}")
+    assert [b["id"] for b in read["books"]] == [book_id]
+    assert read["updated_at"] == shelf["updated_at"]  # Bookshelf::appendBook: a pivot row only
+    assert api.ok("GET", f"/api/books/{book_id}")["created_by"]["id"] == HUMAN
+
+
 # --------------------------------------------------------------------------------------------- imports
 
 
@@ -273,7 +288,7 @@ def test_created_at_filters_read_app_timezone_wall_time(make_fake_bookstack: Cal
     assert _rows(api, **{"created_at:gt": utc}) == [row]  # read as Kiritimati's: 14 hours before the row
 
 
-# ------------------------------------------------------------------------------------------------ faults
+# ------------------------------------------------------------------------------------------------ errors
 
 
 def test_a_create_whose_permission_rebuild_failed_logged_nothing(api: Api) -> None:
@@ -282,6 +297,13 @@ def test_a_create_whose_permission_rebuild_failed_logged_nothing(api: Api) -> No
     failed = api.post("/api/pages", json={"book_id": book["id"], "name": "Lost", "markdown": "x"})
     assert failed.status_code == 500
     assert [r["type"] for r in _rows(api)] == ["book_create"]  # the rebuild fails before Activity::add
+
+
+def test_a_recycle_bin_id_that_is_no_number_is_a_404_and_logs_nothing(api: Api) -> None:
+    response = api.put("/api/recycle-bin/abc")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "No query results for model [BookStack\\Entities\\Models\\Deletion] 0"
+    assert _rows(api) == []
 
 
 # ------------------------------------------------------------------------------------------- sort rules

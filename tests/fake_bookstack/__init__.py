@@ -11,7 +11,7 @@ on writes (``permissions=``, ``fake.set_entity_permission``). ``updated_at`` mov
 seconds of the server's clock, ``fake.set_server_clock``; a shelf, book or chapter only when a column changed or
 tags were sent; a chapter's move moves its pages; delete and restore save; a book's Sort screen saves without
 timestamps), and a person's changes in the UI are ``fake.edit_page_as_human``, ``change_as_human``,
-``sort_as_human``, ``restore_revision_as_human``, ``delete_as_human``, ``restore_as_human``, ``destroy_as_human``,
+``sort_as_human``, ``restore_revision_as_human``, ``create_book_as_human``, ``delete_as_human``, ``restore_as_human``, ``destroy_as_human``,
 ``set_permissions_as_human``, ``set_sort_rule_as_human``, ``edit_sort_rule_as_human`` and ``login_as_human`` (a
 second user, ``humans.py``). Every write the API or a person
 makes is logged as BookStack logs it in its audit log, ``/api/audit-log`` (``activity.py``). A

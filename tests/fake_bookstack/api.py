@@ -1311,9 +1311,9 @@ class Api:
         }  # fmt: skip
 
     def _find_deletion(self, raw: str) -> int:
-        deletion_id = parse_int_id(
-            raw, "BookStack\\Entities\\Models\\Deletion", "Entities/Controllers/RecycleBinApiController"
-        )
+        # RecycleBinApiController takes the id as a string and passes intval() of it to DeletionRepo
+        # (v25.02, v26.03): "abc" is 0, a 404, not the TypeError a typed route id gives
+        deletion_id = _int_param(raw, 0)
         if deletion_id not in self.store.recycle_bin:
             raise model_not_found("BookStack\\Entities\\Models\\Deletion", deletion_id)
         return deletion_id

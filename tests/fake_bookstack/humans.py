@@ -7,6 +7,8 @@ loggables are BookStack's (v25.02 and v26.03 alike):
 - ``edit_page_as_human``: ``page_update`` (page) — ``PageRepo::update``;
 - ``restore_revision_as_human``: ``page_restore`` (page), then ``revision_restore`` (no entity) —
   ``PageRepo::restoreRevision``;
+- ``create_book_as_human``: ``book_create`` (the book), and from a shelf's page ``bookshelf_update`` (the shelf,
+  which is not saved) — ``BookRepo::create``, ``BookController::store``;
 - ``change_as_human``: ``<type>_update`` (the item) for an edit form's save; a move (the Move screen)
   ``page_move`` / ``chapter_move`` (the item) — ``*Repo::update``, ``PageRepo::move``, ``ChapterRepo::move``;
 - ``sort_as_human``: ``book_sort`` for every book involved (the item's book and the one it goes to) —
@@ -214,6 +216,19 @@ class HumanActions:
                     book.sort_rule = operations
                     self.state.run_book_auto_sort(book.id)
             log(self.state, "sort_rule_update", f"({rule_id}) {name or operations}")
+
+    def create_book_as_human(self, name: str, *, shelf_id: int | None = None) -> int:
+        """A person creating a book, from a shelf's page when ``shelf_id`` is given (``BookController::store``):
+        ``book_create``; the book is appended to the shelf's list (a pivot row: the shelf is not saved, its
+        ``updated_at`` stays) and ``bookshelf_update`` is logged about the shelf. Returns the book's id."""
+        with self._lock, self._as_human():
+            book = self._api.new_book(name=name, description_pair=("", "<p></p>"), tags=[])
+            book.created_by = book.updated_by = book.owned_by = HUMAN_USER
+            if shelf_id is not None:
+                shelf = self.state.shelves[shelf_id]
+                shelf.book_ids.append(book.id)
+                log(self.state, "bookshelf_update", shelf)
+            return book.id
 
     def delete_as_human(self, kind: str, item_id: int) -> int:
         """A person deleting a shelf, book, chapter or page: it goes to the recycle bin (with what it
