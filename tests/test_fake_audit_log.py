@@ -7,17 +7,15 @@ real BookStack); these are the ``*_as_human`` helpers and the fake's knobs. Fact
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 
 from tests.fake_bookstack import DEFAULT_PERMISSIONS, FakeBookStack
-from tests.test_fake_bookstack import TIMEOUT, Api, build_zip, upload_zip
+from tests.test_fake_bookstack import TIMEOUT, Api, build_zip, hold_import_run, upload_zip
 
 HUMAN = 2
 TOKEN_USER = 1
@@ -246,20 +244,10 @@ def test_a_zip_import_logs_its_creates_through_the_repos_then_import_delete_and_
 def test_a_held_import_runs_rows_take_their_ids_before_what_others_log_meanwhile(api: Api) -> None:
     """MariaDB hands out auto-increment ids at insert, rows show at commit: a run's activities (logged in
     its transaction) get lower ids than a write committed while it ran, yet appear after it."""
-    api.fake.add_token("second-token", "second-secret")
-    record = upload_zip(api, build_zip({"book": {"name": "Held", "pages": [{"name": "P"}]}})).json()
-    hold = api.fake.hold("POST", r"/api/imports/\d+", token_id="test-token-id")
-    done: list[requests.Response] = []
-    runner = threading.Thread(target=lambda: done.append(api.post(f"/api/imports/{record['id']}")))
-    runner.start()
-    hold.wait_arrived()
-    headers = {"Authorization": "Token second-token:second-secret"}
-    requests.post(api.fake.url + "/api/books", json={"name": "Later"}, headers=headers, timeout=TIMEOUT)
-    seen = _rows(api)
-    assert [r["type"] for r in seen] == ["book_create", "import_create"]
-    hold.release()
-    runner.join(TIMEOUT)
-    assert done[0].status_code == 200
+    held = hold_import_run(api)
+    held.other.post(api.fake.url + "/api/books", json={"name": "Later"}, timeout=TIMEOUT)
+    assert [r["type"] for r in _rows(api)] == ["book_create", "import_create"]
+    assert held.finish().status_code == 200
     by_id = [(r["type"], r["detail"].split(") ", 1)[1]) for r in reversed(_rows(api))]
     assert by_id == [
         ("import_create", "Held"),

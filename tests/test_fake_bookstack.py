@@ -16,12 +16,14 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
 
 from tests.fake_bookstack import API_ONLY, DEFAULT_PERMISSIONS, FakeBookStack
+from tests.fake_bookstack.holds import Hold
 
 TOKEN = "Token test-token-id:test-token-secret"
 TIMEOUT = 5
@@ -98,6 +100,35 @@ def build_zip(data: dict[str, Any] | None, files: dict[str, bytes] | None = None
 
 def upload_zip(api: Api, payload: bytes, filename: str = "book.zip") -> requests.Response:
     return api.post("/api/imports", files={"file": (filename, payload, "application/zip")})
+
+
+@dataclass
+class HeldRun:
+    """A ZIP import run ("Held", one page "P") held once its transaction began, and a second token of the
+    same user (``other``) to write with meanwhile."""
+
+    hold: Hold
+    runner: threading.Thread
+    done: list[requests.Response]
+    other: requests.Session
+
+    def finish(self) -> requests.Response:
+        self.hold.release()
+        self.runner.join(TIMEOUT)
+        return self.done[0]
+
+
+def hold_import_run(api: Api) -> HeldRun:
+    api.fake.add_token("second-token", "second-secret")
+    other = requests.Session()
+    other.headers.update({"Authorization": "Token second-token:second-secret", "Accept": "application/json"})
+    record = upload_zip(api, build_zip({"book": {"name": "Held", "pages": [{"name": "P"}]}})).json()
+    hold = api.fake.hold("POST", r"/api/imports/\d+", token_id="test-token-id")
+    done: list[requests.Response] = []
+    runner = threading.Thread(target=lambda: done.append(api.post(f"/api/imports/{record['id']}")))
+    runner.start()
+    hold.wait_arrived()
+    return HeldRun(hold, runner, done, other)
 
 
 # ------------------------------------------------------------------------------------------------ auth
@@ -1022,21 +1053,12 @@ def test_deadlock_fault_fails_the_run_as_section_12_and_keeps_the_import(api: Ap
 
 
 def test_held_import_run_takes_its_ids_first_and_shows_nothing_until_released(api: Api) -> None:
-    api.fake.add_token("second-token", "second-secret")
-    other = requests.Session()
-    other.headers.update({"Authorization": "Token second-token:second-secret", "Accept": "application/json"})
-    record = upload_zip(api, build_zip({"book": {"name": "Held", "pages": [{"name": "P"}]}})).json()
-    hold = api.fake.hold("POST", r"/api/imports/\d+", token_id="test-token-id")
-    done: list[requests.Response] = []
-    runner = threading.Thread(target=lambda: done.append(api.post(f"/api/imports/{record['id']}")))
-    runner.start()
-    hold.wait_arrived()
+    held = hold_import_run(api)
+    other = held.other
     # meanwhile another token of the same user writes: it gets a higher id, and sees no imported book
     later = other.post(api.fake.url + "/api/books", json={"name": "Later"}, timeout=TIMEOUT).json()
     assert [b["name"] for b in other.get(api.fake.url + "/api/books", timeout=TIMEOUT).json()["data"]] == ["Later"]
-    hold.release()
-    runner.join(TIMEOUT)
-    book = done[0].json()
+    book = held.finish().json()
     assert book["id"] < later["id"]
     assert {r.token_id for r in api.fake.requests} == {"test-token-id", "second-token"}
 

@@ -59,12 +59,21 @@ def _page(bookstack: BookStackTarget, client: BookStackClient, **parent: Any) ->
     return bookstack.create("pages", {"name": bookstack.unique_name("p"), "markdown": "Body", **parent}, client)
 
 
-def _bin_entry(client: BookStackClient, kind: str, item_id: int) -> dict[str, Any]:
+def _deleted_page_then(
+    bookstack: BookStackTarget, client: BookStackClient, book: Any, method: str
+) -> tuple[dict[str, Any], int]:
+    """A page deleted, then its recycle-bin entry restored (PUT) or destroyed (DELETE): (page, entry id)."""
+    page = _page(bookstack, client, book_id=book["id"])
+    client.delete("pages", page["id"])
     try:
-        found = raw_get(client, "/api/recycle-bin", {"filter[deletable_id]": item_id, "filter[deletable_type]": kind})
+        found = raw_get(
+            client, "/api/recycle-bin", {"filter[deletable_id]": page["id"], "filter[deletable_type]": "page"}
+        )
     except PermissionDeniedError:
         pytest.skip("the token may not use the recycle bin (settings-manage + restrictions-manage-all)")
-    return dict(found["data"][0])
+    entry = int(found["data"][0]["id"])
+    client._object(method, f"/api/recycle-bin/{entry}")
+    return page, entry
 
 
 def test_a_row_has_the_listed_fields_and_its_user(
@@ -140,11 +149,8 @@ def test_a_books_update_and_delete_are_logged_about_the_book_alone(
 def test_a_restore_from_the_recycle_bin_is_logged_about_the_deletion_not_the_page(
     bookstack: BookStackTarget, client: BookStackClient, book: Any
 ) -> None:
-    page = _page(bookstack, client, book_id=book["id"])
-    client.delete("pages", page["id"])
-    entry = _bin_entry(client, "page", page["id"])
-    client._object("PUT", f"/api/recycle-bin/{entry['id']}")
-    detail = f"Deletion ({entry['id']}) for page ({page['id']}) {page['name']}"
+    page, entry = _deleted_page_then(bookstack, client, book, "PUT")
+    detail = f"Deletion ({entry}) for page ({page['id']}) {page['name']}"
     (row,) = _audit_log(client, type="recycle_bin_restore", detail=detail)["data"]
     assert (row["loggable_type"], row["loggable_id"]) == (None, None)
     assert row["user_id"] == int(page["created_by"]["id"])
@@ -155,18 +161,15 @@ def test_a_restore_from_the_recycle_bin_is_logged_about_the_deletion_not_the_pag
 def test_an_item_destroyed_for_good_leaves_its_rows_with_its_name_and_no_loggable(
     bookstack: BookStackTarget, client: BookStackClient, book: Any
 ) -> None:
-    page = _page(bookstack, client, book_id=book["id"])
-    client.delete("pages", page["id"])
-    entry = _bin_entry(client, "page", page["id"])
-    client._object("DELETE", f"/api/recycle-bin/{entry['id']}")
+    page, entry = _deleted_page_then(bookstack, client, book, "DELETE")
     assert _about(client, "page", page["id"]) == []
     rows = _audit_log(client, detail=page["name"])["data"]
     assert _types(rows) == ["page_delete", "page_create"]
     assert {(row["loggable_type"], row["loggable_id"]) for row in rows} == {(None, None)}
-    destroyed = _audit_log(client, type="recycle_bin_destroy", detail=f"Deletion ({entry['id']}) for page %")
+    destroyed = _audit_log(client, type="recycle_bin_destroy", detail=f"Deletion ({entry}) for page %")
     assert destroyed["total"] == 0  # `eq`: the % is no wildcard
     (row,) = _audit_log(
-        client, type="recycle_bin_destroy", **{"detail:like": f"Deletion ({entry['id']}) for page ({page['id']}) %"}
+        client, type="recycle_bin_destroy", **{"detail:like": f"Deletion ({entry}) for page ({page['id']}) %"}
     )["data"]
     assert row["loggable_id"] is None
 
