@@ -220,6 +220,11 @@ def judge(
             record,
             carrier,
         )
+    look_at: list[tuple[EntityKind, int, str]] = []
+    if audit is not None:
+        why, look_at = _audit_says(audit, record, own_user, changed)
+        if why is not None:
+            return Probe(False, why, record, carrier, listed)
     for kind, recorded in zip(KINDS, record.totals, strict=True):
         expected = recorded + created[kind]
         if listed.totals[kind] != expected:
@@ -230,17 +235,6 @@ def judge(
                 record,
                 carrier,
             )
-    look_at: list[tuple[EntityKind, int, str]] = []
-    if audit is not None:
-        assert record.audit is not None
-        verdict = judge_audit(audit, record.audit, own_user, [(kind, item_id) for kind, item_id, _ in record.written])
-        if verdict.why is not None:
-            return Probe(False, f"{verdict.why}, since the last sync (BookStack's audit log)", record, carrier)
-        listed_ids = {(kind, int(item["id"])) for kind, item in changed}
-        look_at = [entry for entry in verdict.look_at if entry[:2] not in listed_ids]
-        if len(look_at) > LOOKUPS:
-            why = f"{len(look_at)} shelves and books sorted or changed since the last sync (BookStack's audit log)"
-            return Probe(False, why, record, carrier, listed)
     listed.layout_moved = _layout_moved(record, carrier, listed, since) if audit is None else False
     ours, others = _sort_out(client, changed, tree_id, since, carrier)
     if ours is not None:
@@ -260,6 +254,22 @@ def judge(
         return Probe(False, LAYOUT_MOVED, record, carrier, listed)
     why = f"{len(ours)} of the tree's objects changed in BookStack since the last sync" if ours else "nothing changed"
     return Probe(True, why, record, carrier, listed, ours, others)
+
+
+def _audit_says(
+    audit: AuditRead, record: SyncRecord, own_user: int | None, changed: Changed
+) -> tuple[str | None, list[tuple[EntityKind, int, str]]]:
+    """Why the activities since the record send the run to read everything, or the shelves and books
+    they name that the listings did not (each is read to tell whether it is the tree's)."""
+    assert record.audit is not None
+    verdict = judge_audit(audit, record.audit, own_user, [(kind, item_id) for kind, item_id, _ in record.written])
+    if verdict.why is not None:
+        return f"{verdict.why}, since the last sync (BookStack's audit log)", []
+    listed_ids = {(kind, int(item["id"])) for kind, item in changed}
+    look_at = [entry for entry in verdict.look_at if entry[:2] not in listed_ids]
+    if len(look_at) > LOOKUPS:
+        return f"{len(look_at)} shelves and books sorted or changed since the last sync (BookStack's audit log)", []
+    return None, look_at
 
 
 LAYOUT_MOVED = (
