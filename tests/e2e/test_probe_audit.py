@@ -51,6 +51,7 @@ def test_a_no_op_costs_five_requests_with_or_without_the_audit_log(wiki: Setup, 
     assert run.exit_code == 0, run.err
     assert "nothing changed in the docs or in BookStack since the last sync" in run.err, run.err
     assert report(docs)["requests"]["total"] <= 5
+    assert "note: without BookStack's audit log" not in run.err  # it sees everything here
     paths = _paths(fake, start)
     # the audit log stands in for the shelves' listing
     assert ("/api/audit-log" in paths) is audit_log and ("/api/shelves" in paths) is not audit_log, paths

@@ -117,3 +117,12 @@ def test_a_full_resync_finds_what_the_probe_cannot(wiki: Setup, docs: Docs, kind
     run = plugin.run("manual")
     assert run.exit_code == 0, run.err
     assert any(a["id"] == page.id for a in _named(docs)), run.err
+
+
+def test_a_no_op_in_a_wiki_too_big_to_check_says_what_it_cannot_see(wiki: Setup, docs: Docs) -> None:
+    _, plugin = wiki("no audit log, over 500 pages")
+    synced(plugin)
+    run = plugin.run()
+    assert "nothing changed in the docs or in BookStack since the last sync" in run.err, run.err
+    assert "note: without BookStack's audit log, in a wiki of over 500 pages" in run.err, run.err
+    assert '"Manage app settings" and "Manage users", or schedule a full resync' in run.err

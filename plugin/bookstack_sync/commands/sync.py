@@ -180,6 +180,8 @@ def _plan_and_apply(
             log.info(
                 f"BookStack: {client.stats.as_dict().get('total', '')} requests show no change since the last sync"
             )
+            if probe is not None and probe.unseen:
+                log.info(f"note: {probe.unseen}")
             log.plan(result.plan)
         return
     if log is not None:

@@ -106,6 +106,7 @@ class Probe:
     changed: Changed = field(default_factory=list)  # the tree's objects
     others: list[tuple[EntityKind, int]] = field(default_factory=list)  # changed, not the tree's
     whole: dict[EntityKind, list[dict[str, Any]]] = field(default_factory=dict)  # kinds listed whole
+    unseen: str = ""  # what this probe could not see, for the log
 
     @property
     def unchanged(self) -> bool:
@@ -235,7 +236,8 @@ def judge(
                 record,
                 carrier,
             )
-    listed.layout_moved = _layout_moved(record, carrier, listed, since) if audit is None else False
+    moved = _layout_moved(record, carrier, listed, since) if audit is None else False
+    listed.layout_moved = bool(moved)
     ours, others = _sort_out(client, changed, tree_id, since, carrier)
     if ours is not None:
         for kind, item_id, happened in look_at:
@@ -253,7 +255,9 @@ def judge(
     if listed.layout_moved and not ours:
         return Probe(False, LAYOUT_MOVED, record, carrier, listed)
     why = f"{len(ours)} of the tree's objects changed in BookStack since the last sync" if ours else "nothing changed"
-    return Probe(True, why, record, carrier, listed, ours, others)
+    # what moves no updated_at is in the layout of books, chapters and pages; past 500 of a kind, nowhere
+    sorted_unseen = audit is None and (moved is None or not _SORTED.issubset(layout_kinds(record.layout)))
+    return Probe(True, why, record, carrier, listed, ours, others, unseen=UNSEEN if sorted_unseen else "")
 
 
 def _audit_says(
@@ -278,13 +282,22 @@ LAYOUT_MOVED = (
 )
 
 
-def _layout_moved(record: SyncRecord, carrier: Carrier, listed: Listed, since: datetime) -> bool:
-    """Whether the objects sit elsewhere than the record's ``layout`` says (checked when every object of
-    its kinds was listed; a changed object the probe names is one of the reasons it may have moved)."""
+_SORTED = {EntityKind.BOOK, EntityKind.CHAPTER, EntityKind.PAGE}
+UNSEEN = (
+    "without BookStack's audit log, in a wiki of over 500 pages, chapters or books, a book's Sort screen and a"
+    " deletion a restore hides in the counts are seen by a full resync only: give the token's role"
+    ' "Manage app settings" and "Manage users", or schedule a full resync'
+)
+
+
+def _layout_moved(record: SyncRecord, carrier: Carrier, listed: Listed, since: datetime) -> bool | None:
+    """Whether the objects sit elsewhere than the record's ``layout`` says; None when it cannot be told
+    (a kind with more objects than one listing holds). A changed object the probe names is one of the
+    reasons they may have moved."""
     kinds = layout_kinds(record.layout)
     whole = listed.whole()
     if not kinds or any(kind not in whole for kind in kinds):
-        return False
+        return None
     leave_out = {(kind, item_id) for kind, item_id, _ in record.written} | {(carrier.kind, carrier.id)}
     return layout_of(whole, kinds, upto=since, leave_out=leave_out) != record.layout
 
