@@ -70,12 +70,6 @@ def test_every_hand_change_is_found_and_repaired_without_the_audit_log_too(
     assert named, run.err
     if change != "page deleted":  # a deleted page is created again: a new id
         assert any(a["id"] in ids for a in named), named
-    if change in ("page moved to another chapter", "page moved to another book"):
-        # put back by the page's own write, at a new priority in the same order: the wiki's layout is
-        # not the recorded one, and the next push reads everything once to be sure nothing else moved
-        run = plugin.run()
-        assert "reading everything in BookStack: objects were sorted, moved" in run.err, run.err
-        assert [a for a in report(docs)["plan"]["actions"] if a["kind"] != "unchanged"] == []
     assert plugin.run().exit_code == 0
     assert report(docs)["plan"]["actions"] == [] and report(docs)["requests"]["total"] <= 5, run.err
 

@@ -22,7 +22,7 @@ from tests.fake_bookstack.permissions import DEFAULT_PERMISSIONS
 
 from .conftest import Docs, Plugin
 from .test_import import plugin_for
-from .test_noop_probe import _managed, report, synced
+from .test_noop_probe import _committed, _git, _managed, report, synced
 
 pytestmark = pytest.mark.real_bookstack
 
@@ -126,3 +126,25 @@ def test_a_no_op_in_a_wiki_too_big_to_check_says_what_it_cannot_see(wiki: Setup,
     assert "nothing changed in the docs or in BookStack since the last sync" in run.err, run.err
     assert "note: without BookStack's audit log, in a wiki of over 500 pages" in run.err, run.err
     assert '"Manage app settings" and "Manage users", or schedule a full resync' in run.err
+
+
+@pytest.mark.parametrize("kind", ["audit log", "no audit log"])
+def test_the_page_carrying_the_record_reordered_on_the_sort_screen_is_put_back(
+    wiki: Setup, docs: Docs, kind: str
+) -> None:
+    """A one-page run carries the record on that page's write: the page's place after the write is in
+    the record's layout, so a reorder of it alone is seen too."""
+    fake, plugin = wiki(kind)
+    _git(docs, "init", "-q")
+    _committed(docs, "docs")
+    synced(plugin)
+    docs.page("eng/guide/practice/01-style.md", "Style", "Write clearly, and briefly.\n")
+    _committed(docs, "edit")
+    assert plugin.run().exit_code == 0 and report(docs)["requests"]["writes"] == 1  # the record rides on it
+    first = _managed(fake, "page", docs.key("eng/guide/practice/01-style.md"))
+    second = _managed(fake, "page", docs.key("eng/guide/practice/02-review.md"))
+    fake.sort_as_human("page", first.id, second.priority + 1, chapter_id=first.chapter_id)
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    assert any(a["id"] == first.id for a in _named(docs)), run.err
+    assert fake.state.pages[first.id].priority < fake.state.pages[second.id].priority

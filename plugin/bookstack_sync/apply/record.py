@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from ..bookstack import BookStackClient
@@ -111,11 +112,7 @@ def record_sync(
     audit = newest_activity(client)
     # without the audit log, where everything sits tells what moves no updated_at
     whole = listed.whole()
-    layout = (
-        ""
-        if audit is not None or moment is None
-        else layout_of(whole, whole, upto=moment, leave_out={(EntityKind.BOOK, carrier.id)})
-    )
+    layout = "" if audit is not None or moment is None else layout_of(whole, whole, upto=moment)
     record = SyncRecord(
         seq=previous[0].seq + 1 if previous else 1,
         time=moment,
@@ -187,7 +184,14 @@ def apply_riding(
         book_id = ctx.matching.id_of(EntityKind.BOOK, page.book_key)
         chapter_id = ctx.matching.id_of(EntityKind.CHAPTER, page.chapter_key) if page.chapter_key else None
         ctx.extra_tag = riding_record(
-            previous[0], listed, (last.remote_id or 0, book_id, chapter_id), digest, ctx.commit, settings, _written(ctx)
+            previous[0],
+            listed,
+            (last.remote_id or 0, book_id, chapter_id),
+            digest,
+            ctx.commit,
+            settings,
+            _written(ctx),
+            ctx.answered,
         )
     try:
         apply_plan(replace(plan, actions=(last,)), ctx, ZipImporter())
@@ -231,7 +235,7 @@ def _record_on_book(
         settings=settings,
         written=written,
         audit=listed.activity,
-        layout=_riding_layout(previous[0], listed, time_, (EntityKind.BOOK, book.id), written),
+        layout=_riding_layout(previous[0], listed, time_, ctx.answered),
     ).fitting()
     payload = [{"name": n, "value": v} for n, v in tags] + [{"name": STATE_TAG, "value": record.format()}]
     ctx.client.update("books", book.id, {"tags": payload})
@@ -246,11 +250,12 @@ def riding_record(
     commit: str,
     settings: str,
     written: tuple[tuple[EntityKind, int, str], ...] = (),
+    answered: Mapping[tuple[EntityKind, int], Mapping[str, Any]] = MappingProxyType({}),
 ) -> Callable[[int, dict[str, Any]], tuple[str, str] | None]:
     """The record to ride on the write of the page ``carrier`` (its id, and its book and chapter after
     the write). Its time is the newest ``updated_at`` the probe listed (the objects stamped with exactly
     it are accounted for: the probe saw them); the carrier is fingerprinted as the write leaves it;
-    ``written`` is what the run wrote before it, as BookStack answered."""
+    ``written`` is what the run wrote before it, as BookStack answered (``answered``: each answer)."""
     time_, seen = newest_second(listed.all())
     page_id, book_id, chapter_id = carrier
 
@@ -271,7 +276,9 @@ def riding_record(
             settings=settings,
             written=written,
             audit=listed.activity,
-            layout=_riding_layout(previous, listed, time_, (EntityKind.PAGE, page_id), written),
+            layout=_riding_layout(
+                previous, listed, time_, {**answered, (EntityKind.PAGE, page_id): _place(payload, item)}
+            ),
         ).fitting()
         return STATE_TAG, record.format()
 
@@ -282,20 +289,25 @@ def _riding_layout(
     previous: SyncRecord,
     listed: Listed,
     upto: datetime | None,
-    carrier: tuple[EntityKind, int],
-    written: Sequence[tuple[EntityKind, int, str]],
+    placed: Mapping[tuple[EntityKind, int], Mapping[str, Any]],
 ) -> str:
-    """The layout a record riding on this run's writes holds: the probe's, with what the run wrote left out
-    (their fingerprints watch them); the last record's when the probe found the layout moved — a repair
-    puts the tree's objects back where they were, and the next probe checks that nothing else moved."""
+    """The layout a record riding on this run's writes holds: the probe's listing with what the run wrote
+    where BookStack answered it is (``placed``); the last record's when the probe found the layout moved —
+    a repair puts the tree's objects back where they were, and the next probe checks that nothing else
+    moved."""
     kinds = layout_kinds(previous.layout)
     whole = listed.whole()
     if listed.layout_moved or not kinds or upto is None:
         return previous.layout if upto is not None else ""
     if any(kind not in whole for kind in kinds):
         return ""
-    leave_out = {(kind, item_id) for kind, item_id, _ in written} | {carrier}
-    return layout_of(whole, kinds, upto=upto, leave_out=leave_out)
+    return layout_of(whole, kinds, upto=upto, placed=placed)
+
+
+def _place(payload: Mapping[str, Any], item: Mapping[str, Any]) -> dict[str, Any]:
+    """Where a page write puts the page: its parent, and its priority when the write sends one (else the
+    page keeps the one it has)."""
+    return {key: value for key, value in {**item, **payload}.items() if key in ("book_id", "chapter_id", "priority")}
 
 
 def _listed_a_second_on(client: BookStackClient) -> Listed:

@@ -298,8 +298,7 @@ def _layout_moved(record: SyncRecord, carrier: Carrier, listed: Listed, since: d
     whole = listed.whole()
     if not kinds or any(kind not in whole for kind in kinds):
         return None
-    leave_out = {(kind, item_id) for kind, item_id, _ in record.written} | {(carrier.kind, carrier.id)}
-    return layout_of(whole, kinds, upto=since, leave_out=leave_out) != record.layout
+    return layout_of(whole, kinds, upto=since) != record.layout
 
 
 def _at(item: dict[str, Any]) -> datetime | None:

@@ -37,10 +37,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ..model import EntityKind
@@ -217,13 +218,13 @@ def layout_of(
     kinds: Iterable[EntityKind],
     *,
     upto: datetime,
-    leave_out: Collection[tuple[EntityKind, int]] = (),
+    placed: Mapping[tuple[EntityKind, int], Mapping[str, Any]] = MappingProxyType({}),
 ) -> str:
     """Where the objects of ``kinds`` sit, as listed (every object of each kind): each shelf and book by its
     id, each chapter by its book and priority, each page by its book, chapter and priority — in 8 hex
     digits after the kinds' letters (``bcp-1a2b3c4d``). Objects created after ``upto`` (the record's time:
-    the probe sees them as created) and ``leave_out`` (the record's carrier and the writes it names, which
-    their own fingerprints watch) are left out; "" for no kind."""
+    the probe sees them as created) are left out; ``placed`` overrides where the listing shows some (a run's
+    own writes after the listing, as BookStack answered them). "" for no kind."""
     chosen = [kind for kind in KINDS if kind in set(kinds)]
     if not chosen:
         return ""
@@ -232,8 +233,9 @@ def layout_of(
         for item in items.get(kind, ()):
             item_id = int(item["id"])
             created = parse_time(str(item.get("created_at") or ""))
-            if (kind, item_id) in leave_out or (created is not None and created > upto):
+            if created is not None and created > upto:
                 continue
+            item = {**item, **placed.get((kind, item_id), {})}
             book = int(item.get("book_id") or 0) if kind in (EntityKind.CHAPTER, EntityKind.PAGE) else 0
             chapter = int(item.get("chapter_id") or 0) if kind is EntityKind.PAGE else 0
             priority = int(item.get("priority") or 0) if kind in (EntityKind.CHAPTER, EntityKind.PAGE) else 0
