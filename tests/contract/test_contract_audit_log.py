@@ -105,6 +105,28 @@ def test_the_listing_sorts_newest_first_and_counts_beyond_one_page(
     assert oldest_first[0]["id"] <= ids[-1]
 
 
+def test_the_rows_after_an_id_come_oldest_first_and_total_counts_them_alone(
+    bookstack: BookStackTarget, client: BookStackClient, book: Any
+) -> None:
+    """What the probe asks: ``filter[id:gt]`` with ``sort=id`` (the rows since its record, and how many)."""
+    mark = int(_audit_log(client, count=1)["data"][0]["id"])
+    first = _page(bookstack, client, book_id=book["id"])
+    second = _page(bookstack, client, book_id=book["id"])
+    after = _audit_log(client, sort="id", count=500, **{"id:gt": mark})
+    mine = [
+        row
+        for row in after["data"]
+        if row["loggable_type"] == "page" and row["loggable_id"] in (first["id"], second["id"])
+    ]
+    assert [(row["type"], row["loggable_id"]) for row in mine] == [
+        ("page_create", first["id"]),
+        ("page_create", second["id"]),
+    ]
+    ids = [row["id"] for row in after["data"]]
+    assert ids == sorted(ids) and all(i > mark for i in ids)
+    assert after["total"] == len(ids)  # a shared wiki may log more meanwhile: all of them, and only them
+
+
 def test_a_pages_create_update_move_and_delete_are_logged_about_it(
     bookstack: BookStackTarget, client: BookStackClient, book: Any
 ) -> None:

@@ -140,12 +140,18 @@ def test_a_token_that_loses_the_audit_log_reads_everything_once_then_lists_shelv
     assert report(docs)["requests"]["total"] <= 5 and "/api/shelves" in _paths(fake, start)
 
 
-def test_more_activities_than_one_answer_holds_send_the_push_to_read_everything_once(wiki: Setup, docs: Docs) -> None:
+def test_a_busy_wiki_costs_a_request_per_500_activities_and_past_1500_a_full_read(wiki: Setup, docs: Docs) -> None:
     fake, plugin = wiki()
     synced(plugin)
+    start = len(fake.requests)
     for _ in range(501):
         fake.login_as_human()
     run = plugin.run()
+    assert "nothing changed in the docs or in BookStack since the last sync" in run.err, run.err
+    assert report(docs)["requests"]["total"] == 6 and _paths(fake, start).count("/api/audit-log") == 2
+    for _ in range(1000):
+        fake.login_as_human()
+    run = plugin.run()
     assert run.exit_code == 0, run.err
-    assert "more than 500 activities in BookStack's audit log since the last sync" in run.err, run.err
+    assert "more than 1500 activities in BookStack's audit log since the last sync" in run.err, run.err
     assert plugin.run().exit_code == 0 and report(docs)["requests"]["total"] <= 5

@@ -344,13 +344,19 @@ class BookStackClient(UploadRequests):
         return self._paginate(path, params)
 
     def list_first(
-        self, kind: str, *, sort: str, filters: Mapping[str, str | int] | None = None, count: int = LIST_COUNT
+        self,
+        kind: str,
+        *,
+        sort: str,
+        filters: Mapping[str, str | int] | None = None,
+        count: int = LIST_COUNT,
+        offset: int = 0,
     ) -> tuple[builtins.list[dict[str, Any]], int, datetime | None]:
-        """One request: the first ``count`` (500) items of a listing in ``sort`` order, ``total`` — the
-        count of every item the filters match, whatever the page holds (api §3) — and the server's clock
-        as its ``Date`` header gives it (None when absent or unreadable)."""
+        """One request: the first ``count`` (500) items of a listing in ``sort`` order (from ``offset``),
+        ``total`` — the count of every item the filters match, whatever the page holds (api §3) — and the
+        server's clock as its ``Date`` header gives it (None when absent or unreadable)."""
         path = self._kind_path(kind)
-        params: dict[str, str | int] = {"count": count, "sort": sort, "offset": 0}
+        params: dict[str, str | int] = {"count": count, "sort": sort, "offset": offset}
         for key, value in (filters or {}).items():
             params[f"filter[{key}]"] = int(value) if isinstance(value, bool) else value
         response = self._request("GET", path, params=params)

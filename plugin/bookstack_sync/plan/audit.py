@@ -11,8 +11,8 @@ change leave no other trace a listing shows:
 - ``recycle_bin_restore``: objects back from the recycle bin, whose return can cancel a deletion in a count;
   and ``sort_rule_update``, which re-sorts every book using the rule without timestamps.
 
-The probe reads the newest 500 activities in one request instead of listing shelves: shelf changes are
-logged too (``bookshelf_*``), a shelf's book list changed with the plugin's own account included. Reading
+The probe reads the activities after the record's (usually a handful; 500 an answer, three answers at
+most) in one request instead of listing shelves: shelf changes are logged too (``bookshelf_*``), a shelf's book list changed with the plugin's own account included. Reading
 the log needs the token's role to have "Manage app settings" and "Manage users"; the record says whether
 the id of the newest activity it saw (``a=<id>``, none when the token may not), so a token without them
 costs no request, and what came after the record is told by id, not by clocks.
@@ -30,6 +30,7 @@ from ..model import EntityKind
 from .record import parse_time
 
 LISTING = "audit-log"
+PAGES = 3  # answers of 500 activities the probe reads at most
 _KIND_OF_LOGGABLE = {"bookshelf": EntityKind.SHELF, "book": EntityKind.BOOK}
 # activities after which counts and listings cannot be trusted: the run reads everything
 _UNSURE = {
@@ -102,9 +103,19 @@ def newest_activity(client: BookStackClient) -> int | None:
     return AuditRead([Activity.of(row) for row in rows if isinstance(row, dict)], len(rows), None).newest or 0
 
 
-def read_newest(client: BookStackClient) -> AuditRead:
-    """One request: the newest 500 activities. Raises ``PermissionDeniedError`` when the token may not."""
-    rows, total, clock = client.list_first(LISTING, sort="-id")
+def read_since(client: BookStackClient, after: int) -> AuditRead:
+    """The activities after ``after`` (an id), oldest first: one request for up to 500, at most
+    ``PAGES`` for more (a busy wiki between two pushes; reading everything costs more). Raises
+    ``PermissionDeniedError`` when the token may not."""
+    filters = {"id:gt": after}
+    rows, total, clock = client.list_first(LISTING, sort="id", filters=filters)
+    for _ in range(PAGES - 1):
+        if not rows or len(rows) >= total:
+            break
+        more, total, _ = client.list_first(LISTING, sort="id", filters=filters, offset=len(rows))
+        if not more:
+            break
+        rows += more
     return AuditRead([Activity.of(row) for row in rows if isinstance(row, dict)], total, clock)
 
 
@@ -117,12 +128,12 @@ def judge_audit(
     """What the activities after the record's (``after``, an activity id) say. A shelf the last run wrote
     after its record was taken (``written``: a run that carried the record on its own writes), by the
     plugin's user (``own_user``), is the plugin's once."""
-    recent = [a for a in read.activities if a.id > after]
-    if len(recent) == len(read.activities) and read.total > len(read.activities):
+    recent = {a.id: a for a in read.activities if a.id > after}  # each judged once
+    if read.total > len(read.activities):
         return AuditVerdict(f"more than {len(read.activities)} activities in BookStack's audit log since the last sync")
     verdict = AuditVerdict()
     unclaimed = set(written)
-    for activity in sorted(recent, key=lambda a: a.id):
+    for activity in sorted(recent.values(), key=lambda a: a.id):
         mine = own_user is not None and activity.user_id == own_user
         if activity.type in _UNSURE:
             what = activity.loggable or activity.detail or "an object"

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..bookstack import BookStackClient, NotFoundError, PermissionDeniedError, normalise_chapter_id
 from ..model import API_KIND, KIND_OF_SEARCH_TYPE, EntityKind
-from .audit import AuditRead, judge_audit, read_newest
+from .audit import AuditRead, judge_audit, read_since
 from .record import (
     KINDS,
     SyncRecord,
@@ -154,7 +154,7 @@ def run_probe(client: BookStackClient, tree_id: str) -> Probe:
         # the audit log stands in for the shelves' listing: their changes are logged too
         listed = list_newest(client, [kind for kind in KINDS if kind is not EntityKind.SHELF])
         try:
-            audit = read_newest(client)
+            audit = read_since(client, record.audit)
         except PermissionDeniedError:
             return Probe(False, "the token may no longer read BookStack's audit log", record, carrier)
         listed.saw_clock(audit.clock)
