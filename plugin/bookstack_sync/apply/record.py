@@ -101,6 +101,8 @@ def record_sync(
     carrier = _carrier(remote, previous, synced.outcomes)
     if carrier is None:
         return "no sync record written: the tree has no book to carry it (the next run reads everything)"
+    # the audit log's newest activity before listing: whatever happens from here on is after the record
+    audit = newest_activity(client)
     listed = _listed_a_second_on(client)
     moment, why = _after_run(listed, synced)
     totals = _totals_after(listed, synced, remote)
@@ -109,7 +111,6 @@ def record_sync(
     )
     written = {o.remote_id or o.action.remote_id for o in synced.outcomes if o.status in _WROTE}
     tags = _current_tags(client, carrier, written, remote.tree_id)
-    audit = newest_activity(client)
     # without the audit log, where everything sits tells what moves no updated_at
     whole = listed.whole()
     layout = "" if audit is not None or moment is None else layout_of(whole, whole, upto=moment)
