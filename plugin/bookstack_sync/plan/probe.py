@@ -6,7 +6,16 @@ the record's time and, in its ``total``, how many objects of that kind there are
 sync must see moves an ``updated_at`` (BookStack's ``BaseRepo``, ``PageRepo``, ``BookChild::changeBook``,
 Laravel's soft deletes: see ``tests/contract/test_contract_updated_at.py``) — an edit, a tag change, a
 restored revision, a move, a rename, a shelf's book list changed by someone other than the plugin's
-user, a restore from the recycle bin — except a deletion, which the count shows.
+user, a restore from the recycle bin — except a deletion, which the count shows, and what BookStack
+saves without timestamps: a book's Sort screen (a new order, a page dragged to another chapter of the
+same book), an object coming into sight through a permission change, and a restore that cancels a
+deletion in the count. Those are seen in one of two ways:
+
+- with a token that may read BookStack's audit log, the activities since the record (``audit.py``) are
+  read instead of the shelves' listing (a shelf's changes are logged too): still five requests;
+- without it, the record holds the wiki's ``layout`` (``record.layout_of``: every object's parent and
+  priority), compared whenever every page, chapter and book fits one listing (500 of a kind); past that,
+  only a full resync sees them, and a no-op's log says so (``UNSEEN``).
 
 Sorting instead of ``filter[updated_at:gt]``: the filter compares with the database's datetimes, kept in
 BookStack's ``APP_TIMEZONE``, while the API answers in UTC; an order needs no timezone, and the same
