@@ -7,15 +7,28 @@ hand in BookStack — the fake makes them as BookStack does (``FakeBookStack.cha
 friends: a second user, the ``updated_at``, revision and recycle-bin behaviour of the real one). After
 each hand change the row says how many requests (and writes) the next run took and whether its plan
 names the changed object ("found"); ``on_drift`` is the default (``overwrite``), so the run repairs it
-and the next row starts from a clean wiki. Prints a Markdown table; not a test.
+and the next row starts from a clean wiki.
 
-    .venv/bin/python bench/noop_cost.py [--sizes 68,1000,5000] [--bookstack-version v25.11.0]
+Then the hand changes that move no ``updated_at`` (a book's Sort screen, a deletion hidden by a restore
+from the recycle bin, a permission change), each followed by the push after it. The wiki holds someone
+else's book beside the tree (three pages, a fourth in the recycle bin), made before the initial sync;
+the rows about it have nothing of the tree to find, only their cost.
+
+Each size is measured with two tokens: one whose role may read BookStack's audit log ("Manage app
+settings" and "Manage users": the probe reads the log instead of listing shelves), and one whose role
+lacks "Manage users" (the probe keeps the wiki's layout instead). Prints one Markdown table per token;
+not a test.
+
+    .venv/bin/python bench/noop_cost.py [--sizes 68,1000,5000] [--token both|audit-log|no-audit-log]
+        [--bookstack-version v25.11.0]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import sys
 import tempfile
 from collections.abc import Callable
@@ -26,9 +39,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fake_bookstack import FakeBookStack
+from tests.fake_bookstack.permissions import DEFAULT_PERMISSIONS
 
 from bench.gen_tree import generate_tree, page_files
 from bench.sync_cost import _commit, _fake, _git, _run
+from bookstack_sync.bookstack import BookStackClient
 
 # pages -> gen_tree's (shelves, books per shelf, chapters per book, pages per chapter, pages per book)
 SHAPES = {
@@ -37,6 +52,11 @@ SHAPES = {
     5000: (4, 5, 5, 50, 0),
 }
 MANAGED_TAG = "bookstack-sync"
+# the token's role: may it read BookStack's audit log (AuditLogApiController: settings-manage and users-manage)
+TOKENS = {
+    "audit-log": DEFAULT_PERMISSIONS,
+    "no-audit-log": DEFAULT_PERMISSIONS - {"users-manage"},
+}
 
 
 @dataclass
@@ -147,11 +167,76 @@ def _hand_changes(wiki: Wiki) -> list[tuple[str, Callable[[], tuple[set[int], se
     ]
 
 
-def measure(pages: int, version: str) -> list[Row]:
+@dataclass
+class Theirs:
+    """Someone else's book in the same wiki: its pages, and the deletion of a fourth (in the recycle bin)."""
+
+    book: int
+    pages: list[int]
+    deletion: int
+
+
+def _someone_elses(fake: FakeBookStack) -> Theirs:
+    """Made before the initial sync (through the API: no tags of the plugin, so not the tree's)."""
+    with BookStackClient(fake.url, fake.token_id, fake.token_secret, rate_limit=0) as client:
+        book = int(client.create("books", {"name": "Someone else's book"})["id"])
+        pages = [
+            int(client.create("pages", {"book_id": book, "name": f"Their page {n}", "markdown": "Theirs."})["id"])
+            for n in range(1, 5)
+        ]
+    return Theirs(book, pages[:3], fake.delete_as_human("page", pages[3]))
+
+
+Change = Callable[[], tuple[set[int], set[str]] | None]  # the ids and keys a plan must name; None: nothing
+
+
+def _unseen_changes(wiki: Wiki, theirs: Theirs) -> list[tuple[str, Change]]:
+    """(label, make the change) for each hand change that moves no ``updated_at``: the audit log, or the
+    record's layout (a wiki of at most 500 objects of a kind), shows it, or nothing does."""
+    fake = wiki.fake
+    book = "shelf-01/book-01"
+    chapter_1, chapter_2 = f"{book}/chapter-01", f"{book}/chapter-02"
+    dragged_key, first_key, second_key = (
+        f"{chapter_1}/{name}.md" for name in ("03-configuration", "01-overview", "02-setup")
+    )
+
+    def dragged() -> tuple[set[int], set[str]]:
+        page = wiki.find("page", dragged_key)
+        fake.sort_as_human("page", page.id, 9, chapter_id=wiki.find("chapter", chapter_2).id)
+        return {page.id}, {dragged_key}
+
+    def reordered() -> tuple[set[int], set[str]]:
+        first, second = wiki.find("page", first_key), wiki.find("page", second_key)
+        fake.sort_as_human("page", first.id, second.priority + 1, chapter_id=first.chapter_id)
+        return {first.id}, {first_key}
+
+    def deleted_and_restored() -> tuple[set[int], set[str]]:
+        page = wiki.find("page", first_key)
+        fake.delete_as_human("page", page.id)
+        fake.restore_as_human(theirs.deletion)
+        return {page.id}, {first_key}
+
+    def permissions() -> None:
+        fake.set_permissions_as_human("page", theirs.pages[0], view=False, update=False)
+
+    def their_book_sorted() -> None:
+        fake.sort_as_human("page", theirs.pages[0], 99, chapter_id=None)
+
+    return [
+        ("page dragged to another chapter on the Sort screen", dragged),
+        ("pages reordered on the Sort screen", reordered),
+        ("page deleted while someone else's comes back from the recycle bin", deleted_and_restored),
+        ("someone else's page: its permissions changed", permissions),
+        ("someone else's book sorted on its Sort screen", their_book_sorted),
+    ]
+
+
+def measure(pages: int, version: str, token: str) -> list[Row]:
     shape = SHAPES[pages]
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory() as tmp, _fake(version) as fake:
+    with tempfile.TemporaryDirectory() as tmp, _fake(version, permissions=TOKENS[token]) as fake:
         workspace = Path(tmp)
+        theirs = _someone_elses(fake)
         docs = generate_tree(workspace / "docs", *shape[:4], book_pages=shape[4])
         _git(workspace, "init", "-q")
         _commit(workspace, "docs", tracked=True)
@@ -169,15 +254,15 @@ def measure(pages: int, version: str) -> list[Row]:
         _commit(workspace, "one edit", tracked=True)
         run("1 page edited (git)")
         run("no-op after the edit")
-        pages = page_files(docs)
+        files = page_files(docs)
         books: dict[tuple[str, ...], Path] = {}
-        for page in pages:  # the first page of each book; those of the first two books and the last are edited
+        for page in files:  # the first page of each book; those of the first two books and the last are edited
             books.setdefault(page.relative_to(docs).parts[:2], page)
         for page in [*list(books.values())[:2], list(books.values())[-1]]:
             page.write_text(page.read_text(encoding="utf-8") + "\nAnother edit.\n", encoding="utf-8")
         _commit(workspace, "three edits", tracked=True)
         run("3 pages edited in 3 books (git)")
-        linking = next(p for p in pages if p.parent.name == "chapter-01")
+        linking = next(p for p in files if p.parent.name == "chapter-01")
         linking.write_text(
             linking.read_text(encoding="utf-8") + "\nSee [the book](../) and [the next chapter](../chapter-02/).\n",
             encoding="utf-8",
@@ -198,22 +283,21 @@ def measure(pages: int, version: str) -> list[Row]:
         for label, change in _hand_changes(wiki):
             ids, keys = change()
             run(label, lambda ids=ids, keys=keys: _named(report, ids, keys))  # type: ignore[misc]
+        for label, unseen in _unseen_changes(wiki, theirs):
+            expected = unseen()
+            if expected is None:
+                run(label)
+            else:
+                run(label, lambda expected=expected: _named(report, *expected))  # type: ignore[misc]
+            run("  the push after it")
         run("no-op at the end")
     return rows
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="68,1000,5000", help="comma-separated page counts: 68, 1000, 5000")
-    parser.add_argument("--bookstack-version", default="v25.11.0")
-    args = parser.parse_args()
-    sizes = [int(size) for size in args.sizes.split(",")]
-    results = {size: measure(size, args.bookstack_version) for size in sizes}
-    labels = [row.label for row in results[sizes[0]]]
-    print(f"BookStack (fake) {args.bookstack_version}; requests (writes) of each run; found = named in the plan")
+def _table(results: dict[int, list[Row]], sizes: list[int]) -> None:
     print("| run | " + " | ".join(f"{size:,} pages" for size in sizes) + " |")
     print("|---|" + "---|" * len(sizes))
-    for index, label in enumerate(labels):
+    for index, label in enumerate(row.label for row in results[sizes[0]]):
         cells = []
         for size in sizes:
             row = results[size][index]
@@ -224,6 +308,35 @@ def main() -> int:
                 cell += ", found" if row.found else ", **MISSED**"
             cells.append(cell)
         print(f"| {label} | " + " | ".join(cells) + " |")
+
+
+def _machine() -> str:
+    load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
+    return f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, load average {load}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="68,1000,5000", help="comma-separated page counts: 68, 1000, 5000")
+    parser.add_argument(
+        "--token",
+        choices=["both", *TOKENS],
+        default="both",
+        help="the token's role: may read the audit log, may not, or one table for each (default)",
+    )
+    parser.add_argument("--bookstack-version", default="v25.11.0")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    tokens = list(TOKENS) if args.token == "both" else [args.token]
+    print(f"machine at the start: {_machine()}", flush=True)
+    for token in tokens:
+        results = {size: measure(size, args.bookstack_version, token) for size in sizes}
+        print(
+            f"\nBookStack (fake) {args.bookstack_version}, token: {token}; requests (writes) of each run;"
+            " found = named in the plan"
+        )
+        _table(results, sizes)
+        print(f"machine after it: {_machine()}", flush=True)
     return 0
 
 
