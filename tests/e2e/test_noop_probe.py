@@ -283,6 +283,23 @@ def test_where_the_probe_cannot_be_sure_everything_is_read_and_the_log_says_why(
     assert "reading everything in BookStack: a full resync reads everything" in run.err
 
 
+def test_a_record_the_token_may_not_write_leaves_the_run_as_it_was(
+    plugin: Plugin, bookstack: BookStackTarget, docs: Docs
+) -> None:
+    """The record only saves requests: when BookStack refuses it (the token's role may no longer update
+    books), a run that had nothing else to write still ends well, and says what it costs."""
+    fake = _fake(bookstack)
+    client = bookstack.client()
+    stranger = client.create("books", {"name": "Someone else's"})
+    synced(plugin)
+    client.delete("books", int(stranger["id"]))  # the count is off: the next push reads everything
+    fake.permissions.discard("book-update-all")
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    assert "no sync record written: BookStack refused the update of book" in run.err, run.err
+    assert "the next run reads everything" in run.err
+
+
 def test_someone_elses_change_elsewhere_in_the_wiki_costs_a_look_not_a_full_read(
     plugin: Plugin, bookstack: BookStackTarget, docs: Docs
 ) -> None:

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from ..bookstack import BookStackClient
+from ..bookstack import BookStackClient, PermissionDeniedError
 from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan
 from ..plan.audit import newest_activity
 from ..plan.probe import Carrier, Listed, list_newest
@@ -128,8 +128,9 @@ def record_sync(
     ).fitting()
     if previous is not None and previous[1].id == carrier.id and _same(previous[0], record):
         return "sync record unchanged"
-    payload = [{"name": n, "value": v} for n, v in tags] + [{"name": STATE_TAG, "value": record.format()}]
-    client.update("books", carrier.id, {"tags": payload})
+    refused = _write_on_book(client, carrier.id, tags, record)
+    if refused:
+        return refused
     if record.time is None:
         return f"sync record written on book {carrier.id}, without a time: {why} (the next run reads everything)"
     if record.totals is None:
@@ -238,9 +239,20 @@ def _record_on_book(
         audit=listed.activity,
         layout=_riding_layout(previous[0], listed, time_, ctx.answered),
     ).fitting()
+    refused = _write_on_book(ctx.client, book.id, tags, record)
+    return refused or f"sync record written on book {book.id}, naming this run's {len(record.written)} other writes"
+
+
+def _write_on_book(client: BookStackClient, book_id: int, tags: Sequence[tuple[str, str]], record: SyncRecord) -> str:
+    """Put the record on a book, its other tags kept (one tags-only update); what the log should say when
+    BookStack refuses it, else "". The record only saves requests: a token that may not update the book
+    leaves the run as it was, and the next run reads everything."""
     payload = [{"name": n, "value": v} for n, v in tags] + [{"name": STATE_TAG, "value": record.format()}]
-    ctx.client.update("books", book.id, {"tags": payload})
-    return f"sync record written on book {book.id}, naming this run's {len(record.written)} other writes"
+    try:
+        client.update("books", book_id, {"tags": payload})
+    except PermissionDeniedError as error:
+        return f"no sync record written: BookStack refused the update of book {book_id} ({error}); the next run reads everything"
+    return ""
 
 
 def riding_record(
