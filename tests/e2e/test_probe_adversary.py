@@ -11,6 +11,7 @@ why, and the push after costing the probe alone (five requests, no write).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +54,13 @@ SAME_SECOND = (
     "plan/probe.judge excuses an object stamped with exactly the record's second when record.seen holds it,"
     " before record.written's fingerprint is checked: a change a person makes to it later in that second"
     " (after the plugin's write of it) is not seen"
+)
+
+DURING_RECORD = (
+    "a run that lists BookStack again for its record (apply/record.record_sync) takes the audit log's newest"
+    " activity and the layout after its writes: a Sort-screen change a person saves while the run writes moves"
+    " no updated_at (_after_run cannot see it), its book_sort is below the recorded a=, and the recorded layout"
+    " already holds it: no later push finds it, only a full resync"
 )
 
 
@@ -522,3 +530,68 @@ def test_a_page_edited_in_the_second_of_two_quick_pushes_is_found(
     run = ok(plugin.run(CI_PIPELINE_FILES="[]"))
     assert any(a["id"] == style.id for a in named(docs)), run.err
     assert "Write clearly, and briefly." in fake.state.pages[style.id].markdown
+
+
+# ------------------------------------------------------------------------------------- during the run
+
+
+def _during_the_write(
+    fake: FakeBookStack, plugin: Plugin, page_id: int, change: Callable[[], None], **settings: str
+) -> Run:
+    """A push whose write of page ``page_id`` is held while a person makes ``change``."""
+    held = fake.hold("PUT", rf"/api/pages/{page_id}", token_id=fake.token_id)
+    fake.advance_clock(3)
+    runs: list[Run] = []
+    worker = threading.Thread(target=lambda: runs.append(plugin.run(**settings)))
+    worker.start()
+    try:
+        held.wait_arrived()
+        change()
+    finally:
+        held.release()
+        worker.join(60)
+    return ok(runs[0])
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("how", "change"),
+    [
+        ("named by the pipeline", "edited"),
+        ("named by the pipeline", "reordered on the sort screen"),
+        ("reading everything", "edited"),
+        pytest.param(
+            "reading everything",
+            "reordered on the sort screen",
+            marks=pytest.mark.xfail(strict=True, reason=DURING_RECORD),
+        ),
+    ],
+)
+def test_a_hand_change_made_while_a_push_writes_is_found_by_the_next(
+    wiki: Setup, docs: Docs, mode: str, how: str, change: str
+) -> None:
+    """The pipeline's one edit carries the record (the probe's time and activities: what happens during
+    the write is after them); a run that creates a page lists BookStack again for its record."""
+    fake, plugin = wiki(mode)
+    synced(plugin)
+    style, install, configure = (page(fake, docs, rel) for rel in (STYLE, INSTALL, CONFIGURE))
+    docs.page(STYLE, "Style", "Write clearly, and briefly.\n")
+    if how == "reading everything":  # a new page too: the run lists BookStack again for its record
+        docs.shelves[0]["shelf"]["books"][0]["book"]["chapters"][1]["chapter"]["pages"].append("03-tone")
+        docs.write_structure()
+        docs.page("eng/guide/practice/03-tone.md", "Tone", "Be kind.\n")
+
+    def hand() -> None:
+        if change == "edited":
+            fake.edit_page_as_human(install.id, markdown="A person's text")
+        else:
+            fake.sort_as_human("page", install.id, configure.priority + 1, chapter_id=install.chapter_id)
+
+    settings = {"CI_PIPELINE_FILES": _pipeline_files(docs, STYLE)} if how == "named by the pipeline" else {}
+    run = _during_the_write(fake, plugin, style.id, hand, **settings)
+    assert "Write clearly, and briefly." in fake.state.pages[style.id].markdown, run.err
+    assert (how == "reading everything") is ("sync record written on book" in run.err), run.err
+    run = ok(push(fake, plugin))
+    assert any(a["id"] == install.id for a in named(docs)), run.err
+    assert in_order(fake, docs, INSTALL, CONFIGURE) and "Run `make`" in fake.state.pages[install.id].markdown
+    cheap_again(fake, plugin, docs)
