@@ -10,7 +10,7 @@ import pytest
 from tests.fake_bookstack import FakeBookStack
 
 from .conftest import Docs
-from .test_noop_probe import _managed, synced
+from .test_noop_probe import _managed, report, synced
 from .test_probe_adversary import (
     MODES,
     STYLE,
@@ -133,3 +133,35 @@ def test_a_page_edited_while_bookstacks_clock_was_set_back_is_found_once_the_clo
     run = ok(plugin.run())
     assert any(a["id"] == style.id for a in named(docs)), run.err
     assert "Write clearly." in fake.state.pages[style.id].markdown
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("change", ["a new owner", "dragged away and back", "someone else's page dragged in"])
+def test_a_change_that_leaves_nothing_to_put_back_costs_one_full_read(
+    wiki: Setup,  # noqa: F811
+    docs: Docs,
+    mode: str,
+    change: str,
+) -> None:
+    """The tree's page given a new owner, or dragged to another book and back on the Sort screen, or someone
+    else's page dragged into the tree's chapter (it stays: it is not the tree's)."""
+    fake, plugin = wiki(mode)
+    client = plugin.target.client()
+    theirs = client.create("books", {"name": "Someone else's book"})
+    their_page = int(client.create("pages", {"book_id": theirs["id"], "name": "Theirs", "markdown": "x"})["id"])
+    synced(plugin)
+    style = page(fake, docs, STYLE)
+    if change == "a new owner":
+        fake.set_permissions_as_human("page", style.id, owner=2)
+    elif change == "dragged away and back":
+        chapter, priority = style.chapter_id, style.priority
+        fake.sort_as_human("page", style.id, 1, book_id=int(theirs["id"]))
+        fake.sort_as_human("page", style.id, priority, chapter_id=chapter)
+    else:
+        fake.sort_as_human("page", their_page, 0, chapter_id=style.chapter_id)
+    run = ok(push(fake, plugin))
+    assert "reading everything in BookStack" in run.err and named(docs) == [], run.err
+    assert report(docs)["requests"]["writes"] == 1, run.err  # the record
+    if change == "someone else's page dragged in":
+        assert fake.state.pages[their_page].chapter_id == style.chapter_id
+    cheap_again(fake, plugin, docs)
