@@ -40,32 +40,12 @@ NOTHING = "nothing changed in the docs or in BookStack since the last sync"
 Setup = Callable[[str], tuple[FakeBookStack, Plugin]]
 
 # What these tests found (strict xfails: each names its cause; the plugin is left as it is for the lead)
-REPAIRED_ALONE = (
-    "without the audit log, a hand edit put back alone (the record riding on its write) keeps the last record's"
-    " layout when the probe saw the layout moved, and puts back only the edited page: a Sort-screen change"
-    " elsewhere in the tree is named and put back by the push after, not by this one"
-)
-CHAPTER_PAGES = (
-    "the chapter is put back with one write that the record rides on, but BookStack's changeBook saves each of"
-    " its pages with a new updated_at, which the record does not name: the push after reads everything"
-    " ('2 of the tree's objects changed ... (page 9, page 10)', 18-19 requests)"
-)
-SAME_SECOND = (
-    "plan/probe.judge excuses an object stamped with exactly the record's second when record.seen holds it,"
-    " before record.written's fingerprint is checked: a change a person makes to it later in that second"
-    " (after the plugin's write of it) is not seen"
-)
-
 DURING_RECORD = (
     "a run that lists BookStack again for its record (apply/record.record_sync) takes the audit log's newest"
     " activity and the layout after its writes: a Sort-screen change a person saves while the run writes moves"
     " no updated_at (_after_run cannot see it), its book_sort is below the recorded a=, and the recorded layout"
     " already holds it: no later push finds it, only a full resync"
 )
-
-
-def xfail_without_audit_log(reason: str) -> list[Any]:
-    return ["audit log", pytest.param("no audit log", marks=pytest.mark.xfail(strict=True, reason=reason))]
 
 
 @pytest.fixture
@@ -112,7 +92,7 @@ def in_order(fake: FakeBookStack, docs: Docs, *rels: str) -> bool:
 # ------------------------------------------------------------------------------------ two changes at once
 
 
-@pytest.mark.parametrize("mode", xfail_without_audit_log(REPAIRED_ALONE))
+@pytest.mark.parametrize("mode", MODES)
 def test_a_page_edited_and_another_reordered_on_the_sort_screen_are_both_put_back(
     wiki: Setup, docs: Docs, mode: str
 ) -> None:
@@ -129,7 +109,7 @@ def test_a_page_edited_and_another_reordered_on_the_sort_screen_are_both_put_bac
     cheap_again(fake, plugin, docs)
 
 
-@pytest.mark.parametrize("mode", xfail_without_audit_log(REPAIRED_ALONE))
+@pytest.mark.parametrize("mode", MODES)
 def test_a_hand_edit_put_back_alone_while_a_page_of_another_book_was_dragged_on_its_sort_screen(
     wiki: Setup, docs: Docs, mode: str
 ) -> None:
@@ -151,7 +131,6 @@ def test_a_hand_edit_put_back_alone_while_a_page_of_another_book_was_dragged_on_
 # ------------------------------------------------------------------------------- the Sort screen, across
 
 
-@pytest.mark.xfail(strict=True, reason=CHAPTER_PAGES)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("screen", ["sort screen", "move screen"])
 def test_a_chapter_moved_to_another_book_is_put_back_and_the_push_after_is_cheap(
@@ -362,7 +341,7 @@ def test_a_page_deleted_while_a_chapter_of_the_tree_is_deleted_and_restored(wiki
         ("audit log", "skip", 0),
         ("audit log", "fail", 3),
         ("no audit log", "skip", 0),
-        pytest.param("no audit log", "fail", 3, marks=pytest.mark.xfail(strict=True, reason=REPAIRED_ALONE)),
+        ("no audit log", "fail", 3),
     ],
 )
 def test_an_edit_left_alone_is_named_on_every_push_while_a_sort_screen_change_is_not_drift(
@@ -489,7 +468,6 @@ def test_a_page_edited_again_in_the_second_its_repair_was_written_is_found(
     assert "Write clearly." in fake.state.pages[style.id].markdown
 
 
-@pytest.mark.xfail(strict=True, reason=SAME_SECOND)
 @pytest.mark.parametrize("mode", MODES)
 def test_a_chapter_renamed_again_in_the_second_its_repair_was_written_is_found(
     wiki: Setup, docs: Docs, mode: str, frozen: Callable[[FakeBookStack], None]
@@ -509,7 +487,6 @@ def test_a_chapter_renamed_again_in_the_second_its_repair_was_written_is_found(
     assert practice.name == name
 
 
-@pytest.mark.xfail(strict=True, reason=SAME_SECOND)
 @pytest.mark.parametrize("mode", MODES)
 def test_a_page_edited_in_the_second_of_two_quick_pushes_is_found(
     wiki: Setup, docs: Docs, mode: str, frozen: Callable[[FakeBookStack], None]

@@ -26,7 +26,7 @@ def record(**changes: object) -> SyncRecord:
     values: dict[str, object] = {
         "seq": 7,
         "time": WHEN,
-        "seen": frozenset({(EntityKind.PAGE, 12), (EntityKind.BOOK, 3)}),
+        "seen": frozenset({(EntityKind.PAGE, 12, "a1b2c3"), (EntityKind.BOOK, 3, "")}),
         "totals": (2, 4, 16, 68),
         "digest": "0123456789abcdef",
         "commit": "f" * 16,
@@ -125,7 +125,7 @@ def test_anything_else_is_no_record() -> None:
 
 
 def test_too_many_objects_in_the_last_second_give_up_the_time_not_the_record() -> None:
-    crowded = record(seen=frozenset((EntityKind.PAGE, n) for n in range(100_000, 100_040)))
+    crowded = record(seen=frozenset((EntityKind.PAGE, n, "a1b2c3") for n in range(100_000, 100_040)))
     fitted = crowded.fitting()
     assert len(fitted.format()) <= MAX_VALUE
     assert fitted.time is None and fitted.totals == crowded.totals

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from ..bookstack import BookStackClient, PermissionDeniedError
+from ..bookstack import BookStackClient, PermissionDeniedError, normalise_chapter_id
 from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan
 from ..plan.audit import newest_activity
 from ..plan.probe import Carrier, Listed, list_newest
@@ -148,11 +148,13 @@ _RIDING_KINDS = {ActionKind.UPDATE, ActionKind.MOVE, ActionKind.REORDER}
 def can_ride(plan: Plan) -> bool:
     """Whether the record can do without listing BookStack after the run: the run's writes are at most
     ``RIDING_WRITES`` updates of objects BookStack has (no create or delete: the counts stay as the
-    probe listed them), and no drift is left alone (the next run must see it again)."""
+    probe listed them; no chapter moved to another book: BookStack moves its pages too, unnamed in the
+    record), and no drift is left alone (the next run must see it again)."""
     writes = [action for action in plan.actions if action.kind.writes]
     return (
         0 < len(writes) <= RIDING_WRITES
         and all(action.kind in _RIDING_KINDS and action.remote_id for action in writes)
+        and not any(action.kind is ActionKind.MOVE and action.entity is EntityKind.CHAPTER for action in writes)
         and not any(action.kind is ActionKind.DRIFT for action in plan.actions)
     )
 
@@ -304,15 +306,12 @@ def _riding_layout(
     upto: datetime | None,
     placed: Mapping[tuple[EntityKind, int], Mapping[str, Any]],
 ) -> str:
-    """The layout a record riding on this run's writes holds: the probe's listing with what the run wrote
-    where BookStack answered it is (``placed``); the last record's when the probe found the layout moved —
-    a repair puts the tree's objects back where they were, and the next probe checks that nothing else
-    moved."""
+    """The layout a record riding on this run's writes holds: the probe's listing (the probe found the
+    last record's layout held, or the run read everything) with what the run wrote where BookStack answered
+    it is (``placed``)."""
     kinds = layout_kinds(previous.layout)
     whole = listed.whole()
-    if listed.layout_moved or not kinds or upto is None:
-        return previous.layout if upto is not None else ""
-    if any(kind not in whole for kind in kinds):
+    if not kinds or upto is None or any(kind not in whole for kind in kinds):
         return ""
     return layout_of(whole, kinds, upto=upto, placed=placed)
 
@@ -410,6 +409,12 @@ def _after_run(listed: Listed, synced: Synced) -> tuple[datetime | None, str]:
     None, and why, when something else moved."""
     read_at = synced.read.newest
     mine = {(o.action.entity, o.remote_id or o.action.remote_id) for o in synced.outcomes if o.status in _WROTE}
+    # BookStack moves a chapter's pages with it (``BookChild::changeBook`` saves each): the run's own work too
+    carried = {
+        o.remote_id or o.action.remote_id
+        for o in synced.outcomes
+        if o.status in _WROTE and o.action.entity is EntityKind.CHAPTER and o.action.kind is ActionKind.MOVE
+    }
     for kind in KINDS:
         items = listed.items[kind]
         if len(items) < listed.totals[kind] and items and _changed_since(items[-1], read_at):
@@ -417,6 +422,8 @@ def _after_run(listed: Listed, synced: Synced) -> tuple[datetime | None, str]:
     for kind, item in listed.all():
         key = (kind, int(item["id"]))
         if not _changed_since(item, read_at):
+            continue
+        if kind is EntityKind.PAGE and normalise_chapter_id(item.get("chapter_id")) in carried:
             continue
         if key not in mine:
             if synced.read.stamps.get(key) == item.get("updated_at"):

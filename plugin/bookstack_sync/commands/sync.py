@@ -232,9 +232,7 @@ def _plan_and_apply(
         if rides:
             assert probe is not None and previous is not None and probe.listed is not None
             shaping = settings_digest(_shaping(settings))
-            # this run read everything: whatever moved is in its plan, the probe's layout holds after it
-            listed = replace(probe.listed, layout_moved=False)
-            said = apply_riding(plan, ctx, previous, listed, digest, shaping)
+            said = apply_riding(plan, ctx, previous, probe.listed, digest, shaping)
         else:
             apply_plan(plan, ctx, importer)
         # another run may have created the same objects meanwhile: one of each is kept

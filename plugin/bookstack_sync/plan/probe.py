@@ -82,7 +82,6 @@ class Listed:
     items: dict[EntityKind, list[dict[str, Any]]] = field(default_factory=dict)
     totals: dict[EntityKind, int] = field(default_factory=dict)
     clock: datetime | None = None  # the server's time as its answers' ``Date`` header gave it (the earliest)
-    layout_moved: bool = False  # the record's ``layout`` no longer holds (``judge``)
     activity: int | None = None  # the newest audit-log activity read with the listings
 
     def saw_clock(self, clock: datetime | None) -> None:
@@ -203,6 +202,7 @@ def judge(
     created = dict.fromkeys(KINDS, 0)
     carrier_seen = False
     own_user: int | None = None  # the plugin's: it wrote the record on the carrier
+    written = {(kind, item_id) for kind, item_id, _ in record.written}
     for kind in (kind for kind in KINDS if kind in listed.items):
         items = listed.items[kind]
         recent = [item for item in items if _at(item) is not None and _at(item) >= since]  # type: ignore[operator]
@@ -215,10 +215,13 @@ def judge(
                 own_user = item.get("updated_by") if isinstance(item.get("updated_by"), int) else None
                 if carrier_fingerprint(kind, item, carrier.tags) == record.fingerprint:
                     continue  # the record's own write, nothing since
-            elif _at(item) == since and (kind, item_id) in record.seen:
-                continue  # written in the record's last second, accounted for
-            elif (kind, item_id, written_fingerprint(kind, item)) in record.written:
-                continue  # written by the run that wrote the record, as it left it
+            elif (kind, item_id) in written:
+                if (kind, item_id, written_fingerprint(kind, item)) in record.written:
+                    continue  # written by the run that wrote the record, as it left it
+            elif _at(item) == since and (
+                (kind, item_id, written_fingerprint(kind, item)) in record.seen or (kind, item_id, "") in record.seen
+            ):
+                continue  # in the record's last second, accounted for, as it was then
             created_at = parse_time(str(item.get("created_at") or ""))
             if created_at is not None and created_at >= since:
                 created[kind] += 1
@@ -246,7 +249,9 @@ def judge(
                 carrier,
             )
     moved = _layout_moved(record, carrier, listed, since) if audit is None else False
-    listed.layout_moved = bool(moved)
+    if moved:
+        # a changed object the probe names may be why, or hide a Sort-screen change beside it: read it all
+        return Probe(False, LAYOUT_MOVED, record, carrier, listed)
     ours, others = _sort_out(client, changed, tree_id, since, carrier)
     if ours is not None:
         for kind, item_id, happened in look_at:
@@ -261,8 +266,6 @@ def judge(
     if ours is None:
         why = f"{len(changed)} objects changed in BookStack since the last sync"
         return Probe(False, why, record, carrier, listed)
-    if listed.layout_moved and not ours:
-        return Probe(False, LAYOUT_MOVED, record, carrier, listed)
     why = f"{len(ours)} of the tree's objects changed in BookStack since the last sync" if ours else "nothing changed"
     # what moves no updated_at is in the layout of books, chapters and pages; past 500 of a kind, nowhere
     sorted_unseen = audit is None and (moved is None or not _SORTED.issubset(layout_kinds(record.layout)))
@@ -301,8 +304,7 @@ UNSEEN = (
 
 def _layout_moved(record: SyncRecord, carrier: Carrier, listed: Listed, since: datetime) -> bool | None:
     """Whether the objects sit elsewhere than the record's ``layout`` says; None when it cannot be told
-    (a kind with more objects than one listing holds). A changed object the probe names is one of the
-    reasons they may have moved."""
+    (a kind with more objects than one listing holds)."""
     kinds = layout_kinds(record.layout)
     whole = listed.whole()
     if not kinds or any(kind not in whole for kind in kinds):

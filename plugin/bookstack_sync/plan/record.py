@@ -7,8 +7,9 @@ no cache between pipelines. It holds:
 
 - ``time``: the server's clock, in BookStack's whole seconds, such that every change the run knows of is
   at or before it: read from BookStack's own ``updated_at`` values, never from this machine's clock;
-- ``seen``: the objects whose ``updated_at`` is exactly ``time`` and are accounted for (anything else
-  in that second, or later, is a change);
+- ``seen``: the objects whose ``updated_at`` is exactly ``time`` and are accounted for, each as it was
+  listed then (``written_fingerprint``: anything else in that second, or a later save of one of them in
+  it, or later, is a change);
 - ``totals``: how many shelves, books, chapters and pages BookStack listed after the run (a deletion
   moves no ``updated_at`` of anything still visible: the count tells);
 - ``digest``: of the docs tree as synced (every file under docs_dir, the settings that shape what is
@@ -68,7 +69,7 @@ def parse_time(stamp: str) -> datetime | None:
 class SyncRecord:
     seq: int
     time: datetime | None
-    seen: frozenset[tuple[EntityKind, int]]
+    seen: frozenset[tuple[EntityKind, int, str]]  # (kind, id, written_fingerprint as listed; "": not kept)
     totals: tuple[int, int, int, int] | None
     digest: str
     commit: str
@@ -82,7 +83,10 @@ class SyncRecord:
 
     def format(self) -> str:
         stamp = str(int(self.time.timestamp())) if self.time is not None else "?"
-        seen = ".".join(f"{_LETTER[kind]}{item_id}" for kind, item_id in sorted(self.seen))
+        seen = ".".join(
+            f"{_LETTER[kind]}{item_id}" + (f":{print_}" if print_ else "")
+            for kind, item_id, print_ in sorted(self.seen)
+        )
         totals = ".".join(str(n) for n in self.totals) if self.totals is not None else "?"
         written = ".".join(f"{_LETTER[kind]}{item_id}:{print_}" for kind, item_id, print_ in self.written)
         return (
@@ -109,7 +113,11 @@ class SyncRecord:
         try:
             seq = int(parts["s"])
             time = datetime.fromtimestamp(int(parts["t"]), UTC) if parts["t"] != "?" else None
-            seen = frozenset((_KIND_OF[item[0]], int(item[1:])) for item in parts["x"].split(".") if item)
+            seen = frozenset(
+                (_KIND_OF[item[0]], int(item[1:]), print_)
+                for item, _, print_ in (entry.partition(":") for entry in parts["x"].split("."))
+                if item
+            )
             totals = tuple(int(n) for n in parts["n"].split(".")) if parts["n"] != "?" else None
             digest, commit, fingerprint, settings = parts["d"], parts["c"], parts["f"], parts.get("h", "")
             written = tuple(
@@ -198,10 +206,12 @@ def docs_digest(shares: Mapping[str, str], shaping: Mapping[str, object]) -> str
 
 def newest_second(
     items: Iterable[tuple[EntityKind, Mapping[str, Any]]],
-) -> tuple[datetime | None, frozenset[tuple[EntityKind, int]]]:
-    """The latest ``updated_at`` among listed items and the objects that carry exactly it."""
+) -> tuple[datetime | None, frozenset[tuple[EntityKind, int, str]]]:
+    """The latest ``updated_at`` among listed items and the objects that carry exactly it, each with its
+    ``written_fingerprint`` as listed (a person's save later in that second moves a page's revision, a
+    name)."""
     newest: datetime | None = None
-    at_newest: set[tuple[EntityKind, int]] = set()
+    at_newest: set[tuple[EntityKind, int, str]] = set()
     for kind, item in items:
         moment = parse_time(str(item.get("updated_at") or ""))
         if moment is None:
@@ -209,7 +219,7 @@ def newest_second(
         if newest is None or moment > newest:
             newest, at_newest = moment, set()
         if moment == newest:
-            at_newest.add((kind, int(item["id"])))
+            at_newest.add((kind, int(item["id"]), written_fingerprint(kind, item)))
     return newest, frozenset(at_newest)
 
 
