@@ -83,3 +83,13 @@ def test_each_object_is_looked_at_once_and_a_log_longer_than_one_answer_is_not_t
     many = verdict(*(row(n, "auth_login") for n in range(1, 1501)), total=1640)
     assert many.why is not None and "more than 1500 activities" in many.why
     assert verdict(*(row(n, "auth_login") for n in range(1, 1501))).why is None  # every one read
+
+
+def test_an_activity_after_the_record_stamped_before_its_time_is_not_trusted() -> None:
+    """BookStack's clock set back (or a row committed late): the listings cannot place the change."""
+    edited = [Activity.of(row(1, "page_update", type="page", id=41))]
+    read = AuditRead(edited, 1, None)
+    assert judge_audit(read, RECORDED, PLUGIN, [], since=WHEN).why is None  # stamped after the record
+    later = WHEN + timedelta(seconds=30)
+    found = judge_audit(read, RECORDED, PLUGIN, [], since=later)
+    assert found.why is not None and "clock went back" in found.why

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..bookstack import BookStackClient, PermissionDeniedError, normalise_chapter_id
 from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan
-from ..plan.audit import newest_activity
+from ..plan.audit import newest_activity, untimed_since
 from ..plan.probe import Carrier, Listed, list_newest
 from ..plan.record import (
     KINDS,
@@ -67,14 +67,15 @@ class ReadMark:
 
     stamps: Mapping[tuple[EntityKind, int], str]
     totals: tuple[int, int, int, int]
+    activity: int | None = None  # the audit log's newest activity before the run read BookStack
 
     @classmethod
-    def of(cls, remote: RemoteState) -> ReadMark:
+    def of(cls, remote: RemoteState, activity: int | None = None) -> ReadMark:
         """Everything the listings showed: this tree's and unmanaged objects, and other trees' (kept apart)."""
         listed = {kind: {**remote.of(kind), **remote.foreign[kind]} for kind in KINDS}
         stamps = {(kind, obj.id): obj.updated_at for kind in KINDS for obj in listed[kind].values()}
         shelves, books, chapters, pages = (len(listed[kind]) for kind in KINDS)
-        return cls(stamps, (shelves, books, chapters, pages))
+        return cls(stamps, (shelves, books, chapters, pages), activity)
 
     @property
     def newest(self) -> datetime | None:
@@ -101,8 +102,12 @@ def record_sync(
     carrier = _carrier(remote, previous, synced.outcomes)
     if carrier is None:
         return "no sync record written: the tree has no book to carry it (the next run reads everything)"
-    # the audit log's newest activity before listing: whatever happens from here on is after the record
+    # the audit log's newest activity before listing: whatever happens from here on is after the record;
+    # a Sort-screen change (or the like) during the run is not: the record keeps the mark of the run's read
     audit = newest_activity(client)
+    during = synced.read.activity
+    if audit is not None and during is not None and audit > during and untimed_since(client, during):
+        audit = during
     listed = _listed_a_second_on(client)
     moment, why = _after_run(listed, synced)
     totals = _totals_after(listed, synced, remote)

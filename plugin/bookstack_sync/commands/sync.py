@@ -24,6 +24,7 @@ from ..check.validate import Validation, validate_docs
 from ..docs.tree import DocsTree
 from ..errors import BookstackSyncError, ExitCode, UsageError
 from ..model import ActionKind, EntityKind, Outcome, OutcomeStatus, Plan, RunMode, RunResult
+from ..plan.audit import newest_activity
 from ..plan.desired import DesiredState, build_desired, desired_keys
 from ..plan.edit import Edit, drifted_pages, edited_pages
 from ..plan.history import pipeline_files, read_history
@@ -186,6 +187,11 @@ def _plan_and_apply(
         return
     if log is not None:
         log.info(f"reading everything in BookStack: {why}")
+    # the audit log's newest activity before reading (the probe's, when it read the log): what moves no
+    # updated_at while the run writes is told apart from the run's own work by it (``record_sync``)
+    activity = probe.listed.activity if probe is not None and probe.listed is not None else None
+    if activity is None and mode is not RunMode.PLAN:
+        activity = newest_activity(client)
     remote = fetch_remote(
         client,
         shelf_names={s.name for s in desired.shelves.values()},
@@ -195,7 +201,7 @@ def _plan_and_apply(
         listed=probe.whole if probe is not None else None,
     )
     check_tree_takeover(desired, remote, tree_id.explicit)
-    read = ReadMark.of(remote)
+    read = ReadMark.of(remote, activity)
     result.timings["read"] = round(time.monotonic() - started, 3)
     result.bookstack_url = remote.app_url or client.base_url  # links in the report: the address readers use
     made = make_plan(desired, remote, tree, client, settings, full=mode is RunMode.FULL)

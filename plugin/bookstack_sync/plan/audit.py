@@ -119,18 +119,39 @@ def read_since(client: BookStackClient, after: int) -> AuditRead:
     return AuditRead([Activity.of(row) for row in rows if isinstance(row, dict)], total, clock)
 
 
+# what moves no updated_at, and so cannot be told from a run's own writes by the listings
+_UNTIMED = ("book_sort", "permissions_update", "recycle_bin_restore", "sort_rule_update")
+
+
+def untimed_since(client: BookStackClient, after: int) -> bool:
+    """Whether anything that moves no ``updated_at`` was logged after ``after`` (an id), or too much to
+    tell: one request. The types holding an "s" are every type asked for, and of a sync's own writes only
+    its shelves' (pages, chapters, books and imports have none), so the answer is short."""
+    rows, total, _ = client.list_first(LISTING, sort="id", filters={"id:gt": after, "type:like": "%s%"})
+    return total > len(rows) or any(str(row.get("type")) in _UNTIMED for row in rows if isinstance(row, dict))
+
+
 def judge_audit(
     read: AuditRead,
     after: int,
     own_user: int | None,
     written: Collection[tuple[EntityKind, int]],
+    since: datetime | None = None,
 ) -> AuditVerdict:
     """What the activities after the record's (``after``, an activity id) say. A shelf the last run wrote
     after its record was taken (``written``: a run that carried the record on its own writes), by the
-    plugin's user (``own_user``), is the plugin's once."""
+    plugin's user (``own_user``), is the plugin's once. An activity stamped before the record's time
+    (``since``) is a change the listings cannot place: BookStack's clock went back, or it was committed
+    late."""
     recent = {a.id: a for a in read.activities if a.id > after}  # each judged once
     if read.total > len(read.activities):
         return AuditVerdict(f"more than {len(read.activities)} activities in BookStack's audit log since the last sync")
+    early = next((a for a in recent.values() if since is not None and a.at is not None and a.at < since), None)
+    if early is not None:
+        return AuditVerdict(
+            f"the audit log has an activity after the last sync stamped before it ({early.type}, "
+            f"{early.at.isoformat() if early.at else '?'}): BookStack's clock went back, or it was saved late"
+        )
     verdict = AuditVerdict()
     unclaimed = set(written)
     for activity in sorted(recent.values(), key=lambda a: a.id):

@@ -278,7 +278,8 @@ def _audit_says(
     """Why the activities since the record send the run to read everything, or the shelves and books
     they name that the listings did not (each is read to tell whether it is the tree's)."""
     assert record.audit is not None
-    verdict = judge_audit(audit, record.audit, own_user, [(kind, item_id) for kind, item_id, _ in record.written])
+    written = [(kind, item_id) for kind, item_id, _ in record.written]
+    verdict = judge_audit(audit, record.audit, own_user, written, record.time)
     if verdict.why is not None:
         return f"{verdict.why}, since the last sync (BookStack's audit log)", []
     listed_ids = {(kind, int(item["id"])) for kind, item in changed}
