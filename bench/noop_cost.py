@@ -52,6 +52,7 @@ SHAPES = {
     5000: (4, 5, 5, 50, 0),
 }
 MANAGED_TAG = "bookstack-sync"
+STATE_TAG = "bookstack-sync-state"  # the tree's sync record
 # the token's role: may it read BookStack's audit log (AuditLogApiController: settings-manage and users-manage)
 TOKENS = {
     "audit-log": DEFAULT_PERMISSIONS,
@@ -210,6 +211,21 @@ def _unseen_changes(wiki: Wiki, theirs: Theirs) -> list[tuple[str, Change]]:
         fake.sort_as_human("page", first.id, second.priority + 1, chapter_id=first.chapter_id)
         return {first.id}, {first_key}
 
+    def carrier_reordered() -> tuple[set[int], set[str]]:
+        # the repair before this row rode the record on the page it wrote
+        page = next(p for p in fake.state.pages.values() if any(t.name == STATE_TAG for t in p.tags))
+        key = next(t.value for t in page.tags if t.name == MANAGED_TAG)
+        place = (page.book_id, page.chapter_id)
+        # its neighbours: the pages of its chapter, or the chapters and pages at the top of its book
+        neighbours = [p.priority for p in fake.state.pages.values() if (p.book_id, p.chapter_id) == place]
+        if not page.chapter_id:
+            neighbours += [c.priority for c in fake.state.chapters.values() if c.book_id == page.book_id]
+        later = [priority for priority in neighbours if priority > page.priority]
+        # past the next one, as in the row before (or before the one before it, when it is the last)
+        moved = min(later) + 1 if later else max(p for p in neighbours if p < page.priority) - 1
+        fake.sort_as_human("page", page.id, moved, chapter_id=page.chapter_id)
+        return {page.id}, {key}
+
     def deleted_and_restored() -> tuple[set[int], set[str]]:
         page = wiki.find("page", first_key)
         fake.delete_as_human("page", page.id)
@@ -225,6 +241,7 @@ def _unseen_changes(wiki: Wiki, theirs: Theirs) -> list[tuple[str, Change]]:
     return [
         ("page dragged to another chapter on the Sort screen", dragged),
         ("pages reordered on the Sort screen", reordered),
+        ("the page carrying the record reordered alone on the Sort screen", carrier_reordered),
         ("page deleted while someone else's comes back from the recycle bin", deleted_and_restored),
         ("someone else's page: its permissions changed", permissions),
         ("someone else's book sorted on its Sort screen", their_book_sorted),
