@@ -58,6 +58,18 @@ def _named(docs: Docs) -> list[dict[str, object]]:
     return [a for a in report(docs)["plan"]["actions"] if a["kind"] != "unchanged"]
 
 
+def _reorder_and_push(fake: FakeBookStack, plugin: Plugin, docs: Docs) -> None:
+    """A person puts the chapter's first page after the second on the Sort screen; the next push names it
+    and puts it back in order."""
+    first = _managed(fake, "page", docs.key("eng/guide/practice/01-style.md"))
+    second = _managed(fake, "page", docs.key("eng/guide/practice/02-review.md"))
+    fake.sort_as_human("page", first.id, second.priority + 1, chapter_id=first.chapter_id)
+    run = plugin.run()
+    assert run.exit_code == 0, run.err
+    assert any(a["id"] == first.id for a in _named(docs)), run.err
+    assert fake.state.pages[first.id].priority < fake.state.pages[second.id].priority
+
+
 @pytest.mark.parametrize("kind", WIKIS)
 def test_a_page_dragged_to_another_chapter_on_the_sort_screen_is_put_back(wiki: Setup, docs: Docs, kind: str) -> None:
     fake, plugin = wiki(kind)
@@ -78,13 +90,7 @@ def test_a_page_dragged_to_another_chapter_on_the_sort_screen_is_put_back(wiki: 
 def test_pages_reordered_on_the_sort_screen_are_put_back_in_order(wiki: Setup, docs: Docs, kind: str) -> None:
     fake, plugin = wiki(kind)
     synced(plugin)
-    first = _managed(fake, "page", docs.key("eng/guide/practice/01-style.md"))
-    second = _managed(fake, "page", docs.key("eng/guide/practice/02-review.md"))
-    fake.sort_as_human("page", first.id, second.priority + 1, chapter_id=first.chapter_id)
-    run = plugin.run()
-    assert run.exit_code == 0, run.err
-    assert any(a["id"] == first.id for a in _named(docs)), run.err
-    assert fake.state.pages[first.id].priority < fake.state.pages[second.id].priority
+    _reorder_and_push(fake, plugin, docs)
 
 
 @pytest.mark.parametrize("kind", WIKIS)
@@ -141,10 +147,4 @@ def test_the_page_carrying_the_record_reordered_on_the_sort_screen_is_put_back(
     docs.page("eng/guide/practice/01-style.md", "Style", "Write clearly, and briefly.\n")
     _committed(docs, "edit")
     assert plugin.run().exit_code == 0 and report(docs)["requests"]["writes"] == 1  # the record rides on it
-    first = _managed(fake, "page", docs.key("eng/guide/practice/01-style.md"))
-    second = _managed(fake, "page", docs.key("eng/guide/practice/02-review.md"))
-    fake.sort_as_human("page", first.id, second.priority + 1, chapter_id=first.chapter_id)
-    run = plugin.run()
-    assert run.exit_code == 0, run.err
-    assert any(a["id"] == first.id for a in _named(docs)), run.err
-    assert fake.state.pages[first.id].priority < fake.state.pages[second.id].priority
+    _reorder_and_push(fake, plugin, docs)
