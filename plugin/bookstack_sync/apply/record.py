@@ -12,7 +12,8 @@ Anything else moved meanwhile (a person saving a page during the run) leaves the
 next run reads everything. Counts are the listings' totals when they are what the run read, plus what
 it created, less what its deletes took away; else they are left unknown (a deletion is seen only in a
 count, so one made by hand during the run must not be absorbed). Four listings, a second's wait, one
-look at BookStack's audit log for its newest activity (when the token may read it: ``plan/audit.py``) and one write: a sync that read everything pays that once so that the next runs cost five requests.
+look at BookStack's audit log for its newest activity (when the token may read it: ``plan/audit.py``)
+and one write: a sync that read everything pays that once so that the next runs cost five requests.
 
 The record goes on a book of the tree as a tags-only update (a book's update makes no page revision
 and notifies no watcher): the book that carried the last record when it is still there, else the

@@ -235,7 +235,7 @@ def judge(
         )
     look_at: list[tuple[EntityKind, int, str]] = []
     if audit is not None:
-        why, look_at = _audit_says(audit, record, own_user, changed)
+        why, look_at = _audit_says(audit, record, own_user, written, changed)
         if why is not None:
             return Probe(False, why, record, carrier, listed)
     for kind, recorded in zip(KINDS, record.totals, strict=True):
@@ -248,7 +248,7 @@ def judge(
                 record,
                 carrier,
             )
-    moved = _layout_moved(record, carrier, listed, since) if audit is None else False
+    moved = _layout_moved(record, listed, since) if audit is None else False
     if moved:
         # a changed object the probe names may be why, or hide a Sort-screen change beside it: read it all
         return Probe(False, LAYOUT_MOVED, record, carrier, listed)
@@ -273,12 +273,15 @@ def judge(
 
 
 def _audit_says(
-    audit: AuditRead, record: SyncRecord, own_user: int | None, changed: Changed
+    audit: AuditRead,
+    record: SyncRecord,
+    own_user: int | None,
+    written: Collection[tuple[EntityKind, int]],
+    changed: Changed,
 ) -> tuple[str | None, list[tuple[EntityKind, int, str]]]:
     """Why the activities since the record send the run to read everything, or the shelves and books
     they name that the listings did not (each is read to tell whether it is the tree's)."""
     assert record.audit is not None
-    written = [(kind, item_id) for kind, item_id, _ in record.written]
     verdict = judge_audit(audit, record.audit, own_user, written, record.time)
     if verdict.why is not None:
         return f"{verdict.why}, since the last sync (BookStack's audit log)", []
@@ -303,7 +306,7 @@ UNSEEN = (
 )
 
 
-def _layout_moved(record: SyncRecord, carrier: Carrier, listed: Listed, since: datetime) -> bool | None:
+def _layout_moved(record: SyncRecord, listed: Listed, since: datetime) -> bool | None:
     """Whether the objects sit elsewhere than the record's ``layout`` says; None when it cannot be told
     (a kind with more objects than one listing holds)."""
     kinds = layout_kinds(record.layout)

@@ -14,8 +14,9 @@ no cache between pipelines. It holds:
   moves no ``updated_at`` of anything still visible: the count tells);
 - ``digest``: of the docs tree as synced (every file under docs_dir, the settings that shape what is
   written, the plugin's version), the XOR of one hash per file (``source_hash``, which each page also
-  carries) so that a run told which files changed can check that no other did, and ``commit``, the commit checked out, for ``git diff`` (its first
-  ``COMMIT_CHARS`` hex digits: git takes a prefix, and the tag value has room for little);
+  carries) so that a run told which files changed can check that no other did, and ``commit``, the
+  commit checked out, for ``git diff`` (its first ``COMMIT_CHARS`` hex digits: git takes a prefix, and
+  the tag value has room for little);
 - ``fingerprint``: of the carrier as written (its name, parent, revision and tags), since writing the
   record moves the carrier's own ``updated_at``;
 - ``audit``: the id of the newest activity in BookStack's audit log then, when the token may read it:
