@@ -64,8 +64,11 @@ def test_every_hand_change_is_found_and_repaired_without_the_audit_log_too(
     fake, plugin = wiki(audit_log=False)
     synced(plugin)
     ids = HAND_CHANGES[change](fake, docs)
+    start = len(fake.requests)
     run = plugin.run()
     assert run.exit_code == 0, run.err
+    # the record says the token may not read the audit log: asked again once, by a new record, at most
+    assert _paths(fake, start).count("/api/audit-log") <= 1
     named = [a for a in report(docs)["plan"]["actions"] if a["kind"] != "unchanged"]
     assert named, run.err
     if change != "page deleted":  # a deleted page is created again: a new id

@@ -188,9 +188,11 @@ def _plan_and_apply(
     if log is not None:
         log.info(f"reading everything in BookStack: {why}")
     # the audit log's newest activity before reading (the probe's, when it read the log): what moves no
-    # updated_at while the run writes is told apart from the run's own work by it (``record_sync``)
+    # updated_at while the run writes is told apart from the run's own work by it (``record_sync``); not
+    # asked when the last record says the token could not read the log
     activity = probe.listed.activity if probe is not None and probe.listed is not None else None
-    if activity is None and mode is not RunMode.PLAN:
+    readable = probe is None or probe.record is None or probe.record.audit is not None
+    if activity is None and readable and mode is not RunMode.PLAN:
         activity = newest_activity(client)
     remote = fetch_remote(
         client,
